@@ -1,0 +1,2 @@
+//! Loudness measurement (placeholder: owned by the loudness helper).
+pub mod true_peak;

@@ -1,0 +1,1 @@
+//! True-peak meter (placeholder: owned by the dynamics helper).

@@ -1,0 +1,126 @@
+//! Small helpers every processor uses: level conversions, denormals, parameter smoothing.
+
+mod smoother;
+pub use smoother::LinearSmoother;
+
+/// The quietest level any conversion returns, in dB. Stands in for −∞ so arithmetic stays finite.
+pub const MIN_DB: f32 = -200.0;
+
+/// Converts decibels to linear gain. −∞/NaN give 0.
+#[inline]
+pub fn db_to_gain(db: f32) -> f32 {
+    if db.is_nan() || db <= MIN_DB {
+        0.0
+    } else {
+        10f32.powf(db * 0.05)
+    }
+}
+
+/// Converts linear gain (amplitude) to decibels, floored at [`MIN_DB`].
+#[inline]
+pub fn gain_to_db(gain: f32) -> f32 {
+    let g = gain.abs();
+    if g.is_nan() || g <= 1e-10 {
+        MIN_DB
+    } else {
+        20.0 * g.log10()
+    }
+}
+
+/// Converts a power (mean square) to decibels, floored at [`MIN_DB`].
+#[inline]
+pub fn power_to_db(power: f32) -> f32 {
+    if power.is_nan() || power <= 1e-20 {
+        MIN_DB
+    } else {
+        10.0 * power.log10()
+    }
+}
+
+/// `f64` version of [`db_to_gain`].
+#[inline]
+pub fn db_to_gain_f64(db: f64) -> f64 {
+    if db.is_nan() || db <= MIN_DB as f64 {
+        0.0
+    } else {
+        10f64.powf(db * 0.05)
+    }
+}
+
+/// `f64` version of [`gain_to_db`].
+#[inline]
+pub fn gain_to_db_f64(gain: f64) -> f64 {
+    let g = gain.abs();
+    if g.is_nan() || g <= 1e-10 {
+        MIN_DB as f64
+    } else {
+        20.0 * g.log10()
+    }
+}
+
+/// Below this magnitude a value in a recursive state is treated as a denormal and flushed.
+pub const DENORMAL_THRESHOLD: f32 = 1e-20;
+
+/// Flushes tiny values (denormal candidates) to zero. Used on recursive filter state, the one
+/// place denormals build up, so no CPU flag needs to be touched.
+#[inline(always)]
+pub fn flush_denormal(x: f32) -> f32 {
+    if x.abs() < DENORMAL_THRESHOLD {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// `f64` version of [`flush_denormal`].
+#[inline(always)]
+pub fn flush_denormal_f64(x: f64) -> f64 {
+    if x.abs() < 1e-30 {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// Replaces NaN and ±Inf with 0.0. Returns the cleaned value.
+#[inline(always)]
+pub fn sanitize(x: f32) -> f32 {
+    if x.is_finite() {
+        x
+    } else {
+        0.0
+    }
+}
+
+/// True when every sample is finite.
+#[inline]
+pub fn all_finite(xs: &[f32]) -> bool {
+    xs.iter().all(|x| x.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_gain_round_trip() {
+        for db in [-120.0f32, -60.0, -6.0206, 0.0, 6.0206, 24.0] {
+            let g = db_to_gain(db);
+            assert!((gain_to_db(g) - db).abs() < 1e-3, "{db}");
+        }
+        assert!((db_to_gain(-6.0206) - 0.5).abs() < 1e-4);
+        assert_eq!(db_to_gain(f32::NEG_INFINITY), 0.0);
+        assert_eq!(db_to_gain(f32::NAN), 0.0);
+        assert_eq!(gain_to_db(0.0), MIN_DB);
+        assert_eq!(gain_to_db(f32::NAN), MIN_DB);
+    }
+
+    #[test]
+    fn flush_and_sanitize() {
+        assert_eq!(flush_denormal(1e-30), 0.0);
+        assert_eq!(flush_denormal(0.5), 0.5);
+        assert_eq!(sanitize(f32::NAN), 0.0);
+        assert_eq!(sanitize(f32::INFINITY), 0.0);
+        assert_eq!(sanitize(-0.25), -0.25);
+    }
+}

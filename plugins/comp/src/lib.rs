@@ -1,0 +1,103 @@
+//! Tandem Comp: compressor with a dynamics assistant
+//!
+//! NOTE: the DSP and the assistant arrive with this plugin's own issue; until then the plugin
+//! is a pass-through that bundles, loads and keeps its stable name and IDs.
+
+use nice_plug::prelude::*;
+use std::sync::Arc;
+
+/// The plugin object the host instantiates.
+pub struct TandemComp {
+    params: Arc<TandemCompParams>,
+}
+
+/// Host-visible parameters (the engineer's manual settings).
+#[derive(Params)]
+pub struct TandemCompParams {
+    /// Output gain in dB, applied last.
+    #[id = "out_gain"]
+    pub output_gain_db: FloatParam,
+}
+
+impl Default for TandemCompParams {
+    fn default() -> Self {
+        Self {
+            output_gain_db: FloatParam::new(
+                "Output Gain",
+                0.0,
+                FloatRange::Linear { min: -24.0, max: 24.0 },
+            )
+            .with_smoother(SmoothingStyle::Linear(20.0))
+            .with_unit(" dB")
+            .with_step_size(0.01),
+        }
+    }
+}
+
+impl Default for TandemComp {
+    fn default() -> Self {
+        Self { params: Arc::new(TandemCompParams::default()) }
+    }
+}
+
+impl Plugin for TandemComp {
+    const NAME: &'static str = "Tandem Comp";
+    const VENDOR: &'static str = "Tandem";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        _aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        for mut frame in buffer.iter_samples() {
+            let gain = dsp_core::util::db_to_gain(self.params.output_gain_db.smoothed.next());
+            for sample in frame.iter_mut() {
+                *sample = dsp_core::util::sanitize(*sample) * gain;
+            }
+        }
+        ProcessStatus::Normal
+    }
+}
+
+impl ClapPlugin for TandemComp {
+    const CLAP_ID: &'static str = "audio.tandem.comp";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("compressor with a dynamics assistant");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Compressor, ClapFeature::Stereo, ClapFeature::Mono];
+}
+
+impl Vst3Plugin for TandemComp {
+    const VST3_CLASS_ID: [u8; 16] = *b"TandemCompAssist";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Dynamics];
+}
+
+nice_export_clap!(TandemComp);
+nice_export_vst3!(TandemComp);

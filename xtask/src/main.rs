@@ -1,0 +1,111 @@
+//! `cargo xtask`: bundling (nice-plug-xtask) plus `install`, which builds all three plugins in
+//! release and copies the bundles into the user's plugin folders.
+
+use std::path::{Path, PathBuf};
+
+/// The plugin packages and the bundle names they produce.
+const PLUGINS: &[(&str, &str)] = &[
+    ("tandem-eq", "Tandem EQ"),
+    ("tandem-comp", "Tandem Comp"),
+    ("tandem-master", "Tandem Master"),
+];
+
+fn main() -> nice_plug_xtask::Result<()> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("install") => install(args.collect()),
+        Some("bundle-all") => bundle_all(args.collect()),
+        Some("folders") => {
+            print_folders();
+            Ok(())
+        }
+        _ => nice_plug_xtask::main(),
+    }
+}
+
+/// Bundles every plugin (`cargo xtask bundle-all --release`).
+fn bundle_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
+    let mut args: Vec<String> = Vec::new();
+    args.push("bundle".into());
+    for (pkg, _) in PLUGINS {
+        args.push("-p".into());
+        args.push((*pkg).into());
+    }
+    args.extend(extra);
+    nice_plug_xtask::main_with_args("cargo xtask", args)
+}
+
+/// The CLAP and VST3 folders of the current user on this OS, as (clap, vst3).
+fn plugin_folders() -> Option<(PathBuf, PathBuf)> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    if cfg!(target_os = "linux") {
+        let home = home?;
+        Some((home.join(".clap"), home.join(".vst3")))
+    } else if cfg!(target_os = "macos") {
+        let lib = home?.join("Library/Audio/Plug-Ins");
+        Some((lib.join("CLAP"), lib.join("VST3")))
+    } else if cfg!(target_os = "windows") {
+        let common = std::env::var_os("COMMONPROGRAMFILES").map(PathBuf::from)?;
+        Some((common.join("CLAP"), common.join("VST3")))
+    } else {
+        None
+    }
+}
+
+fn print_folders() {
+    println!("Plugin folders Tandem installs into:");
+    println!("  Linux:   ~/.clap and ~/.vst3");
+    println!("  macOS:   ~/Library/Audio/Plug-Ins/CLAP and ~/Library/Audio/Plug-Ins/VST3");
+    println!("  Windows: %COMMONPROGRAMFILES%\\CLAP and %COMMONPROGRAMFILES%\\VST3");
+}
+
+/// Builds all three plugins in release and copies the bundles to the user's plugin folders.
+fn install(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
+    let mut build_args = vec!["--release".to_string()];
+    build_args.extend(extra);
+    bundle_all(build_args)?;
+    let Some((clap_dir, vst3_dir)) = plugin_folders() else {
+        print_folders();
+        anyhow_bail("cannot tell this system's plugin folders; copy target/bundled/* by hand")?;
+        return Ok(());
+    };
+    nice_plug_xtask::chdir_workspace_root()?;
+    let bundled = Path::new("target/bundled");
+    for (_, name) in PLUGINS {
+        for (ext, dir) in [("clap", &clap_dir), ("vst3", &vst3_dir)] {
+            let src = bundled.join(format!("{name}.{ext}"));
+            let dst = dir.join(format!("{name}.{ext}"));
+            std::fs::create_dir_all(dir)?;
+            copy_any(&src, &dst)?;
+            println!("installed {}", dst.display());
+        }
+    }
+    if cfg!(target_os = "macos") || cfg!(target_os = "windows") {
+        print_folders();
+    }
+    Ok(())
+}
+
+fn anyhow_bail(msg: &str) -> nice_plug_xtask::Result<()> {
+    Err(std::io::Error::other(msg.to_string()).into())
+}
+
+/// Copies a file or a directory tree (a VST3 bundle is a directory), replacing what was there.
+fn copy_any(src: &Path, dst: &Path) -> std::io::Result<()> {
+    if src.is_dir() {
+        if dst.exists() {
+            std::fs::remove_dir_all(dst)?;
+        }
+        std::fs::create_dir_all(dst)?;
+        for entry in std::fs::read_dir(src)? {
+            let entry = entry?;
+            copy_any(&entry.path(), &dst.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        if dst.is_dir() {
+            std::fs::remove_dir_all(dst)?;
+        }
+        std::fs::copy(src, dst).map(|_| ())
+    }
+}
