@@ -14,6 +14,7 @@ fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("install") => install(args.collect()),
+        Some("test") => test_all(args.collect()),
         Some("bundle-all") => bundle_all(args.collect()),
         Some("folders") => {
             print_folders();
@@ -21,6 +22,47 @@ fn main() -> nice_plug_xtask::Result<()> {
         }
         _ => nice_plug_xtask::main(),
     }
+}
+
+/// Runs a command from the workspace root, failing with its name when it fails.
+fn run(program: &str, args: &[&str]) -> nice_plug_xtask::Result<()> {
+    eprintln!("\n==> {program} {}", args.join(" "));
+    let status = std::process::Command::new(program).args(args).status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        anyhow_bail(&format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Every test Tandem has, in the order that fails fastest: formatting, lints, debug bundles with
+/// nice-plug's `assert_process_allocs` (so the host-level tests abort on any allocation in
+/// `process()`), then all cargo tests (unit, property and whole-plugin tests through a CLAP host).
+/// `.ci/run` calls exactly this after installing the system packages it needs.
+fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    run("cargo", &["fmt", "--all", "--check"])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    let features: Vec<String> = PLUGINS
+        .iter()
+        .map(|(pkg, _)| format!("{pkg}/assert_process_allocs"))
+        .collect();
+    bundle_all(vec!["--features".to_string(), features.join(",")])?;
+    let mut test_args = vec!["test", "--workspace"];
+    test_args.extend(extra.iter().copied());
+    run("cargo", &test_args)?;
+    Ok(())
 }
 
 /// Bundles every plugin (`cargo xtask bundle-all --release`).

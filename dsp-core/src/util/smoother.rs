@@ -13,7 +13,13 @@ pub struct LinearSmoother {
 impl LinearSmoother {
     /// A smoother resting at `value` that ramps over `ramp_ms` at `sample_rate`.
     pub fn new(value: f32, ramp_ms: f32, sample_rate: f32) -> Self {
-        let mut s = Self { current: value, target: value, step: 0.0, steps_left: 0, ramp_samples: 1 };
+        let mut s = Self {
+            current: value,
+            target: value,
+            step: 0.0,
+            steps_left: 0,
+            ramp_samples: 1,
+        };
         s.set_ramp(ramp_ms, sample_rate);
         s
     }
@@ -48,7 +54,12 @@ impl LinearSmoother {
     pub fn next(&mut self) -> f32 {
         if self.steps_left > 0 {
             self.steps_left -= 1;
-            self.current = if self.steps_left == 0 { self.target } else { self.current + self.step };
+            // Computed from the target, not accumulated, so rounding never builds up.
+            self.current = if self.steps_left == 0 {
+                self.target
+            } else {
+                self.target - self.step * self.steps_left as f32
+            };
         }
         self.current
     }

@@ -1,1 +1,11 @@
+//! Plugin-side machinery shared by the three Tandem plugins: the analysis thread runner, the
+//! persisted suggestion store, the Manual/Suggested compare switch with level matching, and the
+//! egui editor shell and widgets.
+//!
+//! Nothing here does DSP: the processors and the suggestion engines live in `dsp-core`.
 
+pub mod assistant;
+pub mod compare;
+pub mod store;
+
+pub use dsp_core::assist::{Suggestion, SuggestionItem};

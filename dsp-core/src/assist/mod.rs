@@ -1,0 +1,271 @@
+//! Suggestion engines: pure functions from measurements to proposed settings, shared by the
+//! plugins (on their analysis threads), the `tandem` CLI and the tests.
+//!
+//! A [`Suggestion`] is what an assistant proposes: the value of every parameter it has an opinion
+//! on (keyed by the plugins' stable parameter IDs, in plain units), a list of [`SuggestionItem`]s
+//! an engineer can accept one by one, each with a reason in plain words with the measured
+//! numbers and a confidence, and the measurements behind it. The same JSON is persisted in the
+//! plugin state and printed by `tandem suggest --json`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The version of the [`Suggestion`] JSON layout. Bumped on breaking changes; older versions are
+/// rejected on load (the plugin then simply has no suggestion, never a crash).
+pub const SUGGESTION_FORMAT_VERSION: u32 = 1;
+
+/// One proposed change an engineer can accept on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestionItem {
+    /// Stable key of the item, e.g. `"band3"`, `"threshold"`, `"limiter"`.
+    pub key: String,
+    /// Short human title, e.g. `"Cut 250 Hz by 2.5 dB"`.
+    pub title: String,
+    /// The parameters this item sets: stable parameter ID → plain value (Hz, dB, ms, ratio…).
+    pub values: BTreeMap<String, f32>,
+    /// Why, in plain words with the measured numbers.
+    pub reason: String,
+    /// Confidence 0–1 computed from the evidence (audio heard, stability across windows).
+    pub confidence: f32,
+}
+
+/// Everything an assistant proposes, plus the measurements behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// Layout version, see [`SUGGESTION_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Which assistant made it: `"eq"`, `"comp"` or `"master"`.
+    pub assistant: String,
+    /// The target or style it aimed for, e.g. `"Balanced"`, `"Glue"`, `"Spotify"`.
+    pub target: String,
+    /// The full suggested parameter set: stable parameter ID → plain value. Parameters not listed
+    /// keep their neutral value when the suggestion is played or accepted.
+    pub values: BTreeMap<String, f32>,
+    /// The individual proposals, each acceptable on its own.
+    pub items: Vec<SuggestionItem>,
+    /// Overall confidence 0–1.
+    pub confidence: f32,
+    /// Seconds of non-silent audio the suggestion is based on.
+    pub heard_seconds: f32,
+    /// True once the estimate stopped changing between analysis windows.
+    pub stable: bool,
+    /// The measurements behind the suggestion (name → value, units in the name, e.g.
+    /// `"integrated_lufs"`), for display and for scripts.
+    pub measurements: BTreeMap<String, f64>,
+    /// Warnings in plain words (e.g. "needs 6.3 dB of limiting; −16 LUFS keeps the transients").
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+impl Suggestion {
+    /// An empty suggestion for `assistant`.
+    pub fn empty(assistant: &str, target: &str) -> Self {
+        Self {
+            format_version: SUGGESTION_FORMAT_VERSION,
+            assistant: assistant.to_string(),
+            target: target.to_string(),
+            values: BTreeMap::new(),
+            items: Vec::new(),
+            confidence: 0.0,
+            heard_seconds: 0.0,
+            stable: false,
+            measurements: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Parses and validates suggestion JSON (version, finite numbers, confidences in 0–1).
+    pub fn from_json(json: &str) -> Result<Self, String> {
+        let s: Suggestion = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Checks the invariants every consumer relies on.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.format_version != SUGGESTION_FORMAT_VERSION {
+            return Err(format!(
+                "suggestion format version {} is not supported (expected {})",
+                self.format_version, SUGGESTION_FORMAT_VERSION
+            ));
+        }
+        let finite = |m: &BTreeMap<String, f32>| m.values().all(|v| v.is_finite());
+        if !finite(&self.values) || self.items.iter().any(|i| !finite(&i.values)) {
+            return Err("suggestion holds a non-finite value".into());
+        }
+        let unit = |c: f32| (0.0..=1.0).contains(&c);
+        if !unit(self.confidence) || self.items.iter().any(|i| !unit(i.confidence)) {
+            return Err("suggestion confidence outside 0–1".into());
+        }
+        Ok(())
+    }
+}
+
+/// How the proposals are scaled and applied: the pure decision behind "Accept" and "amount".
+pub mod accept {
+    use super::Suggestion;
+    use std::collections::BTreeMap;
+
+    /// What to accept.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Selection<'a> {
+        /// Every item (and every value of the full suggested set).
+        All,
+        /// One item, by its key.
+        Item(&'a str),
+    }
+
+    /// Scales a suggested value from neutral (`amount` = 0) to full (`amount` = 1).
+    /// Parameters with no neutral value (a frequency, a mode) are taken as they are once
+    /// `amount` > 0.
+    pub fn scale(value: f32, neutral: Option<f32>, amount: f32) -> f32 {
+        let amount = if amount.is_finite() {
+            amount.clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        match neutral {
+            Some(n) => n + (value - n) * amount,
+            None => value,
+        }
+    }
+
+    /// The suggested parameter set as played by `compare = Suggested`: every parameter the
+    /// suggestion names, scaled by `amount`; everything else at the manual value.
+    /// `neutral` gives a parameter's neutral value (or `None` if it has none).
+    pub fn suggested_set(
+        suggestion: &Suggestion,
+        manual: &BTreeMap<String, f32>,
+        amount: f32,
+        neutral: impl Fn(&str) -> Option<f32>,
+    ) -> BTreeMap<String, f32> {
+        let mut out = manual.clone();
+        for (id, v) in &suggestion.values {
+            out.insert(id.clone(), scale(*v, neutral(id), amount));
+        }
+        out
+    }
+
+    /// The parameter writes "Accept" performs: (stable parameter ID, plain value) in a stable
+    /// order, only for parameters whose value actually changes (so an accept of an item that
+    /// matches the manual settings writes nothing and leaves no needless automation).
+    pub fn changes(
+        suggestion: &Suggestion,
+        manual: &BTreeMap<String, f32>,
+        selection: Selection<'_>,
+        amount: f32,
+        neutral: impl Fn(&str) -> Option<f32>,
+    ) -> Vec<(String, f32)> {
+        let source: BTreeMap<String, f32> = match selection {
+            Selection::All => suggestion.values.clone(),
+            Selection::Item(key) => suggestion
+                .items
+                .iter()
+                .find(|i| i.key == key)
+                .map(|i| i.values.clone())
+                .unwrap_or_default(),
+        };
+        source
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let target = scale(v, neutral(&id), amount);
+                match manual.get(&id) {
+                    Some(cur) if (cur - target).abs() <= 1e-6 * cur.abs().max(1.0) => None,
+                    _ => Some((id, target)),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept::*;
+    use super::*;
+
+    fn sample() -> Suggestion {
+        let mut s = Suggestion::empty("eq", "Balanced");
+        s.values.insert("b1_gain".into(), -4.0);
+        s.values.insert("b1_freq".into(), 250.0);
+        s.values.insert("b2_gain".into(), 2.0);
+        let mut v1 = BTreeMap::new();
+        v1.insert("b1_gain".into(), -4.0);
+        v1.insert("b1_freq".into(), 250.0);
+        s.items.push(SuggestionItem {
+            key: "band1".into(),
+            title: "Cut 250 Hz".into(),
+            values: v1,
+            reason: "low-mids 4.1 dB above the target curve".into(),
+            confidence: 0.8,
+        });
+        let mut v2 = BTreeMap::new();
+        v2.insert("b2_gain".into(), 2.0);
+        s.items.push(SuggestionItem {
+            key: "band2".into(),
+            title: "Lift 8 kHz".into(),
+            values: v2,
+            reason: "air 2.0 dB below".into(),
+            confidence: 0.6,
+        });
+        s.confidence = 0.7;
+        s
+    }
+
+    fn neutral(id: &str) -> Option<f32> {
+        id.ends_with("_gain").then_some(0.0)
+    }
+
+    #[test]
+    fn accept_one_item_writes_only_its_parameters_scaled() {
+        let s = sample();
+        let manual = BTreeMap::from([
+            ("b1_gain".to_string(), 0.0),
+            ("b1_freq".to_string(), 1000.0),
+        ]);
+        let c = changes(&s, &manual, Selection::Item("band1"), 0.5, neutral);
+        assert_eq!(
+            c,
+            vec![
+                ("b1_freq".to_string(), 250.0),
+                ("b1_gain".to_string(), -2.0)
+            ]
+        );
+        let none = changes(&s, &manual, Selection::Item("nope"), 1.0, neutral);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn accept_all_skips_unchanged_values() {
+        let s = sample();
+        let manual = BTreeMap::from([
+            ("b1_gain".to_string(), -4.0),
+            ("b1_freq".to_string(), 250.0),
+        ]);
+        let c = changes(&s, &manual, Selection::All, 1.0, neutral);
+        assert_eq!(c, vec![("b2_gain".to_string(), 2.0)]);
+    }
+
+    #[test]
+    fn amount_zero_is_neutral_and_suggested_set_keeps_manual_rest() {
+        let s = sample();
+        let manual = BTreeMap::from([("b1_gain".to_string(), 3.0), ("out_gain".to_string(), 1.5)]);
+        let set = suggested_set(&s, &manual, 0.0, neutral);
+        assert_eq!(set["b1_gain"], 0.0);
+        assert_eq!(set["b1_freq"], 250.0);
+        assert_eq!(set["out_gain"], 1.5);
+    }
+
+    #[test]
+    fn json_round_trip_and_validation() {
+        let s = sample();
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(Suggestion::from_json(&json).unwrap(), s);
+        let mut bad = s.clone();
+        bad.format_version = 99;
+        assert!(Suggestion::from_json(&serde_json::to_string(&bad).unwrap()).is_err());
+        let mut bad = s;
+        bad.confidence = 1.5;
+        assert!(bad.validate().is_err());
+        assert!(Suggestion::from_json("{not json").is_err());
+    }
+}

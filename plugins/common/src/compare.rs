@@ -1,0 +1,196 @@
+//! Manual / Suggested compare with level matching, and the assistant parameters every plugin
+//! shares (`compare`, `match_levels`, `amount`).
+//!
+//! One DSP chain plays either the manual parameter set or the suggested one; the switch glides
+//! the chain's own parameter smoothing (≤ 20 ms) and a trim gain, so there is no click and no
+//! doubled CPU. With level matching on, the louder of the two sets is trimmed by the loudness
+//! difference the analysis thread measured by rendering its recent audio through both sets, so
+//! louder never wins by accident.
+
+use atomic_float::AtomicF32;
+use dsp_core::util::{db_to_gain, LinearSmoother};
+use nice_plug::prelude::*;
+use std::sync::atomic::Ordering;
+
+/// Which parameter set drives the DSP.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compare {
+    /// The host-visible parameters: what the DAW automates and saves.
+    #[id = "manual"]
+    Manual,
+    /// The assistant's latest suggestion, scaled by `amount`.
+    #[id = "suggested"]
+    Suggested,
+}
+
+/// Length of the compare crossfade (parameter glide and trim ramp), in ms.
+pub const COMPARE_CROSSFADE_MS: f32 = 20.0;
+
+/// The assistant parameters shared by all three plugins. Nest it with
+/// `#[nested(group = "Assistant")]`; the IDs are stable and never renamed.
+#[derive(Params)]
+pub struct AssistParams {
+    /// Manual or Suggested.
+    #[id = "compare"]
+    pub compare: EnumParam<Compare>,
+    /// Trim the louder of the two sets so both play equally loud.
+    #[id = "match_levels"]
+    pub match_levels: BoolParam,
+    /// Scales the suggestion from neutral (0 %) to full (100 %), as a 0–1 fraction.
+    #[id = "amount"]
+    pub amount: FloatParam,
+}
+
+impl Default for AssistParams {
+    fn default() -> Self {
+        Self {
+            compare: EnumParam::new("Compare", Compare::Manual),
+            match_levels: BoolParam::new("Match Levels", true),
+            amount: FloatParam::new("Amount", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+        }
+    }
+}
+
+/// The trims (dB) applied to the manual and the suggested set so both play at the same
+/// loudness. `offset_lu` is suggested minus manual loudness; unknown (NaN) or matching off means
+/// no trim. Only the louder set is turned down, never anything up.
+pub fn match_trims_db(offset_lu: f32, match_levels: bool) -> (f32, f32) {
+    if !match_levels || !offset_lu.is_finite() {
+        return (0.0, 0.0);
+    }
+    let offset = offset_lu.clamp(-24.0, 24.0);
+    if offset > 0.0 {
+        (0.0, -offset)
+    } else {
+        (offset, 0.0)
+    }
+}
+
+/// Audio-thread side of the compare switch: which set plays and the smoothed trim gain.
+pub struct CompareState {
+    trim: LinearSmoother,
+    /// The set that played in the last block.
+    active: Compare,
+}
+
+impl CompareState {
+    /// A switch resting on Manual with unity trim.
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            trim: LinearSmoother::new(1.0, COMPARE_CROSSFADE_MS, sample_rate),
+            active: Compare::Manual,
+        }
+    }
+
+    /// Resets to the current choice with the trim at its target (no ramp).
+    pub fn reset(&mut self, compare: Compare, trim_gain: f32) {
+        self.active = compare;
+        self.trim.reset(trim_gain);
+    }
+
+    /// Called once per block: decides which set plays (Suggested only when a suggestion exists)
+    /// and sets the trim target. Returns the set to use for this block.
+    pub fn begin_block(
+        &mut self,
+        requested: Compare,
+        has_suggestion: bool,
+        offset_lu: &AtomicF32,
+        match_levels: bool,
+    ) -> Compare {
+        let active = if requested == Compare::Suggested && has_suggestion {
+            Compare::Suggested
+        } else {
+            Compare::Manual
+        };
+        let (manual_db, suggested_db) =
+            match_trims_db(offset_lu.load(Ordering::Relaxed), match_levels);
+        let trim_db = if active == Compare::Suggested {
+            suggested_db
+        } else {
+            manual_db
+        };
+        self.trim.set_target(db_to_gain(trim_db));
+        self.active = active;
+        active
+    }
+
+    /// The trim gain for the next sample (ramps over [`COMPARE_CROSSFADE_MS`]).
+    #[inline]
+    pub fn next_trim(&mut self) -> f32 {
+        self.trim.next()
+    }
+
+    /// True when the trim is exactly unity and not ramping, so the block can skip it and the
+    /// output is bit-for-bit the chain's.
+    #[inline]
+    pub fn is_unity(&self) -> bool {
+        !self.trim.is_smoothing() && self.trim.current() == 1.0
+    }
+
+    /// Applies the trim to planar channels in place.
+    pub fn apply_trim(&mut self, channels: &mut [&mut [f32]]) {
+        if self.is_unity() {
+            return;
+        }
+        let len = channels.first().map(|c| c.len()).unwrap_or(0);
+        for i in 0..len {
+            let g = self.trim.next();
+            for ch in channels.iter_mut() {
+                ch[i] *= g;
+            }
+        }
+    }
+
+    /// The set that played in the last block.
+    pub fn active(&self) -> Compare {
+        self.active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_louder_set_is_trimmed() {
+        assert_eq!(match_trims_db(3.0, true), (0.0, -3.0));
+        assert_eq!(match_trims_db(-2.0, true), (-2.0, 0.0));
+        assert_eq!(match_trims_db(3.0, false), (0.0, 0.0));
+        assert_eq!(match_trims_db(f32::NAN, true), (0.0, 0.0));
+    }
+
+    #[test]
+    fn manual_without_offset_is_bit_exact_and_switch_ramps() {
+        let offset = AtomicF32::new(f32::NAN);
+        let mut st = CompareState::new(48_000.0);
+        assert_eq!(
+            st.begin_block(Compare::Suggested, false, &offset, true),
+            Compare::Manual
+        );
+        let mut a = [0.3f32, -0.7, 0.11];
+        let orig = a;
+        st.apply_trim(&mut [&mut a[..]]);
+        assert_eq!(a, orig);
+
+        offset.store(6.0, Ordering::Relaxed);
+        assert_eq!(
+            st.begin_block(Compare::Suggested, true, &offset, true),
+            Compare::Suggested
+        );
+        // Ramp to −6 dB over 20 ms = 960 samples; never a step larger than a 960th of the change.
+        let mut prev = 1.0f32;
+        let target = db_to_gain(-6.0);
+        for _ in 0..2000 {
+            let g = st.next_trim();
+            assert!(
+                (g - prev).abs() <= (1.0 - target) / 960.0 + 1e-6,
+                "{g} {prev}"
+            );
+            prev = g;
+        }
+        assert!((prev - target).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,149 @@
+//! The suggested parameter set: persisted with the plugin state (so reopening a project shows
+//! the same suggestion without relearning) and readable from the audio thread through atomics.
+
+use atomic_float::AtomicF32;
+use dsp_core::assist::Suggestion;
+use nice_plug::params::persist::PersistentField;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Mutex;
+
+/// Holds the latest suggestion.
+///
+/// - The editor and the state (de)serialisation use the full [`Suggestion`] behind a mutex; the
+///   audio thread never touches it.
+/// - The audio thread reads the suggested plain values per assistable parameter from atomics
+///   (`NaN` = "the suggestion has no opinion, play the manual value").
+pub struct SuggestionStore {
+    /// Stable parameter IDs in the order the audio thread indexes them.
+    ids: &'static [&'static str],
+    full: Mutex<Option<Suggestion>>,
+    values: Box<[AtomicF32]>,
+    present: AtomicBool,
+    /// Bumped on every change, so readers can tell a new suggestion arrived.
+    generation: AtomicU32,
+}
+
+impl SuggestionStore {
+    /// An empty store for the given assistable parameter IDs.
+    pub fn new(ids: &'static [&'static str]) -> Self {
+        Self {
+            ids,
+            full: Mutex::new(None),
+            values: ids.iter().map(|_| AtomicF32::new(f32::NAN)).collect(),
+            present: AtomicBool::new(false),
+            generation: AtomicU32::new(0),
+        }
+    }
+
+    /// The assistable parameter IDs, in index order.
+    pub fn ids(&self) -> &'static [&'static str] {
+        self.ids
+    }
+
+    /// Replaces the suggestion (or clears it with `None`). Invalid suggestions are refused and
+    /// leave the store unchanged. Not for the audio thread.
+    pub fn set_suggestion(&self, suggestion: Option<Suggestion>) -> Result<(), String> {
+        if let Some(s) = &suggestion {
+            s.validate()?;
+        }
+        let mut guard = self.full.lock().unwrap_or_else(|e| e.into_inner());
+        for (i, id) in self.ids.iter().enumerate() {
+            let v = suggestion
+                .as_ref()
+                .and_then(|s| s.values.get(*id).copied())
+                .unwrap_or(f32::NAN);
+            self.values[i].store(v, Ordering::Relaxed);
+        }
+        self.present.store(suggestion.is_some(), Ordering::Release);
+        *guard = suggestion;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// A copy of the current suggestion. Not for the audio thread.
+    pub fn suggestion(&self) -> Option<Suggestion> {
+        self.full.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// True when a suggestion is held. Real-time safe.
+    #[inline]
+    pub fn has_suggestion(&self) -> bool {
+        self.present.load(Ordering::Acquire)
+    }
+
+    /// The suggested plain value of assistable parameter `index`, or `NaN` when the suggestion
+    /// has no opinion on it. Real-time safe.
+    #[inline]
+    pub fn value(&self, index: usize) -> f32 {
+        self.values
+            .get(index)
+            .map(|v| v.load(Ordering::Relaxed))
+            .unwrap_or(f32::NAN)
+    }
+
+    /// Changes every time the suggestion changes. Real-time safe.
+    #[inline]
+    pub fn generation(&self) -> u32 {
+        self.generation.load(Ordering::Acquire)
+    }
+}
+
+impl<'a> PersistentField<'a, Option<Suggestion>> for SuggestionStore {
+    fn set(&self, new_value: Option<Suggestion>) {
+        // A foreign or outdated suggestion in the state is dropped rather than half-applied.
+        if self.set_suggestion(new_value).is_err() {
+            let _ = self.set_suggestion(None);
+        }
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Option<Suggestion>) -> R,
+    {
+        f(&self.full.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDS: &[&str] = &["b1_gain", "b1_freq", "out_gain"];
+
+    #[test]
+    fn values_follow_the_suggestion_and_persist_round_trip() {
+        let store = SuggestionStore::new(IDS);
+        assert!(!store.has_suggestion());
+        assert!(store.value(0).is_nan());
+        let mut s = Suggestion::empty("eq", "Flat");
+        s.values.insert("b1_gain".into(), -3.0);
+        s.values.insert("b1_freq".into(), 300.0);
+        let g0 = store.generation();
+        store.set_suggestion(Some(s.clone())).unwrap();
+        assert!(store.has_suggestion());
+        assert_eq!(store.value(0), -3.0);
+        assert_eq!(store.value(1), 300.0);
+        assert!(store.value(2).is_nan());
+        assert_ne!(store.generation(), g0);
+
+        // What nice-plug does on save and load.
+        let json = store.map(|v| serde_json::to_string(v).unwrap());
+        let other = SuggestionStore::new(IDS);
+        PersistentField::set(
+            &other,
+            serde_json::from_str::<Option<Suggestion>>(&json).unwrap(),
+        );
+        assert_eq!(other.suggestion(), Some(s));
+        assert_eq!(other.value(1), 300.0);
+    }
+
+    #[test]
+    fn invalid_suggestions_are_refused() {
+        let store = SuggestionStore::new(IDS);
+        let mut s = Suggestion::empty("eq", "Flat");
+        s.values.insert("b1_gain".into(), f32::NAN);
+        assert!(store.set_suggestion(Some(s.clone())).is_err());
+        PersistentField::set(&store, Some(s));
+        assert!(!store.has_suggestion());
+    }
+}
