@@ -62,7 +62,21 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().copied());
     run("cargo", &test_args)?;
+    python_tests()?;
     Ok(())
+}
+
+/// The VST3 tests through pedalboard, in a venv this creates on first use (`.venv/`).
+fn python_tests() -> nice_plug_xtask::Result<()> {
+    let python = Path::new(".venv/bin/python");
+    if !python.exists() {
+        run("python3", &["-m", "venv", ".venv"])?;
+    }
+    run(
+        ".venv/bin/python",
+        &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pedalboard", "numpy", "pytest"],
+    )?;
+    run(".venv/bin/python", &["-m", "pytest", "-q", "tests/python"])
 }
 
 /// Bundles every plugin (`cargo xtask bundle-all --release`).
