@@ -1,1 +1,13 @@
+//! Whole-plugin test harness for Tandem.
+//!
+//! - [`clap_host`]: a small CLAP host that loads the bundles from `target/bundled/` and drives
+//!   instances (parameters, processing, latency, state, lifecycle).
+//! - [`signals`]: test signals and measurements.
+//! - [`checks`]: shared assertions and random parameter automation.
+//!
+//! The integration tests live in `tests/clap_*.rs`. Build the bundles first:
+//! `cargo xtask bundle-all && cargo test -p tests`.
 
+pub mod checks;
+pub mod clap_host;
+pub mod signals;

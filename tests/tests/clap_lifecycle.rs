@@ -1,0 +1,148 @@
+//! Lifecycle: what a DAW does to a plugin over a session (many activations, many instances,
+//! reactivation at another sample rate, reset).
+
+use rand::Rng;
+use std::collections::HashMap;
+use tests::checks::{check_output, OUTPUT_BOUND};
+use tests::clap_host::{each_plugin, PluginUnderTest, TestPlugin};
+use tests::signals::{rng, TestSignal};
+
+const RATES: [f64; 4] = [44_100.0, 48_000.0, 96_000.0, 22_050.0];
+const MAX_BLOCKS: [u32; 4] = [64, 512, 8192, 1];
+
+fn process_noise(
+    plugin: &mut TestPlugin,
+    frames: usize,
+    put: &PluginUnderTest,
+    what: &str,
+) -> Vec<Vec<f32>> {
+    let (mut rng, _) = rng(frames as u64);
+    let input = TestSignal::WhiteNoise.generate(2, frames, &mut rng);
+    let max = plugin.active_config().expect("active").max_frames as usize;
+    let out = plugin
+        .process_signal(&input, &[max], &[])
+        .unwrap_or_else(|e| panic!("{}: {what}: {e}", put.name));
+    check_output(&out, OUTPUT_BOUND).unwrap_or_else(|e| panic!("{}: {what}: {e}", put.name));
+    out
+}
+
+#[test]
+fn activate_deactivate_100_times() {
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        // The latency reported for each (rate, max block) must not drift across activations.
+        let mut latencies: HashMap<(u64, u32), Option<u32>> = HashMap::new();
+        for i in 0..100 {
+            let (rate, max) = (
+                RATES[i % RATES.len()],
+                MAX_BLOCKS[(i / RATES.len()) % MAX_BLOCKS.len()],
+            );
+            plugin.activate(rate, max).unwrap_or_else(|e| {
+                panic!("{}: activation #{i} at {rate} Hz / {max}: {e}", put.name)
+            });
+            let latency = plugin.latency();
+            assert!(latency.is_some(), "{}: no latency extension", put.name);
+            let first = *latencies.entry((rate.to_bits(), max)).or_insert(latency);
+            assert_eq!(
+                latency, first,
+                "{}: activation #{i} at {rate} Hz / {max}: latency drifted",
+                put.name
+            );
+            if i % 10 == 0 {
+                process_noise(&mut plugin, 700, &put, &format!("activation #{i}"));
+            }
+            plugin.deactivate();
+        }
+        assert!(
+            plugin.thread_violations().is_empty(),
+            "{}: {:?}",
+            put.name,
+            plugin.thread_violations()
+        );
+    }
+}
+
+#[test]
+fn create_and_destroy_20_instances() {
+    for put in each_plugin() {
+        // One after another, each used and destroyed while active half of the time.
+        for i in 0..20 {
+            let mut plugin = put.instantiate();
+            assert!(!plugin.params().is_empty());
+            plugin.activate(48_000.0, 256).unwrap();
+            process_noise(&mut plugin, 256, &put, &format!("instance #{i}"));
+            if i % 2 == 0 {
+                plugin.deactivate();
+            }
+            drop(plugin);
+        }
+        // 20 alive at once, then destroyed in a scrambled order.
+        let mut plugins: Vec<TestPlugin> = (0..20).map(|_| put.instantiate()).collect();
+        for (i, plugin) in plugins.iter_mut().enumerate() {
+            plugin.activate(RATES[i % RATES.len()], 128).unwrap();
+            process_noise(plugin, 128, &put, &format!("concurrent instance #{i}"));
+        }
+        let (mut rng, _) = rng(20);
+        while !plugins.is_empty() {
+            let i = rng.gen_range(0..plugins.len());
+            drop(plugins.swap_remove(i));
+        }
+    }
+}
+
+/// After reactivating at another rate, the plugin behaves exactly like a fresh instance
+/// activated at that rate (no stale coefficients, buffers or envelopes).
+#[test]
+fn reactivation_at_a_different_rate_matches_fresh_instance() {
+    for put in each_plugin() {
+        for (first, second) in [
+            (44_100.0, 96_000.0),
+            (192_000.0, 22_050.0),
+            (48_000.0, 48_000.0),
+        ] {
+            let mut plugin = put.instantiate();
+            plugin.activate(first, 1024).unwrap();
+            process_noise(&mut plugin, 4096, &put, "before reactivation");
+            plugin.deactivate();
+            plugin.activate(second, 1024).unwrap();
+            let reactivated = process_noise(&mut plugin, 4096, &put, "after reactivation");
+
+            let mut fresh = put.instantiate();
+            fresh.activate(second, 1024).unwrap();
+            let expected = process_noise(&mut fresh, 4096, &put, "fresh instance");
+            let diff = reactivated
+                .iter()
+                .flatten()
+                .zip(expected.iter().flatten())
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(diff <= 1e-6, "{}: {first} -> {second} Hz: reactivated output differs from a fresh instance by {diff}", put.name);
+        }
+    }
+}
+
+/// `reset()` (e.g. on transport jumps) clears processing state like a fresh activation does.
+#[test]
+fn reset_matches_fresh_instance() {
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        plugin.activate(48_000.0, 1024).unwrap();
+        process_noise(&mut plugin, 3000, &put, "before reset");
+        plugin.reset();
+        let after_reset = process_noise(&mut plugin, 4096, &put, "after reset");
+        let mut fresh = put.instantiate();
+        fresh.activate(48_000.0, 1024).unwrap();
+        let expected = process_noise(&mut fresh, 4096, &put, "fresh instance");
+        let diff = after_reset
+            .iter()
+            .flatten()
+            .zip(expected.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            diff <= 1e-6,
+            "{}: output after reset differs from a fresh instance by {diff}",
+            put.name
+        );
+    }
+}

@@ -1,0 +1,340 @@
+//! Scanning: what a DAW sees when it scans the bundles (descriptor, audio ports, parameters).
+//!
+//! Needs the bundles: `cargo xtask bundle-all` first.
+
+use std::collections::HashSet;
+use tests::checks::{check_output, values_close, OUTPUT_BOUND};
+use tests::clap_host::{each_plugin, nice_plug_param_hash, ParamChange, VENDOR};
+use tests::signals::sine;
+
+#[test]
+fn descriptor_id_name_vendor_features() {
+    for put in each_plugin() {
+        let descriptors = put.bundle().descriptors();
+        assert_eq!(
+            descriptors.len(),
+            1,
+            "{}: one plugin per bundle, got {descriptors:?}",
+            put.name
+        );
+        let d = &descriptors[0];
+        assert_eq!(d.id, put.clap_id, "{}: CLAP id", put.name);
+        assert_eq!(d.name, put.name, "{}: name", put.name);
+        assert_eq!(d.vendor, VENDOR, "{}: vendor", put.name);
+        assert!(!d.version.is_empty(), "{}: empty version", put.name);
+        assert!(
+            d.features.iter().any(|f| f == "audio-effect"),
+            "{}: features {:?} lack audio-effect",
+            put.name,
+            d.features
+        );
+        assert!(
+            d.features.iter().any(|f| f == "stereo"),
+            "{}: features {:?} lack stereo",
+            put.name,
+            d.features
+        );
+
+        let plugin = put.instantiate();
+        assert_eq!(
+            plugin.descriptor(),
+            d,
+            "{}: instance descriptor differs from factory's",
+            put.name
+        );
+        for ext in ["params", "state", "latency", "audio-ports"] {
+            assert!(
+                plugin.has_extension(ext),
+                "{}: missing the {ext} extension",
+                put.name
+            );
+        }
+    }
+}
+
+#[test]
+fn main_ports_are_stereo_in_and_out() {
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        let layout = plugin.audio_ports();
+        for (what, ports, main) in [
+            ("input", &layout.inputs, layout.main_input()),
+            ("output", &layout.outputs, layout.main_output()),
+        ] {
+            let main =
+                main.unwrap_or_else(|| panic!("{}: no main {what} port in {ports:?}", put.name));
+            assert_eq!(
+                main, 0,
+                "{}: main {what} port should be the first",
+                put.name
+            );
+            assert_eq!(
+                ports[main].channel_count, 2,
+                "{}: main {what} {:?}",
+                put.name, ports[main]
+            );
+            assert_eq!(
+                ports[main].port_type.as_deref(),
+                Some("stereo"),
+                "{}: main {what} {:?}",
+                put.name,
+                ports[main]
+            );
+        }
+        assert_eq!(
+            layout.outputs.len(),
+            1,
+            "{}: one output port expected, got {:?}",
+            put.name,
+            layout.outputs
+        );
+        // Sidechain/aux inputs are allowed (Comp will get one), but must be well-formed.
+        for (i, port) in layout.aux_inputs() {
+            assert!(
+                port.channel_count >= 1,
+                "{}: aux input {i} {port:?}",
+                put.name
+            );
+        }
+        let ids: HashSet<u32> = layout.inputs.iter().map(|p| p.id).collect();
+        assert_eq!(
+            ids.len(),
+            layout.inputs.len(),
+            "{}: duplicate input port ids {:?}",
+            put.name,
+            layout.inputs
+        );
+    }
+}
+
+/// Every audio ports configuration the plugin offers (e.g. mono) can be selected, reports
+/// matching ports, and processes.
+#[test]
+fn every_audio_ports_config_selects_and_processes() {
+    for put in each_plugin() {
+        let configs = put.instantiate().audio_ports_configs();
+        assert!(
+            configs
+                .iter()
+                .any(|c| c.main_input_channels == Some(2) && c.main_output_channels == Some(2)),
+            "{}: no stereo config in {configs:?}",
+            put.name
+        );
+        for config in configs {
+            let mut plugin = put.instantiate();
+            plugin
+                .select_audio_ports_config(config.id)
+                .unwrap_or_else(|e| panic!("{}: {config:?}: {e}", put.name));
+            let layout = plugin.audio_ports();
+            let main_in = layout.main_input().map(|i| layout.inputs[i].channel_count);
+            let main_out = layout
+                .main_output()
+                .map(|i| layout.outputs[i].channel_count);
+            assert_eq!(
+                main_in, config.main_input_channels,
+                "{}: {config:?} vs ports {layout:?}",
+                put.name
+            );
+            assert_eq!(
+                main_out, config.main_output_channels,
+                "{}: {config:?} vs ports {layout:?}",
+                put.name
+            );
+
+            let channels = main_in.unwrap_or(0) as usize;
+            plugin.activate(48_000.0, 1024).unwrap();
+            let input = sine(channels, 1024, 997.0, 48_000.0, 0.5);
+            let output = plugin.process_main(&input, &[]).unwrap();
+            assert_eq!(
+                output.len(),
+                main_out.unwrap_or(0) as usize,
+                "{}: {config:?}",
+                put.name
+            );
+            check_output(&output, OUTPUT_BOUND)
+                .unwrap_or_else(|e| panic!("{}: {config:?}: {e}", put.name));
+        }
+    }
+}
+
+#[test]
+fn parameters_are_listed_and_sane() {
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        let params = plugin.params();
+        assert!(!params.is_empty(), "{}: no parameters", put.name);
+        let mut ids = HashSet::new();
+        let mut keys = HashSet::new();
+        for p in &params {
+            assert!(
+                ids.insert(p.id),
+                "{}: duplicate param id {}",
+                put.name,
+                p.id
+            );
+            assert!(
+                keys.insert(p.key().to_string()),
+                "{}: duplicate param key {}",
+                put.name,
+                p.key()
+            );
+            assert!(
+                !p.name.is_empty(),
+                "{}: param {} has no name",
+                put.name,
+                p.id
+            );
+            // nice-plug string IDs must be recoverable, and hash to the CLAP id.
+            let stable = p
+                .stable_id
+                .as_deref()
+                .unwrap_or_else(|| panic!("{}: no stable id for {p:?}", put.name));
+            assert_eq!(nice_plug_param_hash(stable), p.id, "{}: {stable}", put.name);
+            assert!(
+                p.min < p.max,
+                "{}: {}: empty range {}..{}",
+                put.name,
+                p.key(),
+                p.min,
+                p.max
+            );
+            assert!(
+                p.min <= p.default && p.default <= p.max,
+                "{}: {}: default out of range",
+                put.name,
+                p.key()
+            );
+            for text in [&p.min_text, &p.max_text, &p.default_text] {
+                assert!(
+                    text.as_deref().is_some_and(|t| !t.is_empty()),
+                    "{}: {}: no display text: {p:?}",
+                    put.name,
+                    p.key()
+                );
+            }
+            let value = plugin
+                .param_value(p.id)
+                .unwrap_or_else(|| panic!("{}: get_value({})", put.name, p.key()));
+            assert!(
+                values_close(p, value, p.default),
+                "{}: {} starts at {value}, default {}",
+                put.name,
+                p.key(),
+                p.default
+            );
+        }
+        assert!(
+            plugin.param_value(0x7fff_fff0).is_none(),
+            "{}: get_value of an unknown id succeeded",
+            put.name
+        );
+    }
+}
+
+/// value -> text -> value gives the same text again and (almost) the same value.
+#[test]
+fn param_value_text_round_trip() {
+    /// Allowed value drift through the display text, as a fraction of the CLAP range (display
+    /// texts are rounded; stepped params must round-trip exactly).
+    const TEXT_ROUND_TRIP_TOLERANCE: f64 = 0.02;
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        for p in plugin.params() {
+            for t in [0.0, 0.1, 0.25, 0.5, 0.77, 1.0] {
+                let value = p.lerp(t);
+                let text = plugin
+                    .value_to_text(p.id, value)
+                    .unwrap_or_else(|| panic!("{}: {}: value_to_text({value})", put.name, p.key()));
+                let back = plugin.text_to_value(p.id, &text).unwrap_or_else(|| {
+                    panic!(
+                        "{}: {}: text_to_value({text:?}) failed (from {value})",
+                        put.name,
+                        p.key()
+                    )
+                });
+                let text_again = plugin.value_to_text(p.id, back).unwrap();
+                assert_eq!(
+                    text_again,
+                    text,
+                    "{}: {}: {value} -> {text:?} -> {back} -> {text_again:?}",
+                    put.name,
+                    p.key()
+                );
+                let tolerance = if p.is_stepped() {
+                    1e-9
+                } else {
+                    TEXT_ROUND_TRIP_TOLERANCE * (p.max - p.min)
+                };
+                assert!(
+                    (back - value).abs() <= tolerance,
+                    "{}: {}: {value} -> {text:?} -> {back}",
+                    put.name,
+                    p.key()
+                );
+            }
+            assert!(
+                plugin
+                    .text_to_value(p.id, "definitely not a value")
+                    .is_none(),
+                "{}: {}: garbage text parsed",
+                put.name,
+                p.key()
+            );
+        }
+    }
+}
+
+/// The harness can set parameters both ways a DAW does: `params.flush` and in-block events.
+#[test]
+fn params_set_through_flush_and_process_events() {
+    for put in each_plugin() {
+        let mut plugin = put.instantiate();
+        let params = plugin.params();
+        // flush while inactive
+        for p in &params {
+            let v = p.lerp(0.8);
+            plugin.set_param_via_flush(p.id, v);
+            let got = plugin.param_value(p.id).unwrap();
+            assert!(
+                values_close(p, got, v),
+                "{}: {}: flush(inactive) set {v}, got {got}",
+                put.name,
+                p.key()
+            );
+        }
+        // events in process: the last event of the block wins
+        plugin.activate(48_000.0, 512).unwrap();
+        let input = sine(2, 512, 440.0, 48_000.0, 0.25);
+        for p in &params {
+            let (a, b) = (p.lerp(0.1), p.lerp(0.3));
+            let events = [ParamChange::new(5, p.id, a), ParamChange::new(300, p.id, b)];
+            let out = plugin.process_main(&input, &events).unwrap();
+            check_output(&out, OUTPUT_BOUND).unwrap();
+            let got = plugin.param_value(p.id).unwrap();
+            assert!(
+                values_close(p, got, b),
+                "{}: {}: process events ended at {b}, got {got}",
+                put.name,
+                p.key()
+            );
+        }
+        // flush while active (audio thread)
+        for p in &params {
+            let v = p.lerp(0.6);
+            plugin.set_param_via_flush(p.id, v);
+            let got = plugin.param_value(p.id).unwrap();
+            assert!(
+                values_close(p, got, v),
+                "{}: {}: flush(active) set {v}, got {got}",
+                put.name,
+                p.key()
+            );
+        }
+        assert!(
+            plugin.thread_violations().is_empty(),
+            "{}: {:?}",
+            put.name,
+            plugin.thread_violations()
+        );
+    }
+}
