@@ -51,7 +51,7 @@ impl LinearSmoother {
 
     /// The next value of the ramp.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         if self.steps_left > 0 {
             self.steps_left -= 1;
             // Computed from the target, not accumulated, so rounding never builds up.
@@ -89,7 +89,7 @@ mod tests {
         let mut s = LinearSmoother::new(0.0, 1.0, 1000.0); // 1 sample ramp
         s.set_ramp(10.0, 1000.0); // 10 samples
         s.set_target(1.0);
-        let v: Vec<f32> = (0..12).map(|_| s.next()).collect();
+        let v: Vec<f32> = (0..12).map(|_| s.tick()).collect();
         assert!((v[0] - 0.1).abs() < 1e-6);
         assert_eq!(v[9], 1.0);
         assert_eq!(v[11], 1.0);
@@ -97,6 +97,6 @@ mod tests {
             assert!(w[1] >= w[0]);
         }
         s.set_target(f32::NAN);
-        assert_eq!(s.next(), 1.0);
+        assert_eq!(s.tick(), 1.0);
     }
 }

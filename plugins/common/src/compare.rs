@@ -120,7 +120,7 @@ impl CompareState {
     /// The trim gain for the next sample (ramps over [`COMPARE_CROSSFADE_MS`]).
     #[inline]
     pub fn next_trim(&mut self) -> f32 {
-        self.trim.next()
+        self.trim.tick()
     }
 
     /// True when the trim is exactly unity and not ramping, so the block can skip it and the
@@ -137,7 +137,7 @@ impl CompareState {
         }
         let len = channels.first().map(|c| c.len()).unwrap_or(0);
         for i in 0..len {
-            let g = self.trim.next();
+            let g = self.trim.tick();
             for ch in channels.iter_mut() {
                 ch[i] *= g;
             }

@@ -6,6 +6,8 @@
 
 pub mod assistant;
 pub mod compare;
+pub mod gui;
+pub mod identity;
 pub mod store;
 
 pub use dsp_core::assist::{Suggestion, SuggestionItem};

@@ -25,7 +25,10 @@ impl Default for TandemCompParams {
             output_gain_db: FloatParam::new(
                 "Output Gain",
                 0.0,
-                FloatRange::Linear { min: -24.0, max: 24.0 },
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
             )
             .with_smoother(SmoothingStyle::Linear(20.0))
             .with_unit(" dB")
@@ -36,7 +39,9 @@ impl Default for TandemCompParams {
 
 impl Default for TandemComp {
     fn default() -> Self {
-        Self { params: Arc::new(TandemCompParams::default()) }
+        Self {
+            params: Arc::new(TandemCompParams::default()),
+        }
     }
 }
 
@@ -91,12 +96,18 @@ impl ClapPlugin for TandemComp {
     const CLAP_DESCRIPTION: Option<&'static str> = Some("compressor with a dynamics assistant");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Compressor, ClapFeature::Stereo, ClapFeature::Mono];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Compressor,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
 }
 
 impl Vst3Plugin for TandemComp {
     const VST3_CLASS_ID: [u8; 16] = *b"TandemCompAssist";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Dynamics];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Dynamics];
 }
 
 nice_export_clap!(TandemComp);

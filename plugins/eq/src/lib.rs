@@ -25,7 +25,10 @@ impl Default for TandemEqParams {
             output_gain_db: FloatParam::new(
                 "Output Gain",
                 0.0,
-                FloatRange::Linear { min: -24.0, max: 24.0 },
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
             )
             .with_smoother(SmoothingStyle::Linear(20.0))
             .with_unit(" dB")
@@ -36,7 +39,9 @@ impl Default for TandemEqParams {
 
 impl Default for TandemEq {
     fn default() -> Self {
-        Self { params: Arc::new(TandemEqParams::default()) }
+        Self {
+            params: Arc::new(TandemEqParams::default()),
+        }
     }
 }
 
@@ -88,15 +93,22 @@ impl Plugin for TandemEq {
 
 impl ClapPlugin for TandemEq {
     const CLAP_ID: &'static str = "audio.tandem.eq";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("parametric EQ with a tonal-balance assistant");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("parametric EQ with a tonal-balance assistant");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Equalizer, ClapFeature::Stereo, ClapFeature::Mono];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Equalizer,
+        ClapFeature::Stereo,
+        ClapFeature::Mono,
+    ];
 }
 
 impl Vst3Plugin for TandemEq {
     const VST3_CLASS_ID: [u8; 16] = *b"TandemEqAssist01";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Eq];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Eq];
 }
 
 nice_export_clap!(TandemEq);

@@ -25,7 +25,10 @@ impl Default for TandemMasterParams {
             output_gain_db: FloatParam::new(
                 "Output Gain",
                 0.0,
-                FloatRange::Linear { min: -24.0, max: 24.0 },
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
             )
             .with_smoother(SmoothingStyle::Linear(20.0))
             .with_unit(" dB")
@@ -36,7 +39,9 @@ impl Default for TandemMasterParams {
 
 impl Default for TandemMaster {
     fn default() -> Self {
-        Self { params: Arc::new(TandemMasterParams::default()) }
+        Self {
+            params: Arc::new(TandemMasterParams::default()),
+        }
     }
 }
 
@@ -88,15 +93,22 @@ impl Plugin for TandemMaster {
 
 impl ClapPlugin for TandemMaster {
     const CLAP_ID: &'static str = "audio.tandem.master";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("mastering chain with loudness targets and a mastering assistant");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("mastering chain with loudness targets and a mastering assistant");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[ClapFeature::AudioEffect, ClapFeature::Mastering, ClapFeature::Limiter, ClapFeature::Stereo];
+    const CLAP_FEATURES: &'static [ClapFeature] = &[
+        ClapFeature::AudioEffect,
+        ClapFeature::Mastering,
+        ClapFeature::Limiter,
+        ClapFeature::Stereo,
+    ];
 }
 
 impl Vst3Plugin for TandemMaster {
     const VST3_CLASS_ID: [u8; 16] = *b"TandemMasterAsst";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Mastering];
 }
 
 nice_export_clap!(TandemMaster);
