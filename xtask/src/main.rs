@@ -41,6 +41,8 @@ fn run(program: &str, args: &[&str]) -> nice_plug_xtask::Result<()> {
 /// `.ci/run` calls exactly this after installing the system packages it needs.
 fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
+    // Host-level tests must fail, not skip, when a host they need is missing.
+    std::env::set_var("TANDEM_REQUIRE_HOSTS", "1");
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     run("cargo", &["fmt", "--all", "--check"])?;
     run(
