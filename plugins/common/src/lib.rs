@@ -8,6 +8,7 @@ pub mod assistant;
 pub mod compare;
 pub mod gui;
 pub mod identity;
+pub mod runtime;
 pub mod store;
 
 pub use dsp_core::assist::{Suggestion, SuggestionItem};

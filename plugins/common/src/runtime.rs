@@ -1,0 +1,257 @@
+//! What a plugin holds to be assistive: the audio-thread end of the tap, the analysis thread,
+//! and the state shared with the editor. Start it in `activate()`, stop it in `deactivate()`;
+//! dropping it stops and joins the thread.
+
+use crate::assistant::{
+    AnalysisThread, Analyzer, AssistantShared, AudioSource, ManualReader, SuggestedSetFn,
+};
+use dsp_core::rt::{audio_tap, AudioTapReader, AudioTapWriter};
+use std::sync::{Arc, Mutex};
+
+/// Seconds of audio the tap holds before it starts dropping (the analysis thread normally
+/// drains it every few tens of milliseconds; offline bounces may outrun it, which is counted).
+pub const TAP_SECONDS: f32 = 4.0;
+
+impl AudioSource for AudioTapReader {
+    fn channels(&self) -> usize {
+        AudioTapReader::channels(self)
+    }
+
+    fn read_frames(&mut self, out: &mut [f32]) -> usize {
+        self.pop_interleaved(out)
+    }
+
+    fn dropped_frames(&self) -> u64 {
+        AudioTapReader::dropped_frames(self)
+    }
+}
+
+/// The plugin-side assistant runtime.
+pub struct AssistRuntime {
+    /// Shared with the editor and the analysis thread.
+    pub shared: Arc<AssistantShared>,
+    writer: Option<AudioTapWriter>,
+    thread: Option<AnalysisThread>,
+}
+
+impl AssistRuntime {
+    /// A stopped runtime around the shared state.
+    pub fn new(shared: Arc<AssistantShared>) -> Self {
+        Self {
+            shared,
+            writer: None,
+            thread: None,
+        }
+    }
+
+    /// Creates the tap and starts the analysis thread (stopping a previous one first). Call from
+    /// `activate()`: it allocates and spawns.
+    pub fn start<A: Analyzer>(
+        &mut self,
+        name: &str,
+        sample_rate: f32,
+        channels: usize,
+        analyzer: A,
+        manual: ManualReader,
+        suggested_set: SuggestedSetFn,
+    ) -> Result<(), String> {
+        self.stop();
+        let capacity = ((sample_rate * TAP_SECONDS) as usize).max(4096);
+        let (writer, reader) =
+            audio_tap(channels.clamp(1, 8), capacity).map_err(|e| e.to_string())?;
+        let analyzer = Arc::new(Mutex::new(analyzer));
+        let thread = AnalysisThread::start(
+            name,
+            reader,
+            analyzer,
+            self.shared.clone(),
+            manual,
+            suggested_set,
+        )
+        .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
+        self.writer = Some(writer);
+        self.thread = Some(thread);
+        Ok(())
+    }
+
+    /// Stops and joins the analysis thread and drops the tap. Call from `deactivate()`.
+    pub fn stop(&mut self) {
+        if let Some(mut t) = self.thread.take() {
+            t.stop();
+        }
+        self.writer = None;
+    }
+
+    /// True while the analysis thread runs.
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| t.is_running())
+    }
+
+    /// Copies a block to the analysis thread. Real-time safe: never waits; drops and counts
+    /// when the ring is full; does nothing while stopped.
+    #[inline]
+    pub fn push(&mut self, channels: &[&[f32]]) {
+        if let Some(w) = self.writer.as_mut() {
+            w.push_planar(channels);
+        }
+    }
+}
+
+impl AssistRuntime {
+    /// [`push`](Self::push) for the `&[&mut [f32]]` a host buffer hands out. Real-time safe.
+    #[inline]
+    pub fn push_mut(&mut self, channels: &[&mut [f32]]) {
+        let mut slices: [&[f32]; 8] = [&[]; 8];
+        let n = channels.len().min(8);
+        for (dst, src) in slices.iter_mut().zip(channels.iter()) {
+            *dst = src;
+        }
+        self.push(&slices[..n]);
+    }
+}
+
+impl Drop for AssistRuntime {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assistant::LIVE_THREADS;
+    use crate::store::SuggestionStore;
+    use dsp_core::assist::Suggestion;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    /// Learns the mean absolute level; proposes `out_gain` = −level in dB; stable after 2 s.
+    struct LevelAnalyzer {
+        rate: f32,
+        frames: usize,
+        sum: f64,
+    }
+
+    impl Analyzer for LevelAnalyzer {
+        fn restart(&mut self) {
+            self.frames = 0;
+            self.sum = 0.0;
+        }
+        fn feed(&mut self, interleaved: &[f32], channels: usize) {
+            self.frames += interleaved.len() / channels;
+            self.sum += interleaved.iter().map(|x| x.abs() as f64).sum::<f64>();
+        }
+        fn heard_seconds(&self) -> f32 {
+            self.frames as f32 / self.rate
+        }
+        fn is_stable(&self) -> bool {
+            self.heard_seconds() >= 2.0
+        }
+        fn suggest(&mut self, _manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
+            let mut s = Suggestion::empty("test", "unity");
+            s.values.insert("out_gain".into(), -3.0);
+            s.heard_seconds = self.heard_seconds();
+            Some(s)
+        }
+        fn level_offset_lu(
+            &mut self,
+            _m: &BTreeMap<String, f32>,
+            _s: &BTreeMap<String, f32>,
+        ) -> Option<f32> {
+            Some(-3.0)
+        }
+    }
+
+    fn runtime() -> AssistRuntime {
+        AssistRuntime::new(AssistantShared::new(Arc::new(SuggestionStore::new(&[
+            "out_gain",
+        ]))))
+    }
+
+    fn start(rt: &mut AssistRuntime) {
+        rt.start(
+            "test",
+            48_000.0,
+            2,
+            LevelAnalyzer {
+                rate: 48_000.0,
+                frames: 0,
+                sum: 0.0,
+            },
+            Box::new(BTreeMap::new),
+            Box::new(|s, _| s.values.clone()),
+        )
+        .unwrap();
+    }
+
+    fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(10) {
+            if cond() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    fn activate_deactivate_100_times_leaves_no_thread() {
+        let base = LIVE_THREADS.load(Ordering::SeqCst);
+        let mut rt = runtime();
+        for _ in 0..100 {
+            start(&mut rt);
+            assert!(rt.is_running());
+            rt.stop();
+            assert!(!rt.is_running());
+        }
+        start(&mut rt);
+        drop(rt);
+        assert!(wait_for(|| LIVE_THREADS.load(Ordering::SeqCst) <= base));
+    }
+
+    #[test]
+    fn audio_in_suggestion_out_and_learning_holds() {
+        let mut rt = runtime();
+        start(&mut rt);
+        let block = vec![0.5f32; 480];
+        let shared = rt.shared.clone();
+        // 3 s of audio, in 10 ms blocks, paced so the reader keeps up.
+        for i in 0..300 {
+            rt.push(&[&block, &block]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
+        assert!(shared.store.has_suggestion());
+        assert_eq!(shared.store.value(0), -3.0);
+        assert_eq!(shared.level_offset_lu.load(Ordering::Relaxed), -3.0);
+        let heard = shared.heard_seconds.load(Ordering::Acquire);
+        assert!(heard >= 2.0, "{heard}");
+        // Restart learning clears progress.
+        shared.restart_requested.store(true, Ordering::Release);
+        rt.push(&[&block, &block]);
+        assert!(wait_for(|| !shared.stable.load(Ordering::Acquire)));
+        rt.stop();
+    }
+
+    #[test]
+    fn a_full_tap_drops_and_counts_instead_of_waiting() {
+        let mut rt = runtime();
+        // No thread: push into a tap nobody drains.
+        let (writer, _reader) = audio_tap(2, 1024).unwrap();
+        rt.writer = Some(writer);
+        let block = vec![0.1f32; 1000];
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            rt.push(&[&block, &block]);
+        }
+        assert!(t0.elapsed() < Duration::from_secs(1));
+        assert_eq!(
+            rt.writer.as_ref().unwrap().dropped_frames(),
+            100 * 1000 - 1024
+        );
+    }
+}
