@@ -29,6 +29,7 @@ pub mod filters;
 pub mod loudness;
 pub mod oversampling;
 pub mod rt;
+pub mod testsignals;
 pub mod util;
 
 /// The lowest sample rate any processor accepts, in Hz.

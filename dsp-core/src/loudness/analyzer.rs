@@ -1,0 +1,483 @@
+//! Offline / analysis-thread loudness measurement built on the `ebur128` crate.
+
+use ebur128::{EbuR128, Mode};
+use serde::{Deserialize, Serialize};
+
+use super::{energy_to_lufs, lufs_to_energy, BLOCKS_PER_SHORT_TERM};
+use crate::{validate_sample_rate, ConfigError, MAX_CHANNELS};
+
+/// Number of 100 ms blocks in the 400 ms momentary window.
+const BLOCKS_PER_MOMENTARY: usize = 4;
+
+/// A complete loudness measurement. Serialisable; silent or unmeasurable values are `None`
+/// (JSON `null`), never −∞.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoudnessStats {
+    /// Integrated (gated) loudness over everything fed, in LUFS. `None` when no 400 ms block
+    /// passed the −70 LUFS absolute gate.
+    pub integrated_lufs: Option<f64>,
+    /// Momentary loudness (last 400 ms) at the end of the input, in LUFS.
+    pub momentary_lufs: Option<f64>,
+    /// Short-term loudness (last 3 s) at the end of the input, in LUFS.
+    pub short_term_lufs: Option<f64>,
+    /// Highest momentary loudness seen (evaluated every 100 ms), in LUFS.
+    pub max_momentary_lufs: Option<f64>,
+    /// Highest short-term loudness seen (evaluated every 100 ms), in LUFS.
+    pub max_short_term_lufs: Option<f64>,
+    /// Loudness range per EBU Tech 3342, in LU (0 when there is too little gated material).
+    pub loudness_range_lu: f64,
+    /// Highest absolute sample value over all channels, in dBFS. `None` for digital silence.
+    pub sample_peak_dbfs: Option<f64>,
+    /// Highest true (inter-sample, 4× oversampled below 96 kHz) peak over all channels, in dBTP.
+    /// `None` for digital silence or when true-peak measurement was disabled.
+    pub true_peak_dbtp: Option<f64>,
+    /// Duration of the measured audio, in seconds.
+    pub duration_s: f64,
+}
+
+/// BS.1770-4 / EBU R128 loudness analyzer for any channel count and sample rate, fed planar
+/// chunks of any length. For exact gating it keeps every 400 ms block energy and every 3 s
+/// short-term energy (`ebur128` queue mode, about 90 bytes per second of audio, growing while
+/// processing), so it belongs on an analysis thread, not the audio thread — use
+/// [`super::ShortTermLoudness`] there.
+pub struct LoudnessAnalyzer {
+    ebu: EbuR128,
+    channels: usize,
+    sample_rate_hz: u32,
+    true_peak: bool,
+    /// Frames in one 100 ms block (rounded like `ebur128`).
+    block_frames: usize,
+    /// Frames fed into the current 100 ms block.
+    block_pos: usize,
+    /// The last 30 per-100 ms block energies (channel-weighted mean squares).
+    blocks: [f64; BLOCKS_PER_SHORT_TERM],
+    block_idx: usize,
+    max_momentary_energy: f64,
+    max_short_term_energy: f64,
+    momentary_energy: f64,
+    short_term_energy: f64,
+    total_frames: u64,
+}
+
+impl std::fmt::Debug for LoudnessAnalyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoudnessAnalyzer")
+            .field("channels", &self.channels)
+            .field("sample_rate_hz", &self.sample_rate_hz)
+            .field("true_peak", &self.true_peak)
+            .field("total_frames", &self.total_frames)
+            .finish()
+    }
+}
+
+impl LoudnessAnalyzer {
+    /// An analyzer for `channels` planar channels (1–8, default BS.1770 layouts, see
+    /// [`super::channel_weight`]) at `sample_rate_hz` (8–768 kHz, rounded to an integer),
+    /// with true-peak measurement enabled.
+    pub fn new(channels: usize, sample_rate_hz: f32) -> Result<Self, ConfigError> {
+        Self::with_true_peak(channels, sample_rate_hz, true)
+    }
+
+    /// Like [`LoudnessAnalyzer::new`], choosing whether to measure true peak (4× oversampling,
+    /// the costliest part; sample peak is always measured).
+    pub fn with_true_peak(
+        channels: usize,
+        sample_rate_hz: f32,
+        true_peak: bool,
+    ) -> Result<Self, ConfigError> {
+        validate_sample_rate(sample_rate_hz)?;
+        if channels == 0 || channels > MAX_CHANNELS {
+            return Err(ConfigError::Channels(channels));
+        }
+        let rate = sample_rate_hz.round() as u32;
+        let mut mode = Mode::I | Mode::LRA | Mode::S | Mode::M | Mode::SAMPLE_PEAK;
+        if true_peak {
+            mode |= Mode::TRUE_PEAK;
+        }
+        let ebu = EbuR128::new(channels as u32, rate, mode)
+            .map_err(|_| ConfigError::Invalid("ebur128 setup failed"))?;
+        Ok(Self {
+            ebu,
+            channels,
+            sample_rate_hz: rate,
+            true_peak,
+            block_frames: (rate as usize + 5) / 10,
+            block_pos: 0,
+            blocks: [0.0; BLOCKS_PER_SHORT_TERM],
+            block_idx: 0,
+            max_momentary_energy: 0.0,
+            max_short_term_energy: 0.0,
+            momentary_energy: 0.0,
+            short_term_energy: 0.0,
+            total_frames: 0,
+        })
+    }
+
+    /// The channel count.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// The (integer) sample rate in Hz.
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.sample_rate_hz
+    }
+
+    /// Clears everything measured so far.
+    pub fn reset(&mut self) {
+        self.ebu.reset();
+        self.block_pos = 0;
+        self.blocks = [0.0; BLOCKS_PER_SHORT_TERM];
+        self.block_idx = 0;
+        self.max_momentary_energy = 0.0;
+        self.max_short_term_energy = 0.0;
+        self.momentary_energy = 0.0;
+        self.short_term_energy = 0.0;
+        self.total_frames = 0;
+    }
+
+    /// Feeds one planar chunk: one slice per channel, all the same length (extra slices are
+    /// ignored, unequal lengths use the shortest, and a call with fewer slices than channels is
+    /// ignored). Non-finite samples are treated as 0.
+    pub fn process(&mut self, channels: &[&[f32]]) {
+        if channels.len() < self.channels {
+            return;
+        }
+        let chans = &channels[..self.channels];
+        let len = chans.iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        // Non-finite samples would poison ebur128's state; clean them through a small stack buffer.
+        let dirty = chans
+            .iter()
+            .any(|c| !c[..len].iter().all(|x| x.is_finite()));
+        while start < len {
+            let n = (self.block_frames - self.block_pos).min(len - start);
+            if dirty {
+                self.feed_cleaned(chans, start, n);
+            } else {
+                let mut parts: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+                for (p, c) in parts.iter_mut().zip(chans) {
+                    *p = &c[start..start + n];
+                }
+                // Only fails on a channel-count mismatch, which cannot happen here.
+                let _ = self.ebu.add_frames_planar_f32(&parts[..self.channels]);
+            }
+            start += n;
+            self.block_pos += n;
+            self.total_frames += n as u64;
+            if self.block_pos == self.block_frames {
+                self.block_pos = 0;
+                self.end_block();
+            }
+        }
+    }
+
+    fn feed_cleaned(&mut self, chans: &[&[f32]], start: usize, n: usize) {
+        const CHUNK: usize = 256;
+        let mut buf = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        let mut off = 0;
+        while off < n {
+            let m = CHUNK.min(n - off);
+            let mut parts: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            for (b, c) in buf.iter_mut().zip(chans) {
+                for (d, s) in b[..m].iter_mut().zip(&c[start + off..start + off + m]) {
+                    *d = crate::util::sanitize(*s);
+                }
+            }
+            for (p, b) in parts.iter_mut().zip(buf.iter()) {
+                *p = &b[..m];
+            }
+            let _ = self.ebu.add_frames_planar_f32(&parts[..self.channels]);
+            off += m;
+        }
+    }
+
+    fn end_block(&mut self) {
+        let e = self
+            .ebu
+            .loudness_window(100)
+            .map(lufs_to_energy)
+            .unwrap_or(0.0);
+        self.blocks[self.block_idx] = e;
+        self.block_idx = (self.block_idx + 1) % BLOCKS_PER_SHORT_TERM;
+        let mut m = 0.0;
+        let mut s = 0.0;
+        for k in 0..BLOCKS_PER_SHORT_TERM {
+            let idx = (self.block_idx + BLOCKS_PER_SHORT_TERM - 1 - k) % BLOCKS_PER_SHORT_TERM;
+            if k < BLOCKS_PER_MOMENTARY {
+                m += self.blocks[idx];
+            }
+            s += self.blocks[idx];
+        }
+        self.momentary_energy = m / BLOCKS_PER_MOMENTARY as f64;
+        self.short_term_energy = s / BLOCKS_PER_SHORT_TERM as f64;
+        self.max_momentary_energy = self.max_momentary_energy.max(self.momentary_energy);
+        self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy);
+    }
+
+    /// Momentary loudness (last 400 ms, updated every 100 ms) in LUFS.
+    pub fn momentary_lufs(&self) -> Option<f64> {
+        energy_to_lufs(self.momentary_energy)
+    }
+
+    /// Short-term loudness (last 3 s, updated every 100 ms) in LUFS.
+    pub fn short_term_lufs(&self) -> Option<f64> {
+        energy_to_lufs(self.short_term_energy)
+    }
+
+    /// Integrated loudness (absolute −70 LUFS and relative −10 LU gates) in LUFS.
+    pub fn integrated_lufs(&self) -> Option<f64> {
+        self.ebu.loudness_global().ok().filter(|l| l.is_finite())
+    }
+
+    /// Loudness range (EBU Tech 3342) in LU; 0 when there is too little material.
+    pub fn loudness_range_lu(&self) -> f64 {
+        self.ebu
+            .loudness_range()
+            .ok()
+            .filter(|l| l.is_finite())
+            .unwrap_or(0.0)
+    }
+
+    /// The highest momentary loudness so far in LUFS.
+    pub fn max_momentary_lufs(&self) -> Option<f64> {
+        energy_to_lufs(self.max_momentary_energy)
+    }
+
+    /// The highest short-term loudness so far in LUFS.
+    pub fn max_short_term_lufs(&self) -> Option<f64> {
+        energy_to_lufs(self.max_short_term_energy)
+    }
+
+    /// The highest absolute sample over all channels in dBFS (`None` for digital silence).
+    pub fn sample_peak_dbfs(&self) -> Option<f64> {
+        let peak = (0..self.channels as u32)
+            .filter_map(|c| self.ebu.sample_peak(c).ok())
+            .fold(0.0f64, f64::max);
+        peak_to_db(peak)
+    }
+
+    /// The highest true peak over all channels in dBTP (`None` for silence or when disabled).
+    pub fn true_peak_dbtp(&self) -> Option<f64> {
+        if !self.true_peak {
+            return None;
+        }
+        let peak = (0..self.channels as u32)
+            .filter_map(|c| self.ebu.true_peak(c).ok())
+            .fold(0.0f64, f64::max);
+        peak_to_db(peak)
+    }
+
+    /// Duration fed so far in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.total_frames as f64 / self.sample_rate_hz as f64
+    }
+
+    /// Everything measured so far.
+    pub fn stats(&self) -> LoudnessStats {
+        LoudnessStats {
+            integrated_lufs: self.integrated_lufs(),
+            momentary_lufs: self.momentary_lufs(),
+            short_term_lufs: self.short_term_lufs(),
+            max_momentary_lufs: self.max_momentary_lufs(),
+            max_short_term_lufs: self.max_short_term_lufs(),
+            loudness_range_lu: self.loudness_range_lu(),
+            sample_peak_dbfs: self.sample_peak_dbfs(),
+            true_peak_dbtp: self.true_peak_dbtp(),
+            duration_s: self.duration_s(),
+        }
+    }
+}
+
+fn peak_to_db(peak: f64) -> Option<f64> {
+    if peak.is_finite() && peak > 1e-10 {
+        Some(20.0 * peak.log10())
+    } else {
+        None
+    }
+}
+
+/// Measures whole planar channels (one slice per channel, 1–8 channels) at `sample_rate_hz`,
+/// true peak included.
+pub fn measure(channels: &[&[f32]], sample_rate_hz: f32) -> Result<LoudnessStats, ConfigError> {
+    let mut a = LoudnessAnalyzer::new(channels.len(), sample_rate_hz)?;
+    a.process(channels);
+    Ok(a.stats())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_signals::{noise, sine_1k, sine_1k_segments};
+    use super::*;
+
+    const SR: u32 = 48_000;
+
+    /// Runs a dual-mono stereo signal through an analyzer (no true peak, for debug-build speed),
+    /// in uneven chunks to exercise the block splitting.
+    fn run_stereo(signal: &[f32]) -> LoudnessAnalyzer {
+        let mut a = LoudnessAnalyzer::with_true_peak(2, SR as f32, false).unwrap();
+        let mut start = 0;
+        let mut chunk = 1000;
+        while start < signal.len() {
+            let end = (start + chunk).min(signal.len());
+            a.process(&[&signal[start..end], &signal[start..end]]);
+            start = end;
+            chunk = if chunk == 1000 { 4801 } else { 1000 };
+        }
+        a
+    }
+
+    fn assert_near(got: Option<f64>, want: f64, tol: f64, what: &str) {
+        let g = got.unwrap_or_else(|| panic!("{what}: None"));
+        assert!(
+            (g - want).abs() <= tol,
+            "{what}: got {g:.3}, want {want} ± {tol}"
+        );
+    }
+
+    /// EBU Tech 3341 test 1: stereo 1 kHz sine at −23 dBFS (each channel), 20 s:
+    /// M, S and I read −23.0 ± 0.1 LUFS.
+    #[test]
+    fn tech3341_case1_minus23() {
+        let a = run_stereo(&sine_1k(-23.0, 20.0, SR));
+        assert_near(a.momentary_lufs(), -23.0, 0.1, "M");
+        assert_near(a.short_term_lufs(), -23.0, 0.1, "S");
+        assert_near(a.integrated_lufs(), -23.0, 0.1, "I");
+        assert_near(a.max_momentary_lufs(), -23.0, 0.1, "max M");
+        assert_near(a.max_short_term_lufs(), -23.0, 0.1, "max S");
+        assert_near(a.sample_peak_dbfs(), -23.0, 0.01, "sample peak");
+    }
+
+    /// EBU Tech 3341 test 2: stereo 1 kHz sine at −33 dBFS, 20 s: M, S and I read −33.0 ± 0.1 LUFS.
+    #[test]
+    fn tech3341_case2_minus33() {
+        let a = run_stereo(&sine_1k(-33.0, 20.0, SR));
+        assert_near(a.momentary_lufs(), -33.0, 0.1, "M");
+        assert_near(a.short_term_lufs(), -33.0, 0.1, "S");
+        assert_near(a.integrated_lufs(), -33.0, 0.1, "I");
+    }
+
+    /// EBU Tech 3341 test 3: stereo 1 kHz sine −36 / −23 / −36 dBFS for 10 / 60 / 10 s:
+    /// the relative gate removes the quiet parts, I = −23.0 ± 0.1 LUFS.
+    #[test]
+    fn tech3341_case3_relative_gate() {
+        let a = run_stereo(&sine_1k_segments(
+            &[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)],
+            SR,
+        ));
+        assert_near(a.integrated_lufs(), -23.0, 0.1, "I");
+    }
+
+    /// EBU Tech 3341 test 4: stereo 1 kHz sine −72 / −36 / −23 / −36 / −72 dBFS for
+    /// 10 / 10 / 60 / 10 / 10 s: absolute and relative gates, I = −23.0 ± 0.1 LUFS.
+    #[test]
+    fn tech3341_case4_absolute_gate() {
+        let a = run_stereo(&sine_1k_segments(
+            &[
+                (-72.0, 10.0),
+                (-36.0, 10.0),
+                (-23.0, 60.0),
+                (-36.0, 10.0),
+                (-72.0, 10.0),
+            ],
+            SR,
+        ));
+        assert_near(a.integrated_lufs(), -23.0, 0.1, "I");
+    }
+
+    /// EBU Tech 3341 test 5: stereo 1 kHz sine −26 / −20 / −26 dBFS for 20 / 20.1 / 20 s:
+    /// I = −23.0 ± 0.1 LUFS.
+    #[test]
+    fn tech3341_case5_mixed_levels() {
+        let a = run_stereo(&sine_1k_segments(
+            &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)],
+            SR,
+        ));
+        assert_near(a.integrated_lufs(), -23.0, 0.1, "I");
+        assert_near(a.max_momentary_lufs(), -20.0, 0.15, "max M");
+    }
+
+    /// EBU Tech 3342 test 1: stereo 1 kHz sine −20 dBFS 20 s then −30 dBFS 20 s: LRA = 10 ± 1 LU.
+    #[test]
+    fn tech3342_case1() {
+        let a = run_stereo(&sine_1k_segments(&[(-20.0, 20.0), (-30.0, 20.0)], SR));
+        let lra = a.loudness_range_lu();
+        assert!((lra - 10.0).abs() <= 1.0, "LRA {lra}");
+    }
+
+    /// EBU Tech 3342 test 2: stereo 1 kHz sine −20 dBFS 20 s then −15 dBFS 20 s: LRA = 5 ± 1 LU.
+    #[test]
+    fn tech3342_case2() {
+        let a = run_stereo(&sine_1k_segments(&[(-20.0, 20.0), (-15.0, 20.0)], SR));
+        let lra = a.loudness_range_lu();
+        assert!((lra - 5.0).abs() <= 1.0, "LRA {lra}");
+    }
+
+    /// EBU Tech 3342 test 3: stereo 1 kHz sine −40 dBFS 20 s then −20 dBFS 20 s: LRA = 20 ± 1 LU.
+    #[test]
+    fn tech3342_case3() {
+        let a = run_stereo(&sine_1k_segments(&[(-40.0, 20.0), (-20.0, 20.0)], SR));
+        let lra = a.loudness_range_lu();
+        assert!((lra - 20.0).abs() <= 1.0, "LRA {lra}");
+    }
+
+    /// EBU Tech 3342 test 4: stereo 1 kHz sine −50 / −35 / −20 / −35 / −50 dBFS, 20 s each:
+    /// LRA = 15 ± 1 LU.
+    #[test]
+    fn tech3342_case4() {
+        let a = run_stereo(&sine_1k_segments(
+            &[
+                (-50.0, 20.0),
+                (-35.0, 20.0),
+                (-20.0, 20.0),
+                (-35.0, 20.0),
+                (-50.0, 20.0),
+            ],
+            SR,
+        ));
+        let lra = a.loudness_range_lu();
+        assert!((lra - 15.0).abs() <= 1.0, "LRA {lra}");
+    }
+
+    #[test]
+    fn measure_mono_true_peak_and_json() {
+        // Mono 1 kHz sine at −20 dBFS, 3 s: mono loudness is 3 LU below dual-mono stereo.
+        let s = sine_1k(-20.0, 3.0, SR);
+        let st = measure(&[&s], SR as f32).unwrap();
+        assert_near(st.integrated_lufs, -23.0, 0.1, "mono I");
+        assert_near(st.sample_peak_dbfs, -20.0, 0.01, "sample peak");
+        assert_near(st.true_peak_dbtp, -20.0, 0.2, "true peak");
+        assert!((st.duration_s - 3.0).abs() < 1e-9);
+        let json = serde_json::to_string(&st).unwrap();
+        let back: LoudnessStats = serde_json::from_str(&json).unwrap();
+        assert!((back.integrated_lufs.unwrap() - st.integrated_lufs.unwrap()).abs() < 1e-9);
+        assert!((back.max_momentary_lufs.unwrap() - st.max_momentary_lufs.unwrap()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn silence_is_none_and_json_valid() {
+        let z = vec![0.0f32; 48_000];
+        let st = measure(&[&z, &z], SR as f32).unwrap();
+        assert_eq!(st.integrated_lufs, None);
+        assert_eq!(st.momentary_lufs, None);
+        assert_eq!(st.sample_peak_dbfs, None);
+        assert_eq!(st.true_peak_dbtp, None);
+        assert_eq!(st.loudness_range_lu, 0.0);
+        let json = serde_json::to_string(&st).unwrap();
+        assert!(json.contains("null"));
+        let _: LoudnessStats = serde_json::from_str(&json).unwrap();
+    }
+
+    #[test]
+    fn non_finite_input_is_ignored_and_bad_config_rejected() {
+        let mut n = noise(44_100, 0.5, 7);
+        n[100] = f32::NAN;
+        n[200] = f32::INFINITY;
+        let st = measure(&[&n], 44_100.0).unwrap();
+        assert!(st.integrated_lufs.unwrap().is_finite());
+        assert!(LoudnessAnalyzer::new(0, 48_000.0).is_err());
+        assert!(LoudnessAnalyzer::new(9, 48_000.0).is_err());
+        assert!(LoudnessAnalyzer::new(2, 1_000.0).is_err());
+        assert!(LoudnessAnalyzer::new(2, f32::NAN).is_err());
+    }
+}
