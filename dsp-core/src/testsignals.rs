@@ -84,7 +84,7 @@ pub fn drum_loop(frames: usize, sample_rate: f64, bpm: f64, seed: u64) -> Vec<f3
         lp += 0.05 * (w - lp);
         let tb = t_beat as f64 / sample_rate;
         let te = t_eighth as f64 / sample_rate;
-        let kick = if beat_idx % 2 == 0 {
+        let kick = if beat_idx.is_multiple_of(2) {
             let f = 50.0 + 80.0 * (-tb * 30.0).exp();
             0.9 * (-tb * 18.0).exp() * (2.0 * PI * f * tb).sin()
         } else {
@@ -115,7 +115,7 @@ pub fn demo_mix(seconds: f64, sample_rate: f64) -> [Vec<f32>; 2] {
         let t = i as f64 / sample_rate;
         let bar = (t / (4.0 * beat)) as usize;
         // A quieter verse every other 8 bars, for some loudness range.
-        let section = if (bar / 8) % 2 == 0 { 0.55 } else { 1.0 };
+        let section = if (bar / 8).is_multiple_of(2) { 0.55 } else { 1.0 };
         let note = bass_notes[bar % 4];
         let tb = t % beat;
         let bass = 0.35 * (1.0 - (-tb * 40.0).exp()) * (-tb * 2.0).exp() * ((2.0 * PI * note * t).sin() + 0.3 * (4.0 * PI * note * t).sin());
