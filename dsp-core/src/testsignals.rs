@@ -12,7 +12,11 @@ pub struct Noise(u64);
 impl Noise {
     /// A generator from a seed (0 is replaced by a fixed non-zero seed).
     pub fn new(seed: u64) -> Self {
-        Self(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+        Self(if seed == 0 {
+            0x9e37_79b9_7f4a_7c15
+        } else {
+            seed
+        })
     }
 
     /// Uniform in [-1, 1).
@@ -35,7 +39,8 @@ pub fn white_noise(frames: usize, amplitude: f32, seed: u64) -> Vec<f32> {
 /// Pink noise (−3 dB/octave) by Paul Kellet's refined filter, scaled to `rms` (linear).
 pub fn pink_noise(frames: usize, rms: f32, seed: u64) -> Vec<f32> {
     let mut n = Noise::new(seed);
-    let (mut b0, mut b1, mut b2, mut b3, mut b4, mut b5, mut b6) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    let (mut b0, mut b1, mut b2, mut b3, mut b4, mut b5, mut b6) =
+        (0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
     let mut out: Vec<f32> = (0..frames)
         .map(|_| {
             let w = n.uniform() as f64;
@@ -65,7 +70,9 @@ pub fn scale_to_rms(x: &mut [f32], rms: f32) {
 
 /// A sine of `freq_hz` with peak `amplitude`.
 pub fn sine(frames: usize, freq_hz: f64, amplitude: f32, sample_rate: f64) -> Vec<f32> {
-    (0..frames).map(|i| (amplitude as f64 * (2.0 * PI * freq_hz * i as f64 / sample_rate).sin()) as f32).collect()
+    (0..frames)
+        .map(|i| (amplitude as f64 * (2.0 * PI * freq_hz * i as f64 / sample_rate).sin()) as f32)
+        .collect()
 }
 
 /// A drum-like loop: decaying noise bursts (kick-ish low bursts on beats 1 and 3, snare-ish
@@ -90,7 +97,11 @@ pub fn drum_loop(frames: usize, sample_rate: f64, bpm: f64, seed: u64) -> Vec<f3
         } else {
             0.0
         };
-        let snare = if beat_idx % 2 == 1 { 0.5 * (-tb * 25.0).exp() * w as f64 } else { 0.0 };
+        let snare = if beat_idx % 2 == 1 {
+            0.5 * (-tb * 25.0).exp() * w as f64
+        } else {
+            0.0
+        };
         let hat = 0.12 * (-te * 90.0).exp() * (w - lp) as f64;
         let tone = 0.05 * (2.0 * PI * 220.0 * i as f64 / sample_rate).sin();
         *o = (kick + snare + hat + tone) as f32;
@@ -115,10 +126,17 @@ pub fn demo_mix(seconds: f64, sample_rate: f64) -> [Vec<f32>; 2] {
         let t = i as f64 / sample_rate;
         let bar = (t / (4.0 * beat)) as usize;
         // A quieter verse every other 8 bars, for some loudness range.
-        let section = if (bar / 8).is_multiple_of(2) { 0.55 } else { 1.0 };
+        let section = if (bar / 8).is_multiple_of(2) {
+            0.55
+        } else {
+            1.0
+        };
         let note = bass_notes[bar % 4];
         let tb = t % beat;
-        let bass = 0.35 * (1.0 - (-tb * 40.0).exp()) * (-tb * 2.0).exp() * ((2.0 * PI * note * t).sin() + 0.3 * (4.0 * PI * note * t).sin());
+        let bass = 0.35
+            * (1.0 - (-tb * 40.0).exp())
+            * (-tb * 2.0).exp()
+            * ((2.0 * PI * note * t).sin() + 0.3 * (4.0 * PI * note * t).sin());
         let chord = pad_chords[(bar / 2) % 2];
         let pad: f64 = chord.iter().map(|f| (2.0 * PI * f * t).sin()).sum::<f64>() * 0.05;
         pl += 0.02 * (nl.uniform() - pl);
@@ -132,7 +150,9 @@ pub fn demo_mix(seconds: f64, sample_rate: f64) -> [Vec<f32>; 2] {
     if let Ok(stats) = crate::loudness::measure(&[&left, &right], sample_rate as f32) {
         if let Some(l) = stats.integrated_lufs {
             let g = crate::util::db_to_gain_f64(-24.0 - l) as f32;
-            left.iter_mut().chain(right.iter_mut()).for_each(|v| *v *= g);
+            left.iter_mut()
+                .chain(right.iter_mut())
+                .for_each(|v| *v *= g);
         }
     }
     [left, right]

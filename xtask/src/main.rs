@@ -76,7 +76,16 @@ fn python_tests() -> nice_plug_xtask::Result<()> {
     }
     run(
         ".venv/bin/python",
-        &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "pedalboard", "numpy", "pytest"],
+        &[
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "pedalboard",
+            "numpy",
+            "pytest",
+        ],
     )?;
     run(".venv/bin/python", &["-m", "pytest", "-q", "tests/python"])
 }
