@@ -69,8 +69,16 @@ pub struct ProcessorConfig {
 
 impl ProcessorConfig {
     /// A config, validated.
-    pub fn new(sample_rate: f32, max_block_size: usize, channels: usize) -> Result<Self, ConfigError> {
-        let c = Self { sample_rate, max_block_size, channels };
+    pub fn new(
+        sample_rate: f32,
+        max_block_size: usize,
+        channels: usize,
+    ) -> Result<Self, ConfigError> {
+        let c = Self {
+            sample_rate,
+            max_block_size,
+            channels,
+        };
         c.validate()?;
         Ok(c)
     }
