@@ -24,6 +24,7 @@
 
 pub mod analysis;
 pub mod assist;
+pub mod chains;
 pub mod dynamics;
 pub mod filters;
 pub mod loudness;
