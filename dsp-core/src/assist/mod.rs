@@ -7,7 +7,9 @@
 //! numbers and a confidence, and the measurements behind it. The same JSON is persisted in the
 //! plugin state and printed by `tandem suggest --json`.
 
+pub mod comp;
 pub mod eq;
+pub mod master;
 pub mod targets;
 
 use serde::{Deserialize, Serialize};

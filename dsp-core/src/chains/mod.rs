@@ -4,4 +4,6 @@
 //!   tilt) with stereo / mid / side / left / right placement, its persisted [`eq::EqSettings`],
 //!   the stable parameter-ID scheme and the analytic response the GUI draws.
 
+pub mod comp;
 pub mod eq;
+pub mod master;
