@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the thread sleeps when the tap is empty. Keeps it off the CPU when no audio flows.
 pub const IDLE_SLEEP: Duration = Duration::from_millis(25);
@@ -31,12 +31,20 @@ pub trait AudioSource: Send + 'static {
 pub trait Analyzer: Send + 'static {
     /// Forgets everything heard (the `learn` control).
     fn restart(&mut self);
-    /// Consumes interleaved frames.
+    /// Consumes interleaved frames while learning (not called once the suggestion is held).
     fn feed(&mut self, interleaved: &[f32], channels: usize);
+    /// Sees every block, learning or not: display spectra, the recent audio used for level
+    /// matching. The default does nothing.
+    fn monitor(&mut self, _interleaved: &[f32], _channels: usize) {}
     /// Seconds of non-silent audio heard since the last restart.
     fn heard_seconds(&self) -> f32;
     /// True once the estimate stopped changing; the thread then holds the suggestion.
     fn is_stable(&self) -> bool;
+    /// True when the suggestion should be rebuilt from what was heard without relearning (the
+    /// engineer picked another target or style). Checked a few times per second.
+    fn wants_resuggest(&self, _manual: &BTreeMap<String, f32>) -> bool {
+        false
+    }
     /// Builds the current suggestion from what was heard, or `None` if too little was heard.
     fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion>;
     /// Loudness of the suggested set minus the manual set (LU), measured by rendering recent
@@ -93,6 +101,103 @@ pub type ManualReader = Box<dyn Fn() -> BTreeMap<String, f32> + Send>;
 pub type SuggestedSetFn =
     Box<dyn Fn(&Suggestion, &BTreeMap<String, f32>) -> BTreeMap<String, f32> + Send>;
 
+/// How often the thread looks at parameter changes (target, manual values, amount), in wall time.
+pub const CHECK_EVERY: Duration = Duration::from_millis(200);
+/// The level offset is re-measured at least this often while audio flows.
+pub const LEVEL_REFRESH: Duration = Duration::from_secs(3);
+
+/// The thread body.
+fn run<S: AudioSource, A: Analyzer>(
+    stop: &AtomicBool,
+    source: &mut S,
+    analyzer: &Mutex<A>,
+    shared: &AssistantShared,
+    manual: &ManualReader,
+    suggested_set: &SuggestedSetFn,
+) {
+    let channels = source.channels().max(1);
+    let mut buf = vec![0.0f32; 4096 * channels];
+    let mut since_suggest_s = 0.0f32;
+    let mut last_check = Instant::now() - CHECK_EVERY;
+    let mut last_level = Instant::now() - LEVEL_REFRESH;
+    let mut level_key: Option<(BTreeMap<String, f32>, BTreeMap<String, f32>)> = None;
+    let mut audio_since_level = false;
+    while !stop.load(Ordering::Acquire) {
+        let mut an = analyzer.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.restart_requested.swap(false, Ordering::AcqRel) {
+            an.restart();
+            shared.stable.store(false, Ordering::Release);
+            shared.heard_seconds.store(0.0, Ordering::Release);
+            since_suggest_s = 0.0;
+        }
+        let frames = source.read_frames(&mut buf);
+        shared
+            .dropped_frames
+            .store(source.dropped_frames(), Ordering::Relaxed);
+        if frames > 0 {
+            audio_since_level = true;
+            shared
+                .analysed_frames
+                .fetch_add(frames as u64, Ordering::Relaxed);
+            let data = &buf[..frames * channels];
+            an.monitor(data, channels);
+            let held = an.is_stable() && shared.stable.load(Ordering::Acquire);
+            if !held {
+                let before = an.heard_seconds();
+                an.feed(data, channels);
+                let heard = an.heard_seconds();
+                shared.heard_seconds.store(heard, Ordering::Release);
+                since_suggest_s += (heard - before).max(0.0);
+            }
+        }
+        let hold = shared.hold.load(Ordering::Acquire);
+        let mut suggest_now = since_suggest_s >= SUGGEST_EVERY_S && !hold;
+        let check_now = last_check.elapsed() >= CHECK_EVERY;
+        let manual_values = if suggest_now || check_now {
+            Some(manual())
+        } else {
+            None
+        };
+        if let Some(m) = &manual_values {
+            if check_now && !hold && an.heard_seconds() > 0.0 && an.wants_resuggest(m) {
+                suggest_now = true;
+            }
+            if suggest_now {
+                since_suggest_s = 0.0;
+                if let Some(s) = an.suggest(m) {
+                    let _ = shared.store.set_suggestion(Some(s));
+                    level_key = None;
+                }
+                shared.stable.store(an.is_stable(), Ordering::Release);
+            }
+        }
+        if check_now {
+            last_check = Instant::now();
+            let m = manual_values.unwrap_or_else(manual);
+            if let Some(s) = shared.store.suggestion() {
+                let set = suggested_set(&s, &m);
+                let key = (m, set);
+                let stale = audio_since_level && last_level.elapsed() >= LEVEL_REFRESH;
+                if level_key.as_ref() != Some(&key) || stale {
+                    if let Some(offset) = an.level_offset_lu(&key.0, &key.1) {
+                        shared.level_offset_lu.store(offset, Ordering::Release);
+                        level_key = Some(key);
+                        last_level = Instant::now();
+                        audio_since_level = false;
+                    }
+                }
+            } else {
+                shared.level_offset_lu.store(f32::NAN, Ordering::Release);
+                level_key = None;
+            }
+        }
+        drop(an);
+        if frames == 0 {
+            std::thread::sleep(IDLE_SLEEP);
+        }
+    }
+}
+
 /// The running analysis thread. Dropping it stops and joins the thread.
 pub struct AnalysisThread {
     stop: Arc<AtomicBool>,
@@ -106,7 +211,7 @@ impl AnalysisThread {
     /// Starts the thread. Call from `activate()` or the main thread, never from `process()`.
     pub fn start<S: AudioSource, A: Analyzer>(
         name: &str,
-        mut source: S,
+        source: S,
         analyzer: Arc<Mutex<A>>,
         shared: Arc<AssistantShared>,
         manual: ManualReader,
@@ -114,57 +219,19 @@ impl AnalysisThread {
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
         let stop_thread = stop.clone();
+        let mut source = source;
         let handle = std::thread::Builder::new()
             .name(format!("{name} analysis"))
             .spawn(move || {
                 LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
-                let channels = source.channels().max(1);
-                let mut buf = vec![0.0f32; 4096 * channels];
-                let mut since_suggest_s = 0.0f32;
-                let mut sample_rate_hint_frames = 0u64;
-                while !stop_thread.load(Ordering::Acquire) {
-                    if shared.restart_requested.swap(false, Ordering::AcqRel) {
-                        analyzer.lock().unwrap_or_else(|e| e.into_inner()).restart();
-                        shared.stable.store(false, Ordering::Release);
-                        shared.heard_seconds.store(0.0, Ordering::Release);
-                        since_suggest_s = SUGGEST_EVERY_S;
-                    }
-                    let frames = source.read_frames(&mut buf);
-                    shared
-                        .dropped_frames
-                        .store(source.dropped_frames(), Ordering::Relaxed);
-                    if frames == 0 {
-                        std::thread::sleep(IDLE_SLEEP);
-                        continue;
-                    }
-                    shared
-                        .analysed_frames
-                        .fetch_add(frames as u64, Ordering::Relaxed);
-                    sample_rate_hint_frames += frames as u64;
-                    let mut an = analyzer.lock().unwrap_or_else(|e| e.into_inner());
-                    if an.is_stable() && shared.stable.load(Ordering::Acquire) {
-                        // Learning is done: keep the tap drained, but hold the suggestion.
-                        continue;
-                    }
-                    let before = an.heard_seconds();
-                    an.feed(&buf[..frames * channels], channels);
-                    let heard = an.heard_seconds();
-                    shared.heard_seconds.store(heard, Ordering::Release);
-                    since_suggest_s += heard - before;
-                    if since_suggest_s >= SUGGEST_EVERY_S && !shared.hold.load(Ordering::Acquire) {
-                        since_suggest_s = 0.0;
-                        let manual_values = manual();
-                        if let Some(s) = an.suggest(&manual_values) {
-                            let set = suggested_set(&s, &manual_values);
-                            let offset =
-                                an.level_offset_lu(&manual_values, &set).unwrap_or(f32::NAN);
-                            shared.level_offset_lu.store(offset, Ordering::Release);
-                            let _ = shared.store.set_suggestion(Some(s));
-                        }
-                        shared.stable.store(an.is_stable(), Ordering::Release);
-                    }
-                }
-                let _ = sample_rate_hint_frames;
+                run(
+                    &stop_thread,
+                    &mut source,
+                    &analyzer,
+                    &shared,
+                    &manual,
+                    &suggested_set,
+                );
                 LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
             })?;
         Ok(Self {

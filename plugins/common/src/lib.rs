@@ -6,8 +6,10 @@
 
 pub mod assistant;
 pub mod compare;
+pub mod display;
 pub mod gui;
 pub mod identity;
+pub mod recent;
 pub mod runtime;
 pub mod store;
 

@@ -88,6 +88,42 @@ impl SuggestionStore {
     }
 }
 
+/// The suggestion as saved in the plugin state: the suggestion JSON (or `null`). Loading never
+/// fails: anything that is not a valid suggestion of this version loads as "no suggestion".
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PersistedSuggestion(pub Option<Suggestion>);
+
+impl serde::Serialize for PersistedSuggestion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PersistedSuggestion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(Self(
+            serde_json::from_value::<Option<Suggestion>>(value)
+                .ok()
+                .flatten()
+                .filter(|s| s.validate().is_ok()),
+        ))
+    }
+}
+
+impl<'a> PersistentField<'a, PersistedSuggestion> for std::sync::Arc<SuggestionStore> {
+    fn set(&self, new_value: PersistedSuggestion) {
+        PersistentField::set(self.as_ref(), new_value.0);
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&PersistedSuggestion) -> R,
+    {
+        f(&PersistedSuggestion(self.suggestion()))
+    }
+}
+
 impl<'a> PersistentField<'a, Option<Suggestion>> for SuggestionStore {
     fn set(&self, new_value: Option<Suggestion>) {
         // A foreign or outdated suggestion in the state is dropped rather than half-applied.

@@ -1,0 +1,191 @@
+//! Tandem EQ's analysis-thread side: learns the input's long-term spectrum
+//! ([`dsp_core::assist::eq::EqAnalysis`]), proposes bands with
+//! [`dsp_core::assist::eq::suggest_eq`], feeds the editor's spectra and measures the loudness
+//! difference between the manual and the suggested settings on the recent audio.
+
+use crate::reference::ReferenceSlot;
+use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistOptions};
+use dsp_core::assist::targets::{Target, TargetId};
+use dsp_core::assist::Suggestion;
+use dsp_core::chains::eq::{EqChain, EqSettings};
+use dsp_core::{Processor, ProcessorConfig};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_common::assistant::Analyzer;
+use tandem_common::display::{align_target_on_grid, Display, SpectrumToGrid};
+use tandem_common::recent::RecentAudio;
+
+/// Seconds of recent input kept for level matching.
+pub const RECENT_SECONDS: f32 = 6.0;
+/// Index of the reference-track target in the `eq_target` parameter.
+pub const REFERENCE_TARGET_INDEX: usize = 8;
+
+/// The target chosen by the `eq_target` parameter value (enum index), with the reference slot
+/// for reference mode. `None` in reference mode without a loaded reference.
+pub fn target_for(index: usize, reference: &ReferenceSlot) -> Option<Target> {
+    if index >= REFERENCE_TARGET_INDEX {
+        reference.target()
+    } else {
+        Some(
+            TargetId::ALL
+                .get(index)
+                .copied()
+                .unwrap_or(TargetId::Balanced)
+                .target(),
+        )
+    }
+}
+
+/// The EQ's [`Analyzer`].
+pub struct EqAnalyzer {
+    sample_rate: f32,
+    channels: usize,
+    analysis: EqAnalysis,
+    pre: SpectrumToGrid,
+    post: SpectrumToGrid,
+    planar: Vec<Vec<f32>>,
+    recent: RecentAudio,
+    display: Arc<Display>,
+    reference: Arc<ReferenceSlot>,
+    /// (target index, reference generation) the last suggestion was built for.
+    suggested_for: Option<(usize, u64)>,
+    options: EqAssistOptions,
+}
+
+impl EqAnalyzer {
+    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
+    /// reads carries the input channels followed by the output channels.
+    pub fn new(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        reference: Arc<ReferenceSlot>,
+    ) -> Result<Self, dsp_core::ConfigError> {
+        let channels = channels.clamp(1, 2);
+        Ok(Self {
+            sample_rate,
+            channels,
+            analysis: EqAnalysis::new(EqAnalysisConfig::new(sample_rate, channels))?,
+            pre: SpectrumToGrid::new(sample_rate, channels)?,
+            post: SpectrumToGrid::new(sample_rate, channels)?,
+            planar: vec![Vec::with_capacity(4096); 2 * channels],
+            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
+            display,
+            reference,
+            suggested_for: None,
+            options: EqAssistOptions::default(),
+        })
+    }
+
+    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
+        for (c, p) in self.planar.iter_mut().enumerate() {
+            p.clear();
+            if c < stride {
+                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
+            }
+        }
+    }
+
+    fn target_index(manual: &BTreeMap<String, f32>) -> usize {
+        manual
+            .get("eq_target")
+            .filter(|v| v.is_finite())
+            .map(|v| v.round().max(0.0) as usize)
+            .unwrap_or(1)
+    }
+
+    /// Renders the recent input through `settings` and returns its integrated loudness.
+    fn loudness_through(&self, audio: &[Vec<f32>], settings: &EqSettings) -> Option<f64> {
+        let frames = audio.first().map(|c| c.len()).unwrap_or(0);
+        let config = ProcessorConfig::new(self.sample_rate, frames.max(1), audio.len()).ok()?;
+        let mut chain = EqChain::new(config, settings).ok()?;
+        let mut buf: Vec<Vec<f32>> = audio.to_vec();
+        let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
+        chain.process(&mut io);
+        let view: Vec<&[f32]> = buf.iter().map(|c| c.as_slice()).collect();
+        dsp_core::loudness::measure(&view, self.sample_rate)
+            .ok()?
+            .integrated_lufs
+    }
+}
+
+impl Analyzer for EqAnalyzer {
+    fn restart(&mut self) {
+        self.analysis.reset();
+        self.suggested_for = None;
+    }
+
+    fn feed(&mut self, interleaved: &[f32], channels: usize) {
+        self.deinterleave(interleaved, channels);
+        let view: Vec<&[f32]> = self.planar[..self.channels]
+            .iter()
+            .map(|c| c.as_slice())
+            .collect();
+        self.analysis.process(&view);
+    }
+
+    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
+        self.recent.push_interleaved(interleaved, channels, 0);
+        self.deinterleave(interleaved, channels);
+        let n = self.channels;
+        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
+        if self.pre.process(&pre) {
+            self.display.pre.store(self.pre.grid_db());
+        }
+        if channels >= 2 * n {
+            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
+            if self.post.process(&post) {
+                self.display.post.store(self.post.grid_db());
+            }
+        }
+    }
+
+    fn heard_seconds(&self) -> f32 {
+        self.analysis.heard_seconds()
+    }
+
+    fn is_stable(&self) -> bool {
+        self.analysis.result().stable
+    }
+
+    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
+        let key = (Self::target_index(manual), self.reference.generation());
+        self.suggested_for.is_some_and(|k| k != key)
+    }
+
+    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
+        let index = Self::target_index(manual);
+        self.suggested_for = Some((index, self.reference.generation()));
+        let result = self.analysis.result();
+        let Some(target) = target_for(index, &self.reference) else {
+            let mut s = Suggestion::empty("eq", "Reference");
+            s.heard_seconds = result.heard_seconds;
+            s.warnings
+                .push("reference mode: load a reference track to compare against".into());
+            return Some(s);
+        };
+        let current = EqSettings::from_param_map(manual);
+        let suggestion = suggest_eq(&result, &target, &self.options, &current);
+        // The target drawn behind the input spectrum, at the level of what was heard.
+        let mut grid = Vec::new();
+        self.display.pre.load_into(&mut grid);
+        let curve = align_target_on_grid(|f| target.db_at(f), &grid);
+        self.display.store_target(&curve);
+        Some(suggestion)
+    }
+
+    fn level_offset_lu(
+        &mut self,
+        manual: &BTreeMap<String, f32>,
+        suggested: &BTreeMap<String, f32>,
+    ) -> Option<f32> {
+        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
+            return None;
+        }
+        let audio = self.recent.to_planar();
+        let m = self.loudness_through(&audio, &EqSettings::from_param_map(manual))?;
+        let s = self.loudness_through(&audio, &EqSettings::from_param_map(suggested))?;
+        let d = (s - m) as f32;
+        d.is_finite().then_some(d)
+    }
+}

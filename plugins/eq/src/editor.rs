@@ -1,0 +1,341 @@
+//! Tandem EQ's editor: the shared shell around an analyzer with the manual curve (solid), the
+//! suggested curve (dashed), draggable band nodes, the target curve behind the input spectrum,
+//! and the selected band's controls.
+
+use crate::engine::suggested_settings;
+use crate::params::{BandParams, EqParams, Target};
+use crate::reference::load_reference;
+use dsp_core::chains::eq::{EqBandType, EqSettings};
+use egui::{Color32, RichText, Ui};
+use nice_plug::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tandem_common::assistant::AssistantShared;
+use tandem_common::compare::Compare;
+use tandem_common::display::{Display, GRID_POINTS};
+use tandem_common::gui::{
+    self, set_param_gesture, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig,
+    ShellEditor,
+};
+
+/// Colour of band `i` (nodes and band buttons).
+pub fn band_color(i: usize) -> Color32 {
+    const C: [Color32; 8] = [
+        Color32::from_rgb(0xff, 0x6b, 0x6b),
+        Color32::from_rgb(0xff, 0xa9, 0x4d),
+        Color32::from_rgb(0xff, 0xd9, 0x3d),
+        Color32::from_rgb(0x8c, 0xe9, 0x9a),
+        Color32::from_rgb(0x4f, 0xd1, 0xc1),
+        Color32::from_rgb(0x5c, 0xb8, 0xff),
+        Color32::from_rgb(0x9d, 0x8c, 0xff),
+        Color32::from_rgb(0xf0, 0x7c, 0xd8),
+    ];
+    C[i % 8]
+}
+
+/// The response of `settings` on the display grid at `sample_rate` (Hz), in dB.
+pub fn response_on_grid(settings: &EqSettings, sample_rate: f32, out: &mut Vec<f32>) {
+    let designs = settings.designs(sample_rate as f64);
+    out.clear();
+    for i in 0..GRID_POINTS {
+        let f = grid_freq(i, GRID_POINTS) as f64;
+        let db: f64 = designs
+            .iter()
+            .flatten()
+            .map(|d| d.magnitude_db(f, sample_rate as f64))
+            .sum::<f64>()
+            + settings.output_gain_db as f64;
+        out.push(db.max(-60.0) as f32);
+    }
+}
+
+/// A drop-down for an enum parameter, written through a host gesture.
+fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
+    ui: &mut Ui,
+    id: &str,
+    param: &EnumParam<T>,
+    setter: &ParamSetter,
+    width: f32,
+) {
+    let current = param.value();
+    let names = T::variants();
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt(id)
+        .width(width)
+        .selected_text(names[current.to_index()])
+        .show_ui(ui, |ui| {
+            for (i, name) in names.iter().enumerate() {
+                if ui
+                    .selectable_label(i == current.to_index(), *name)
+                    .clicked()
+                {
+                    chosen = Some(T::from_index(i));
+                }
+            }
+        });
+    if let Some(v) = chosen {
+        if v != current {
+            set_param_gesture(setter, param, v);
+        }
+    }
+}
+
+struct BodyState {
+    pre: Vec<f32>,
+    post: Vec<f32>,
+    target: Vec<f32>,
+    manual_curve: Vec<f32>,
+    suggested_curve: Vec<f32>,
+    selected: usize,
+    holds: [PeakHold; 4],
+    reference_path: String,
+}
+
+/// Builds the editor.
+pub fn create(
+    params: Arc<EqParams>,
+    shared: Arc<AssistantShared>,
+    display: Arc<Display>,
+) -> Option<ShellEditor<EqParams>> {
+    let shell = Shell::new(
+        ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ),
+        params.clone(),
+        |p| &p.assist,
+        shared,
+        dsp_core::chains::eq::neutral_value,
+    );
+    let mut st = BodyState {
+        pre: Vec::new(),
+        post: Vec::new(),
+        target: Vec::new(),
+        manual_curve: Vec::new(),
+        suggested_curve: Vec::new(),
+        selected: 0,
+        holds: Default::default(),
+        reference_path: String::new(),
+    };
+    gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
+        body(ui, cx, &params, &display, &mut st);
+    })
+}
+
+fn body(
+    ui: &mut Ui,
+    cx: &gui::ShellCtx,
+    params: &Arc<EqParams>,
+    display: &Display,
+    st: &mut BodyState,
+) {
+    let sr = display.sample_rate_hz.load(Ordering::Relaxed);
+    let mut manual = EqSettings::default();
+    crate::manual_settings(params, &mut manual);
+    let mut suggested = manual;
+    suggested_settings(&manual, &cx.shared.store, cx.amount, &mut suggested);
+    response_on_grid(&manual, sr, &mut st.manual_curve);
+    response_on_grid(&suggested, sr, &mut st.suggested_curve);
+    display.pre.load_into(&mut st.pre);
+    display.post.load_into(&mut st.post);
+    let has_target = display.has_target();
+    if has_target {
+        display.target.load_into(&mut st.target);
+    }
+    let has_suggestion = cx.suggestion.is_some();
+
+    // Nodes for the enabled bands.
+    let bands = params.bands();
+    let node_bands: Vec<usize> = (0..8).filter(|i| bands[*i].on.value()).collect();
+    let nodes: Vec<gui::SpectrumNode> = node_bands
+        .iter()
+        .map(|&i| {
+            let b = &manual.bands[i];
+            gui::SpectrumNode {
+                freq: b.freq_hz,
+                db: if b.kind.uses_gain() { b.gain_db } else { 0.0 },
+                label: format!("{}", i + 1),
+                color: band_color(i),
+                selected: i == st.selected,
+            }
+        })
+        .collect();
+
+    let meters_w = 130.0;
+    ui.horizontal_top(|ui| {
+        let left_w = ui.available_width() - meters_w - 12.0;
+        ui.vertical(|ui| {
+            ui.set_width(left_w);
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("Target").color(theme::TEXT_DIM));
+                enum_combo(ui, "eq_target", &params.target, cx.setter, 120.0);
+                if params.target.value() == Target::Reference {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut st.reference_path)
+                            .hint_text("/path/to/reference.wav")
+                            .desired_width(260.0),
+                    );
+                    if ui.button("Load reference").clicked() {
+                        let path = std::path::PathBuf::from(st.reference_path.trim());
+                        let slot = params.reference.clone();
+                        // Reading and analysing a whole song takes a moment: off the GUI thread.
+                        let _ = std::thread::Builder::new()
+                            .name("Tandem EQ reference".into())
+                            .spawn(move || match load_reference(&path) {
+                                Ok(r) => slot.set(Some(r)),
+                                Err(e) => slot.set_error(e),
+                            });
+                    }
+                    match (params.reference.name(), params.reference.error()) {
+                        (_, Some(e)) => {
+                            ui.label(RichText::new(e).color(theme::DANGER));
+                        }
+                        (Some(n), None) => {
+                            ui.label(RichText::new(format!("Reference: {n}")).color(theme::OK));
+                        }
+                        (None, None) => {
+                            ui.label(RichText::new("No reference loaded").color(theme::WARN));
+                        }
+                    }
+                }
+            });
+            ui.add_space(4.0);
+            let h = (ui.available_height() - 150.0).max(180.0);
+            let mut spec = gui::Spectrum::new("eq_analyzer")
+                .pre(&st.pre)
+                .post(&st.post)
+                .manual_curve(&st.manual_curve)
+                .nodes(&nodes)
+                .accent(cx.accent)
+                .height(h);
+            if has_target {
+                spec = spec.target(&st.target);
+            }
+            if has_suggestion {
+                spec = spec.suggested_curve(&st.suggested_curve);
+            }
+            let resp = spec.show(ui);
+            if let Some(d) = resp.drag {
+                if let Some(&band) = node_bands.get(d.index) {
+                    st.selected = band;
+                    let b = bands[band];
+                    let gain = manual.bands[band].kind.uses_gain();
+                    if d.started {
+                        cx.setter.begin_set_parameter(&b.freq_hz);
+                        if gain {
+                            cx.setter.begin_set_parameter(&b.gain_db);
+                        }
+                    }
+                    cx.setter.set_parameter(&b.freq_hz, d.freq);
+                    if gain {
+                        cx.setter.set_parameter(&b.gain_db, d.db);
+                    }
+                    if d.stopped {
+                        cx.setter.end_set_parameter(&b.freq_hz);
+                        if gain {
+                            cx.setter.end_set_parameter(&b.gain_db);
+                        }
+                    }
+                }
+            }
+            if let Some(i) = resp.clicked_node.and_then(|i| node_bands.get(i)) {
+                st.selected = *i;
+            }
+            let playing = if cx.compare == Compare::Suggested && has_suggestion {
+                "Suggested"
+            } else {
+                "Manual"
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Solid: manual curve \u{00b7} dashed: suggested \u{00b7} playing: {playing}"
+                ))
+                .small()
+                .color(theme::TEXT_DIM),
+            );
+            ui.add_space(4.0);
+            band_strip(ui, cx, params, st);
+        });
+        ui.add_space(4.0);
+        ui.vertical(|ui| {
+            ui.set_width(meters_w);
+            let h = (ui.available_height() - 16.0).max(160.0);
+            let dt = cx.dt;
+            let ins = [
+                display.in_peak_db[0].load(Ordering::Relaxed),
+                display.in_peak_db[1].load(Ordering::Relaxed),
+            ];
+            let outs = [
+                display.out_peak_db[0].load(Ordering::Relaxed),
+                display.out_peak_db[1].load(Ordering::Relaxed),
+            ];
+            let hi = [
+                st.holds[0].update(ins[0], dt),
+                st.holds[1].update(ins[1], dt),
+            ];
+            let ho = [
+                st.holds[2].update(outs[0], dt),
+                st.holds[3].update(outs[1], dt),
+            ];
+            ui.horizontal(|ui| {
+                ui.spacing_mut().item_spacing.x = 4.0;
+                let sz = egui::vec2(60.0, h);
+                if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
+                    st.holds[0].reset();
+                    st.holds[1].reset();
+                }
+                if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
+                    st.holds[2].reset();
+                    st.holds[3].reset();
+                }
+            });
+        });
+    });
+}
+
+fn band_strip(ui: &mut Ui, cx: &gui::ShellCtx, params: &EqParams, st: &mut BodyState) {
+    let bands = params.bands();
+    gui::shell::card(ui, |ui| {
+        ui.horizontal(|ui| {
+            for (i, b) in bands.iter().enumerate() {
+                let on = b.on.value();
+                let text = RichText::new(format!(" {} ", i + 1)).color(if on {
+                    band_color(i)
+                } else {
+                    theme::TEXT_DIM
+                });
+                if ui.selectable_label(st.selected == i, text).clicked() {
+                    st.selected = i;
+                }
+            }
+            ui.separator();
+            let b: &BandParams = bands[st.selected];
+            gui::param_toggle(ui, "On", &b.on, cx.setter);
+            enum_combo(ui, "band_type", &b.kind, cx.setter, 96.0);
+            enum_combo(ui, "band_place", &b.placement, cx.setter, 70.0);
+        });
+        ui.horizontal(|ui| {
+            let i = st.selected;
+            let b: &BandParams = bands[i];
+            let kind = EqBandType::from_value(b.kind.value().to_index() as f32);
+            let color = band_color(i);
+            Knob::new(&b.freq_hz, cx.setter, "Freq")
+                .color(color)
+                .show(ui);
+            if kind.uses_gain() {
+                Knob::new(&b.gain_db, cx.setter, "Gain")
+                    .color(color)
+                    .bipolar()
+                    .show(ui);
+            }
+            if kind.is_cut() {
+                Knob::new(&b.slope_db_oct, cx.setter, "Slope")
+                    .color(color)
+                    .show(ui);
+            } else {
+                Knob::new(&b.q, cx.setter, "Q").color(color).show(ui);
+            }
+            ui.add_space(24.0);
+            Knob::new(&params.output_gain_db, cx.setter, "Output")
+                .bipolar()
+                .show(ui);
+        });
+    });
+}

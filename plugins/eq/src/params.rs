@@ -1,0 +1,241 @@
+//! Tandem EQ's host-visible parameters (the engineer's manual settings). IDs are stable and
+//! never renamed: `b{n}_on/_type/_freq/_gain/_q/_slope/_place` for bands 1–8, `out_gain`, plus the
+//! shared assistant parameters (`compare`, `match_levels`, `amount`) and the assistant's own
+//! (`eq_target`, `eq_max_bands`).
+
+use crate::reference::ReferenceSlot;
+use nice_plug::prelude::*;
+use std::sync::Arc;
+use tandem_common::compare::AssistParams;
+use tandem_common::gui::EditorState;
+use tandem_common::identity::Identity;
+use tandem_common::store::SuggestionStore;
+
+/// Band filter type (mirrors `dsp_core::chains::eq::EqBandType`, same order).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BandType {
+    #[id = "bell"]
+    Bell,
+    #[id = "low_shelf"]
+    #[name = "Low Shelf"]
+    LowShelf,
+    #[id = "high_shelf"]
+    #[name = "High Shelf"]
+    HighShelf,
+    #[id = "low_cut"]
+    #[name = "Low Cut"]
+    LowCut,
+    #[id = "high_cut"]
+    #[name = "High Cut"]
+    HighCut,
+    #[id = "notch"]
+    Notch,
+    #[id = "band_pass"]
+    #[name = "Band Pass"]
+    BandPass,
+    #[id = "tilt"]
+    Tilt,
+}
+
+/// Where a band acts in the stereo image (mirrors `dsp_core::chains::eq::Placement`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    #[id = "stereo"]
+    Stereo,
+    #[id = "mid"]
+    Mid,
+    #[id = "side"]
+    Side,
+    #[id = "left"]
+    Left,
+    #[id = "right"]
+    Right,
+}
+
+/// The tonal target the assistant aims for.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    #[id = "flat"]
+    Flat,
+    #[id = "balanced"]
+    Balanced,
+    #[id = "warm"]
+    Warm,
+    #[id = "bright"]
+    Bright,
+    #[id = "vocal"]
+    Vocal,
+    #[id = "bass"]
+    Bass,
+    #[id = "drums"]
+    Drums,
+    #[id = "acoustic"]
+    Acoustic,
+    #[id = "reference"]
+    Reference,
+}
+
+/// One band's parameters.
+#[derive(Params)]
+pub struct BandParams {
+    /// Band on/off.
+    #[id = "on"]
+    pub on: BoolParam,
+    /// Filter type.
+    #[id = "type"]
+    pub kind: EnumParam<BandType>,
+    /// Frequency in Hz (clamped below Nyquist at the running rate).
+    #[id = "freq"]
+    pub freq_hz: FloatParam,
+    /// Gain in dB (bells, shelves, tilt).
+    #[id = "gain"]
+    pub gain_db: FloatParam,
+    /// Quality factor.
+    #[id = "q"]
+    pub q: FloatParam,
+    /// Cut slope in dB/octave (low/high cut), 6–48 in steps of 6.
+    #[id = "slope"]
+    pub slope_db_oct: FloatParam,
+    /// Stereo placement.
+    #[id = "place"]
+    pub placement: EnumParam<Placement>,
+}
+
+impl BandParams {
+    fn new(index: usize, freq_hz: f32) -> Self {
+        let n = index + 1;
+        Self {
+            on: BoolParam::new(format!("Band {n} On"), false),
+            kind: EnumParam::new(format!("Band {n} Type"), BandType::Bell),
+            freq_hz: FloatParam::new(
+                format!("Band {n} Freq"),
+                freq_hz,
+                FloatRange::Skewed {
+                    min: 10.0,
+                    max: 30_000.0,
+                    factor: FloatRange::skew_factor(-2.2),
+                },
+            )
+            .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
+            .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
+            gain_db: FloatParam::new(
+                format!("Band {n} Gain"),
+                0.0,
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.01),
+            q: FloatParam::new(
+                format!("Band {n} Q"),
+                0.7,
+                FloatRange::Skewed {
+                    min: 0.1,
+                    max: 18.0,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            slope_db_oct: FloatParam::new(
+                format!("Band {n} Slope"),
+                12.0,
+                FloatRange::Linear {
+                    min: 6.0,
+                    max: 48.0,
+                },
+            )
+            .with_step_size(6.0)
+            .with_unit(" dB/oct"),
+            placement: EnumParam::new(format!("Band {n} Placement"), Placement::Stereo),
+        }
+    }
+}
+
+/// Default band frequencies, spread so every band is useful when switched on.
+pub const DEFAULT_FREQS_HZ: [f32; 8] =
+    [60.0, 150.0, 400.0, 1000.0, 2500.0, 5000.0, 8000.0, 12000.0];
+
+/// All of Tandem EQ's parameters and persisted fields.
+#[derive(Params)]
+pub struct EqParams {
+    #[nested(id_prefix = "b1", group = "Band 1")]
+    pub b1: BandParams,
+    #[nested(id_prefix = "b2", group = "Band 2")]
+    pub b2: BandParams,
+    #[nested(id_prefix = "b3", group = "Band 3")]
+    pub b3: BandParams,
+    #[nested(id_prefix = "b4", group = "Band 4")]
+    pub b4: BandParams,
+    #[nested(id_prefix = "b5", group = "Band 5")]
+    pub b5: BandParams,
+    #[nested(id_prefix = "b6", group = "Band 6")]
+    pub b6: BandParams,
+    #[nested(id_prefix = "b7", group = "Band 7")]
+    pub b7: BandParams,
+    #[nested(id_prefix = "b8", group = "Band 8")]
+    pub b8: BandParams,
+    /// Output gain in dB, applied last.
+    #[id = "out_gain"]
+    pub output_gain_db: FloatParam,
+    /// The assistant's tonal target.
+    #[id = "eq_target"]
+    pub target: EnumParam<Target>,
+    /// Compare / match levels / amount.
+    #[nested(group = "Assistant")]
+    pub assist: AssistParams,
+    /// The latest suggestion, saved with the project.
+    #[persist = "suggestion"]
+    pub suggestion: Arc<SuggestionStore>,
+    /// The reference track's tonal target (reference mode).
+    #[persist = "reference"]
+    pub reference: Arc<ReferenceSlot>,
+    /// Editor window size.
+    #[persist = "editor-state"]
+    pub editor_state: Arc<EditorState>,
+    /// Which plugin wrote a saved state (foreign states are ignored).
+    #[persist = "tandem-plugin"]
+    pub identity: Identity,
+}
+
+impl EqParams {
+    /// The eight bands in order.
+    pub fn bands(&self) -> [&BandParams; 8] {
+        [
+            &self.b1, &self.b2, &self.b3, &self.b4, &self.b5, &self.b6, &self.b7, &self.b8,
+        ]
+    }
+
+    /// Parameters with the given suggestion store (shared with the assistant runtime).
+    pub fn new(store: Arc<SuggestionStore>) -> Self {
+        let b = |i: usize| BandParams::new(i, DEFAULT_FREQS_HZ[i]);
+        Self {
+            b1: b(0),
+            b2: b(1),
+            b3: b(2),
+            b4: b(3),
+            b5: b(4),
+            b6: b(5),
+            b7: b(6),
+            b8: b(7),
+            output_gain_db: FloatParam::new(
+                "Output Gain",
+                0.0,
+                FloatRange::Linear {
+                    min: -24.0,
+                    max: 24.0,
+                },
+            )
+            .with_smoother(SmoothingStyle::Linear(20.0))
+            .with_unit(" dB")
+            .with_step_size(0.01),
+            target: EnumParam::new("Target", Target::Balanced),
+            assist: AssistParams::default(),
+            suggestion: store,
+            reference: Arc::new(ReferenceSlot::default()),
+            editor_state: EditorState::new(1100.0, 680.0),
+            identity: Identity(crate::CLAP_ID),
+        }
+    }
+}
