@@ -23,6 +23,18 @@ pub enum Compare {
     Suggested,
 }
 
+/// A switch parameter whose text input only accepts on/off words (`on`, `off`, `true`, `false`,
+/// `yes`, `no`, `1`, `0`); anything else is refused instead of silently switching off.
+pub fn switch_param(name: impl Into<String>, default: bool) -> BoolParam {
+    BoolParam::new(name, default).with_string_to_value(std::sync::Arc::new(|s: &str| {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "yes" | "1" => Some(true),
+            "off" | "false" | "no" | "0" => Some(false),
+            _ => None,
+        }
+    }))
+}
+
 /// Length of the compare crossfade (parameter glide and trim ramp), in ms.
 pub const COMPARE_CROSSFADE_MS: f32 = 20.0;
 
@@ -45,7 +57,7 @@ impl Default for AssistParams {
     fn default() -> Self {
         Self {
             compare: EnumParam::new("Compare", Compare::Manual),
-            match_levels: BoolParam::new("Match Levels", true),
+            match_levels: switch_param("Match Levels", true),
             amount: FloatParam::new("Amount", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
                 .with_unit(" %")
                 .with_value_to_string(formatters::v2s_f32_percentage(0))

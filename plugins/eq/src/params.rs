@@ -6,7 +6,7 @@
 use crate::reference::ReferenceSlot;
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::compare::AssistParams;
+use tandem_common::compare::{switch_param, AssistParams};
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
 use tandem_common::store::SuggestionStore;
@@ -105,7 +105,7 @@ impl BandParams {
     fn new(index: usize, freq_hz: f32) -> Self {
         let n = index + 1;
         Self {
-            on: BoolParam::new(format!("Band {n} On"), false),
+            on: switch_param(format!("Band {n} On"), false),
             kind: EnumParam::new(format!("Band {n} Type"), BandType::Bell),
             freq_hz: FloatParam::new(
                 format!("Band {n} Freq"),
@@ -137,7 +137,14 @@ impl BandParams {
                     factor: FloatRange::skew_factor(-2.0),
                 },
             )
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            // Three decimals below 1: the low end of the skewed range is dense.
+            .with_value_to_string(Arc::new(|q| {
+                if q < 1.0 {
+                    format!("{q:.3}")
+                } else {
+                    format!("{q:.2}")
+                }
+            })),
             slope_db_oct: FloatParam::new(
                 format!("Band {n} Slope"),
                 12.0,
