@@ -567,7 +567,9 @@ impl CompAnalysis {
             let mut ms = 0.0f64;
             let mut pk = 0.0f32;
             for c in 0..nch {
-                let x = channels.get(c).map_or(0.0, |ch| crate::util::sanitize(ch[i]));
+                let x = channels
+                    .get(c)
+                    .map_or(0.0, |ch| crate::util::sanitize(ch[i]));
                 ms += (x as f64) * (x as f64);
                 pk = pk.max(x.abs());
                 self.ring[c][self.ring_pos] = x;
@@ -630,7 +632,11 @@ impl CompAnalysis {
         let start = (self.ring_pos + cap - self.ring_filled) % cap;
         self.ring
             .iter()
-            .map(|r| (0..self.ring_filled).map(|k| r[(start + k) % cap]).collect())
+            .map(|r| {
+                (0..self.ring_filled)
+                    .map(|k| r[(start + k) % cap])
+                    .collect()
+            })
             .collect()
     }
 
@@ -664,9 +670,7 @@ impl CompAnalysis {
             heard_seconds: self.heard_windows as f32 * w10_s,
             gate_dbfs: self.config.gate_dbfs,
             windows: self.windows,
-            stable: self
-                .last_change
-                .is_some_and(|c| c < STABILITY_THRESHOLD_DB),
+            stable: self.last_change.is_some_and(|c| c < STABILITY_THRESHOLD_DB),
             stability_change_db: self.last_change,
             rms_10ms: self.h10.report(),
             rms_50ms: self.h50.report(),
@@ -807,10 +811,10 @@ pub fn average_gain_reduction(
         let m = b - a;
         // Input (zero-padded past the end) and the latency-delayed input level.
         let mut ms = 0.0f64;
-        for (c, ch) in channels.iter().enumerate() {
-            for k in 0..m {
+        for (b, ch) in buf.iter_mut().zip(channels) {
+            for (k, v) in b[..m].iter_mut().enumerate() {
                 let i = a + k;
-                buf[c][k] = if i < len { ch[i] } else { 0.0 };
+                *v = if i < len { ch[i] } else { 0.0 };
                 if i >= lat && i - lat < len {
                     let x = crate::util::sanitize(ch[i - lat]) as f64;
                     ms += x * x;
@@ -831,13 +835,12 @@ pub fn average_gain_reduction(
         }
         frame_gr.push(gr_sum / readings.max(1) as f32);
         if keep_output {
-            for (c, o) in out.iter_mut().enumerate() {
-                for k in 0..m {
-                    let i = a + k;
-                    if i >= lat && o.len() < len {
-                        o.push(buf[c][k]);
-                    }
-                }
+            // Drop the first `lat` output samples (latency compensation).
+            let skip = lat.saturating_sub(a).min(m);
+            for (o, b) in out.iter_mut().zip(&buf) {
+                let room = len - o.len();
+                let take = (m - skip).min(room);
+                o.extend_from_slice(&b[skip..skip + take]);
             }
         }
     }
@@ -935,7 +938,10 @@ pub fn suggest_comp(
     add_measurements(&mut sug.measurements, analysis);
     sug.measurements
         .insert("target_avg_gr_db".into(), target as f64);
-    if !(analysis.heard_seconds >= MIN_HEARD_SECONDS) || validate_sample_rate(analysis.sample_rate_hz).is_err() {
+    if analysis.heard_seconds.is_nan()
+        || analysis.heard_seconds < MIN_HEARD_SECONDS
+        || validate_sample_rate(analysis.sample_rate_hz).is_err()
+    {
         sug.warnings.push(format!(
             "Not enough audio heard yet ({:.1} s of non-silent audio; at least {:.0} s needed): play the part to compress.",
             analysis.heard_seconds.max(0.0),
@@ -946,7 +952,10 @@ pub fn suggest_comp(
     let sr = analysis.sample_rate_hz;
 
     // Timing from transients and tempo.
-    let (a_lo, a_hi) = (p.attack_ms[0].min(p.attack_ms[1]), p.attack_ms[0].max(p.attack_ms[1]));
+    let (a_lo, a_hi) = (
+        p.attack_ms[0].min(p.attack_ms[1]),
+        p.attack_ms[0].max(p.attack_ms[1]),
+    );
     let (r_lo, r_hi) = (
         p.release_ms[0].min(p.release_ms[1]),
         p.release_ms[0].max(p.release_ms[1]),
@@ -1102,8 +1111,7 @@ pub fn suggest_comp(
         "∞:1".to_string()
     };
     let mut item = |key: &str, title: String, vals: &[(&str, f32)], reason: String, conf: f32| {
-        let values: BTreeMap<String, f32> =
-            vals.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let values: BTreeMap<String, f32> = vals.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         for (k, v) in &values {
             sug.values.insert(k.clone(), *v);
         }
@@ -1140,16 +1148,16 @@ pub fn suggest_comp(
     );
     let transient_txt = match (analysis.rise_time_ms, p.transients) {
         (Some(r), TransientHandling::LetThrough) if analysis.onset_count >= 2 => format!(
-            "transients rise in {r:.1} ms → attack {:.1} ms lets them through",
-            s.attack_ms
+            "transients rise in {r:.1} ms → attack {} lets them through",
+            fmt_attack(s.attack_ms)
         ),
         (Some(r), TransientHandling::Catch) if analysis.onset_count >= 2 => format!(
-            "transients rise in {r:.1} ms → attack {:.2} ms catches them",
-            s.attack_ms
+            "transients rise in {r:.1} ms → attack {} catches them",
+            fmt_attack(s.attack_ms)
         ),
         _ => format!(
-            "no clear transients found → the style's attack of {:.1} ms",
-            s.attack_ms
+            "no clear transients found → the style's attack of {}",
+            fmt_attack(s.attack_ms)
         ),
     };
     let release_txt = match (analysis.median_ioi_ms, analysis.tempo_bpm) {
@@ -1161,7 +1169,11 @@ pub fn suggest_comp(
     };
     item(
         "timing",
-        format!("Attack {:.1} ms, release {:.0} ms", s.attack_ms, s.release_ms),
+        format!(
+            "Attack {}, release {:.0} ms",
+            fmt_attack(s.attack_ms),
+            s.release_ms
+        ),
         &[
             (ids::ATTACK, s.attack_ms),
             (ids::RELEASE, s.release_ms),
@@ -1197,6 +1209,14 @@ pub fn suggest_comp(
     }
     sug.confidence = ((conf_t + conf_timing + conf_m) / 3.0).clamp(0.0, 1.0);
     sug
+}
+
+fn fmt_attack(a: f32) -> String {
+    if a < 1.0 {
+        format!("{a:.2} ms")
+    } else {
+        format!("{a:.1} ms")
+    }
 }
 
 fn round_attack(a: f32) -> f32 {
