@@ -1024,9 +1024,11 @@ pub fn suggest_comp(
         let g_lo = gr_at(lo, &s);
         let g_hi = gr_at(hi, &s);
         let t = if g_hi >= target {
-            sug.warnings.push(format!(
+            if target > 0.05 {
+                sug.warnings.push(format!(
                 "The material is so hot that even a 0 dBFS threshold gives {g_hi:.1} dB of average gain reduction."
             ));
+            }
             predicted_gr = Some(g_hi);
             hi
         } else if g_lo < target {
