@@ -1,6 +1,8 @@
 //! Dynamics benchmarks, stereo, 48 kHz, 1024-sample blocks:
 //! - `compressor_rms`: threshold −18 dB, ratio 4, attack 10 ms, release 100 ms, RMS detector
 //!   (10 ms window), fed a signal that keeps it compressing;
+//! - `comp_chain`: the Tandem Comp chain (defaults, RMS detector, 5 ms lookahead, +2 dB output
+//!   gain, so the output-gain stage runs too);
 //! - `limiter_4x` / `limiter_1x`: the true-peak limiter at 4× and 1× oversampling, lookahead
 //!   5 ms, ceiling −1 dBTP, fed a signal peaking about 6 dB over the ceiling (≈ 6 dB of
 //!   limiting on the peaks).
@@ -13,6 +15,7 @@
 //! Run with `cargo bench -p dsp-core --bench dynamics` (`-- --quick` for a fast estimate).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dsp_core::chains::comp::{CompChain, CompDetector, CompSettings};
 use dsp_core::dynamics::{
     Compressor, CompressorSettings, DetectorKind, LimiterSettings, TruePeakLimiter,
 };
@@ -76,6 +79,19 @@ fn dynamics(c: &mut Criterion) {
     )
     .unwrap();
     bench_block(c, "compressor_rms", comp, 0.8);
+
+    // The Comp plugin's chain: RMS detector, 5 ms of lookahead (10 ms latency), +2 dB output.
+    let chain = CompChain::new(
+        config,
+        &CompSettings {
+            detector: CompDetector::Rms,
+            lookahead_ms: 5.0,
+            out_gain_db: 2.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    bench_block(c, "comp_chain", chain, 0.8);
 
     // Peaks ≈ 2.0 linear (+6 dBFS) against a −1 dBTP ceiling.
     let settings = LimiterSettings {

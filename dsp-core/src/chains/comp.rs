@@ -1,1 +1,837 @@
-//! Placeholder: filled by its issue's work.
+//! The Tandem Comp: a feed-forward compressor with an external side-chain input.
+//!
+//! - [`CompSettings`]: the plugin's manual parameter set, in plain units (serde).
+//! - The parameter-ID scheme, fixed here once and never renamed (see [`param_ids`]):
+//!   `threshold` (dBFS −60…0), `ratio` (1…100, where **≥ 100 means ∞:1**), `knee` (dB 0…24),
+//!   `attack` (ms 0.01…300), `release` (ms 5…3000), `auto_release` (0/1), `detector`
+//!   ([`CompDetector`] index: 0 = peak, 1 = RMS over [`RMS_WINDOW_MS`]), `link` (% 0…100),
+//!   `stereo_mode` ([`CompStereoMode`] index: 0 = L/R, 1 = M/S), `sc_external` (0 = internal
+//!   key, 1 = external side-chain), `sc_hpf` (Hz 20…500), `sc_hpf_on` (0/1), `lookahead`
+//!   (ms 0…10), `makeup` (dB ±24), `auto_makeup` (0/1), `mix` (% 0…100), `out_gain` (dB ±24).
+//!   Enums are their index as `f32`, bools 0/1; values are clamped on the way in.
+//! - [`CompChain`]: the real-time [`Processor`] around [`Compressor`], with a constant latency of
+//!   [`LATENCY_MS`] worth of samples (the maximum lookahead; the audio is always delayed by it,
+//!   whatever the `lookahead` setting) and a ramped output gain.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dynamics::{Compressor, CompressorSettings, DetectorKind, SmoothingMode, StereoMode};
+use crate::util::{db_to_gain, LinearSmoother};
+use crate::{ConfigError, Processor, ProcessorConfig};
+
+/// The chain's maximum lookahead, in ms; also its constant latency.
+pub const LATENCY_MS: f32 = 10.0;
+/// Window of the RMS detector (`detector` = 1), in ms.
+pub const RMS_WINDOW_MS: f32 = 10.0;
+/// Ramp time of the output gain, in ms.
+pub const OUTPUT_GAIN_RAMP_MS: f32 = 20.0;
+/// Lowest threshold, dBFS.
+pub const MIN_THRESHOLD_DB: f32 = -60.0;
+/// Highest threshold, dBFS.
+pub const MAX_THRESHOLD_DB: f32 = 0.0;
+/// Lowest ratio.
+pub const MIN_RATIO: f32 = 1.0;
+/// Highest ratio value; this value (and anything above) means ∞:1 (a limiter curve).
+pub const MAX_RATIO: f32 = 100.0;
+/// Widest knee, dB.
+pub const MAX_KNEE_DB: f32 = 24.0;
+/// Shortest attack, ms.
+pub const MIN_ATTACK_MS: f32 = 0.01;
+/// Longest attack, ms.
+pub const MAX_ATTACK_MS: f32 = 300.0;
+/// Shortest release, ms.
+pub const MIN_RELEASE_MS: f32 = 5.0;
+/// Longest release, ms.
+pub const MAX_RELEASE_MS: f32 = 3000.0;
+/// Lowest side-chain high-pass corner, Hz.
+pub const MIN_SC_HPF_HZ: f32 = 20.0;
+/// Highest side-chain high-pass corner, Hz.
+pub const MAX_SC_HPF_HZ: f32 = 500.0;
+/// Largest makeup / output gain magnitude, dB.
+pub const MAX_GAIN_DB: f32 = 24.0;
+
+/// Stable parameter IDs (never renamed).
+pub mod ids {
+    /// Threshold, dBFS.
+    pub const THRESHOLD: &str = "threshold";
+    /// Ratio (≥ 100 = ∞:1).
+    pub const RATIO: &str = "ratio";
+    /// Knee width, dB.
+    pub const KNEE: &str = "knee";
+    /// Attack, ms.
+    pub const ATTACK: &str = "attack";
+    /// Release, ms.
+    pub const RELEASE: &str = "release";
+    /// Program-dependent release, 0/1.
+    pub const AUTO_RELEASE: &str = "auto_release";
+    /// Detector index (0 peak, 1 RMS).
+    pub const DETECTOR: &str = "detector";
+    /// Stereo link, %.
+    pub const LINK: &str = "link";
+    /// Stereo mode index (0 L/R, 1 M/S).
+    pub const STEREO_MODE: &str = "stereo_mode";
+    /// External side-chain, 0/1.
+    pub const SC_EXTERNAL: &str = "sc_external";
+    /// Side-chain high-pass corner, Hz.
+    pub const SC_HPF: &str = "sc_hpf";
+    /// Side-chain high-pass on, 0/1.
+    pub const SC_HPF_ON: &str = "sc_hpf_on";
+    /// Lookahead, ms.
+    pub const LOOKAHEAD: &str = "lookahead";
+    /// Makeup gain, dB.
+    pub const MAKEUP: &str = "makeup";
+    /// Automatic makeup, 0/1.
+    pub const AUTO_MAKEUP: &str = "auto_makeup";
+    /// Dry/wet mix, %.
+    pub const MIX: &str = "mix";
+    /// Output gain, dB.
+    pub const OUT_GAIN: &str = "out_gain";
+}
+
+/// Every parameter ID in its stable order.
+pub const PARAM_IDS: [&str; 17] = [
+    ids::THRESHOLD,
+    ids::RATIO,
+    ids::KNEE,
+    ids::ATTACK,
+    ids::RELEASE,
+    ids::AUTO_RELEASE,
+    ids::DETECTOR,
+    ids::LINK,
+    ids::STEREO_MODE,
+    ids::SC_EXTERNAL,
+    ids::SC_HPF,
+    ids::SC_HPF_ON,
+    ids::LOOKAHEAD,
+    ids::MAKEUP,
+    ids::AUTO_MAKEUP,
+    ids::MIX,
+    ids::OUT_GAIN,
+];
+
+/// Every parameter ID in its stable order (owned, like [`crate::chains::eq::param_ids`]).
+pub fn param_ids() -> Vec<String> {
+    PARAM_IDS.iter().map(|s| s.to_string()).collect()
+}
+
+/// The neutral value of a parameter for amount scaling (amount 0 = no compression):
+/// `threshold` 0 dBFS, `ratio` 1, `makeup` 0 dB, `out_gain` 0 dB, `mix` 100 % (the mix itself is
+/// not scaled: ratio and threshold already fade the compression out). `None` (taken as is) for
+/// the times, knee, switches and modes.
+pub fn neutral_value(id: &str) -> Option<f32> {
+    match id {
+        ids::THRESHOLD => Some(0.0),
+        ids::RATIO => Some(1.0),
+        ids::MAKEUP | ids::OUT_GAIN => Some(0.0),
+        ids::MIX => Some(100.0),
+        _ => None,
+    }
+}
+
+fn enum_index(value: f32, len: usize) -> usize {
+    if value.is_finite() {
+        value.round().clamp(0.0, (len - 1) as f32) as usize
+    } else {
+        0
+    }
+}
+
+fn clamp_or(v: f32, lo: f32, hi: f32, default: f32) -> f32 {
+    if v.is_finite() {
+        v.clamp(lo, hi)
+    } else {
+        default
+    }
+}
+
+fn flag(v: f32) -> bool {
+    v.is_finite() && v >= 0.5
+}
+
+/// The level detector. The order is the parameter's enum index and never changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum CompDetector {
+    /// Instantaneous peak `|x|`.
+    #[default]
+    Peak,
+    /// Sliding RMS over [`RMS_WINDOW_MS`].
+    Rms,
+}
+
+impl CompDetector {
+    /// All detectors in index order.
+    pub const ALL: [CompDetector; 2] = [CompDetector::Peak, CompDetector::Rms];
+
+    /// The parameter enum index.
+    pub fn index(self) -> usize {
+        match self {
+            CompDetector::Peak => 0,
+            CompDetector::Rms => 1,
+        }
+    }
+
+    /// From a plain parameter value (rounded, clamped; NaN → Peak).
+    pub fn from_value(value: f32) -> Self {
+        Self::ALL[enum_index(value, Self::ALL.len())]
+    }
+
+    /// The compressor's detector kind.
+    pub fn kind(self) -> DetectorKind {
+        match self {
+            CompDetector::Peak => DetectorKind::Peak,
+            CompDetector::Rms => DetectorKind::Rms {
+                window_ms: RMS_WINDOW_MS,
+            },
+        }
+    }
+}
+
+/// Left/right or mid/side processing. The order is the parameter's enum index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum CompStereoMode {
+    /// Left and right, linked by `link`.
+    #[default]
+    LeftRight,
+    /// Mid and side (stereo only), linked by `link`.
+    MidSide,
+}
+
+impl CompStereoMode {
+    /// All modes in index order.
+    pub const ALL: [CompStereoMode; 2] = [CompStereoMode::LeftRight, CompStereoMode::MidSide];
+
+    /// The parameter enum index.
+    pub fn index(self) -> usize {
+        match self {
+            CompStereoMode::LeftRight => 0,
+            CompStereoMode::MidSide => 1,
+        }
+    }
+
+    /// From a plain parameter value (rounded, clamped; NaN → L/R).
+    pub fn from_value(value: f32) -> Self {
+        Self::ALL[enum_index(value, Self::ALL.len())]
+    }
+}
+
+/// The compressor's manual settings, in plain units (what the plugin and the CLI persist).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CompSettings {
+    /// Threshold, dBFS, −60…0 (default −18).
+    pub threshold_db: f32,
+    /// Ratio 1…100; 100 means ∞:1 (default 4).
+    pub ratio: f32,
+    /// Soft-knee width, dB, 0…24 (default 6).
+    pub knee_db: f32,
+    /// Attack time constant, ms, 0.01…300 (default 10).
+    pub attack_ms: f32,
+    /// Release time constant, ms, 5…3000 (default 100).
+    pub release_ms: f32,
+    /// Program-dependent release (default off).
+    pub auto_release: bool,
+    /// Level detector (default peak).
+    pub detector: CompDetector,
+    /// Stereo link, %, 0…100 (default 100).
+    pub link_pct: f32,
+    /// L/R or M/S (default L/R).
+    pub stereo_mode: CompStereoMode,
+    /// Key from the external side-chain input instead of the main input (default off).
+    pub sc_external: bool,
+    /// Side-chain high-pass corner, Hz, 20…500 (default 100).
+    pub sc_hpf_hz: f32,
+    /// Side-chain high-pass on (default off).
+    pub sc_hpf_on: bool,
+    /// Lookahead, ms, 0…10 (default 0). Does not change the latency.
+    pub lookahead_ms: f32,
+    /// Makeup gain, dB, ±24 (default 0).
+    pub makeup_db: f32,
+    /// Adds the automatic makeup `−y_G(0 dBFS)` to `makeup_db` (default off).
+    pub auto_makeup: bool,
+    /// Wet share, %, 0…100 (default 100).
+    pub mix_pct: f32,
+    /// Output gain, dB, ±24 (default 0), ramped.
+    pub out_gain_db: f32,
+}
+
+impl Default for CompSettings {
+    fn default() -> Self {
+        Self {
+            threshold_db: -18.0,
+            ratio: 4.0,
+            knee_db: 6.0,
+            attack_ms: 10.0,
+            release_ms: 100.0,
+            auto_release: false,
+            detector: CompDetector::Peak,
+            link_pct: 100.0,
+            stereo_mode: CompStereoMode::LeftRight,
+            sc_external: false,
+            sc_hpf_hz: 100.0,
+            sc_hpf_on: false,
+            lookahead_ms: 0.0,
+            makeup_db: 0.0,
+            auto_makeup: false,
+            mix_pct: 100.0,
+            out_gain_db: 0.0,
+        }
+    }
+}
+
+impl CompSettings {
+    /// The same settings with every value finite and inside its range (NaN → the default).
+    pub fn sanitized(&self) -> Self {
+        let d = Self::default();
+        Self {
+            threshold_db: clamp_or(
+                self.threshold_db,
+                MIN_THRESHOLD_DB,
+                MAX_THRESHOLD_DB,
+                d.threshold_db,
+            ),
+            ratio: if self.ratio.is_nan() {
+                d.ratio
+            } else {
+                self.ratio.clamp(MIN_RATIO, MAX_RATIO)
+            },
+            knee_db: clamp_or(self.knee_db, 0.0, MAX_KNEE_DB, d.knee_db),
+            attack_ms: clamp_or(self.attack_ms, MIN_ATTACK_MS, MAX_ATTACK_MS, d.attack_ms),
+            release_ms: clamp_or(
+                self.release_ms,
+                MIN_RELEASE_MS,
+                MAX_RELEASE_MS,
+                d.release_ms,
+            ),
+            link_pct: clamp_or(self.link_pct, 0.0, 100.0, d.link_pct),
+            sc_hpf_hz: clamp_or(self.sc_hpf_hz, MIN_SC_HPF_HZ, MAX_SC_HPF_HZ, d.sc_hpf_hz),
+            lookahead_ms: clamp_or(self.lookahead_ms, 0.0, LATENCY_MS, d.lookahead_ms),
+            makeup_db: clamp_or(self.makeup_db, -MAX_GAIN_DB, MAX_GAIN_DB, d.makeup_db),
+            mix_pct: clamp_or(self.mix_pct, 0.0, 100.0, d.mix_pct),
+            out_gain_db: clamp_or(self.out_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, d.out_gain_db),
+            ..*self
+        }
+    }
+
+    /// The ratio the gain computer runs: the `ratio` value, or `f32::INFINITY` at ≥ 100.
+    pub fn effective_ratio(&self) -> f32 {
+        let r = self.sanitized().ratio;
+        if r >= MAX_RATIO {
+            f32::INFINITY
+        } else {
+            r
+        }
+    }
+
+    /// The [`CompressorSettings`] these settings run (decoupled smoothing; the output gain and
+    /// the side-chain source are handled by [`CompChain`]).
+    pub fn compressor_settings(&self) -> CompressorSettings {
+        let s = self.sanitized();
+        CompressorSettings {
+            threshold_db: s.threshold_db,
+            ratio: s.effective_ratio(),
+            knee_db: s.knee_db,
+            attack_ms: s.attack_ms,
+            release_ms: s.release_ms,
+            auto_release: s.auto_release,
+            detector: s.detector.kind(),
+            smoothing: SmoothingMode::Decoupled,
+            stereo_link_pct: s.link_pct,
+            stereo_mode: match s.stereo_mode {
+                CompStereoMode::LeftRight => StereoMode::LeftRight,
+                CompStereoMode::MidSide => StereoMode::MidSide,
+            },
+            sidechain_hpf_hz: s.sc_hpf_on.then_some(s.sc_hpf_hz),
+            lookahead_ms: s.lookahead_ms,
+            makeup_db: s.makeup_db,
+            auto_makeup: s.auto_makeup,
+            mix_pct: s.mix_pct,
+        }
+    }
+
+    /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
+    pub fn to_param_map(&self) -> BTreeMap<String, f32> {
+        PARAM_IDS
+            .iter()
+            .filter_map(|id| self.param(id).map(|v| (id.to_string(), v)))
+            .collect()
+    }
+
+    /// Settings from parameter ID → plain value; missing IDs keep their defaults, unknown IDs
+    /// are ignored, values are clamped to their ranges.
+    pub fn from_param_map(map: &BTreeMap<String, f32>) -> Self {
+        let mut s = Self::default();
+        for (id, v) in map {
+            s.set_param(id, *v);
+        }
+        s
+    }
+
+    /// Sets one parameter from its plain value (clamped; NaN → the default). Returns false for
+    /// an unknown ID.
+    pub fn set_param(&mut self, id: &str, value: f32) -> bool {
+        let d = Self::default();
+        match id {
+            ids::THRESHOLD => {
+                self.threshold_db =
+                    clamp_or(value, MIN_THRESHOLD_DB, MAX_THRESHOLD_DB, d.threshold_db)
+            }
+            ids::RATIO => {
+                self.ratio = if value.is_nan() {
+                    d.ratio
+                } else {
+                    value.clamp(MIN_RATIO, MAX_RATIO)
+                }
+            }
+            ids::KNEE => self.knee_db = clamp_or(value, 0.0, MAX_KNEE_DB, d.knee_db),
+            ids::ATTACK => {
+                self.attack_ms = clamp_or(value, MIN_ATTACK_MS, MAX_ATTACK_MS, d.attack_ms)
+            }
+            ids::RELEASE => {
+                self.release_ms = clamp_or(value, MIN_RELEASE_MS, MAX_RELEASE_MS, d.release_ms)
+            }
+            ids::AUTO_RELEASE => self.auto_release = flag(value),
+            ids::DETECTOR => self.detector = CompDetector::from_value(value),
+            ids::LINK => self.link_pct = clamp_or(value, 0.0, 100.0, d.link_pct),
+            ids::STEREO_MODE => self.stereo_mode = CompStereoMode::from_value(value),
+            ids::SC_EXTERNAL => self.sc_external = flag(value),
+            ids::SC_HPF => {
+                self.sc_hpf_hz = clamp_or(value, MIN_SC_HPF_HZ, MAX_SC_HPF_HZ, d.sc_hpf_hz)
+            }
+            ids::SC_HPF_ON => self.sc_hpf_on = flag(value),
+            ids::LOOKAHEAD => self.lookahead_ms = clamp_or(value, 0.0, LATENCY_MS, 0.0),
+            ids::MAKEUP => self.makeup_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            ids::AUTO_MAKEUP => self.auto_makeup = flag(value),
+            ids::MIX => self.mix_pct = clamp_or(value, 0.0, 100.0, d.mix_pct),
+            ids::OUT_GAIN => self.out_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The plain value of one parameter, `None` for an unknown ID.
+    pub fn param(&self, id: &str) -> Option<f32> {
+        let b = |x: bool| f32::from(u8::from(x));
+        Some(match id {
+            ids::THRESHOLD => self.threshold_db,
+            ids::RATIO => self.ratio,
+            ids::KNEE => self.knee_db,
+            ids::ATTACK => self.attack_ms,
+            ids::RELEASE => self.release_ms,
+            ids::AUTO_RELEASE => b(self.auto_release),
+            ids::DETECTOR => self.detector.index() as f32,
+            ids::LINK => self.link_pct,
+            ids::STEREO_MODE => self.stereo_mode.index() as f32,
+            ids::SC_EXTERNAL => b(self.sc_external),
+            ids::SC_HPF => self.sc_hpf_hz,
+            ids::SC_HPF_ON => b(self.sc_hpf_on),
+            ids::LOOKAHEAD => self.lookahead_ms,
+            ids::MAKEUP => self.makeup_db,
+            ids::AUTO_MAKEUP => b(self.auto_makeup),
+            ids::MIX => self.mix_pct,
+            ids::OUT_GAIN => self.out_gain_db,
+            _ => return None,
+        })
+    }
+
+    /// The static curve of these settings: output level (dB) for a stationary detected input
+    /// level `x_db` (dB), before makeup and output gain.
+    pub fn static_curve_db(&self, x_db: f32) -> f32 {
+        let s = self.sanitized();
+        crate::dynamics::static_curve_db(x_db, s.threshold_db, s.effective_ratio(), s.knee_db)
+    }
+}
+
+/// The Tandem Comp processor: [`Compressor`] (max lookahead [`LATENCY_MS`]) then a ramped output
+/// gain, 1–8 channels. Allocates only in [`CompChain::new`]; `process` never allocates, locks or
+/// panics and never outputs NaN/Inf (non-finite input samples come out as 0).
+#[derive(Debug, Clone)]
+pub struct CompChain {
+    settings: CompSettings,
+    comp: Compressor,
+    out_gain: LinearSmoother,
+    sample_rate_hz: f32,
+}
+
+impl CompChain {
+    /// A compressor for `config` starting at `settings` (sanitised) without any ramp.
+    pub fn new(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let s = settings.sanitized();
+        let comp = Compressor::new(config, LATENCY_MS, s.compressor_settings())?;
+        Ok(Self {
+            settings: s,
+            comp,
+            out_gain: LinearSmoother::new(
+                db_to_gain(s.out_gain_db),
+                OUTPUT_GAIN_RAMP_MS,
+                config.sample_rate,
+            ),
+            sample_rate_hz: config.sample_rate,
+        })
+    }
+
+    /// Applies new settings (sanitised). Makeup, mix and output gain ramp over 20 ms; threshold,
+    /// ratio and knee act in the gain computer, whose output is smoothed by attack/release, so
+    /// changes are click-free. Real-time safe (no allocation).
+    pub fn set_settings(&mut self, settings: &CompSettings) {
+        let s = settings.sanitized();
+        self.settings = s;
+        self.comp.set_settings(s.compressor_settings());
+        self.out_gain.set_target(db_to_gain(s.out_gain_db));
+    }
+
+    /// The current (sanitised) settings.
+    pub fn settings(&self) -> &CompSettings {
+        &self.settings
+    }
+
+    /// The current gain reduction in dB (≥ 0, the largest over the channels) for the meter.
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.comp.gain_reduction_db()
+    }
+
+    /// The automatic makeup of the current curve, `−y_G(0 dBFS)`, in dB (what `auto_makeup`
+    /// adds).
+    pub fn auto_makeup_db(&self) -> f32 {
+        self.comp.auto_makeup_db()
+    }
+
+    /// The current sample rate in Hz.
+    pub fn sample_rate_hz(&self) -> f32 {
+        self.sample_rate_hz
+    }
+
+    /// Processes `main` in place. With `sc_external` on and `key` given (one slice per channel,
+    /// channel `c` keyed by `key[min(c, len − 1)]`), the compressor is keyed by `key`; otherwise
+    /// (internal key, or no external input available: `None` or an empty slice) by `main`
+    /// itself. Real-time safe; any block length.
+    pub fn process_with_sidechain(&mut self, main: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
+        let key: &[&[f32]] = match key {
+            Some(k) if self.settings.sc_external => k,
+            _ => &[],
+        };
+        self.comp.process_with_sidechain(main, key);
+        let n = main.iter().map(|c| c.len()).min().unwrap_or(0);
+        if !self.out_gain.is_smoothing() && self.out_gain.current() == 1.0 {
+            return;
+        }
+        for i in 0..n {
+            let g = self.out_gain.tick();
+            for ch in main.iter_mut() {
+                let y = ch[i] * g;
+                ch[i] = if y.is_finite() { y } else { 0.0 };
+            }
+        }
+    }
+}
+
+impl Processor for CompChain {
+    /// Fails for rates outside 8–768 kHz or above max(construction rate, 192 kHz).
+    fn set_sample_rate(&mut self, sample_rate: f32) -> Result<(), ConfigError> {
+        self.comp.set_sample_rate(sample_rate)?;
+        self.sample_rate_hz = sample_rate;
+        self.out_gain.set_ramp(OUTPUT_GAIN_RAMP_MS, sample_rate);
+        self.out_gain.reset(db_to_gain(self.settings.out_gain_db));
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.comp.reset();
+        self.out_gain.reset(db_to_gain(self.settings.out_gain_db));
+    }
+
+    /// Keyed by the main input (an external key needs [`CompChain::process_with_sidechain`]).
+    fn process(&mut self, channels: &mut [&mut [f32]]) {
+        self.process_with_sidechain(channels, None);
+    }
+
+    /// [`LATENCY_MS`] in samples at the current rate, rounded to nearest (constant for a rate).
+    fn latency_samples(&self) -> usize {
+        self.comp.latency_samples()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testsignals::{pink_noise, sine};
+
+    fn chain(sr: f32, channels: usize, s: &CompSettings) -> CompChain {
+        CompChain::new(ProcessorConfig::new(sr, 512, channels).unwrap(), s).unwrap()
+    }
+
+    fn run(c: &mut CompChain, chans: &mut [Vec<f32>], key: Option<&[Vec<f32>]>) {
+        let n = chans[0].len();
+        let mut start = 0;
+        let mut k = 0;
+        while start < n {
+            let len = [512usize, 100, 333][k % 3].min(n - start);
+            let mut block: Vec<&mut [f32]> = chans
+                .iter_mut()
+                .map(|v| &mut v[start..start + len])
+                .collect();
+            match key {
+                Some(kk) => {
+                    let kb: Vec<&[f32]> = kk.iter().map(|v| &v[start..start + len]).collect();
+                    c.process_with_sidechain(&mut block, Some(&kb));
+                }
+                None => c.process(&mut block),
+            }
+            start += len;
+            k += 1;
+        }
+    }
+
+    fn rms_db(x: &[f32]) -> f32 {
+        let ms: f64 = x.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / x.len() as f64;
+        (10.0 * ms.log10()) as f32
+    }
+
+    #[test]
+    fn static_curve_exact_outside_knee() {
+        // 1 kHz at 48 kHz: the 10 ms RMS window holds whole periods, so the detected level is
+        // the sine's RMS and the output RMS must be T + (x − T)/R.
+        let sr = 48_000.0;
+        for &(t, r, knee, amp) in &[
+            (-20.0f32, 4.0f32, 6.0f32, 0.5f32),
+            (-30.0, 2.0, 0.0, 0.3),
+            (-40.0, 8.0, 12.0, 0.9),
+            (-24.0, 100.0, 6.0, 0.5),
+            (-10.0, 1.0, 0.0, 0.5),
+        ] {
+            let s = CompSettings {
+                threshold_db: t,
+                ratio: r,
+                knee_db: knee,
+                attack_ms: 5.0,
+                release_ms: 200.0,
+                detector: CompDetector::Rms,
+                ..CompSettings::default()
+            };
+            let mut c = chain(sr, 1, &s);
+            let mut x = vec![sine(48_000, 1000.0, amp, sr as f64)];
+            let x_db = rms_db(&x[0][24_000..]);
+            assert!(x_db > t + knee / 2.0 || r == 1.0);
+            run(&mut c, &mut x, None);
+            let got = rms_db(&x[0][24_000..]);
+            let want = if r >= 100.0 { t } else { t + (x_db - t) / r };
+            assert!(
+                (got - want).abs() < 0.1,
+                "T {t} R {r}: out {got:.3} dB, curve {want:.3} dB"
+            );
+            assert!((s.static_curve_db(x_db) - want).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn external_key_ducks_internal_does_not() {
+        let sr = 48_000.0;
+        let n = 24_000;
+        let quiet = sine(n, 440.0, 0.05, sr as f64); // −29 dB RMS, below −20 dB threshold
+        let loud_key = pink_noise(n, 0.5, 3);
+        let s = CompSettings {
+            threshold_db: -20.0,
+            ratio: 8.0,
+            knee_db: 0.0,
+            ..CompSettings::default()
+        };
+        // Internal key: nothing to do.
+        let mut c = chain(sr, 2, &s);
+        let mut x = vec![quiet.clone(), quiet.clone()];
+        let key = vec![loud_key.clone(), loud_key.clone()];
+        run(&mut c, &mut x, Some(&key));
+        let lat = c.latency_samples();
+        let in_db = rms_db(&quiet[12_000..n - lat]);
+        assert!((rms_db(&x[0][12_000 + lat..]) - in_db).abs() < 0.05);
+        // External key: ducked by many dB.
+        let s_ext = CompSettings {
+            sc_external: true,
+            ..s
+        };
+        let mut c = chain(sr, 2, &s_ext);
+        let mut x = vec![quiet.clone(), quiet.clone()];
+        run(&mut c, &mut x, Some(&key));
+        let out_db = rms_db(&x[0][12_000 + lat..]);
+        assert!(out_db < in_db - 6.0, "{out_db} vs {in_db}");
+        assert!(c.gain_reduction_db() > 6.0);
+        // External selected but no key available: falls back to the main input.
+        let mut c = chain(sr, 2, &s_ext);
+        let mut x = vec![quiet.clone(), quiet.clone()];
+        run(&mut c, &mut x, None);
+        assert!((rms_db(&x[0][12_000 + lat..]) - in_db).abs() < 0.05);
+    }
+
+    #[test]
+    fn impulse_peak_at_latency() {
+        for sr in [44_100.0f32, 48_000.0, 96_000.0] {
+            for la in [0.0f32, 5.0, 10.0] {
+                let s = CompSettings {
+                    lookahead_ms: la,
+                    threshold_db: -6.0,
+                    ..CompSettings::default()
+                };
+                let mut c = chain(sr, 2, &s);
+                let lat = c.latency_samples();
+                assert_eq!(lat, (LATENCY_MS as f64 * 1e-3 * sr as f64).round() as usize);
+                let mut x = vec![vec![0.0f32; 4096]; 2];
+                x[0][100] = 0.1;
+                x[1][100] = 0.1;
+                run(&mut c, &mut x, None);
+                let peak = x[0].iter().enumerate().fold((0, 0.0f32), |a, (i, v)| {
+                    if v.abs() > a.1 {
+                        (i, v.abs())
+                    } else {
+                        a
+                    }
+                });
+                assert_eq!(peak.0, 100 + lat, "{sr} Hz, lookahead {la} ms");
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_input_gives_finite_output() {
+        let s = CompSettings {
+            out_gain_db: 6.0,
+            lookahead_ms: 3.0,
+            stereo_mode: CompStereoMode::MidSide,
+            ..CompSettings::default()
+        };
+        let mut c = chain(44_100.0, 2, &s);
+        let mut x = vec![pink_noise(8000, 0.3, 1), pink_noise(8000, 0.3, 2)];
+        x[0][100] = f32::NAN;
+        x[1][200] = f32::INFINITY;
+        x[0][300] = f32::NEG_INFINITY;
+        x[1][1000] = 3e38;
+        let key = vec![vec![f32::NAN; 8000]];
+        c.set_settings(&CompSettings {
+            sc_external: true,
+            ..s
+        });
+        run(&mut c, &mut x, Some(&key));
+        assert!(x.iter().flatten().all(|v| v.is_finite()));
+        c.set_settings(&CompSettings {
+            ratio: f32::NAN,
+            threshold_db: f32::INFINITY,
+            ..s
+        });
+        let mut y = vec![pink_noise(4000, 0.3, 5), pink_noise(4000, 0.3, 6)];
+        run(&mut c, &mut y, None);
+        assert!(y.iter().flatten().all(|v| v.is_finite()));
+        assert!(y[0][3000..].iter().any(|v| *v != 0.0));
+    }
+
+    #[test]
+    fn output_gain_ramps_and_settings_changes_are_click_free() {
+        let sr = 48_000.0;
+        let x = sine(48_000, 200.0, 0.5, sr as f64);
+        let max_step = |y: &[f32]| {
+            y.windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0, f32::max)
+        };
+        let dry = max_step(&x);
+        let mut s = CompSettings {
+            detector: CompDetector::Rms,
+            ..CompSettings::default()
+        };
+        let mut c = chain(sr, 1, &s);
+        let mut y = x.clone();
+        for (i, block) in y.chunks_mut(256).enumerate() {
+            match i {
+                30 => s.out_gain_db = -12.0,
+                60 => s.makeup_db = 6.0,
+                90 => s.mix_pct = 30.0,
+                120 => s.threshold_db = -40.0,
+                150 => s.ratio = 100.0,
+                _ => {}
+            }
+            c.set_settings(&s);
+            c.process(&mut [block]);
+        }
+        assert!(max_step(&y) < 1.5 * dry, "{} vs {}", max_step(&y), dry);
+        // Settled output gain: −12 dB exactly (threshold 0, ratio 1 → no compression).
+        let s = CompSettings {
+            threshold_db: 0.0,
+            ratio: 1.0,
+            out_gain_db: -12.0,
+            ..CompSettings::default()
+        };
+        let mut c = chain(sr, 1, &s);
+        let mut y = vec![x.clone()];
+        run(&mut c, &mut y, None);
+        let lat = c.latency_samples();
+        let d = rms_db(&y[0][lat + 1000..]) - rms_db(&x[1000..48_000 - lat]);
+        assert!((d + 12.0).abs() < 0.01, "{d}");
+    }
+
+    #[test]
+    fn settings_param_map_round_trip() {
+        let s = CompSettings {
+            threshold_db: -33.5,
+            ratio: 100.0,
+            knee_db: 3.0,
+            attack_ms: 0.5,
+            release_ms: 1200.0,
+            auto_release: true,
+            detector: CompDetector::Rms,
+            link_pct: 40.0,
+            stereo_mode: CompStereoMode::MidSide,
+            sc_external: true,
+            sc_hpf_hz: 250.0,
+            sc_hpf_on: true,
+            lookahead_ms: 4.0,
+            makeup_db: -3.0,
+            auto_makeup: true,
+            mix_pct: 70.0,
+            out_gain_db: 2.0,
+        };
+        let map = s.to_param_map();
+        assert_eq!(map.len(), PARAM_IDS.len());
+        assert_eq!(
+            map.keys().cloned().collect::<Vec<_>>().len(),
+            param_ids().len()
+        );
+        assert_eq!(CompSettings::from_param_map(&map), s);
+        assert_eq!(map["detector"], 1.0);
+        assert_eq!(map["stereo_mode"], 1.0);
+        assert_eq!(map["sc_hpf_on"], 1.0);
+        assert_eq!(s.effective_ratio(), f32::INFINITY);
+        assert_eq!(s.param("nope"), None);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<CompSettings>(&json).unwrap(), s);
+        assert_eq!(neutral_value("ratio"), Some(1.0));
+        assert_eq!(neutral_value("threshold"), Some(0.0));
+        assert_eq!(neutral_value("mix"), Some(100.0));
+        assert_eq!(neutral_value("attack"), None);
+        let mut m = BTreeMap::new();
+        m.insert("threshold".to_string(), -100.0);
+        m.insert("ratio".to_string(), 1e9);
+        m.insert("attack".to_string(), f32::NAN);
+        m.insert("detector".to_string(), 7.0);
+        m.insert("lookahead".to_string(), 50.0);
+        let c = CompSettings::from_param_map(&m);
+        assert_eq!(c.threshold_db, MIN_THRESHOLD_DB);
+        assert_eq!(c.ratio, MAX_RATIO);
+        assert_eq!(c.attack_ms, 10.0);
+        assert_eq!(c.detector, CompDetector::Rms);
+        assert_eq!(c.lookahead_ms, LATENCY_MS);
+        let d = CompSettings::default();
+        assert_eq!((d.threshold_db, d.ratio, d.knee_db), (-18.0, 4.0, 6.0));
+        assert!(CompChain::new(
+            ProcessorConfig::new(48_000.0, 64, 9).unwrap_or(ProcessorConfig {
+                sample_rate: 48_000.0,
+                max_block_size: 64,
+                channels: 9
+            }),
+            &d
+        )
+        .is_err());
+        let mut c = chain(48_000.0, 1, &d);
+        assert!(c.set_sample_rate(1.0).is_err());
+        c.set_sample_rate(96_000.0).unwrap();
+        assert_eq!(c.latency_samples(), 960);
+    }
+}
