@@ -413,7 +413,7 @@ impl MasterAnalysis {
         let mut pos = 0;
         while pos < n {
             let take = (self.chunk_frames - self.current[0].len()).min(n - pos);
-            let keep = self.chunk_index % self.stride == 0;
+            let keep = self.chunk_index.is_multiple_of(self.stride);
             if keep {
                 for (cur, src) in self.current.iter_mut().zip(&clean) {
                     cur.extend_from_slice(&src[pos..pos + take]);
@@ -438,7 +438,7 @@ impl MasterAnalysis {
                 self.chunk_index += 1;
                 if self.kept.len() > self.max_chunks {
                     let s2 = self.stride * 2;
-                    self.kept.retain(|(i, _)| i % s2 == 0);
+                    self.kept.retain(|(i, _)| i.is_multiple_of(s2));
                     self.stride = s2;
                 }
             }
@@ -454,7 +454,7 @@ impl MasterAnalysis {
                 o.extend_from_slice(c);
             }
         }
-        if self.chunk_index % self.stride == 0 {
+        if self.chunk_index.is_multiple_of(self.stride) {
             for (o, c) in out.iter_mut().zip(&self.current) {
                 o.extend_from_slice(c);
             }
@@ -729,6 +729,7 @@ fn fit_tonal(
 }
 
 /// Solves a 4×4 system by Gaussian elimination with partial pivoting.
+#[allow(clippy::needless_range_loop)]
 fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
     for c in 0..4 {
         let p = (c..4).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
@@ -757,7 +758,13 @@ fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
 // The suggestion
 // ---------------------------------------------------------------------------------------------
 
-fn item(key: &str, title: String, values: &[(&str, f32)], reason: String, conf: f32) -> SuggestionItem {
+fn item(
+    key: &str,
+    title: String,
+    values: &[(&str, f32)],
+    reason: String,
+    conf: f32,
+) -> SuggestionItem {
     SuggestionItem {
         key: key.to_string(),
         title,
@@ -839,10 +846,7 @@ pub fn suggest_master(
     if let Some(c) = analysis.low_side_to_mid_db {
         m.insert("low_side_to_mid_db".into(), c as f64);
     }
-    m.insert(
-        "simulated_seconds".into(),
-        frames as f64 / sr as f64,
-    );
+    m.insert("simulated_seconds".into(), frames as f64 / sr as f64);
 
     let evidence = (analysis.heard_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0)
         * if analysis.stable { 1.0 } else { 0.75 };
@@ -1183,7 +1187,10 @@ pub fn suggest_master(
             ("lim_drive", drive),
             ("lim_ceiling", s.lim_ceiling_dbtp),
             ("lim_release", s.lim_release_ms),
-            ("lim_auto_release", if s.lim_auto_release { 1.0 } else { 0.0 }),
+            (
+                "lim_auto_release",
+                if s.lim_auto_release { 1.0 } else { 0.0 },
+            ),
             ("lim_lookahead", s.lim_lookahead_ms),
             ("lim_oversampling", s.lim_oversampling as f32),
         ],

@@ -50,7 +50,10 @@ fn platform_targets_are_sourced_and_ordered() {
     assert_eq!(Platform::ALL[7].key(), "custom");
     assert!(Platform::Custom.data().is_none());
     let c = Platform::Custom.target(-11.0, -0.5);
-    assert_eq!((c.lufs, c.ceiling_dbtp, c.name.as_str()), (-11.0, -0.5, "Custom"));
+    assert_eq!(
+        (c.lufs, c.ceiling_dbtp, c.name.as_str()),
+        (-11.0, -0.5, "Custom")
+    );
     assert_eq!(MasterTarget::default().name, "Spotify");
 }
 
@@ -96,15 +99,26 @@ fn every_platform_target_is_met_on_a_dynamic_mix() {
             t.ceiling_dbtp
         );
         let pred = s.measurements["predicted_lufs"];
-        assert!((pred - t.lufs as f64).abs() <= LOUDNESS_TOLERANCE_LU, "{pred}");
+        assert!(
+            (pred - t.lufs as f64).abs() <= LOUDNESS_TOLERANCE_LU,
+            "{pred}"
+        );
         assert!(s.items.iter().any(|it| it.key == "limiter"));
-        for key in ["integrated_lufs", "limiting_db", "target_lufs", "lim_drive_db"] {
+        for key in [
+            "integrated_lufs",
+            "limiting_db",
+            "target_lufs",
+            "lim_drive_db",
+        ] {
             assert!(s.measurements.contains_key(key), "{key}");
         }
         // Loud targets on a −24 LUFS mix need more than 6 dB of limiting → warning with a
         // sensible alternative; the broadcast target does not.
         let lim = s.measurements["limiting_db"];
-        let warned = s.warnings.iter().any(|w| w.contains("keeps the transients"));
+        let warned = s
+            .warnings
+            .iter()
+            .any(|w| w.contains("keeps the transients"));
         assert_eq!(warned, lim > 6.0, "{}: {lim} {:?}", t.name, s.warnings);
         if warned {
             let sensible = s.measurements["sensible_target_lufs"];
@@ -282,7 +296,10 @@ fn wide_or_out_of_phase_low_end_gets_mono_below() {
         &MasterSettings::default(),
     );
     let (lufs, tp) = render_and_measure(&apply(&s), &[l]);
-    assert!((lufs + 16.0).abs() <= 0.5 && tp <= -1.0 + 1e-3, "{lufs} {tp}");
+    assert!(
+        (lufs + 16.0).abs() <= 0.5 && tp <= -1.0 + 1e-3,
+        "{lufs} {tp}"
+    );
 }
 
 #[test]
@@ -302,9 +319,64 @@ fn simulation_excerpt_is_bounded_and_spans_the_programme() {
     }
     let e = a.excerpt();
     let secs = e[0].len() as f32 / sr;
-    assert!(secs <= SIM_MAX_SECONDS + 1.0 && secs >= 10.0, "{secs}");
+    assert!((10.0..=SIM_MAX_SECONDS + 1.0).contains(&secs), "{secs}");
     assert!(e[0][0] < 0.02, "starts at the beginning");
     assert!(*e[0].last().unwrap() > 0.6, "reaches late material");
     let r = a.result();
     assert!((r.duration_s - 100.0).abs() < 1e-6);
+}
+
+/// The demo mix with sharp, loud transients every half second: a high peak-to-loudness ratio.
+fn peaky_mix(seconds: f64) -> [Vec<f32>; 2] {
+    let [mut l, mut r] = demo(seconds);
+    let period = (SR * 0.5) as usize;
+    let len = (SR * 0.004) as usize;
+    let mut noise = crate::testsignals::Noise::new(5);
+    for start in (period / 3..l.len()).step_by(period) {
+        for k in 0..len.min(l.len() - start) {
+            let env = 0.9 * (-(k as f32) / (len as f32 / 4.0)).exp();
+            let v = env * noise.uniform();
+            l[start + k] += v;
+            r[start + k] += v;
+        }
+    }
+    [l, r]
+}
+
+#[test]
+fn peaky_mix_gets_gentle_glue_and_a_limiting_warning() {
+    let [l, r] = peaky_mix(12.0);
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    assert!(a.plr_db.unwrap() > 18.0, "{:?}", a.plr_db);
+    let audio = vec![l, r];
+    for t in [
+        Platform::Spotify.target(0.0, 0.0),
+        Platform::Custom.target(-9.0, -0.5),
+    ] {
+        let s = suggest_master(
+            &a,
+            &t,
+            &MasterAssistOptions::default(),
+            &MasterSettings::default(),
+        );
+        let glue = s.items.iter().find(|i| i.key == "glue").expect("glue item");
+        assert_eq!(glue.values["glue_on"], 1.0);
+        let gr = s.measurements["glue_gr_db"];
+        assert!((0.3..=2.0).contains(&gr), "glue GR {gr}");
+        let settings = apply(&s);
+        assert!(settings.glue_on);
+        let (lufs, tp) = render_and_measure(&settings, &audio);
+        assert!((lufs - t.lufs as f64).abs() <= 0.5, "{}: {lufs}", t.name);
+        assert!(tp <= t.ceiling_dbtp as f64 + 1e-3, "{}: {tp}", t.name);
+        let lim = s.measurements["limiting_db"];
+        assert!(lim > 6.0, "{}: {lim}", t.name);
+        let w = s
+            .warnings
+            .iter()
+            .find(|w| w.contains("keeps the transients"))
+            .expect("limiting warning");
+        let sensible = s.measurements["sensible_target_lufs"];
+        assert!(sensible < t.lufs as f64 && sensible > -30.0, "{sensible}");
+        assert!(w.contains("dB of limiting"), "{w}");
+    }
 }

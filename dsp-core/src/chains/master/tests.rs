@@ -270,7 +270,10 @@ fn width_and_mono_below() {
     assert!(after_low < before_low - 20.0, "{before_low} → {after_low}");
     let before_hi = ratio(&l0, &r0, 1000.0, 10_000.0);
     let after_hi = ratio(&out[0], &out[1], 1000.0, 10_000.0);
-    assert!((after_hi - before_hi).abs() < 0.5, "{before_hi} → {after_hi}");
+    assert!(
+        (after_hi - before_hi).abs() < 0.5,
+        "{before_hi} → {after_hi}"
+    );
     // Width 200 %: side +6 dB relative to mid.
     let out = MasterChain::render(
         &MasterSettings {
@@ -370,7 +373,9 @@ fn dither_quantises_to_the_word_length() {
     )
     .unwrap();
     let q = 1.0 / 32768.0;
-    assert!(out[0].iter().all(|v| ((v / q) - (v / q).round()).abs() < 1e-3));
+    assert!(out[0]
+        .iter()
+        .all(|v| ((v / q) - (v / q).round()).abs() < 1e-3));
     let err: f32 = out[0][..9000]
         .iter()
         .zip(&x)
