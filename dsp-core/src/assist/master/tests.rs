@@ -1,0 +1,382 @@
+use super::*;
+use crate::loudness::measure;
+use crate::testsignals::{demo_mix, pink_noise};
+
+const SR: f32 = 48_000.0;
+
+fn demo(seconds: f64) -> [Vec<f32>; 2] {
+    demo_mix(seconds, SR as f64)
+}
+
+fn apply(s: &Suggestion) -> MasterSettings {
+    MasterSettings::from_param_map(&s.values)
+}
+
+fn render_and_measure(settings: &MasterSettings, audio: &[Vec<f32>]) -> (f64, f64) {
+    let refs: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
+    let out = MasterChain::render(settings, &refs, SR).unwrap();
+    let refs: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+    let st = measure(&refs, SR).unwrap();
+    (st.integrated_lufs.unwrap(), st.true_peak_dbtp.unwrap())
+}
+
+#[test]
+fn platform_targets_are_sourced_and_ordered() {
+    let want = [
+        ("spotify", -14.0, -1.0),
+        ("apple", -16.0, -1.0),
+        ("youtube", -14.0, -1.0),
+        ("tidal", -14.0, -1.0),
+        ("amazon", -14.0, -2.0),
+        ("deezer", -15.0, -1.0),
+        ("ebu_r128", -23.0, -1.0),
+    ];
+    assert_eq!(loudness_targets_version(), 1);
+    assert_eq!(loudness_targets().len(), want.len());
+    for (i, (key, lufs, ceil)) in want.iter().enumerate() {
+        let p = Platform::ALL[i];
+        assert_eq!(p.key(), *key);
+        assert_eq!(p.index(), i);
+        assert_eq!(Platform::from_key(key), Some(p));
+        assert_eq!(Platform::from_value(i as f32), p);
+        let d = p.data().unwrap();
+        assert_eq!((d.lufs, d.ceiling_dbtp), (*lufs, *ceil));
+        assert!(d.url.starts_with("https://"), "{key}");
+        assert!(!d.source.is_empty() && !d.source_date.is_empty() && !d.as_of.is_empty());
+        let t = p.target(0.0, 0.0);
+        assert_eq!((t.lufs, t.ceiling_dbtp), (*lufs, *ceil));
+    }
+    assert_eq!(Platform::default(), Platform::Spotify);
+    assert_eq!(Platform::ALL[7].key(), "custom");
+    assert!(Platform::Custom.data().is_none());
+    let c = Platform::Custom.target(-11.0, -0.5);
+    assert_eq!(
+        (c.lufs, c.ceiling_dbtp, c.name.as_str()),
+        (-11.0, -0.5, "Custom")
+    );
+    assert_eq!(MasterTarget::default().name, "Spotify");
+}
+
+/// The bar: for every platform target, the suggestion applied onto default settings and
+/// rendered through the chain lands within ±0.5 LU with the true peak under the ceiling
+/// (measured independently by `loudness::measure`).
+#[test]
+fn every_platform_target_is_met_on_a_dynamic_mix() {
+    let [l, r] = demo(16.0);
+    let analysis = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    let i = analysis.integrated_lufs.unwrap();
+    assert!((-27.0..-20.0).contains(&i), "demo mix at {i}");
+    let audio = vec![l, r];
+    let mut targets: Vec<MasterTarget> = Platform::ALL[..7]
+        .iter()
+        .map(|p| p.target(0.0, 0.0))
+        .collect();
+    targets.push(Platform::Custom.target(-10.0, -0.3));
+    for t in targets {
+        let s = suggest_master(
+            &analysis,
+            &t,
+            &MasterAssistOptions::default(),
+            &MasterSettings::default(),
+        );
+        s.validate().unwrap();
+        assert_eq!(s.assistant, "master");
+        let settings = apply(&s);
+        assert!(settings.lim_ceiling_dbtp <= t.ceiling_dbtp);
+        assert!(settings.lim_ceiling_dbtp >= t.ceiling_dbtp - 0.5);
+        let (lufs, tp) = render_and_measure(&settings, &audio);
+        assert!(
+            (lufs - t.lufs as f64).abs() <= 0.5,
+            "{}: {lufs:.2} LUFS for {} (predicted {:?})",
+            t.name,
+            t.lufs,
+            s.measurements.get("predicted_lufs")
+        );
+        assert!(
+            tp <= t.ceiling_dbtp as f64 + 1e-3,
+            "{}: true peak {tp:.3} over {}",
+            t.name,
+            t.ceiling_dbtp
+        );
+        let pred = s.measurements["predicted_lufs"];
+        assert!(
+            (pred - t.lufs as f64).abs() <= LOUDNESS_TOLERANCE_LU,
+            "{pred}"
+        );
+        assert!(s.items.iter().any(|it| it.key == "limiter"));
+        for key in [
+            "integrated_lufs",
+            "limiting_db",
+            "target_lufs",
+            "lim_drive_db",
+        ] {
+            assert!(s.measurements.contains_key(key), "{key}");
+        }
+        // Loud targets on a −24 LUFS mix need more than 6 dB of limiting → warning with a
+        // sensible alternative; the broadcast target does not.
+        let lim = s.measurements["limiting_db"];
+        let warned = s
+            .warnings
+            .iter()
+            .any(|w| w.contains("keeps the transients"));
+        assert_eq!(warned, lim > 6.0, "{}: {lim} {:?}", t.name, s.warnings);
+        if warned {
+            let sensible = s.measurements["sensible_target_lufs"];
+            assert!(sensible < t.lufs as f64, "{sensible}");
+        }
+        if t.lufs <= -23.0 {
+            assert!(lim < 6.0);
+            assert!(s.items.iter().all(|it| it.key != "glue"));
+        }
+    }
+}
+
+#[test]
+fn silence_gives_an_empty_suggestion_with_a_warning() {
+    let z = vec![0.0f32; 48_000];
+    let a = MasterAnalysis::analyze(&[&z, &z], SR).unwrap();
+    let s = suggest_master(
+        &a,
+        &MasterTarget::default(),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    assert!(s.items.is_empty() && s.values.is_empty());
+    assert_eq!(s.warnings.len(), 1);
+    s.validate().unwrap();
+    // A deserialised result (no excerpt) and garbage targets never panic either.
+    let [l, r] = demo(4.0);
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    let json = serde_json::to_string(&a).unwrap();
+    let b: MasterAnalysisResult = serde_json::from_str(&json).unwrap();
+    assert!(b.audio.is_empty());
+    let s = suggest_master(
+        &b,
+        &MasterTarget::default(),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    assert!(s.items.is_empty() && !s.warnings.is_empty());
+    let s = suggest_master(
+        &a,
+        &MasterTarget::custom(f32::NAN, 5.0),
+        &MasterAssistOptions {
+            max_tonal_db: f32::NAN,
+            max_glue_gr_db: -1.0,
+            max_limiting_db: f32::INFINITY,
+            ..Default::default()
+        },
+        &MasterSettings::default(),
+    );
+    s.validate().unwrap();
+    let c = apply(&s).lim_ceiling_dbtp;
+    assert!((-0.6..=-0.1).contains(&c), "{c}");
+    assert!(MasterAnalysis::new(SR, 3).is_err());
+}
+
+#[test]
+fn a_mix_louder_than_the_target_is_turned_down() {
+    let [mut l, mut r] = demo(8.0);
+    for x in l.iter_mut().chain(r.iter_mut()) {
+        *x *= 2.5; // ≈ −16 LUFS, peaks well over 0 dBFS
+    }
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    let t = Platform::EbuR128.target(0.0, 0.0);
+    let s = suggest_master(
+        &a,
+        &t,
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    let settings = apply(&s);
+    assert!(settings.in_gain_db < -3.0, "{}", settings.in_gain_db);
+    let (lufs, tp) = render_and_measure(&settings, &[l, r]);
+    assert!((lufs + 23.0).abs() <= 0.5, "{lufs}");
+    assert!(tp <= -1.0 + 1e-3);
+}
+
+#[test]
+fn reference_mode_matches_the_reference_loudness() {
+    let [l, r] = demo(10.0);
+    // The reference: the same mix, brighter and mastered loud by the chain itself.
+    let ref_settings = MasterSettings {
+        hs_gain_db: 3.0,
+        lim_drive_db: 12.0,
+        ..Default::default()
+    };
+    let reference = MasterChain::render(&ref_settings, &[&l, &r], SR).unwrap();
+    let ra = MasterAnalysis::analyze(&[&reference[0], &reference[1]], SR).unwrap();
+    let reference = MasterReference::from_analysis("ref.wav", &ra).unwrap();
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    let s = suggest_master(
+        &a,
+        &MasterTarget::default(),
+        &MasterAssistOptions {
+            reference: Some(reference.clone()),
+            ..Default::default()
+        },
+        &MasterSettings::default(),
+    );
+    assert_eq!(s.target, "Reference: ref.wav");
+    let settings = apply(&s);
+    // Brighter reference → the high end is lifted.
+    assert!(settings.hs_gain_db > 0.9, "{:?}", settings);
+    let (lufs, tp) = render_and_measure(&settings, &[l, r]);
+    assert!((lufs - reference.integrated_lufs).abs() <= 0.5, "{lufs}");
+    assert!(tp <= -1.0 + 1e-3);
+}
+
+#[test]
+fn tonal_moves_are_broad_limited_and_not_invented() {
+    // Pink noise against the Flat target: nothing to do.
+    let x = pink_noise(10 * 48_000, 0.05, 1);
+    let y = pink_noise(10 * 48_000, 0.05, 2);
+    let a = MasterAnalysis::analyze(&[&x, &y], SR).unwrap();
+    let opts = MasterAssistOptions {
+        tonal_target: Some(Target::flat()),
+        ..Default::default()
+    };
+    let t = Platform::EbuR128.target(0.0, 0.0);
+    let s = suggest_master(&a, &t, &opts, &MasterSettings::default());
+    for key in ["ls", "bell1", "bell2", "hs"] {
+        assert!(s.items.iter().all(|i| i.key != key), "{key}: {:?}", s.items);
+    }
+    // Pink noise with the top 6 dB down: a high-shelf lift, at most 3 dB.
+    let dull = MasterSettings {
+        hs_gain_db: -6.0,
+        hs_freq_hz: 6000.0,
+        ..Default::default()
+    };
+    let d = MasterChain::render(&dull, &[&x, &y], SR).unwrap();
+    let a = MasterAnalysis::analyze(&[&d[0], &d[1]], SR).unwrap();
+    let s = suggest_master(&a, &t, &opts, &MasterSettings::default());
+    let st = apply(&s);
+    assert!(st.hs_gain_db >= 2.0 && st.hs_gain_db <= 3.0, "{st:?}");
+    for g in [st.ls_gain_db, st.bell1_gain_db, st.bell2_gain_db] {
+        assert!(g.abs() <= 3.0);
+    }
+    let it = s.items.iter().find(|i| i.key == "hs").unwrap();
+    assert!(it.reason.contains("dB"), "{}", it.reason);
+}
+
+#[test]
+fn wide_or_out_of_phase_low_end_gets_mono_below() {
+    let n = 8 * 48_000;
+    let bass = crate::testsignals::sine(n, 60.0, 0.3, SR as f64);
+    let pad = pink_noise(n, 0.05, 3);
+    let l: Vec<f32> = bass.iter().zip(&pad).map(|(b, p)| b + p).collect();
+    let r: Vec<f32> = bass.iter().zip(&pad).map(|(b, p)| -0.6 * b + p).collect();
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    assert!(a.low_side_to_mid_db.unwrap() > 0.0);
+    let s = suggest_master(
+        &a,
+        &Platform::EbuR128.target(0.0, 0.0),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    assert_eq!(s.values.get("mono_below"), Some(&SUGGESTED_MONO_BELOW_HZ));
+    // A normal mix (mono bass) is left alone.
+    let [l, r] = demo(6.0);
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    assert!(a.correlation.unwrap() > 0.3);
+    let s = suggest_master(
+        &a,
+        &Platform::EbuR128.target(0.0, 0.0),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    assert!(!s.values.contains_key("mono_below") && !s.values.contains_key("width"));
+    // Mono input works end to end.
+    let a = MasterAnalysis::analyze(&[&l], SR).unwrap();
+    assert!(a.correlation.is_none());
+    let s = suggest_master(
+        &a,
+        &Platform::Apple.target(0.0, 0.0),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    let (lufs, tp) = render_and_measure(&apply(&s), &[l]);
+    assert!(
+        (lufs + 16.0).abs() <= 0.5 && tp <= -1.0 + 1e-3,
+        "{lufs} {tp}"
+    );
+}
+
+#[test]
+fn simulation_excerpt_is_bounded_and_spans_the_programme() {
+    let sr = 8000.0;
+    let mut a = MasterAnalysis::new(sr, 1).unwrap();
+    // 100 s of a ramp that encodes time, fed in uneven chunks.
+    let total = 100 * 8000;
+    let x: Vec<f32> = (0..total).map(|i| i as f32 / total as f32).collect();
+    let mut pos = 0;
+    let mut step = 777;
+    while pos < total {
+        let end = (pos + step).min(total);
+        a.process(&[&x[pos..end]]);
+        pos = end;
+        step = if step == 777 { 12_345 } else { 777 };
+    }
+    let e = a.excerpt();
+    let secs = e[0].len() as f32 / sr;
+    assert!((10.0..=SIM_MAX_SECONDS + 1.0).contains(&secs), "{secs}");
+    assert!(e[0][0] < 0.02, "starts at the beginning");
+    assert!(*e[0].last().unwrap() > 0.6, "reaches late material");
+    let r = a.result();
+    assert!((r.duration_s - 100.0).abs() < 1e-6);
+}
+
+/// The demo mix with sharp, loud transients every half second: a high peak-to-loudness ratio.
+fn peaky_mix(seconds: f64) -> [Vec<f32>; 2] {
+    let [mut l, mut r] = demo(seconds);
+    let period = (SR * 0.5) as usize;
+    let len = (SR * 0.004) as usize;
+    let mut noise = crate::testsignals::Noise::new(5);
+    for start in (period / 3..l.len()).step_by(period) {
+        for k in 0..len.min(l.len() - start) {
+            let env = 0.9 * (-(k as f32) / (len as f32 / 4.0)).exp();
+            let v = env * noise.uniform();
+            l[start + k] += v;
+            r[start + k] += v;
+        }
+    }
+    [l, r]
+}
+
+#[test]
+fn peaky_mix_gets_gentle_glue_and_a_limiting_warning() {
+    let [l, r] = peaky_mix(12.0);
+    let a = MasterAnalysis::analyze(&[&l, &r], SR).unwrap();
+    assert!(a.plr_db.unwrap() > 18.0, "{:?}", a.plr_db);
+    let audio = vec![l, r];
+    for t in [
+        Platform::Spotify.target(0.0, 0.0),
+        Platform::Custom.target(-9.0, -0.5),
+    ] {
+        let s = suggest_master(
+            &a,
+            &t,
+            &MasterAssistOptions::default(),
+            &MasterSettings::default(),
+        );
+        let glue = s.items.iter().find(|i| i.key == "glue").expect("glue item");
+        assert_eq!(glue.values["glue_on"], 1.0);
+        let gr = s.measurements["glue_gr_db"];
+        assert!((0.3..=2.0).contains(&gr), "glue GR {gr}");
+        let settings = apply(&s);
+        assert!(settings.glue_on);
+        let (lufs, tp) = render_and_measure(&settings, &audio);
+        assert!((lufs - t.lufs as f64).abs() <= 0.5, "{}: {lufs}", t.name);
+        assert!(tp <= t.ceiling_dbtp as f64 + 1e-3, "{}: {tp}", t.name);
+        let lim = s.measurements["limiting_db"];
+        assert!(lim > 6.0, "{}: {lim}", t.name);
+        let w = s
+            .warnings
+            .iter()
+            .find(|w| w.contains("keeps the transients"))
+            .expect("limiting warning");
+        let sensible = s.measurements["sensible_target_lufs"];
+        assert!(sensible < t.lufs as f64 && sensible > -30.0, "{sensible}");
+        assert!(w.contains("dB of limiting"), "{w}");
+    }
+}
