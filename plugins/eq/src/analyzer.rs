@@ -189,3 +189,116 @@ impl Analyzer for EqAnalyzer {
         d.is_finite().then_some(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{BlockControls, EqEngine};
+    use atomic_float::AtomicF32;
+    use dsp_core::chains::eq::EqBandType;
+    use dsp_core::testsignals::pink_noise;
+    use tandem_common::compare::Compare;
+    use tandem_common::store::SuggestionStore;
+
+    fn interleave(pre: &[Vec<f32>]) -> Vec<f32> {
+        // The tap carries input then output; the output does not matter here.
+        let n = pre[0].len();
+        let mut v = Vec::with_capacity(n * 4);
+        for i in 0..n {
+            v.extend([pre[0][i], pre[1][i], pre[0][i], pre[1][i]]);
+        }
+        v
+    }
+
+    #[test]
+    fn level_matching_plays_both_sets_within_half_a_lu() {
+        let sr = 48_000.0;
+        let audio = vec![
+            pink_noise(8 * 48_000, 0.1, 11),
+            pink_noise(8 * 48_000, 0.1, 12),
+        ];
+        let mut an = EqAnalyzer::new(
+            sr,
+            2,
+            Arc::new(Display::default()),
+            Arc::new(ReferenceSlot::default()),
+        )
+        .unwrap();
+        an.monitor(&interleave(&audio), 4);
+
+        // Manual: a gentle cut. Suggested: two boosts — clearly louder.
+        let mut manual = EqSettings::default();
+        manual.bands[0].enabled = true;
+        manual.bands[0].kind = EqBandType::HighShelf;
+        manual.bands[0].freq_hz = 6000.0;
+        manual.bands[0].gain_db = -4.0;
+        let mut suggestion = Suggestion::empty("eq", "Balanced");
+        for (id, v) in [
+            ("b3_on", 1.0),
+            ("b3_type", 0.0),
+            ("b3_freq", 1000.0),
+            ("b3_gain", 6.0),
+            ("b3_q", 1.0),
+            ("b4_on", 1.0),
+            ("b4_type", 1.0),
+            ("b4_freq", 150.0),
+            ("b4_gain", 4.0),
+        ] {
+            suggestion.values.insert(id.into(), v);
+        }
+        let store = SuggestionStore::new(crate::assistable_ids());
+        store.set_suggestion(Some(suggestion.clone())).unwrap();
+        let manual_map = manual.to_param_map();
+        let suggested_map = dsp_core::assist::accept::suggested_set(
+            &suggestion,
+            &manual_map,
+            1.0,
+            dsp_core::chains::eq::neutral_value,
+        );
+        let offset = an.level_offset_lu(&manual_map, &suggested_map).unwrap();
+        assert!(offset > 2.0, "the boosts must measure louder: {offset}");
+
+        let offset_atomic = AtomicF32::new(offset);
+        let loudness_of = |compare: Compare, match_levels: bool| {
+            let mut engine = EqEngine::new(sr, 512, 2, &manual).unwrap();
+            let mut out = audio.clone();
+            let len = out[0].len();
+            let mut pos = 0;
+            while pos < len {
+                let n = 512.min(len - pos);
+                let (l, r) = out.split_at_mut(1);
+                let controls = BlockControls {
+                    manual: &manual,
+                    compare,
+                    amount: 1.0,
+                    match_levels,
+                };
+                engine.process(
+                    &mut [&mut l[0][pos..pos + n], &mut r[0][pos..pos + n]],
+                    &controls,
+                    &store,
+                    &offset_atomic,
+                    None,
+                );
+                pos += n;
+            }
+            let view: Vec<&[f32]> = out.iter().map(|c| &c[48_000..]).collect();
+            dsp_core::loudness::measure(&view, sr)
+                .unwrap()
+                .integrated_lufs
+                .unwrap()
+        };
+        let m = loudness_of(Compare::Manual, true);
+        let s = loudness_of(Compare::Suggested, true);
+        assert!(
+            (s - m).abs() < 0.5,
+            "matched: manual {m:.2} suggested {s:.2}"
+        );
+        // Without matching the difference is what was measured: the test can tell.
+        let s_raw = loudness_of(Compare::Suggested, false);
+        assert!(
+            (s_raw - m - offset as f64).abs() < 0.5,
+            "{s_raw} {m} {offset}"
+        );
+    }
+}
