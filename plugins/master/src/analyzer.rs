@@ -1,0 +1,317 @@
+//! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`]: loudness, tonal
+//! balance, stereo, an excerpt for simulation), proposes settings with [`suggest_master`] for the
+//! chosen platform, meters the output for the editor (momentary / short-term / integrated LUFS,
+//! LRA, true peak, correlation) and measures the loudness difference between the manual and the
+//! suggested settings on the recent input.
+
+use atomic_float::AtomicF32;
+use dsp_core::analysis::features::CorrelationMeter;
+use dsp_core::assist::master::{
+    suggest_master, MasterAnalysis, MasterAssistOptions, MasterTarget, Platform,
+};
+use dsp_core::assist::Suggestion;
+use dsp_core::chains::master::{MasterChain, MasterSettings};
+use dsp_core::loudness::LoudnessAnalyzer;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tandem_common::assistant::Analyzer;
+use tandem_common::display::{Display, SpectrumToGrid};
+use tandem_common::recent::RecentAudio;
+
+/// Seconds of recent input kept for level matching.
+pub const RECENT_SECONDS: f32 = 6.0;
+/// Window of the output correlation meter, in seconds.
+pub const CORRELATION_WINDOW_S: f32 = 0.3;
+/// Default custom target loudness, LUFS.
+pub const DEFAULT_CUSTOM_LUFS: f32 = -14.0;
+/// Default custom target ceiling, dBTP.
+pub const DEFAULT_CUSTOM_CEILING: f32 = -1.0;
+
+/// Output meters for the editor, written by the analysis thread (NaN = not measured yet) and
+/// the audio thread (gain reductions).
+pub struct Meters {
+    /// Momentary (400 ms) loudness of the output, LUFS.
+    pub momentary_lufs: AtomicF32,
+    /// Short-term (3 s) loudness of the output, LUFS.
+    pub short_term_lufs: AtomicF32,
+    /// Integrated loudness of the output since the last meter reset, LUFS.
+    pub integrated_lufs: AtomicF32,
+    /// Loudness range of the output since the last meter reset, LU.
+    pub loudness_range_lu: AtomicF32,
+    /// Highest true peak of the output since the last meter reset, dBTP.
+    pub true_peak_dbtp: AtomicF32,
+    /// Output stereo correlation, −1…+1 (NaN for mono).
+    pub correlation: AtomicF32,
+    /// Glue compressor gain reduction, dB (audio thread).
+    pub glue_gr_db: AtomicF32,
+    /// Limiter gain reduction, dB (audio thread).
+    pub limiter_gr_db: AtomicF32,
+    /// Set by the editor to restart the integrated/LRA/true-peak measurement.
+    pub reset_requested: AtomicBool,
+}
+
+impl Default for Meters {
+    fn default() -> Self {
+        Self {
+            momentary_lufs: AtomicF32::new(f32::NAN),
+            short_term_lufs: AtomicF32::new(f32::NAN),
+            integrated_lufs: AtomicF32::new(f32::NAN),
+            loudness_range_lu: AtomicF32::new(f32::NAN),
+            true_peak_dbtp: AtomicF32::new(f32::NAN),
+            correlation: AtomicF32::new(f32::NAN),
+            glue_gr_db: AtomicF32::new(0.0),
+            limiter_gr_db: AtomicF32::new(0.0),
+            reset_requested: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The platform index and custom values in a manual-value map (enum = variant index).
+fn target_key(manual: &BTreeMap<String, f32>) -> (Platform, f32, f32) {
+    let platform = manual
+        .get("master_target")
+        .map(|v| Platform::from_value(*v))
+        .unwrap_or_default();
+    let get = |id: &str, default: f32| {
+        manual
+            .get(id)
+            .copied()
+            .filter(|v| v.is_finite())
+            .unwrap_or(default)
+    };
+    (
+        platform,
+        get("custom_lufs", DEFAULT_CUSTOM_LUFS),
+        get("custom_ceiling", DEFAULT_CUSTOM_CEILING),
+    )
+}
+
+/// The delivery target chosen in a manual-value map.
+pub fn target_from_manual(manual: &BTreeMap<String, f32>) -> MasterTarget {
+    let (p, lufs, ceiling) = target_key(manual);
+    p.target(lufs, ceiling)
+}
+
+/// Integrated loudness of planar audio rendered through a fresh chain at `settings`.
+pub fn loudness_through(audio: &[Vec<f32>], settings: &MasterSettings, sr: f32) -> Option<f64> {
+    let view: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
+    let out = MasterChain::render(settings, &view, sr).ok()?;
+    let view: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
+    dsp_core::loudness::measure(&view, sr).ok()?.integrated_lufs
+}
+
+/// Tandem Master's [`Analyzer`].
+pub struct MasterAnalyzer {
+    sample_rate: f32,
+    channels: usize,
+    analysis: MasterAnalysis,
+    pre: SpectrumToGrid,
+    post: SpectrumToGrid,
+    planar: Vec<Vec<f32>>,
+    recent: RecentAudio,
+    display: Arc<Display>,
+    meters: Arc<Meters>,
+    out_loudness: LoudnessAnalyzer,
+    correlation: CorrelationMeter,
+    /// The target the last suggestion was built for.
+    suggested_for: Option<(Platform, f32, f32)>,
+    options: MasterAssistOptions,
+    /// (heard seconds, stable) of the last [`MasterAnalysis::result`], refreshed every
+    /// [`STATUS_REFRESH_S`] of fed audio (the full result copies the excerpt).
+    status: (f32, bool),
+    frames_since_status: usize,
+}
+
+/// How often (seconds of fed audio) the learn status is refreshed.
+pub const STATUS_REFRESH_S: f32 = 0.5;
+
+impl MasterAnalyzer {
+    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
+    /// reads carries the input channels followed by the output channels.
+    pub fn new(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        meters: Arc<Meters>,
+    ) -> Result<Self, dsp_core::ConfigError> {
+        let channels = channels.clamp(1, 2);
+        Ok(Self {
+            sample_rate,
+            channels,
+            analysis: MasterAnalysis::new(sample_rate, channels)?,
+            pre: SpectrumToGrid::new(sample_rate, channels)?,
+            post: SpectrumToGrid::new(sample_rate, channels)?,
+            planar: vec![Vec::with_capacity(4096); 2 * channels],
+            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
+            display,
+            meters,
+            out_loudness: LoudnessAnalyzer::new(channels, sample_rate)?,
+            correlation: CorrelationMeter::new(
+                ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
+            )?,
+            suggested_for: None,
+            options: MasterAssistOptions::default(),
+            status: (0.0, false),
+            frames_since_status: 0,
+        })
+    }
+
+    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
+        for (c, p) in self.planar.iter_mut().enumerate() {
+            p.clear();
+            if c < stride {
+                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
+            }
+        }
+    }
+
+    fn reset_meters(&mut self) {
+        self.out_loudness.reset();
+        self.correlation.reset();
+        for a in [
+            &self.meters.momentary_lufs,
+            &self.meters.short_term_lufs,
+            &self.meters.integrated_lufs,
+            &self.meters.loudness_range_lu,
+            &self.meters.true_peak_dbtp,
+        ] {
+            a.store(f32::NAN, Ordering::Relaxed);
+        }
+    }
+
+    /// Meters the output channels (already deinterleaved into `planar[n..2n]`).
+    fn meter_output(&mut self) {
+        if self.meters.reset_requested.swap(false, Ordering::AcqRel) {
+            self.reset_meters();
+        }
+        let n = self.channels;
+        let out: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
+        self.out_loudness.process(&out);
+        if n == 2 {
+            self.correlation.process(out[0], out[1]);
+        }
+        let f = |v: Option<f64>| v.map_or(f32::NAN, |x| x as f32);
+        let m = &self.meters;
+        m.momentary_lufs
+            .store(f(self.out_loudness.momentary_lufs()), Ordering::Relaxed);
+        m.short_term_lufs
+            .store(f(self.out_loudness.short_term_lufs()), Ordering::Relaxed);
+        m.integrated_lufs
+            .store(f(self.out_loudness.integrated_lufs()), Ordering::Relaxed);
+        m.loudness_range_lu.store(
+            self.out_loudness.loudness_range_lu() as f32,
+            Ordering::Relaxed,
+        );
+        m.true_peak_dbtp
+            .store(f(self.out_loudness.true_peak_dbtp()), Ordering::Relaxed);
+        m.correlation.store(
+            if n == 2 {
+                self.correlation.correlation()
+            } else {
+                f32::NAN
+            },
+            Ordering::Relaxed,
+        );
+    }
+
+    fn refresh_status(&mut self) {
+        let r = self.analysis.result();
+        self.status = (r.heard_seconds, r.stable);
+        self.frames_since_status = 0;
+    }
+
+    /// Integrated loudness of the recent input through the chain at `settings`.
+    fn recent_loudness(&self, audio: &[Vec<f32>], settings: &MasterSettings) -> Option<f64> {
+        loudness_through(audio, settings, self.sample_rate)
+    }
+}
+
+impl Analyzer for MasterAnalyzer {
+    fn restart(&mut self) {
+        self.analysis.reset();
+        self.suggested_for = None;
+        self.status = (0.0, false);
+        self.frames_since_status = 0;
+        self.reset_meters();
+    }
+
+    fn feed(&mut self, interleaved: &[f32], channels: usize) {
+        self.deinterleave(interleaved, channels);
+        let view: Vec<&[f32]> = self.planar[..self.channels]
+            .iter()
+            .map(|c| c.as_slice())
+            .collect();
+        self.analysis.process(&view);
+        self.frames_since_status += view.first().map_or(0, |c| c.len());
+        if self.frames_since_status as f32 >= STATUS_REFRESH_S * self.sample_rate {
+            self.refresh_status();
+        }
+    }
+
+    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
+        self.recent.push_interleaved(interleaved, channels, 0);
+        self.deinterleave(interleaved, channels);
+        let n = self.channels;
+        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
+        if self.pre.process(&pre) {
+            self.display.pre.store(self.pre.grid_db());
+        }
+        if channels >= 2 * n {
+            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
+            if self.post.process(&post) {
+                self.display.post.store(self.post.grid_db());
+            }
+            self.meter_output();
+        }
+    }
+
+    fn heard_seconds(&self) -> f32 {
+        self.status.0
+    }
+
+    fn is_stable(&self) -> bool {
+        self.status.1
+    }
+
+    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
+        let key = normalise_key(target_key(manual));
+        self.suggested_for.is_some_and(|k| k != key)
+    }
+
+    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
+        let key = target_key(manual);
+        self.suggested_for = Some(normalise_key(key));
+        let target = key.0.target(key.1, key.2);
+        // The live result: its audio excerpt (not serialised) drives the drive simulation.
+        let result = self.analysis.result();
+        self.status = (result.heard_seconds, result.stable);
+        self.frames_since_status = 0;
+        let current = MasterSettings::from_param_map(manual);
+        Some(suggest_master(&result, &target, &self.options, &current))
+    }
+
+    fn level_offset_lu(
+        &mut self,
+        manual: &BTreeMap<String, f32>,
+        suggested: &BTreeMap<String, f32>,
+    ) -> Option<f32> {
+        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
+            return None;
+        }
+        let audio = self.recent.to_planar();
+        let m = self.recent_loudness(&audio, &MasterSettings::from_param_map(manual))?;
+        let s = self.recent_loudness(&audio, &MasterSettings::from_param_map(suggested))?;
+        let d = (s - m) as f32;
+        d.is_finite().then_some(d)
+    }
+}
+
+/// Custom values only matter for the Custom platform.
+fn normalise_key(key: (Platform, f32, f32)) -> (Platform, f32, f32) {
+    if key.0 == Platform::Custom {
+        key
+    } else {
+        (key.0, DEFAULT_CUSTOM_LUFS, DEFAULT_CUSTOM_CEILING)
+    }
+}

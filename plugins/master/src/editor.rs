@@ -1,0 +1,434 @@
+//! Tandem Master's editor: the shared shell around the platform target, the chain's sections
+//! (input, tone, glue, width, limiter, dither) as knobs, the tone EQ drawn over the pre/post
+//! spectra (manual solid, suggested dashed), and the output meters (loudness against the
+//! target, true peak against the ceiling, glue and limiter gain reduction, in/out levels,
+//! correlation).
+
+use crate::analyzer::{target_from_manual, Meters};
+use crate::engine::suggested_settings;
+use crate::params::{MasterParams, PlatformParam};
+use dsp_core::chains::eq::Placement;
+use dsp_core::chains::master::MasterSettings;
+use egui::{Color32, RichText, Ui};
+use nice_plug::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tandem_common::assistant::AssistantShared;
+use tandem_common::compare::Compare;
+use tandem_common::display::{Display, GRID_POINTS};
+use tandem_common::gui::{
+    self, set_param_gesture, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig,
+    ShellEditor,
+};
+
+/// The tone EQ's response (stereo plus mid-placed sections) on the display grid, in dB.
+pub fn tone_curve_on_grid(settings: &MasterSettings, sample_rate: f32, out: &mut Vec<f32>) {
+    let eq = settings.eq_settings();
+    out.clear();
+    for i in 0..GRID_POINTS {
+        let f = grid_freq(i, GRID_POINTS) as f64;
+        let db = eq.placement_magnitude_db(Placement::Mid, f, sample_rate as f64);
+        out.push(db.clamp(-60.0, 60.0) as f32);
+    }
+}
+
+/// A drop-down for an enum parameter, written through a host gesture.
+fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
+    ui: &mut Ui,
+    id: &str,
+    param: &EnumParam<T>,
+    setter: &ParamSetter,
+    width: f32,
+) {
+    let current = param.value();
+    let names = T::variants();
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt(id)
+        .width(width)
+        .selected_text(names[current.to_index()])
+        .show_ui(ui, |ui| {
+            for (i, name) in names.iter().enumerate() {
+                if ui
+                    .selectable_label(i == current.to_index(), *name)
+                    .clicked()
+                {
+                    chosen = Some(T::from_index(i));
+                }
+            }
+        });
+    if let Some(v) = chosen {
+        if v != current {
+            set_param_gesture(setter, param, v);
+        }
+    }
+}
+
+struct BodyState {
+    pre: Vec<f32>,
+    post: Vec<f32>,
+    manual_curve: Vec<f32>,
+    suggested_curve: Vec<f32>,
+    holds: [PeakHold; 4],
+}
+
+/// Builds the editor.
+pub fn create(
+    params: Arc<MasterParams>,
+    shared: Arc<AssistantShared>,
+    display: Arc<Display>,
+    meters: Arc<Meters>,
+) -> Option<ShellEditor<MasterParams>> {
+    let mut config = ShellConfig::new(
+        "Tandem Master",
+        "mastering assistant",
+        theme::accent::MASTER,
+    );
+    config.min_size = (980.0, 620.0);
+    let shell = Shell::new(
+        config,
+        params.clone(),
+        |p| &p.assist,
+        shared,
+        dsp_core::chains::master::neutral_value,
+    );
+    let mut st = BodyState {
+        pre: Vec::new(),
+        post: Vec::new(),
+        manual_curve: Vec::new(),
+        suggested_curve: Vec::new(),
+        holds: Default::default(),
+    };
+    gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
+        body(ui, cx, &params, &display, &meters, &mut st);
+    })
+}
+
+fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
+    gui::shell::card(ui, |ui| {
+        ui.vertical(|ui| {
+            ui.label(RichText::new(title).small().color(theme::TEXT_DIM));
+            ui.horizontal(add);
+        });
+    });
+}
+
+fn body(
+    ui: &mut Ui,
+    cx: &gui::ShellCtx,
+    params: &Arc<MasterParams>,
+    display: &Display,
+    meters: &Meters,
+    st: &mut BodyState,
+) {
+    let sr = display.sample_rate_hz.load(Ordering::Relaxed);
+    let mut manual = MasterSettings::default();
+    params.manual_settings(&mut manual);
+    let mut suggested = manual;
+    suggested_settings(&manual, &cx.shared.store, cx.amount, &mut suggested);
+    tone_curve_on_grid(&manual, sr, &mut st.manual_curve);
+    tone_curve_on_grid(&suggested, sr, &mut st.suggested_curve);
+    display.pre.load_into(&mut st.pre);
+    display.post.load_into(&mut st.post);
+    let has_suggestion = cx.suggestion.is_some();
+    let accent = cx.accent;
+    let setter = cx.setter;
+
+    let meters_w = 230.0;
+    ui.horizontal_top(|ui| {
+        let left_w = ui.available_width() - meters_w - 12.0;
+        ui.vertical(|ui| {
+            ui.set_width(left_w);
+            // Target.
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("Target").color(theme::TEXT_DIM));
+                enum_combo(ui, "master_target", &params.master_target, setter, 130.0);
+                let manual_values = crate::manual_map(params);
+                let target = target_from_manual(&manual_values);
+                ui.label(
+                    RichText::new(format!(
+                        "{} LUFS \u{00b7} {} dBTP",
+                        gui::meters::format_lufs(target.lufs),
+                        gui::meters::format_level(target.ceiling_dbtp)
+                    ))
+                    .color(theme::TEXT_DIM),
+                );
+            });
+            if params.master_target.value() == PlatformParam::Custom {
+                ui.horizontal(|ui| {
+                    Knob::new(&params.custom_lufs, setter, "Custom LUFS")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&params.custom_ceiling, setter, "Custom ceiling")
+                        .color(accent)
+                        .show(ui);
+                });
+            }
+            ui.add_space(4.0);
+            // Tone curve over the spectra.
+            let h = (ui.available_height() - 330.0).max(150.0);
+            let mut spec = gui::Spectrum::new("master_analyzer")
+                .pre(&st.pre)
+                .post(&st.post)
+                .manual_curve(&st.manual_curve)
+                .curve_range(-12.0..=12.0)
+                .accent(accent)
+                .height(h);
+            if has_suggestion {
+                spec = spec.suggested_curve(&st.suggested_curve);
+            }
+            spec.show(ui);
+            let playing = if cx.compare == Compare::Suggested && has_suggestion {
+                "Suggested"
+            } else {
+                "Manual"
+            };
+            ui.label(
+                RichText::new(format!(
+                    "Tone EQ (stereo + mid): solid manual \u{00b7} dashed suggested \u{00b7} \
+                     playing: {playing}"
+                ))
+                .small()
+                .color(theme::TEXT_DIM),
+            );
+            ui.add_space(4.0);
+            controls(ui, params, setter, accent);
+        });
+        ui.add_space(4.0);
+        ui.vertical(|ui| {
+            ui.set_width(meters_w);
+            meter_column(ui, cx, params, display, meters, st, &manual);
+        });
+    });
+}
+
+fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32) {
+    egui::ScrollArea::vertical()
+        .id_salt("master_controls")
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                section(ui, "INPUT", |ui| {
+                    Knob::new(&p.in_gain, setter, "Input")
+                        .color(accent)
+                        .bipolar()
+                        .show(ui);
+                });
+                section(ui, "TONE", |ui| {
+                    let place = |ui: &mut Ui, id: &str, param| {
+                        enum_combo(ui, id, param, setter, 64.0);
+                    };
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
+                            Knob::new(&p.ls_gain, setter, "Low shelf")
+                                .color(accent)
+                                .bipolar()
+                                .show(ui);
+                            Knob::new(&p.ls_freq, setter, "Freq").color(accent).show(ui);
+                        });
+                        place(ui, "ls_place", &p.ls_place);
+                    });
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
+                            Knob::new(&p.bell1_gain, setter, "Bell 1")
+                                .color(accent)
+                                .bipolar()
+                                .show(ui);
+                            Knob::new(&p.bell1_freq, setter, "Freq")
+                                .color(accent)
+                                .show(ui);
+                            Knob::new(&p.bell1_q, setter, "Q").color(accent).show(ui);
+                        });
+                        place(ui, "bell1_place", &p.bell1_place);
+                    });
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
+                            Knob::new(&p.bell2_gain, setter, "Bell 2")
+                                .color(accent)
+                                .bipolar()
+                                .show(ui);
+                            Knob::new(&p.bell2_freq, setter, "Freq")
+                                .color(accent)
+                                .show(ui);
+                            Knob::new(&p.bell2_q, setter, "Q").color(accent).show(ui);
+                        });
+                        place(ui, "bell2_place", &p.bell2_place);
+                    });
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
+                            Knob::new(&p.hs_gain, setter, "High shelf")
+                                .color(accent)
+                                .bipolar()
+                                .show(ui);
+                            Knob::new(&p.hs_freq, setter, "Freq").color(accent).show(ui);
+                        });
+                        place(ui, "hs_place", &p.hs_place);
+                    });
+                    ui.vertical(|ui| {
+                        Knob::new(&p.tilt_gain, setter, "Tilt")
+                            .color(accent)
+                            .bipolar()
+                            .show(ui);
+                        place(ui, "tilt_place", &p.tilt_place);
+                    });
+                });
+                section(ui, "GLUE", |ui| {
+                    ui.vertical(|ui| {
+                        gui::param_toggle(ui, "On", &p.glue_on, setter);
+                        gui::param_toggle(ui, "Auto rel", &p.glue_auto_release, setter);
+                    });
+                    Knob::new(&p.glue_threshold, setter, "Threshold")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.glue_ratio, setter, "Ratio")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.glue_attack, setter, "Attack")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.glue_release, setter, "Release")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.glue_makeup, setter, "Makeup")
+                        .color(accent)
+                        .bipolar()
+                        .show(ui);
+                });
+                section(ui, "WIDTH", |ui| {
+                    Knob::new(&p.width, setter, "Width")
+                        .color(accent)
+                        .bipolar()
+                        .show(ui);
+                    Knob::new(&p.mono_below, setter, "Mono below")
+                        .color(accent)
+                        .show(ui);
+                });
+                section(ui, "LIMITER", |ui| {
+                    Knob::new(&p.lim_drive, setter, "Drive")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.lim_ceiling, setter, "Ceiling")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.lim_release, setter, "Release")
+                        .color(accent)
+                        .show(ui);
+                    Knob::new(&p.lim_lookahead, setter, "Lookahead")
+                        .color(accent)
+                        .show(ui);
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new("Oversampling").small().color(theme::TEXT_DIM));
+                        enum_combo(ui, "lim_oversampling", &p.lim_oversampling, setter, 64.0);
+                        gui::param_toggle(ui, "Auto rel", &p.lim_auto_release, setter);
+                    });
+                });
+                section(ui, "DITHER", |ui| {
+                    enum_combo(ui, "dither", &p.dither, setter, 80.0);
+                });
+            });
+        });
+}
+
+fn meter_column(
+    ui: &mut Ui,
+    cx: &gui::ShellCtx,
+    params: &MasterParams,
+    display: &Display,
+    meters: &Meters,
+    st: &mut BodyState,
+    manual: &MasterSettings,
+) {
+    let load = |a: &atomic_float::AtomicF32| a.load(Ordering::Relaxed);
+    let target = target_from_manual(&crate::manual_map(params));
+    let readout = gui::Loudness {
+        momentary: load(&meters.momentary_lufs),
+        short_term: load(&meters.short_term_lufs),
+        integrated: load(&meters.integrated_lufs),
+        target: Some(target.lufs),
+    };
+    if gui::loudness_readout(ui, &readout)
+        .on_hover_text("Output loudness (click to reset integrated, LRA and true peak)")
+        .interact(egui::Sense::click())
+        .clicked()
+    {
+        meters.reset_requested.store(true, Ordering::Release);
+    }
+    let lra = load(&meters.loudness_range_lu);
+    let corr = load(&meters.correlation);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("LRA").small().color(theme::TEXT_DIM));
+        ui.label(
+            RichText::new(if lra.is_finite() {
+                format!("{lra:.1} LU")
+            } else {
+                "\u{2014}".into()
+            })
+            .monospace(),
+        );
+        ui.add_space(8.0);
+        ui.label(RichText::new("Corr").small().color(theme::TEXT_DIM));
+        let (text, color) = if corr.is_finite() {
+            (
+                format!("{corr:+.2}"),
+                if corr < 0.0 {
+                    theme::DANGER
+                } else {
+                    theme::TEXT
+                },
+            )
+        } else {
+            ("\u{2014}".into(), theme::TEXT_DIM)
+        };
+        ui.label(RichText::new(text).monospace().color(color));
+    });
+    // The ceiling that plays: the suggested set's while it is heard.
+    let ceiling = if cx.compare == Compare::Suggested && cx.suggestion.is_some() {
+        let mut s = *manual;
+        suggested_settings(manual, &cx.shared.store, cx.amount, &mut s);
+        s.lim_ceiling_dbtp
+    } else {
+        manual.lim_ceiling_dbtp
+    };
+    gui::true_peak_readout(ui, load(&meters.true_peak_dbtp), ceiling);
+    ui.add_space(4.0);
+    let h = (ui.available_height() - 20.0).max(140.0);
+    let dt = cx.dt;
+    let ins = [load(&display.in_peak_db[0]), load(&display.in_peak_db[1])];
+    let outs = [load(&display.out_peak_db[0]), load(&display.out_peak_db[1])];
+    let hi = [
+        st.holds[0].update(ins[0], dt),
+        st.holds[1].update(ins[1], dt),
+    ];
+    let ho = [
+        st.holds[2].update(outs[0], dt),
+        st.holds[3].update(outs[1], dt),
+    ];
+    ui.horizontal(|ui| {
+        ui.spacing_mut().item_spacing.x = 4.0;
+        let sz = egui::vec2(52.0, h);
+        if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
+            st.holds[0].reset();
+            st.holds[1].reset();
+        }
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Glue").small().color(theme::TEXT_DIM));
+            gui::gain_reduction_meter(
+                ui,
+                egui::vec2(44.0, h - 18.0),
+                load(&meters.glue_gr_db),
+                12.0,
+            );
+        });
+        ui.vertical(|ui| {
+            ui.label(RichText::new("Limit").small().color(theme::TEXT_DIM));
+            gui::gain_reduction_meter(
+                ui,
+                egui::vec2(44.0, h - 18.0),
+                load(&meters.limiter_gr_db),
+                12.0,
+            );
+        });
+        if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
+            st.holds[2].reset();
+            st.holds[3].reset();
+        }
+    });
+}

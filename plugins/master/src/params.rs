@@ -1,0 +1,399 @@
+//! Tandem Master's host-visible parameters (the engineer's manual settings). Every ID is the
+//! chain's stable ID (see [`dsp_core::chains::master::PARAMS`]; ranges, defaults and names are
+//! built from that table), plus the assistant's own `master_target`, `custom_lufs` and
+//! `custom_ceiling`, and the shared assistant parameters (`compare`, `match_levels`, `amount`).
+
+use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
+use nice_plug::prelude::*;
+use std::sync::Arc;
+use tandem_common::compare::{switch_param, AssistParams};
+use tandem_common::gui::EditorState;
+use tandem_common::identity::Identity;
+use tandem_common::store::SuggestionStore;
+
+/// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    #[id = "stereo"]
+    Stereo,
+    #[id = "mid"]
+    Mid,
+    #[id = "side"]
+    Side,
+}
+
+/// The limiter's oversampling factor (index order of `OVERSAMPLING_FACTORS`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oversampling {
+    #[id = "x1"]
+    #[name = "1x"]
+    X1,
+    #[id = "x2"]
+    #[name = "2x"]
+    X2,
+    #[id = "x4"]
+    #[name = "4x"]
+    X4,
+    #[id = "x8"]
+    #[name = "8x"]
+    X8,
+}
+
+/// Dither after the limiter (index order of `dsp_core::chains::master::Dither`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DitherMode {
+    #[id = "off"]
+    Off,
+    #[id = "16bit"]
+    #[name = "16-bit"]
+    Bits16,
+    #[id = "24bit"]
+    #[name = "24-bit"]
+    Bits24,
+}
+
+/// The delivery target (index order of `dsp_core::assist::master::Platform`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlatformParam {
+    #[id = "spotify"]
+    Spotify,
+    #[id = "apple"]
+    #[name = "Apple Music"]
+    Apple,
+    #[id = "youtube"]
+    #[name = "YouTube"]
+    Youtube,
+    #[id = "tidal"]
+    Tidal,
+    #[id = "amazon"]
+    #[name = "Amazon Music"]
+    Amazon,
+    #[id = "deezer"]
+    Deezer,
+    #[id = "ebu_r128"]
+    #[name = "EBU R128"]
+    EbuR128,
+    #[id = "custom"]
+    Custom,
+}
+
+/// All of Tandem Master's parameters and persisted fields.
+#[derive(Params)]
+pub struct MasterParams {
+    #[id = "in_gain"]
+    pub in_gain: FloatParam,
+    #[id = "ls_gain"]
+    pub ls_gain: FloatParam,
+    #[id = "ls_freq"]
+    pub ls_freq: FloatParam,
+    #[id = "ls_place"]
+    pub ls_place: EnumParam<Place>,
+    #[id = "hs_gain"]
+    pub hs_gain: FloatParam,
+    #[id = "hs_freq"]
+    pub hs_freq: FloatParam,
+    #[id = "hs_place"]
+    pub hs_place: EnumParam<Place>,
+    #[id = "tilt_gain"]
+    pub tilt_gain: FloatParam,
+    #[id = "tilt_place"]
+    pub tilt_place: EnumParam<Place>,
+    #[id = "bell1_gain"]
+    pub bell1_gain: FloatParam,
+    #[id = "bell1_freq"]
+    pub bell1_freq: FloatParam,
+    #[id = "bell1_q"]
+    pub bell1_q: FloatParam,
+    #[id = "bell1_place"]
+    pub bell1_place: EnumParam<Place>,
+    #[id = "bell2_gain"]
+    pub bell2_gain: FloatParam,
+    #[id = "bell2_freq"]
+    pub bell2_freq: FloatParam,
+    #[id = "bell2_q"]
+    pub bell2_q: FloatParam,
+    #[id = "bell2_place"]
+    pub bell2_place: EnumParam<Place>,
+    #[id = "glue_on"]
+    pub glue_on: BoolParam,
+    #[id = "glue_threshold"]
+    pub glue_threshold: FloatParam,
+    #[id = "glue_ratio"]
+    pub glue_ratio: FloatParam,
+    #[id = "glue_attack"]
+    pub glue_attack: FloatParam,
+    #[id = "glue_release"]
+    pub glue_release: FloatParam,
+    #[id = "glue_auto_release"]
+    pub glue_auto_release: BoolParam,
+    #[id = "glue_makeup"]
+    pub glue_makeup: FloatParam,
+    #[id = "width"]
+    pub width: FloatParam,
+    #[id = "mono_below"]
+    pub mono_below: FloatParam,
+    #[id = "lim_drive"]
+    pub lim_drive: FloatParam,
+    #[id = "lim_ceiling"]
+    pub lim_ceiling: FloatParam,
+    #[id = "lim_release"]
+    pub lim_release: FloatParam,
+    #[id = "lim_auto_release"]
+    pub lim_auto_release: BoolParam,
+    #[id = "lim_lookahead"]
+    pub lim_lookahead: FloatParam,
+    #[id = "lim_oversampling"]
+    pub lim_oversampling: EnumParam<Oversampling>,
+    #[id = "dither"]
+    pub dither: EnumParam<DitherMode>,
+
+    /// The assistant's delivery target.
+    #[id = "master_target"]
+    pub master_target: EnumParam<PlatformParam>,
+    /// Custom target loudness, LUFS (used when `master_target` is Custom).
+    #[id = "custom_lufs"]
+    pub custom_lufs: FloatParam,
+    /// Custom target ceiling, dBTP (used when `master_target` is Custom).
+    #[id = "custom_ceiling"]
+    pub custom_ceiling: FloatParam,
+
+    /// Compare / match levels / amount.
+    #[nested(group = "Assistant")]
+    pub assist: AssistParams,
+    /// The latest suggestion, saved with the project.
+    #[persist = "suggestion"]
+    pub suggestion: Arc<SuggestionStore>,
+    /// Editor window size.
+    #[persist = "editor-state"]
+    pub editor_state: Arc<EditorState>,
+    /// Which plugin wrote a saved state (foreign states are ignored).
+    #[persist = "tandem-plugin"]
+    pub identity: Identity,
+}
+
+fn info(id: &str) -> &'static ParamInfo {
+    param_info(id).unwrap_or_else(|| panic!("unknown master parameter {id}"))
+}
+
+/// "x.xx" with the unit appended by nice-plug.
+fn decimals(n: usize) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
+    formatters::v2s_f32_rounded(n)
+}
+
+/// A float parameter from the chain's table: range shape and display by unit.
+fn float(id: &str) -> FloatParam {
+    let p = info(id);
+    debug_assert_eq!(p.kind, ParamKind::Float);
+    let (min, max) = (p.min, p.max);
+    let skewed = |factor: f32| FloatRange::Skewed {
+        min,
+        max,
+        factor: FloatRange::skew_factor(factor),
+    };
+    let linear = FloatRange::Linear { min, max };
+    let param = |range| FloatParam::new(p.name, p.default, range);
+    match p.unit {
+        "Hz" if id == "mono_below" => param(linear)
+            .with_value_to_string(Arc::new(|v| {
+                if v < dsp_core::chains::master::MONO_BELOW_MIN_HZ {
+                    "Off".to_string()
+                } else {
+                    format!("{v:.0} Hz")
+                }
+            }))
+            .with_string_to_value(Arc::new(|s| {
+                let t = s.trim();
+                if t.eq_ignore_ascii_case("off") {
+                    return Some(0.0);
+                }
+                t.trim_end_matches("Hz")
+                    .trim_end_matches("hz")
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+            })),
+        "Hz" => param(skewed(-2.0))
+            .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
+            .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
+        "ms" => param(skewed(-2.0))
+            .with_unit(" ms")
+            .with_value_to_string(decimals(1)),
+        ":1" => param(skewed(-1.0))
+            .with_unit(":1")
+            .with_value_to_string(decimals(2)),
+        "%" => param(linear)
+            .with_unit(" %")
+            .with_value_to_string(decimals(0)),
+        "" => param(linear).with_value_to_string(decimals(2)),
+        unit => param(linear)
+            .with_unit(match unit {
+                "dB" => " dB",
+                "dBFS" => " dBFS",
+                "dBTP" => " dBTP",
+                _ => "",
+            })
+            .with_value_to_string(decimals(2)),
+    }
+}
+
+fn boolean(id: &str) -> BoolParam {
+    let p = info(id);
+    switch_param(p.name, p.default >= 0.5)
+}
+
+fn enumeration<T: Enum + PartialEq + 'static>(id: &str) -> EnumParam<T> {
+    let p = info(id);
+    EnumParam::new(p.name, T::from_index(p.default.round() as usize))
+}
+
+impl MasterParams {
+    /// Parameters with the given suggestion store (shared with the assistant runtime).
+    pub fn new(store: Arc<SuggestionStore>) -> Self {
+        Self {
+            in_gain: float("in_gain"),
+            ls_gain: float("ls_gain"),
+            ls_freq: float("ls_freq"),
+            ls_place: enumeration("ls_place"),
+            hs_gain: float("hs_gain"),
+            hs_freq: float("hs_freq"),
+            hs_place: enumeration("hs_place"),
+            tilt_gain: float("tilt_gain"),
+            tilt_place: enumeration("tilt_place"),
+            bell1_gain: float("bell1_gain"),
+            bell1_freq: float("bell1_freq"),
+            bell1_q: float("bell1_q"),
+            bell1_place: enumeration("bell1_place"),
+            bell2_gain: float("bell2_gain"),
+            bell2_freq: float("bell2_freq"),
+            bell2_q: float("bell2_q"),
+            bell2_place: enumeration("bell2_place"),
+            glue_on: boolean("glue_on"),
+            glue_threshold: float("glue_threshold"),
+            glue_ratio: float("glue_ratio"),
+            glue_attack: float("glue_attack"),
+            glue_release: float("glue_release"),
+            glue_auto_release: boolean("glue_auto_release"),
+            glue_makeup: float("glue_makeup"),
+            width: float("width"),
+            mono_below: float("mono_below"),
+            lim_drive: float("lim_drive"),
+            lim_ceiling: float("lim_ceiling"),
+            lim_release: float("lim_release"),
+            lim_auto_release: boolean("lim_auto_release"),
+            lim_lookahead: float("lim_lookahead"),
+            lim_oversampling: enumeration("lim_oversampling"),
+            dither: enumeration("dither"),
+            master_target: EnumParam::new("Target", PlatformParam::Spotify),
+            custom_lufs: FloatParam::new(
+                "Custom LUFS",
+                -14.0,
+                FloatRange::Linear {
+                    min: -30.0,
+                    max: -5.0,
+                },
+            )
+            .with_unit(" LUFS")
+            .with_value_to_string(decimals(1)),
+            custom_ceiling: FloatParam::new(
+                "Custom Ceiling",
+                -1.0,
+                FloatRange::Linear {
+                    min: -3.0,
+                    max: -0.1,
+                },
+            )
+            .with_unit(" dBTP")
+            .with_value_to_string(decimals(2)),
+            assist: AssistParams::default(),
+            suggestion: store,
+            editor_state: EditorState::new(1180.0, 720.0),
+            identity: Identity(crate::CLAP_ID),
+        }
+    }
+
+    /// The plain value of a chain parameter by stable ID (enums as index, bools 0/1), `None`
+    /// for an ID that is not a chain parameter. Real-time safe.
+    pub fn chain_value(&self, id: &str) -> Option<f32> {
+        let f = |p: &FloatParam| p.value();
+        let b = |p: &BoolParam| if p.value() { 1.0 } else { 0.0 };
+        let e = |i: usize| i as f32;
+        Some(match id {
+            "in_gain" => f(&self.in_gain),
+            "ls_gain" => f(&self.ls_gain),
+            "ls_freq" => f(&self.ls_freq),
+            "ls_place" => e(self.ls_place.value().to_index()),
+            "hs_gain" => f(&self.hs_gain),
+            "hs_freq" => f(&self.hs_freq),
+            "hs_place" => e(self.hs_place.value().to_index()),
+            "tilt_gain" => f(&self.tilt_gain),
+            "tilt_place" => e(self.tilt_place.value().to_index()),
+            "bell1_gain" => f(&self.bell1_gain),
+            "bell1_freq" => f(&self.bell1_freq),
+            "bell1_q" => f(&self.bell1_q),
+            "bell1_place" => e(self.bell1_place.value().to_index()),
+            "bell2_gain" => f(&self.bell2_gain),
+            "bell2_freq" => f(&self.bell2_freq),
+            "bell2_q" => f(&self.bell2_q),
+            "bell2_place" => e(self.bell2_place.value().to_index()),
+            "glue_on" => b(&self.glue_on),
+            "glue_threshold" => f(&self.glue_threshold),
+            "glue_ratio" => f(&self.glue_ratio),
+            "glue_attack" => f(&self.glue_attack),
+            "glue_release" => f(&self.glue_release),
+            "glue_auto_release" => b(&self.glue_auto_release),
+            "glue_makeup" => f(&self.glue_makeup),
+            "width" => f(&self.width),
+            "mono_below" => f(&self.mono_below),
+            "lim_drive" => f(&self.lim_drive),
+            "lim_ceiling" => f(&self.lim_ceiling),
+            "lim_release" => f(&self.lim_release),
+            "lim_auto_release" => b(&self.lim_auto_release),
+            "lim_lookahead" => f(&self.lim_lookahead),
+            "lim_oversampling" => e(self.lim_oversampling.value().to_index()),
+            "dither" => e(self.dither.value().to_index()),
+            _ => return None,
+        })
+    }
+
+    /// The manual chain settings as the parameters hold them now (plain values, no smoothing:
+    /// the chain ramps itself). Real-time safe.
+    pub fn manual_settings(&self, out: &mut MasterSettings) {
+        for p in PARAMS {
+            if let Some(v) = self.chain_value(p.id) {
+                out.set_param(p.id, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_chain_id_is_a_host_parameter_with_the_table_default() {
+        let params = MasterParams::new(Arc::new(SuggestionStore::new(crate::assistable_ids())));
+        let map = params.param_map();
+        let ids: BTreeSet<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
+        for p in PARAMS {
+            assert!(ids.contains(p.id), "{} missing", p.id);
+            assert_eq!(params.chain_value(p.id), Some(p.default), "{}", p.id);
+        }
+        for id in [
+            "master_target",
+            "custom_lufs",
+            "custom_ceiling",
+            "compare",
+            "match_levels",
+            "amount",
+        ] {
+            assert!(ids.contains(id), "{id} missing");
+        }
+        let mut s = MasterSettings::default();
+        s.lim_drive_db = 5.0;
+        params.manual_settings(&mut s);
+        assert_eq!(s, MasterSettings::default());
+    }
+}
