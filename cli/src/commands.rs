@@ -1,10 +1,13 @@
 //! The subcommands, on top of `dsp-core`.
 
 use crate::audio_io::{read_wav, write_wav, Audio, OutFormat};
-use crate::{Cli, Command, Failure};
+use crate::engines::{self, AssistOptions, Kind, Settings};
+use crate::{AssistArgs, Cli, Command, Failure};
 use dsp_core::analysis::features::{crest_factor_db, pearson_correlation};
+use dsp_core::assist::Suggestion;
 use dsp_core::loudness::{measure, LoudnessStats};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Runs the parsed command.
@@ -12,7 +15,401 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Analyze { input } => analyze(cli, input),
         Command::Demo { out, seconds } => demo(cli, out, *seconds),
+        Command::Suggest {
+            plugin,
+            input,
+            assist,
+        } => suggest_cmd(cli, *plugin, input, assist),
+        Command::Render {
+            plugin,
+            input,
+            output,
+            suggested,
+            preset,
+            set,
+            assist,
+            bits,
+        } => render_cmd(
+            cli,
+            *plugin,
+            input,
+            output,
+            *suggested,
+            preset.as_deref(),
+            set,
+            assist,
+            *bits,
+        ),
+        Command::Master {
+            input,
+            output,
+            assist,
+            bits,
+        } => master_cmd(cli, input, output, assist, *bits),
     }
+}
+
+/// A spinner on stderr for long work (only on a terminal and without --quiet/--json).
+fn spinner(cli: &Cli, message: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if cli.quiet || cli.json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(pb)
+}
+
+fn assist_options(a: &AssistArgs) -> Result<(AssistOptions, f32), Failure> {
+    if !(0.0..=100.0).contains(&a.amount) {
+        return Err(Failure::Usage(format!(
+            "--amount {}: must be between 0 and 100",
+            a.amount
+        )));
+    }
+    if a.reference.is_some() && a.profile.is_some() {
+        return Err(Failure::Usage(
+            "--reference and --profile exclude each other".into(),
+        ));
+    }
+    let reference = match &a.reference {
+        Some(p) => {
+            let audio = read_wav(p)?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "reference".into());
+            Some((name, audio.channels, audio.sample_rate))
+        }
+        None => None,
+    };
+    Ok((
+        AssistOptions {
+            profile: a.profile.clone(),
+            reference,
+            style: a.style.clone(),
+            target: a.target.clone(),
+            lufs: a.lufs,
+            ceiling: a.ceiling,
+        },
+        a.amount / 100.0,
+    ))
+}
+
+fn run_suggest(
+    cli: &Cli,
+    kind: Kind,
+    input: &Path,
+    audio: &Audio,
+    a: &AssistArgs,
+) -> Result<(Suggestion, f32), Failure> {
+    let (opts, amount) = assist_options(a)?;
+    let pb = spinner(cli, &format!("listening to {}", input.display()));
+    let s = engines::suggest(kind, &audio.channels, audio.sample_rate, &opts).map_err(|e| {
+        if e.starts_with("--") {
+            Failure::Usage(e)
+        } else {
+            Failure::Input(format!("{}: {e}", input.display()))
+        }
+    })?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok((s, amount))
+}
+
+fn print_suggestion(kind: Kind, s: &Suggestion, amount: f32) {
+    println!(
+        "Tandem {} suggestion \u{2014} target {} \u{2014} confidence {:.0} % ({:.1} s heard{})",
+        kind.key(),
+        s.target,
+        100.0 * s.confidence,
+        s.heard_seconds,
+        if s.stable { ", stable" } else { "" }
+    );
+    if amount < 1.0 {
+        println!("  (values shown at {:.0} % amount)", 100.0 * amount);
+    }
+    for item in &s.items {
+        println!();
+        println!("  {} ({:.0} %)", item.title, 100.0 * item.confidence);
+        println!("    why: {}", item.reason);
+        let vals: Vec<String> = item
+            .values
+            .iter()
+            .map(|(id, v)| {
+                let v = dsp_core::assist::accept::scale(*v, Settings::neutral(kind, id), amount);
+                format!("{id}={}", trim_float(v))
+            })
+            .collect();
+        println!("    set: {}", vals.join(" "));
+    }
+    if s.items.is_empty() {
+        println!("  nothing to change");
+    }
+    for w in &s.warnings {
+        println!("  warning: {w}");
+    }
+}
+
+fn trim_float(v: f32) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, Failure> {
+    serde_json::to_string_pretty(v).map_err(|e| Failure::Other(e.to_string()))
+}
+
+fn suggest_cmd(cli: &Cli, kind: Kind, input: &Path, a: &AssistArgs) -> Result<(), Failure> {
+    let audio = read_wav(input)?;
+    let (s, amount) = run_suggest(cli, kind, input, &audio, a)?;
+    if cli.json {
+        println!("{}", to_json(&s)?);
+    } else if !cli.quiet {
+        print_suggestion(kind, &s, amount);
+    }
+    Ok(())
+}
+
+/// Reads a preset: a suggestion JSON (its full set is taken) or a flat {id: value} object.
+fn read_preset(path: &Path, kind: Kind) -> Result<BTreeMap<String, f32>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Failure::Input(format!("{}: not JSON ({e})", path.display())))?;
+    if value.get("format_version").is_some() {
+        let s = Suggestion::from_json(&text).map_err(|e| {
+            Failure::Input(format!("{}: not a valid suggestion ({e})", path.display()))
+        })?;
+        if s.assistant != kind.key() {
+            return Err(Failure::Input(format!(
+                "{}: a {} suggestion, not a {} one",
+                path.display(),
+                s.assistant,
+                kind.key()
+            )));
+        }
+        return Ok(s.values);
+    }
+    let obj = value.as_object().ok_or_else(|| {
+        Failure::Input(format!(
+            "{}: expected an object of id: value",
+            path.display()
+        ))
+    })?;
+    let mut map = BTreeMap::new();
+    for (id, v) in obj {
+        let v = v
+            .as_f64()
+            .ok_or_else(|| Failure::Input(format!("{}: {id} is not a number", path.display())))?;
+        map.insert(id.clone(), v as f32);
+    }
+    Ok(map)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_cmd(
+    cli: &Cli,
+    kind: Kind,
+    input: &Path,
+    output: &Path,
+    suggested: bool,
+    preset: Option<&Path>,
+    set: &[String],
+    a: &AssistArgs,
+    bits: OutFormat,
+) -> Result<(), Failure> {
+    // Validate every argument before any heavy work.
+    let mut sets = Vec::new();
+    for s in set {
+        let (id, v) = s
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("--set {s}: expected ID=VALUE")))?;
+        let v: f32 = v
+            .trim()
+            .parse()
+            .map_err(|_| Failure::Usage(format!("--set {s}: '{v}' is not a number")))?;
+        sets.push((id.trim().to_string(), v));
+    }
+    let mut settings = Settings::default_for(kind);
+    if let Some(p) = preset {
+        let map = read_preset(p, kind)?;
+        for (id, v) in &map {
+            settings
+                .set(id, *v)
+                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
+        }
+    }
+    for (id, v) in &sets {
+        // Checked now so a typo fails before the analysis runs.
+        settings
+            .clone()
+            .set(id, *v)
+            .map_err(|e| Failure::Usage(format!("--set {e}")))?;
+    }
+    let audio = read_wav(input)?;
+    let mut report = None;
+    if suggested {
+        let (s, amount) = run_suggest(cli, kind, input, &audio, a)?;
+        settings = engines::accepted(kind, &settings, &s, amount);
+        report = Some(s);
+    }
+    for (id, v) in &sets {
+        settings
+            .set(id, *v)
+            .map_err(|e| Failure::Usage(format!("--set {e}")))?;
+    }
+    let pb = spinner(cli, &format!("rendering {}", output.display()));
+    let channels = settings
+        .render(&audio.channels, audio.sample_rate as f32)
+        .map_err(|e| Failure::Input(format!("{}: {e}", input.display())))?;
+    let rendered = Audio {
+        channels,
+        sample_rate: audio.sample_rate,
+    };
+    write_wav(output, &rendered, bits)?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    if cli.json {
+        #[derive(Serialize)]
+        struct RenderReport<'a> {
+            output: String,
+            settings: BTreeMap<String, f32>,
+            suggestion: Option<&'a Suggestion>,
+        }
+        println!(
+            "{}",
+            to_json(&RenderReport {
+                output: output.display().to_string(),
+                settings: settings.to_map(),
+                suggestion: report.as_ref(),
+            })?
+        );
+    } else if !cli.quiet {
+        println!("wrote {}", output.display());
+    }
+    Ok(())
+}
+
+fn master_cmd(
+    cli: &Cli,
+    input: &Path,
+    output: &Path,
+    a: &AssistArgs,
+    bits: OutFormat,
+) -> Result<(), Failure> {
+    let audio = read_wav(input)?;
+    let before = analysis_report(input, &audio)?;
+    let (s, amount) = run_suggest(cli, Kind::Master, input, &audio, a)?;
+    let settings = engines::accepted(
+        Kind::Master,
+        &Settings::default_for(Kind::Master),
+        &s,
+        amount,
+    );
+    let pb = spinner(cli, &format!("mastering into {}", output.display()));
+    let channels = settings
+        .render(&audio.channels, audio.sample_rate as f32)
+        .map_err(|e| Failure::Input(format!("{}: {e}", input.display())))?;
+    let rendered = Audio {
+        channels,
+        sample_rate: audio.sample_rate,
+    };
+    let after = analysis_report(output, &rendered)?;
+    write_wav(output, &rendered, bits)?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let target_lufs = s.measurements.get("target_lufs").copied();
+    let ceiling = s.measurements.get("target_ceiling_dbtp").copied();
+    let lufs_ok = match (after.loudness.integrated_lufs, target_lufs) {
+        (Some(l), Some(t)) => (l - t).abs() <= 0.5 || amount < 1.0,
+        _ => true,
+    };
+    let tp_ok = match (after.loudness.true_peak_dbtp, ceiling) {
+        (Some(tp), Some(c)) => tp <= c + 0.05,
+        _ => true,
+    };
+    if cli.json {
+        #[derive(Serialize)]
+        struct MasterReport<'a> {
+            suggestion: &'a Suggestion,
+            before: &'a AnalysisReport,
+            after: &'a AnalysisReport,
+            meets_target: bool,
+        }
+        println!(
+            "{}",
+            to_json(&MasterReport {
+                suggestion: &s,
+                before: &before,
+                after: &after,
+                meets_target: lufs_ok && tp_ok,
+            })?
+        );
+    } else if !cli.quiet {
+        print_suggestion(Kind::Master, &s, amount);
+        println!();
+        println!("                      before        after     target");
+        let row = |name: &str, b: Option<f64>, a: Option<f64>, t: Option<f64>, unit: &str| {
+            let f = |v: Option<f64>| {
+                v.map(|v| format!("{v:7.1}"))
+                    .unwrap_or_else(|| "   -inf".into())
+            };
+            println!(
+                "  {name:<18} {} {unit:<4} {} {unit:<4} {}",
+                f(b),
+                f(a),
+                t.map(|t| format!("{t:.1} {unit}")).unwrap_or_default()
+            );
+        };
+        row(
+            "integrated",
+            before.loudness.integrated_lufs,
+            after.loudness.integrated_lufs,
+            target_lufs,
+            "LUFS",
+        );
+        row(
+            "true peak",
+            before.loudness.true_peak_dbtp,
+            after.loudness.true_peak_dbtp,
+            ceiling,
+            "dBTP",
+        );
+        row(
+            "loudness range",
+            Some(before.loudness.loudness_range_lu),
+            Some(after.loudness.loudness_range_lu),
+            None,
+            "LU",
+        );
+        row(
+            "short-term max",
+            before.loudness.max_short_term_lufs,
+            after.loudness.max_short_term_lufs,
+            None,
+            "LUFS",
+        );
+        println!(
+            "  {}",
+            if lufs_ok && tp_ok {
+                "verified: the master meets its target"
+            } else {
+                "WARNING: the master misses its target (see the table)"
+            }
+        );
+        println!("wrote {}", output.display());
+    }
+    Ok(())
 }
 
 /// What `tandem analyze` measures.

@@ -6,6 +6,7 @@
 
 mod audio_io;
 mod commands;
+mod engines;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +35,55 @@ pub enum Command {
         /// The audio file (WAV: 16/24/32-bit integer or 32-bit float).
         input: PathBuf,
     },
+    /// Propose settings for one plugin from what the file contains, with the reasons.
+    Suggest {
+        /// Which plugin's assistant.
+        #[arg(value_enum)]
+        plugin: engines::Kind,
+        /// The audio file (WAV).
+        input: PathBuf,
+        #[command(flatten)]
+        assist: AssistArgs,
+    },
+    /// Process a file with given settings (parameter IDs and values exactly as the plugins').
+    Render {
+        /// Which plugin's processing.
+        #[arg(value_enum)]
+        plugin: engines::Kind,
+        /// The audio file (WAV).
+        input: PathBuf,
+        /// Where to write the result (WAV).
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Render with the assistant's suggestion accepted (takes the analysis options).
+        #[arg(long)]
+        suggested: bool,
+        /// A suggestion or settings JSON (as written by --json or exported by the plugin).
+        #[arg(long)]
+        preset: Option<PathBuf>,
+        /// Set a parameter: `--set b1_gain=-3` (repeatable; applied last).
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        assist: AssistArgs,
+        /// Output sample format.
+        #[arg(long, value_enum, default_value = "24")]
+        bits: audio_io::OutFormat,
+    },
+    /// Suggest and render the master with the suggestion accepted, then verify the result and
+    /// print the before/after table.
+    Master {
+        /// The mix (WAV).
+        input: PathBuf,
+        /// Where to write the master (WAV).
+        #[arg(long, short)]
+        output: PathBuf,
+        #[command(flatten)]
+        assist: AssistArgs,
+        /// Output sample format.
+        #[arg(long, value_enum, default_value = "24")]
+        bits: audio_io::OutFormat,
+    },
     /// With no input file: synthesise a short demo mix, run the assistants, write the rendered
     /// files and a report into a folder (default `tandem-demo/`).
     Demo {
@@ -44,6 +94,32 @@ pub enum Command {
         #[arg(long, default_value_t = 30.0)]
         seconds: f64,
     },
+}
+
+/// The assistants' analysis options.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AssistArgs {
+    /// EQ/master tonal profile: flat, balanced, warm, bright, vocal, bass, drums, acoustic.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// A reference track (WAV) to match instead of a profile.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
+    /// Comp style: gentle, glue, punch, vocal, transient.
+    #[arg(long)]
+    pub style: Option<String>,
+    /// Master platform: spotify, apple, youtube, tidal, amazon, deezer, ebu_r128.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Master custom loudness target in LUFS (instead of --target).
+    #[arg(long, allow_negative_numbers = true)]
+    pub lufs: Option<f32>,
+    /// Master custom true-peak ceiling in dBTP (with --lufs).
+    #[arg(long, allow_negative_numbers = true)]
+    pub ceiling: Option<f32>,
+    /// How much of the suggestion to use, in percent (0–100).
+    #[arg(long, default_value_t = 100.0)]
+    pub amount: f32,
 }
 
 /// A failure with its exit code.
