@@ -151,3 +151,155 @@ fn usage_errors_exit_2() {
     assert_one_line_error(&tandem(&["demo", "--seconds", "1"]), 2, "--seconds");
     assert_one_line_error(&tandem(&["analyze"]), 2, "required");
 }
+
+fn read_planar(path: &Path) -> Vec<Vec<f32>> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let ch = spec.channels as usize;
+    let s: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(|x| x.unwrap()).collect(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|x| x.unwrap() as f32 * scale)
+                .collect()
+        }
+    };
+    (0..ch)
+        .map(|c| s.iter().skip(c).step_by(ch).copied().collect())
+        .collect()
+}
+
+#[test]
+fn master_meets_every_asked_target_and_reports_it() {
+    let d = tmp("master");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "12"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    for (args, lufs, ceiling) in [
+        (vec!["--target", "spotify"], -14.0, -1.0),
+        (vec!["--target", "ebu_r128"], -23.0, -1.0),
+        (vec!["--lufs", "-11", "--ceiling", "-0.5"], -11.0, -0.5),
+    ] {
+        let out = d.join("master.wav");
+        let mut a = vec![
+            "master",
+            mix.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ];
+        a.extend(args.iter().copied());
+        let o = tandem(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["meets_target"], true, "{args:?}");
+        // Measured again from the written file by `tandem analyze`.
+        let o = tandem(&["analyze", out.to_str().unwrap(), "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let i = v["loudness"]["integrated_lufs"].as_f64().unwrap();
+        let tp = v["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+        assert!((i - lufs).abs() <= 0.5, "{args:?}: {i} LUFS");
+        assert!(tp <= ceiling + 0.05, "{args:?}: {tp} dBTP");
+    }
+}
+
+#[test]
+fn render_with_a_suggestion_json_equals_render_suggested() {
+    let d = tmp("preset");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "8"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    for (plugin, opt) in [("eq", "--profile=warm"), ("comp", "--style=punch")] {
+        let o = tandem(&["suggest", plugin, mix.to_str().unwrap(), opt, "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let preset = d.join(format!("{plugin}.json"));
+        std::fs::write(&preset, &o.stdout).unwrap();
+        let a = d.join(format!("{plugin}_a.wav"));
+        let b = d.join(format!("{plugin}_b.wav"));
+        let o = tandem(&[
+            "render",
+            plugin,
+            mix.to_str().unwrap(),
+            "-o",
+            a.to_str().unwrap(),
+            "--suggested",
+            opt,
+            "--bits",
+            "32f",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = tandem(&[
+            "render",
+            plugin,
+            mix.to_str().unwrap(),
+            "-o",
+            b.to_str().unwrap(),
+            "--preset",
+            preset.to_str().unwrap(),
+            "--bits",
+            "32f",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (a, b) = (read_planar(&a), read_planar(&b));
+        assert_eq!(a, b, "{plugin}");
+        // And the render changed the sound (the suggestion did something).
+        let dry = read_planar(&mix);
+        let diff = a[0]
+            .iter()
+            .zip(&dry[0])
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max);
+        assert!(diff > 1e-3, "{plugin}: {diff}");
+    }
+}
+
+#[test]
+fn render_refuses_bad_parameters_without_leaving_output() {
+    let d = tmp("badset");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    let out = d.join("out.wav");
+    for (set, what) in [
+        ("b9_gain=3", "b9_gain"),
+        ("b1_gain=99", "b1_gain"),
+        ("b1_gain", "b1_gain"),
+        ("b1_gain=loud", "b1_gain"),
+    ] {
+        let o = tandem(&[
+            "render",
+            "eq",
+            mix.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--set",
+            set,
+        ]);
+        assert_one_line_error(&o, 2, what);
+        assert!(!out.exists());
+    }
+    let o = tandem(&["suggest", "comp", mix.to_str().unwrap(), "--style", "loud"]);
+    assert_one_line_error(&o, 2, "--style");
+    let o = tandem(&[
+        "suggest",
+        "master",
+        mix.to_str().unwrap(),
+        "--target",
+        "radio",
+    ]);
+    assert_one_line_error(&o, 2, "--target");
+    let bad = d.join("bad.json");
+    std::fs::write(&bad, "{\"b1_gain\": \"x\"}").unwrap();
+    let o = tandem(&[
+        "render",
+        "eq",
+        mix.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--preset",
+        bad.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&o, 3, "bad.json");
+    assert!(!out.exists());
+}
