@@ -315,3 +315,159 @@ fn normalise_key(key: (Platform, f32, f32)) -> (Platform, f32, f32) {
         (key.0, DEFAULT_CUSTOM_LUFS, DEFAULT_CUSTOM_CEILING)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{run_blocks, BlockControls, MasterEngine};
+    use atomic_float::AtomicF32;
+    use dsp_core::chains::master::neutral_value;
+    use dsp_core::testsignals::demo_mix;
+    use tandem_common::compare::Compare;
+    use tandem_common::store::SuggestionStore;
+
+    fn interleave(chans: &[Vec<f32>], range: std::ops::Range<usize>) -> Vec<f32> {
+        let mut out = Vec::with_capacity(range.len() * chans.len());
+        for i in range {
+            for c in chans {
+                out.push(c[i]);
+            }
+        }
+        out
+    }
+
+    fn manual_defaults() -> BTreeMap<String, f32> {
+        let mut m = MasterSettings::default().to_param_map();
+        m.insert("master_target".into(), 0.0);
+        m.insert("custom_lufs".into(), -14.0);
+        m.insert("custom_ceiling".into(), -1.0);
+        m
+    }
+
+    #[test]
+    fn resuggests_only_when_the_target_changes() {
+        let sr = 48_000.0;
+        let mut a = MasterAnalyzer::new(
+            sr,
+            2,
+            Arc::new(Display::default()),
+            Arc::new(Meters::default()),
+        )
+        .unwrap();
+        let mut m = manual_defaults();
+        assert!(!a.wants_resuggest(&m));
+        let _ = a.suggest(&m);
+        assert!(!a.wants_resuggest(&m));
+        // Custom values do not matter for Spotify…
+        m.insert("custom_lufs".into(), -9.0);
+        assert!(!a.wants_resuggest(&m));
+        // …but the platform does, and then the custom values too.
+        m.insert("master_target".into(), 7.0);
+        assert!(a.wants_resuggest(&m));
+        let s = a.suggest(&m).unwrap();
+        assert_eq!(s.target, "Custom");
+        m.insert("custom_ceiling".into(), -2.0);
+        assert!(a.wants_resuggest(&m));
+    }
+
+    #[test]
+    fn suggestion_targets_spotify_and_level_matching_holds() {
+        let sr = 48_000.0;
+        let mix = demo_mix(12.0, sr as f64);
+        let mix = vec![mix[0].clone(), mix[1].clone()];
+        let display = Arc::new(Display::default());
+        let meters = Arc::new(Meters::default());
+        let mut a = MasterAnalyzer::new(sr, 2, display, meters.clone()).unwrap();
+        // The tap: input then output (here the output is the input, unprocessed).
+        let tap = vec![
+            mix[0].clone(),
+            mix[1].clone(),
+            mix[0].clone(),
+            mix[1].clone(),
+        ];
+        let block = 4096;
+        let mut pos = 0;
+        while pos < mix[0].len() {
+            let n = block.min(mix[0].len() - pos);
+            let data = interleave(&tap, pos..pos + n);
+            a.monitor(&data, 4);
+            a.feed(&data, 4);
+            pos += n;
+        }
+        assert!(a.heard_seconds() > 5.0, "{}", a.heard_seconds());
+        // Output meters were published.
+        let i = meters.integrated_lufs.load(Ordering::Relaxed);
+        assert!(i.is_finite() && i < -10.0, "{i}");
+        assert!(meters.true_peak_dbtp.load(Ordering::Relaxed).is_finite());
+
+        let manual = manual_defaults();
+        let s = a.suggest(&manual).expect("a suggestion");
+        assert_eq!(s.assistant, "master");
+        assert_eq!(s.target, "Spotify");
+        assert!(
+            s.values.get("lim_drive").is_some_and(|d| *d > 1.0),
+            "{:?}",
+            s.values
+        );
+        let suggested = dsp_core::assist::accept::suggested_set(&s, &manual, 1.0, neutral_value);
+        let offset = a.level_offset_lu(&manual, &suggested).expect("offset");
+        // The demo mix sits near −24 LUFS; Spotify wants −14.
+        assert!(offset > 5.0, "{offset}");
+
+        // Through the engine: Manual (defaults) and Suggested level-matched play equally loud.
+        let store = SuggestionStore::new(crate::assistable_ids());
+        store.set_suggestion(Some(s)).unwrap();
+        let offset = AtomicF32::new(offset);
+        let m = MasterSettings::default();
+        let render = |compare| {
+            let mut engine = MasterEngine::new(sr, 512, 2, &m).unwrap();
+            let mut audio = mix.clone();
+            let controls = BlockControls {
+                manual: &m,
+                compare,
+                amount: 1.0,
+                match_levels: true,
+            };
+            run_blocks(
+                &mut engine,
+                &mut audio,
+                &[512, 129],
+                &controls,
+                &store,
+                &offset,
+            );
+            let view: Vec<&[f32]> = audio.iter().map(|c| &c[sr as usize..]).collect();
+            dsp_core::loudness::measure(&view, sr)
+                .unwrap()
+                .integrated_lufs
+                .unwrap()
+        };
+        let lm = render(Compare::Manual);
+        let ls = render(Compare::Suggested);
+        assert!((lm - ls).abs() < 0.5, "manual {lm} suggested {ls}");
+        // Unmatched, the suggestion is much louder (the check above can fail).
+        let unmatched = AtomicF32::new(f32::NAN);
+        let mut engine = MasterEngine::new(sr, 512, 2, &m).unwrap();
+        let mut audio = mix.clone();
+        let controls = BlockControls {
+            manual: &m,
+            compare: Compare::Suggested,
+            amount: 1.0,
+            match_levels: true,
+        };
+        run_blocks(
+            &mut engine,
+            &mut audio,
+            &[512],
+            &controls,
+            &store,
+            &unmatched,
+        );
+        let view: Vec<&[f32]> = audio.iter().map(|c| &c[sr as usize..]).collect();
+        let lu = dsp_core::loudness::measure(&view, sr)
+            .unwrap()
+            .integrated_lufs
+            .unwrap();
+        assert!(lu > lm + 5.0, "{lu} vs {lm}");
+    }
+}
