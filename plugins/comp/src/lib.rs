@@ -1,47 +1,87 @@
-//! Tandem Comp: compressor with a dynamics assistant
+//! Tandem Comp: a feed-forward compressor with an external side-chain input and a dynamics
+//! assistant.
 //!
-//! NOTE: the DSP and the assistant arrive with this plugin's own issue; until then the plugin
-//! is a pass-through that bundles, loads and keeps its stable name and IDs.
+//! - The host-visible parameters ([`params::CompParams`]) are the engineer's manual settings;
+//!   their IDs are the chain's ([`dsp_core::chains::comp::PARAM_IDS`]) plus `comp_style`.
+//! - The analysis thread ([`analyzer::CompAnalyzer`]) learns the input's dynamics and proposes
+//!   settings for the chosen style; the suggestion is persisted with the project.
+//! - `compare` switches the DSP between the manual and the suggested set, level-matched;
+//!   accepting writes the suggestion into the manual parameters through host gestures.
+//!
+//! The DSP is [`dsp_core::chains::comp::CompChain`] (constant latency of 10 ms, reported in
+//! `activate`); [`engine::CompEngine`] is the audio-thread glue.
 
+pub mod analyzer;
+pub mod editor;
+pub mod engine;
+pub mod params;
+
+use dsp_core::chains::comp::{CompSettings, PARAM_IDS};
+use engine::{BlockControls, CompEngine};
 use nice_plug::prelude::*;
+use params::CompParams;
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use tandem_common::assistant::AssistantShared;
+use tandem_common::compare::Compare;
+use tandem_common::display::Display;
+use tandem_common::runtime::AssistRuntime;
+use tandem_common::store::SuggestionStore;
+
+/// The CLAP ID (also written into the saved state to recognise foreign states).
+pub const CLAP_ID: &str = "audio.tandem.comp";
+
+/// The parameters the assistant may propose: every compressor parameter.
+pub fn assistable_ids() -> &'static [&'static str] {
+    &PARAM_IDS
+}
+
+/// The manual settings as the parameters hold them now. Real-time safe.
+pub fn manual_settings(params: &CompParams, out: &mut CompSettings) {
+    params.settings(out);
+}
+
+/// The manual parameter values by stable ID (`comp_style` as its enum index), read off the
+/// GUI/analysis thread.
+pub fn manual_map(params: &CompParams) -> BTreeMap<String, f32> {
+    tandem_common::gui::manual_values(params)
+}
 
 /// The plugin object the host instantiates.
 pub struct TandemComp {
-    params: Arc<TandemCompParams>,
-}
-
-/// Host-visible parameters (the engineer's manual settings).
-#[derive(Params)]
-pub struct TandemCompParams {
-    /// Output gain in dB, applied last.
-    #[id = "out_gain"]
-    pub output_gain_db: FloatParam,
-}
-
-impl Default for TandemCompParams {
-    fn default() -> Self {
-        Self {
-            output_gain_db: FloatParam::new(
-                "Output Gain",
-                0.0,
-                FloatRange::Linear {
-                    min: -24.0,
-                    max: 24.0,
-                },
-            )
-            .with_smoother(SmoothingStyle::Linear(20.0))
-            .with_unit(" dB")
-            .with_step_size(0.01),
-        }
-    }
+    params: Arc<CompParams>,
+    shared: Arc<AssistantShared>,
+    display: Arc<Display>,
+    runtime: AssistRuntime,
+    engine: Option<CompEngine>,
+    manual: CompSettings,
 }
 
 impl Default for TandemComp {
     fn default() -> Self {
+        let store = Arc::new(SuggestionStore::new(assistable_ids()));
+        let shared = AssistantShared::new(store.clone());
         Self {
-            params: Arc::new(TandemCompParams::default()),
+            params: Arc::new(CompParams::new(store)),
+            runtime: AssistRuntime::new(shared.clone()),
+            shared,
+            display: Arc::new(Display::default()),
+            engine: None,
+            manual: CompSettings::default(),
         }
+    }
+}
+
+impl TandemComp {
+    /// The shared assistant state (tests and the editor).
+    pub fn shared(&self) -> &Arc<AssistantShared> {
+        &self.shared
+    }
+
+    /// The parameters.
+    pub fn comp_params(&self) -> &Arc<CompParams> {
+        &self.params
     }
 }
 
@@ -56,18 +96,30 @@ impl Plugin for TandemComp {
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: PortNames {
+                layout: Some("Stereo"),
+                aux_inputs: &["Sidechain"],
+                ..PortNames::const_default()
+            },
             ..AudioIOLayout::const_default()
         },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(1),
+            aux_input_ports: &[new_nonzero_u32(1)],
+            names: PortNames {
+                layout: Some("Mono"),
+                aux_inputs: &["Sidechain"],
+                ..PortNames::const_default()
+            },
             ..AudioIOLayout::const_default()
         },
     ];
 
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = tandem_common::gui::ShellEditor<CompParams>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
@@ -75,24 +127,147 @@ impl Plugin for TandemComp {
         self.params.clone()
     }
 
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(
+            self.params.clone(),
+            self.shared.clone(),
+            self.display.clone(),
+        )
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        tandem_common::identity::filter_foreign_state(state, CLAP_ID);
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let channels = audio_io_layout
+            .main_output_channels
+            .map(|c| c.get() as usize)
+            .unwrap_or(2)
+            .clamp(1, 2);
+        let sr = buffer_config.sample_rate;
+        let max_block = buffer_config.max_buffer_size.max(1) as usize;
+        manual_settings(&self.params, &mut self.manual);
+        let Ok(engine) = CompEngine::new(sr, max_block, channels, &self.manual) else {
+            nice_log!("Tandem Comp cannot run at {sr} Hz with {channels} channels");
+            return false;
+        };
+        // Constant whatever the settings (the maximum lookahead), so automation never changes it.
+        context.set_latency_samples(engine.latency_samples() as u32);
+        self.engine = Some(engine);
+        self.display.sample_rate_hz.store(sr, Ordering::Relaxed);
+        self.display.gain_reduction_db.store(0.0, Ordering::Relaxed);
+
+        let analyzer = match analyzer::CompAnalyzer::new(sr, channels, self.display.clone()) {
+            Ok(a) => a,
+            Err(e) => {
+                nice_log!("Tandem Comp analysis unavailable: {e}");
+                return true;
+            }
+        };
+        let params = self.params.clone();
+        let params2 = self.params.clone();
+        if let Err(e) = self.runtime.start(
+            "Tandem Comp",
+            sr,
+            2 * channels,
+            analyzer,
+            Box::new(move || manual_map(&params)),
+            Box::new(move |s, manual| {
+                dsp_core::assist::accept::suggested_set(
+                    s,
+                    manual,
+                    params2.assist.amount.value(),
+                    dsp_core::chains::comp::neutral_value,
+                )
+            }),
+        ) {
+            nice_log!("Tandem Comp: {e}");
+        }
+        true
+    }
+
+    fn reset(&mut self) {
+        manual_settings(&self.params, &mut self.manual);
+        if let Some(e) = self.engine.as_mut() {
+            e.reset(&self.manual);
+        }
+        self.display.gain_reduction_db.store(0.0, Ordering::Relaxed);
+    }
+
+    fn deactivate(&mut self) {
+        self.runtime.stop();
+    }
+
     fn process(
         &mut self,
         buffer: &mut Buffer,
-        _aux: &mut AuxiliaryBuffers,
+        aux: &mut AuxiliaryBuffers,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        for mut frame in buffer.iter_samples() {
-            let gain = dsp_core::util::db_to_gain(self.params.output_gain_db.smoothed.next());
-            for sample in frame.iter_mut() {
-                *sample = dsp_core::util::sanitize(*sample) * gain;
+        let Some(engine) = self.engine.as_mut() else {
+            for ch in buffer.as_slice() {
+                ch.fill(0.0);
+            }
+            return ProcessStatus::Normal;
+        };
+        manual_settings(&self.params, &mut self.manual);
+        let assist = &self.params.assist;
+        let controls = BlockControls {
+            manual: &self.manual,
+            compare: assist.compare.value(),
+            amount: assist.amount.value(),
+            match_levels: assist.match_levels.value(),
+        };
+        // The side-chain port (the host may leave it unconnected: nice-plug then hands silence).
+        let mut key: [&[f32]; 2] = [&[]; 2];
+        let mut key_channels = 0;
+        if let Some(sc) = aux.inputs.first() {
+            for (k, ch) in key.iter_mut().zip(sc.as_slice_immutable().iter()) {
+                *k = ch;
+                key_channels += 1;
             }
         }
+        let key = (key_channels > 0).then_some(&key[..key_channels]);
+        let io = buffer.as_slice();
+        for (a, ch) in self.display.in_peak_db.iter().zip(io.iter()) {
+            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
+        }
+        engine.process(
+            io,
+            key,
+            &controls,
+            &self.shared.store,
+            &self.shared.level_offset_lu,
+            Some(&mut self.runtime),
+        );
+        for (a, ch) in self.display.out_peak_db.iter().zip(io.iter()) {
+            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
+        }
+        self.display
+            .gain_reduction_db
+            .store(engine.gain_reduction_db(), Ordering::Relaxed);
+        // While the suggestion plays, the analysis thread must not replace it.
+        self.shared
+            .hold
+            .store(engine.active() == Compare::Suggested, Ordering::Release);
         ProcessStatus::Normal
     }
 }
 
+impl Drop for TandemComp {
+    fn drop(&mut self) {
+        self.runtime.stop();
+    }
+}
+
 impl ClapPlugin for TandemComp {
-    const CLAP_ID: &'static str = "audio.tandem.comp";
+    const CLAP_ID: &'static str = CLAP_ID;
     const CLAP_DESCRIPTION: Option<&'static str> = Some("compressor with a dynamics assistant");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;

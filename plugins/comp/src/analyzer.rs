@@ -1,0 +1,412 @@
+//! Tandem Comp's analysis-thread side: learns the input's dynamics
+//! ([`dsp_core::assist::comp::CompAnalysis`]), proposes settings for the chosen style with
+//! [`dsp_core::assist::comp::suggest_comp`], feeds the editor's spectra and measures the loudness
+//! difference between the manual and the suggested settings on the recent audio.
+
+use dsp_core::assist::comp::{
+    suggest_comp, CompAnalysis, CompAnalysisConfig, CompStyle, CompSuggestOptions,
+    DEFAULT_GATE_DBFS, FRAME_MS, STABILITY_WINDOW_SECONDS,
+};
+use dsp_core::assist::Suggestion;
+use dsp_core::chains::comp::{CompChain, CompSettings};
+use dsp_core::{Processor, ProcessorConfig};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_common::assistant::Analyzer;
+use tandem_common::display::{Display, SpectrumToGrid};
+use tandem_common::recent::RecentAudio;
+
+/// Seconds of recent input kept for level matching.
+pub const RECENT_SECONDS: f32 = 6.0;
+/// Block size the level-matching renders run the chain with.
+const RENDER_BLOCK: usize = 1024;
+
+/// The style chosen by the `comp_style` value (enum index) in a manual map; Glue when absent.
+pub fn style_of(manual: &BTreeMap<String, f32>) -> CompStyle {
+    manual
+        .get("comp_style")
+        .filter(|v| v.is_finite())
+        .map(|v| CompStyle::from_value(*v))
+        .unwrap_or_default()
+}
+
+/// Integrated loudness (LUFS) of planar `audio` at `sample_rate` rendered through a fresh
+/// [`CompChain`] on `settings` (internal key), `None` when too short or silent.
+pub fn loudness_through(
+    audio: &[Vec<f32>],
+    sample_rate: f32,
+    settings: &CompSettings,
+) -> Option<f64> {
+    let channels = audio.len();
+    let config = ProcessorConfig::new(sample_rate, RENDER_BLOCK, channels).ok()?;
+    let mut chain = CompChain::new(config, settings).ok()?;
+    let mut buf: Vec<Vec<f32>> = audio.to_vec();
+    let frames = buf.iter().map(|c| c.len()).min().unwrap_or(0);
+    let mut start = 0;
+    while start < frames {
+        let n = (frames - start).min(RENDER_BLOCK);
+        let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[start..start + n]).collect();
+        chain.process(&mut io);
+        start += n;
+    }
+    // The chain delays by its latency: measure what corresponds to the input.
+    let lat = chain.latency_samples().min(frames);
+    let view: Vec<&[f32]> = buf.iter().map(|c| &c[lat..frames]).collect();
+    dsp_core::loudness::measure(&view, sample_rate)
+        .ok()?
+        .integrated_lufs
+}
+
+/// Counts heard audio the way [`CompAnalysis`] does (consecutive 10 ms windows whose mean square
+/// over the channels is above the gate), so the analysis thread can ask "how much was heard"
+/// after every chunk without building a full (allocating, onset-detecting) result.
+#[derive(Debug, Clone)]
+struct HeardCounter {
+    len: usize,
+    n: usize,
+    sum: f64,
+    heard_windows: u64,
+    window_s: f32,
+}
+
+impl HeardCounter {
+    fn new(sample_rate: f32) -> Self {
+        let len = ((FRAME_MS as f64 * 1e-3 * sample_rate as f64).round() as usize).max(1);
+        Self {
+            len,
+            n: 0,
+            sum: 0.0,
+            heard_windows: 0,
+            window_s: len as f32 / sample_rate,
+        }
+    }
+
+    fn push(&mut self, channels: &[&[f32]]) {
+        let nch = channels.len().max(1);
+        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let gate = 10f64.powf(DEFAULT_GATE_DBFS as f64 / 10.0);
+        for i in 0..frames {
+            let ms: f64 = channels
+                .iter()
+                .map(|c| {
+                    let x = dsp_core::util::sanitize(c[i]) as f64;
+                    x * x
+                })
+                .sum::<f64>()
+                / nch as f64;
+            self.sum += ms;
+            self.n += 1;
+            if self.n >= self.len {
+                if self.sum / self.len as f64 >= gate {
+                    self.heard_windows += 1;
+                }
+                self.n = 0;
+                self.sum = 0.0;
+            }
+        }
+    }
+
+    fn seconds(&self) -> f32 {
+        self.heard_windows as f32 * self.window_s
+    }
+
+    fn reset(&mut self) {
+        self.n = 0;
+        self.sum = 0.0;
+        self.heard_windows = 0;
+    }
+}
+
+/// The compressor's [`Analyzer`].
+pub struct CompAnalyzer {
+    sample_rate: f32,
+    channels: usize,
+    analysis: CompAnalysis,
+    heard: HeardCounter,
+    /// `result().stable`, refreshed whenever another stability window was heard.
+    stable: bool,
+    /// Stability windows (of heard audio) covered by `stable`.
+    stability_windows: u64,
+    pre: SpectrumToGrid,
+    post: SpectrumToGrid,
+    planar: Vec<Vec<f32>>,
+    recent: RecentAudio,
+    display: Arc<Display>,
+    /// The style the last suggestion was built for.
+    suggested_for: Option<CompStyle>,
+    options: CompSuggestOptions,
+}
+
+impl CompAnalyzer {
+    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
+    /// reads carries the input channels followed by the output channels.
+    pub fn new(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+    ) -> Result<Self, dsp_core::ConfigError> {
+        let channels = channels.clamp(1, 2);
+        Ok(Self {
+            sample_rate,
+            channels,
+            analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
+            heard: HeardCounter::new(sample_rate),
+            stable: false,
+            stability_windows: 0,
+            pre: SpectrumToGrid::new(sample_rate, channels)?,
+            post: SpectrumToGrid::new(sample_rate, channels)?,
+            planar: vec![Vec::with_capacity(4096); 2 * channels],
+            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
+            display,
+            suggested_for: None,
+            options: CompSuggestOptions::default(),
+        })
+    }
+
+    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
+        for (c, p) in self.planar.iter_mut().enumerate() {
+            p.clear();
+            if c < stride {
+                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
+            }
+        }
+    }
+}
+
+impl Analyzer for CompAnalyzer {
+    fn restart(&mut self) {
+        self.analysis.reset();
+        self.heard.reset();
+        self.stable = false;
+        self.stability_windows = 0;
+        self.suggested_for = None;
+    }
+
+    fn feed(&mut self, interleaved: &[f32], channels: usize) {
+        self.deinterleave(interleaved, channels);
+        let view: Vec<&[f32]> = self.planar[..self.channels]
+            .iter()
+            .map(|c| c.as_slice())
+            .collect();
+        self.analysis.process(&view);
+        self.heard.push(&view);
+        let windows = (self.heard.seconds() / STABILITY_WINDOW_SECONDS) as u64;
+        if windows != self.stability_windows {
+            self.stability_windows = windows;
+            self.stable = self.analysis.result().stable;
+        }
+    }
+
+    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
+        self.recent.push_interleaved(interleaved, channels, 0);
+        self.deinterleave(interleaved, channels);
+        let n = self.channels;
+        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
+        if self.pre.process(&pre) {
+            self.display.pre.store(self.pre.grid_db());
+        }
+        if channels >= 2 * n {
+            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
+            if self.post.process(&post) {
+                self.display.post.store(self.post.grid_db());
+            }
+        }
+    }
+
+    fn heard_seconds(&self) -> f32 {
+        self.heard.seconds()
+    }
+
+    fn is_stable(&self) -> bool {
+        self.stable
+    }
+
+    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
+        let style = style_of(manual);
+        self.suggested_for.is_some_and(|s| s != style)
+    }
+
+    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
+        let style = style_of(manual);
+        self.suggested_for = Some(style);
+        let result = self.analysis.result();
+        self.stable = result.stable;
+        let current = CompSettings::from_param_map(manual);
+        Some(suggest_comp(&result, style, &self.options, &current))
+    }
+
+    fn level_offset_lu(
+        &mut self,
+        manual: &BTreeMap<String, f32>,
+        suggested: &BTreeMap<String, f32>,
+    ) -> Option<f32> {
+        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
+            return None;
+        }
+        let audio = self.recent.to_planar();
+        let m = loudness_through(
+            &audio,
+            self.sample_rate,
+            &CompSettings::from_param_map(manual),
+        )?;
+        let s = loudness_through(
+            &audio,
+            self.sample_rate,
+            &CompSettings::from_param_map(suggested),
+        )?;
+        let d = (s - m) as f32;
+        d.is_finite().then_some(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{BlockControls, CompEngine};
+    use atomic_float::AtomicF32;
+    use dsp_core::assist::accept::suggested_set;
+    use dsp_core::chains::comp::neutral_value;
+    use dsp_core::testsignals::drum_loop;
+    use tandem_common::compare::Compare;
+    use tandem_common::store::SuggestionStore;
+
+    const SR: f32 = 48_000.0;
+
+    fn drums(seconds: f32) -> Vec<Vec<f32>> {
+        let frames = (seconds * SR) as usize;
+        vec![
+            drum_loop(frames, SR as f64, 120.0, 1),
+            drum_loop(frames, SR as f64, 120.0, 2),
+        ]
+    }
+
+    /// Feeds planar `audio` as the tap would carry it (input then output channels).
+    fn listen(analyzer: &mut CompAnalyzer, audio: &[Vec<f32>]) {
+        let frames = audio[0].len();
+        let mut start = 0;
+        let mut chunk = Vec::new();
+        while start < frames {
+            let n = (frames - start).min(4096);
+            chunk.clear();
+            for i in start..start + n {
+                for _ in 0..2 {
+                    chunk.extend(audio.iter().map(|c| c[i]));
+                }
+            }
+            analyzer.monitor(&chunk, 2 * audio.len());
+            analyzer.feed(&chunk, 2 * audio.len());
+            start += n;
+        }
+    }
+
+    fn render(
+        audio: &[Vec<f32>],
+        manual: &CompSettings,
+        compare: Compare,
+        store: &SuggestionStore,
+        offset: &AtomicF32,
+    ) -> Vec<Vec<f32>> {
+        let mut engine = CompEngine::new(SR, 512, 2, manual).unwrap();
+        let mut out = audio.to_vec();
+        let frames = out[0].len();
+        let mut start = 0;
+        while start < frames {
+            let n = (frames - start).min(480);
+            let controls = BlockControls {
+                manual,
+                compare,
+                amount: 1.0,
+                match_levels: true,
+            };
+            let mut io: Vec<&mut [f32]> =
+                out.iter_mut().map(|c| &mut c[start..start + n]).collect();
+            engine.process(&mut io, None, &controls, store, offset, None);
+            start += n;
+        }
+        out
+    }
+
+    fn lufs(audio: &[Vec<f32>]) -> f64 {
+        let view: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
+        dsp_core::loudness::measure(&view, SR)
+            .unwrap()
+            .integrated_lufs
+            .unwrap()
+    }
+
+    #[test]
+    fn level_matched_manual_and_suggested_play_equally_loud() {
+        let audio = drums(10.0);
+        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        listen(&mut analyzer, &audio);
+        assert!(
+            analyzer.heard_seconds() > 8.0,
+            "{}",
+            analyzer.heard_seconds()
+        );
+
+        let manual = CompSettings {
+            makeup_db: 6.0,
+            ..CompSettings::default()
+        };
+        let mut manual_map = manual.to_param_map();
+        manual_map.insert("comp_style".into(), 1.0);
+        let suggestion = analyzer.suggest(&manual_map).unwrap();
+        assert!(
+            suggestion.values.contains_key("threshold"),
+            "no threshold proposed: {:?}",
+            suggestion.warnings
+        );
+        let suggested_map = suggested_set(&suggestion, &manual_map, 1.0, neutral_value);
+        let offset = analyzer
+            .level_offset_lu(&manual_map, &suggested_map)
+            .unwrap();
+        // The manual set has 6 dB of makeup, the suggestion is loudness-neutral: they differ.
+        assert!(offset.abs() > 1.0, "offset {offset} LU");
+
+        let store = SuggestionStore::new(crate::assistable_ids());
+        store.set_suggestion(Some(suggestion)).unwrap();
+        let offset = AtomicF32::new(offset);
+        let m = render(&audio, &manual, Compare::Manual, &store, &offset);
+        let s = render(&audio, &manual, Compare::Suggested, &store, &offset);
+        let (lm, ls) = (lufs(&m), lufs(&s));
+        assert!(
+            (lm - ls).abs() < 0.5,
+            "manual {lm:.2} LUFS, suggested {ls:.2} LUFS"
+        );
+
+        // Without level matching they would not agree (the test can fail).
+        let unmatched = AtomicF32::new(f32::NAN);
+        let m = render(&audio, &manual, Compare::Manual, &store, &unmatched);
+        assert!((lufs(&m) - ls).abs() > 1.0);
+    }
+
+    #[test]
+    fn a_new_style_asks_for_a_new_suggestion() {
+        let audio = drums(3.0);
+        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        listen(&mut analyzer, &audio);
+        let mut manual = CompSettings::default().to_param_map();
+        manual.insert("comp_style".into(), 1.0);
+        assert!(!analyzer.wants_resuggest(&manual));
+        let s = analyzer.suggest(&manual).unwrap();
+        assert_eq!(s.target, CompStyle::Glue.name());
+        assert!(!analyzer.wants_resuggest(&manual));
+        manual.insert("comp_style".into(), 3.0);
+        assert!(analyzer.wants_resuggest(&manual));
+        let s = analyzer.suggest(&manual).unwrap();
+        assert_eq!(s.target, CompStyle::Vocal.name());
+        assert!(!analyzer.wants_resuggest(&manual));
+        analyzer.restart();
+        assert_eq!(analyzer.heard_seconds(), 0.0);
+    }
+
+    #[test]
+    fn heard_seconds_follow_the_analysis() {
+        let audio = drums(4.0);
+        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        listen(&mut analyzer, &audio);
+        let exact = analyzer.analysis.result().heard_seconds;
+        assert!((analyzer.heard_seconds() - exact).abs() < 0.02, "{exact}");
+    }
+}

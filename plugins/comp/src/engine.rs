@@ -1,0 +1,474 @@
+//! The audio-thread side of Tandem Comp without the plugin framework: the compressor chain driven
+//! by the manual or the suggested settings and keyed by the main input or the external
+//! side-chain, the level-matched compare switch, and the tap feeding the analysis thread. The
+//! plugin's `process()` is a thin layer over [`CompEngine::process`], so tests run exactly what
+//! hosts run.
+
+use dsp_core::assist::accept::scale;
+use dsp_core::chains::comp::{neutral_value, CompChain, CompSettings};
+use dsp_core::{ConfigError, Processor, ProcessorConfig};
+use tandem_common::compare::{Compare, CompareState};
+use tandem_common::runtime::AssistRuntime;
+use tandem_common::store::SuggestionStore;
+
+/// What drives one block besides the audio.
+pub struct BlockControls<'a> {
+    /// The host-visible (manual) settings.
+    pub manual: &'a CompSettings,
+    /// The compare switch as automated.
+    pub compare: Compare,
+    /// Amount 0–1 scaling the suggestion.
+    pub amount: f32,
+    /// Level matching on/off.
+    pub match_levels: bool,
+}
+
+/// The compressor's audio engine.
+pub struct CompEngine {
+    chain: CompChain,
+    compare: CompareState,
+    played: CompSettings,
+    channels: usize,
+    max_block: usize,
+    dry: [Vec<f32>; 2],
+}
+
+/// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
+/// towards the parameter's neutral value. Real-time safe (no allocation).
+pub fn suggested_settings(
+    manual: &CompSettings,
+    store: &SuggestionStore,
+    amount: f32,
+    out: &mut CompSettings,
+) {
+    *out = *manual;
+    for (i, id) in store.ids().iter().enumerate() {
+        let v = store.value(i);
+        if v.is_finite() {
+            out.set_param(id, scale(v, neutral_value(id), amount));
+        }
+    }
+}
+
+impl CompEngine {
+    /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
+    /// starting on `manual` without ramps.
+    pub fn new(
+        sample_rate: f32,
+        max_block: usize,
+        channels: usize,
+        manual: &CompSettings,
+    ) -> Result<Self, ConfigError> {
+        let max_block = max_block.max(1);
+        let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
+        if channels > 2 {
+            return Err(ConfigError::Channels(channels));
+        }
+        Ok(Self {
+            chain: CompChain::new(config, manual)?,
+            compare: CompareState::new(sample_rate),
+            played: *manual,
+            channels,
+            max_block,
+            dry: [vec![0.0; max_block], vec![0.0; max_block]],
+        })
+    }
+
+    /// Jumps to `manual` (state loaded, reset): no ramp, envelopes and delay lines cleared,
+    /// Manual playing.
+    pub fn reset(&mut self, manual: &CompSettings) {
+        self.chain.set_settings(manual);
+        self.chain.reset();
+        self.compare.reset(Compare::Manual, 1.0);
+        self.played = *manual;
+    }
+
+    /// The constant latency in samples (the chain's maximum lookahead).
+    pub fn latency_samples(&self) -> usize {
+        self.chain.latency_samples()
+    }
+
+    /// The settings that played in the last block.
+    pub fn played(&self) -> &CompSettings {
+        &self.played
+    }
+
+    /// The set that played in the last block.
+    pub fn active(&self) -> Compare {
+        self.compare.active()
+    }
+
+    /// The current gain reduction in dB (≥ 0), for the meter.
+    pub fn gain_reduction_db(&self) -> f32 {
+        self.chain.gain_reduction_db()
+    }
+
+    /// Processes one block in place. `key` is the external side-chain (one slice per channel,
+    /// at least as long as `io`), used when `sc_external` is on. `offset_lu` is the measured
+    /// suggested-minus-manual loudness; `tap`, when given, receives the input and output for the
+    /// analysis thread. Real-time safe.
+    pub fn process(
+        &mut self,
+        io: &mut [&mut [f32]],
+        key: Option<&[&[f32]]>,
+        controls: &BlockControls<'_>,
+        store: &SuggestionStore,
+        offset_lu: &atomic_float::AtomicF32,
+        tap: Option<&mut AssistRuntime>,
+    ) {
+        let active = self.compare.begin_block(
+            controls.compare,
+            store.has_suggestion(),
+            offset_lu,
+            controls.match_levels,
+        );
+        let next = match active {
+            Compare::Manual => *controls.manual,
+            Compare::Suggested => {
+                let mut s = *controls.manual;
+                suggested_settings(controls.manual, store, controls.amount, &mut s);
+                s
+            }
+        };
+        if next != self.played {
+            self.played = next;
+            self.chain.set_settings(&self.played);
+        }
+        let nch = io.len().min(self.channels);
+        let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
+        let key = key.filter(|k| !k.is_empty() && k.iter().all(|c| c.len() >= len));
+        let mut start = 0;
+        let mut tap = tap;
+        while start < len {
+            let n = (len - start).min(self.max_block);
+            for (c, ch) in io[..nch].iter().enumerate() {
+                self.dry[c][..n].copy_from_slice(&ch[start..start + n]);
+            }
+            {
+                let mut parts: [&mut [f32]; 2] = [&mut [], &mut []];
+                for (p, ch) in parts.iter_mut().zip(io[..nch].iter_mut()) {
+                    *p = &mut ch[start..start + n];
+                }
+                let mut key_parts: [&[f32]; 2] = [&[]; 2];
+                let key_view = key.map(|k| {
+                    let kn = k.len().min(2);
+                    for (p, ch) in key_parts.iter_mut().zip(k.iter()) {
+                        *p = &ch[start..start + n];
+                    }
+                    &key_parts[..kn]
+                });
+                self.chain
+                    .process_with_sidechain(&mut parts[..nch], key_view);
+                self.compare.apply_trim(&mut parts[..nch]);
+            }
+            if let Some(t) = tap.as_deref_mut() {
+                let mut view: [&[f32]; 4] = [&[]; 4];
+                for c in 0..nch {
+                    view[c] = &self.dry[c][..n];
+                    view[nch + c] = &io[c][start..start + n];
+                }
+                t.push(&view[..2 * nch]);
+            }
+            start += n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atomic_float::AtomicF32;
+    use dsp_core::assist::Suggestion;
+    use dsp_core::testsignals::{pink_noise, sine};
+    use dsp_core::util::gain_to_db;
+
+    fn manual() -> CompSettings {
+        CompSettings {
+            threshold_db: -24.0,
+            ratio: 3.0,
+            attack_ms: 5.0,
+            release_ms: 80.0,
+            makeup_db: 2.0,
+            out_gain_db: -1.0,
+            link_pct: 60.0,
+            ..CompSettings::default()
+        }
+    }
+
+    fn store_with(values: &[(&str, f32)]) -> SuggestionStore {
+        let store = SuggestionStore::new(crate::assistable_ids());
+        let mut s = Suggestion::empty("comp", "Glue");
+        for (id, v) in values {
+            s.values.insert(id.to_string(), *v);
+        }
+        store.set_suggestion(Some(s)).unwrap();
+        store
+    }
+
+    fn store_with_suggestion() -> SuggestionStore {
+        store_with(&[
+            ("threshold", -30.0),
+            ("ratio", 6.0),
+            ("attack", 20.0),
+            ("makeup", 5.0),
+        ])
+    }
+
+    /// The manual settings, the suggestion and the level offset a run plays with.
+    struct Env<'a> {
+        m: &'a CompSettings,
+        store: &'a SuggestionStore,
+        offset: &'a AtomicF32,
+    }
+
+    fn run(
+        engine: &mut CompEngine,
+        io: &mut [Vec<f32>],
+        key: Option<&[Vec<f32>]>,
+        blocks: &[usize],
+        controls_at: impl Fn(usize) -> (Compare, bool),
+        env: &Env<'_>,
+    ) {
+        let Env { m, store, offset } = *env;
+        let len = io[0].len();
+        let mut pos = 0;
+        for n in blocks.iter().cycle() {
+            if pos >= len {
+                break;
+            }
+            let n = (*n).min(len - pos);
+            let (compare, match_levels) = controls_at(pos);
+            let controls = BlockControls {
+                manual: m,
+                compare,
+                amount: 1.0,
+                match_levels,
+            };
+            let mut parts: Vec<&mut [f32]> = io.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
+            let key_parts: Option<Vec<&[f32]>> =
+                key.map(|k| k.iter().map(|c| &c[pos..pos + n]).collect());
+            engine.process(
+                &mut parts,
+                key_parts.as_deref(),
+                &controls,
+                store,
+                offset,
+                None,
+            );
+            pos += n;
+        }
+    }
+
+    #[test]
+    fn manual_is_bit_exact_with_the_chain_even_with_a_suggestion_and_offset() {
+        let sr = 48_000.0;
+        let input = vec![pink_noise(30_000, 0.3, 1), pink_noise(30_000, 0.3, 2)];
+        let m = manual();
+        let store = store_with_suggestion();
+        // Suggested would be louder: with level matching its trim applies, Manual's must not.
+        let offset = AtomicF32::new(3.0);
+        let mut engine = CompEngine::new(sr, 512, 2, &m).unwrap();
+        let mut reference = CompChain::new(ProcessorConfig::new(sr, 512, 2).unwrap(), &m).unwrap();
+        let mut a = input.clone();
+        run(
+            &mut engine,
+            &mut a,
+            None,
+            &[1, 7, 511, 512, 1000, 3],
+            |_| (Compare::Manual, true),
+            &Env {
+                m: &m,
+                store: &store,
+                offset: &offset,
+            },
+        );
+        let mut b = input.clone();
+        let mut pos = 0;
+        for n in [1usize, 7, 511, 512, 512, 488, 3].iter().cycle() {
+            if pos >= b[0].len() {
+                break;
+            }
+            let n = (*n).min(b[0].len() - pos);
+            let (l, r) = b.split_at_mut(1);
+            reference.process(&mut [&mut l[0][pos..pos + n], &mut r[0][pos..pos + n]]);
+            pos += n;
+        }
+        assert_eq!(a[0], b[0]);
+        assert_eq!(a[1], b[1]);
+        // And the compressor did work on it (the comparison is not trivially equal).
+        assert!(a[0].iter().zip(&input[0]).any(|(x, y)| x != y));
+    }
+
+    #[test]
+    fn switching_to_suggested_is_click_free_and_plays_the_suggestion() {
+        let sr = 48_000.0;
+        let m = CompSettings::default();
+        // Suggested: the same curve with 6 dB more makeup (and a harder ratio).
+        let store = store_with(&[("makeup", 6.0), ("ratio", 8.0)]);
+        let offset = AtomicF32::new(f32::NAN);
+        let mut engine = CompEngine::new(sr, 256, 1, &m).unwrap();
+        // A 1 kHz sine at −30 dBFS: below the threshold, so only the makeup changes.
+        let input = sine(sr as usize, 1000.0, 0.0316, sr as f64);
+        let mut out = vec![input.clone()];
+        run(
+            &mut engine,
+            &mut out,
+            None,
+            &[256],
+            |pos| {
+                if pos >= 12_032 {
+                    (Compare::Suggested, false)
+                } else {
+                    (Compare::Manual, false)
+                }
+            },
+            &Env {
+                m: &m,
+                store: &store,
+                offset: &offset,
+            },
+        );
+        let out = &out[0];
+        let peak = |s: &[f32]| s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!((gain_to_db(peak(&out[6_000..12_000]) / 0.0316)).abs() < 0.1);
+        let after = peak(&out[30_000..]);
+        assert!((gain_to_db(after / 0.0316) - 6.0).abs() < 0.1, "{after}");
+        // No step bigger than the sine's own largest step at the final gain (a click or a gain
+        // jump would exceed it; the makeup ramps over 20 ms).
+        let max_step = |s: &[f32]| {
+            s.windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0, f32::max)
+        };
+        let step_in = max_step(&input);
+        let step_out = max_step(&out[11_000..20_000]);
+        assert!(step_out <= step_in * 2.0 * 1.05, "{step_out} {step_in}");
+        assert_eq!(engine.active(), Compare::Suggested);
+    }
+
+    #[test]
+    fn non_finite_input_gives_finite_output() {
+        let m = manual();
+        let store = store_with_suggestion();
+        let offset = AtomicF32::new(2.0);
+        let mut engine = CompEngine::new(44_100.0, 64, 2, &m).unwrap();
+        let bad = vec![
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            1e30,
+            0.5,
+            1.0,
+            -1.0,
+        ];
+        let key = vec![bad.clone(), bad.clone()];
+        for (compare, ext) in [
+            (Compare::Manual, false),
+            (Compare::Suggested, false),
+            (Compare::Manual, true),
+        ] {
+            let m = CompSettings {
+                sc_external: ext,
+                ..m
+            };
+            let mut io = vec![bad.clone(), bad.clone()];
+            for _ in 0..200 {
+                run(
+                    &mut engine,
+                    &mut io,
+                    Some(&key),
+                    &[3],
+                    |_| (compare, true),
+                    &Env {
+                        m: &m,
+                        store: &store,
+                        offset: &offset,
+                    },
+                );
+                assert!(io.iter().flatten().all(|x| x.is_finite()));
+                io = vec![bad.clone(), bad.clone()];
+            }
+            // And it recovers: a plain signal afterwards comes out finite and, once the release
+            // let go of the enormous reduction, audible.
+            let mut io = vec![
+                sine(88_200, 440.0, 0.5, 44_100.0),
+                sine(88_200, 440.0, 0.5, 44_100.0),
+            ];
+            run(
+                &mut engine,
+                &mut io,
+                None,
+                &[64],
+                |_| (compare, true),
+                &Env {
+                    m: &m,
+                    store: &store,
+                    offset: &offset,
+                },
+            );
+            assert!(io.iter().flatten().all(|x| x.is_finite()));
+            assert!(io[0][80_000..].iter().any(|x| x.abs() > 0.01));
+        }
+    }
+
+    #[test]
+    fn the_sidechain_key_ducks_the_main_signal() {
+        let sr = 48_000.0;
+        let frames = 48_000;
+        let m = CompSettings {
+            threshold_db: -30.0,
+            ratio: 10.0,
+            sc_external: true,
+            ..CompSettings::default()
+        };
+        let store = SuggestionStore::new(crate::assistable_ids());
+        let offset = AtomicF32::new(f32::NAN);
+        // Main: a quiet sine below the threshold; key: loud noise in the second half.
+        let main = sine(frames, 500.0, 0.02, sr as f64);
+        let mut key = pink_noise(frames, 0.3, 7);
+        key[..frames / 2].fill(0.0);
+        let keys = vec![key.clone(), key];
+        let mut engine = CompEngine::new(sr, 512, 2, &m).unwrap();
+        let mut io = vec![main.clone(), main.clone()];
+        run(
+            &mut engine,
+            &mut io,
+            Some(&keys),
+            &[333],
+            |_| (Compare::Manual, true),
+            &Env {
+                m: &m,
+                store: &store,
+                offset: &offset,
+            },
+        );
+        let rms = |s: &[f32]| (s.iter().map(|x| x * x).sum::<f32>() / s.len() as f32).sqrt();
+        let quiet = gain_to_db(rms(&io[0][8_000..20_000]) / rms(&main[8_000..20_000]));
+        let ducked = gain_to_db(rms(&io[1][32_000..46_000]) / rms(&main[32_000..46_000]));
+        assert!(quiet.abs() < 0.5, "no key: {quiet} dB");
+        assert!(ducked < -10.0, "keyed: {ducked} dB");
+        assert!(engine.gain_reduction_db() > 10.0);
+
+        // With the external key switched off, the same key does nothing.
+        let internal = CompSettings {
+            sc_external: false,
+            ..m
+        };
+        let mut engine = CompEngine::new(sr, 512, 2, &internal).unwrap();
+        let mut io = vec![main.clone(), main.clone()];
+        run(
+            &mut engine,
+            &mut io,
+            Some(&keys),
+            &[333],
+            |_| (Compare::Manual, true),
+            &Env {
+                m: &internal,
+                store: &store,
+                offset: &offset,
+            },
+        );
+        let level = gain_to_db(rms(&io[0][32_000..46_000]) / rms(&main[32_000..46_000]));
+        assert!(level.abs() < 0.5, "internal key: {level} dB");
+    }
+}

@@ -1,0 +1,370 @@
+//! Tandem Comp's host-visible parameters (the engineer's manual settings). IDs are stable and
+//! never renamed; they are exactly [`dsp_core::chains::comp::PARAM_IDS`] (so suggestions, the CLI
+//! and presets use the same names), plus the shared assistant parameters (`compare`,
+//! `match_levels`, `amount`) and the assistant's own `comp_style`.
+
+use dsp_core::chains::comp::{
+    CompSettings, LATENCY_MS, MAX_ATTACK_MS, MAX_GAIN_DB, MAX_KNEE_DB, MAX_RATIO, MAX_RELEASE_MS,
+    MAX_SC_HPF_HZ, MAX_THRESHOLD_DB, MIN_ATTACK_MS, MIN_RATIO, MIN_RELEASE_MS, MIN_SC_HPF_HZ,
+    MIN_THRESHOLD_DB,
+};
+use nice_plug::prelude::*;
+use std::sync::Arc;
+use tandem_common::compare::{switch_param, AssistParams};
+use tandem_common::gui::EditorState;
+use tandem_common::identity::Identity;
+use tandem_common::store::SuggestionStore;
+
+/// The level detector (mirrors `dsp_core::chains::comp::CompDetector`, same order).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detector {
+    #[id = "peak"]
+    Peak,
+    #[id = "rms"]
+    #[name = "RMS"]
+    Rms,
+}
+
+/// Left/right or mid/side (mirrors `dsp_core::chains::comp::CompStereoMode`, same order).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StereoMode {
+    #[id = "lr"]
+    #[name = "L/R"]
+    LeftRight,
+    #[id = "ms"]
+    #[name = "M/S"]
+    MidSide,
+}
+
+/// The compression style the assistant aims for (mirrors `dsp_core::assist::comp::CompStyle`,
+/// same order).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    #[id = "gentle"]
+    Gentle,
+    #[id = "glue"]
+    Glue,
+    #[id = "punch"]
+    Punch,
+    #[id = "vocal"]
+    #[name = "Vocal leveler"]
+    Vocal,
+    #[id = "transient"]
+    #[name = "Transient control"]
+    Transient,
+}
+
+/// Display text of a ratio: `4.0:1`, and `∞:1` at the top of the range (≥ 100 means ∞:1).
+pub fn ratio_to_string(v: f32) -> String {
+    if v >= MAX_RATIO - 0.05 {
+        "\u{221e}:1".to_string()
+    } else {
+        format!("{v:.1}:1")
+    }
+}
+
+/// Parses `4:1`, `4.0:1`, `4`, `inf`, `∞` or `∞:1` (∞ is the top of the range, 100).
+pub fn string_to_ratio(s: &str) -> Option<f32> {
+    let s = s.trim();
+    let s = s.strip_suffix(":1").unwrap_or(s).trim();
+    let lower = s.to_ascii_lowercase();
+    if s == "\u{221e}" || lower == "inf" || lower == "infinity" {
+        return Some(MAX_RATIO);
+    }
+    let v: f32 = s.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// Display text of a time in ms with a precision that suits the magnitude (`0.05`, `12.5`,
+/// `250`); the precision is chosen on the rounded value so text → value → text is stable.
+pub fn ms_to_string(v: f32) -> String {
+    let r2 = (v * 100.0).round() / 100.0;
+    if r2 < 10.0 {
+        return format!("{v:.2}");
+    }
+    let r1 = (v * 10.0).round() / 10.0;
+    if r1 < 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// Parses a time in ms (`12.5`, `12.5 ms`, `12.5ms`).
+pub fn string_to_ms(s: &str) -> Option<f32> {
+    let s = s.trim();
+    let s = s.strip_suffix("ms").unwrap_or(s).trim();
+    let v: f32 = s.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// A gain in dB, ±24, 0.01 dB steps.
+fn gain_param(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Linear {
+            min: -MAX_GAIN_DB,
+            max: MAX_GAIN_DB,
+        },
+    )
+    .with_unit(" dB")
+    .with_step_size(0.01)
+}
+
+/// A time in ms on a skewed range (more resolution at the short end).
+fn time_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(" ms")
+    .with_value_to_string(Arc::new(ms_to_string))
+    .with_string_to_value(Arc::new(string_to_ms))
+}
+
+/// A percentage 0–100 (plain value in %, as the chain takes it).
+fn percent_param(name: &str, default: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Linear {
+            min: 0.0,
+            max: 100.0,
+        },
+    )
+    .with_unit(" %")
+    .with_step_size(0.1)
+}
+
+/// All of Tandem Comp's parameters and persisted fields.
+#[derive(Params)]
+pub struct CompParams {
+    /// Threshold, dBFS.
+    #[id = "threshold"]
+    pub threshold_db: FloatParam,
+    /// Ratio; the top of the range (100) is ∞:1.
+    #[id = "ratio"]
+    pub ratio: FloatParam,
+    /// Soft-knee width, dB.
+    #[id = "knee"]
+    pub knee_db: FloatParam,
+    /// Attack, ms.
+    #[id = "attack"]
+    pub attack_ms: FloatParam,
+    /// Release, ms.
+    #[id = "release"]
+    pub release_ms: FloatParam,
+    /// Program-dependent release.
+    #[id = "auto_release"]
+    pub auto_release: BoolParam,
+    /// Peak or RMS detector.
+    #[id = "detector"]
+    pub detector: EnumParam<Detector>,
+    /// Stereo link, %.
+    #[id = "link"]
+    pub link_pct: FloatParam,
+    /// L/R or M/S.
+    #[id = "stereo_mode"]
+    pub stereo_mode: EnumParam<StereoMode>,
+    /// Key from the external side-chain input.
+    #[id = "sc_external"]
+    pub sc_external: BoolParam,
+    /// Side-chain high-pass corner, Hz.
+    #[id = "sc_hpf"]
+    pub sc_hpf_hz: FloatParam,
+    /// Side-chain high-pass on.
+    #[id = "sc_hpf_on"]
+    pub sc_hpf_on: BoolParam,
+    /// Lookahead, ms (does not change the latency, which is always the maximum lookahead).
+    #[id = "lookahead"]
+    pub lookahead_ms: FloatParam,
+    /// Makeup gain, dB.
+    #[id = "makeup"]
+    pub makeup_db: FloatParam,
+    /// Automatic makeup.
+    #[id = "auto_makeup"]
+    pub auto_makeup: BoolParam,
+    /// Dry/wet mix, %.
+    #[id = "mix"]
+    pub mix_pct: FloatParam,
+    /// Output gain, dB, applied last.
+    #[id = "out_gain"]
+    pub output_gain_db: FloatParam,
+    /// The assistant's compression style.
+    #[id = "comp_style"]
+    pub style: EnumParam<Style>,
+    /// Compare / match levels / amount.
+    #[nested(group = "Assistant")]
+    pub assist: AssistParams,
+    /// The latest suggestion, saved with the project.
+    #[persist = "suggestion"]
+    pub suggestion: Arc<SuggestionStore>,
+    /// Editor window size.
+    #[persist = "editor-state"]
+    pub editor_state: Arc<EditorState>,
+    /// Which plugin wrote a saved state (foreign states are ignored).
+    #[persist = "tandem-plugin"]
+    pub identity: Identity,
+}
+
+impl CompParams {
+    /// Parameters with the given suggestion store (shared with the assistant runtime); defaults
+    /// are [`CompSettings::default`].
+    pub fn new(store: Arc<SuggestionStore>) -> Self {
+        let d = CompSettings::default();
+        Self {
+            threshold_db: FloatParam::new(
+                "Threshold",
+                d.threshold_db,
+                FloatRange::Linear {
+                    min: MIN_THRESHOLD_DB,
+                    max: MAX_THRESHOLD_DB,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            ratio: FloatParam::new(
+                "Ratio",
+                d.ratio,
+                FloatRange::Skewed {
+                    min: MIN_RATIO,
+                    max: MAX_RATIO,
+                    factor: FloatRange::skew_factor(-2.0),
+                },
+            )
+            .with_value_to_string(Arc::new(ratio_to_string))
+            .with_string_to_value(Arc::new(string_to_ratio)),
+            knee_db: FloatParam::new(
+                "Knee",
+                d.knee_db,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: MAX_KNEE_DB,
+                },
+            )
+            .with_unit(" dB")
+            .with_step_size(0.1),
+            attack_ms: time_param("Attack", d.attack_ms, MIN_ATTACK_MS, MAX_ATTACK_MS),
+            release_ms: time_param("Release", d.release_ms, MIN_RELEASE_MS, MAX_RELEASE_MS),
+            auto_release: switch_param("Auto Release", d.auto_release),
+            detector: EnumParam::new("Detector", Detector::Peak),
+            link_pct: percent_param("Stereo Link", d.link_pct),
+            stereo_mode: EnumParam::new("Stereo Mode", StereoMode::LeftRight),
+            sc_external: switch_param("External Sidechain", d.sc_external),
+            sc_hpf_hz: FloatParam::new(
+                "Sidechain HPF",
+                d.sc_hpf_hz,
+                FloatRange::Skewed {
+                    min: MIN_SC_HPF_HZ,
+                    max: MAX_SC_HPF_HZ,
+                    factor: FloatRange::skew_factor(-1.0),
+                },
+            )
+            .with_unit(" Hz")
+            .with_step_size(1.0),
+            sc_hpf_on: switch_param("Sidechain HPF On", d.sc_hpf_on),
+            lookahead_ms: FloatParam::new(
+                "Lookahead",
+                d.lookahead_ms,
+                FloatRange::Linear {
+                    min: 0.0,
+                    max: LATENCY_MS,
+                },
+            )
+            .with_unit(" ms")
+            .with_step_size(0.01),
+            makeup_db: gain_param("Makeup", d.makeup_db),
+            auto_makeup: switch_param("Auto Makeup", d.auto_makeup),
+            mix_pct: percent_param("Mix", d.mix_pct),
+            output_gain_db: gain_param("Output Gain", d.out_gain_db),
+            style: EnumParam::new("Style", Style::Glue),
+            assist: AssistParams::default(),
+            suggestion: store,
+            editor_state: EditorState::new(1000.0, 640.0),
+            identity: Identity(crate::CLAP_ID),
+        }
+    }
+
+    /// The manual settings as the parameters hold them now (plain values, no smoothing: the
+    /// chain ramps itself). Real-time safe.
+    pub fn settings(&self, out: &mut CompSettings) {
+        out.threshold_db = self.threshold_db.value();
+        out.ratio = self.ratio.value();
+        out.knee_db = self.knee_db.value();
+        out.attack_ms = self.attack_ms.value();
+        out.release_ms = self.release_ms.value();
+        out.auto_release = self.auto_release.value();
+        out.detector = dsp_core::chains::comp::CompDetector::from_value(
+            self.detector.value().to_index() as f32,
+        );
+        out.link_pct = self.link_pct.value();
+        out.stereo_mode = dsp_core::chains::comp::CompStereoMode::from_value(
+            self.stereo_mode.value().to_index() as f32,
+        );
+        out.sc_external = self.sc_external.value();
+        out.sc_hpf_hz = self.sc_hpf_hz.value();
+        out.sc_hpf_on = self.sc_hpf_on.value();
+        out.lookahead_ms = self.lookahead_ms.value();
+        out.makeup_db = self.makeup_db.value();
+        out.auto_makeup = self.auto_makeup.value();
+        out.mix_pct = self.mix_pct.value();
+        out.out_gain_db = self.output_gain_db.value();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsp_core::chains::comp::PARAM_IDS;
+
+    #[test]
+    fn host_ids_are_the_chain_ids_and_defaults_match() {
+        let params = CompParams::new(Arc::new(SuggestionStore::new(&PARAM_IDS)));
+        let map = params.param_map();
+        let ids: Vec<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
+        for id in PARAM_IDS {
+            assert!(ids.contains(&id), "missing host parameter {id}");
+        }
+        assert!(ids.contains(&"comp_style"));
+        let mut s = CompSettings {
+            threshold_db: 0.0,
+            ..CompSettings::default()
+        };
+        params.settings(&mut s);
+        assert_eq!(s, CompSettings::default());
+        let manual = tandem_common::gui::manual_values(&params);
+        assert_eq!(
+            CompSettings::from_param_map(&manual),
+            CompSettings::default()
+        );
+        assert_eq!(manual["comp_style"], 1.0);
+    }
+
+    #[test]
+    fn ratio_text() {
+        assert_eq!(ratio_to_string(4.0), "4.0:1");
+        assert_eq!(ratio_to_string(100.0), "\u{221e}:1");
+        assert_eq!(string_to_ratio("4:1"), Some(4.0));
+        assert_eq!(string_to_ratio(" 2.5 "), Some(2.5));
+        assert_eq!(string_to_ratio("\u{221e}:1"), Some(100.0));
+        assert_eq!(string_to_ratio("inf"), Some(100.0));
+        assert_eq!(string_to_ratio("loud"), None);
+    }
+
+    #[test]
+    fn time_text_round_trips_at_precision_boundaries() {
+        for v in [0.01, 0.5, 9.994, 9.996, 10.0, 99.94, 99.96, 250.0, 3000.0] {
+            let t = ms_to_string(v);
+            let back = string_to_ms(&t).unwrap();
+            assert_eq!(ms_to_string(back), t, "{v}");
+        }
+        assert_eq!(string_to_ms("12.5 ms"), Some(12.5));
+        assert_eq!(string_to_ms("fast"), None);
+    }
+}
