@@ -198,18 +198,19 @@ mod tests {
     use dsp_core::util::gain_to_db;
 
     fn manual() -> MasterSettings {
-        let mut s = MasterSettings::default();
-        s.in_gain_db = 2.0;
-        s.ls_gain_db = 1.5;
-        s.bell1_gain_db = -2.0;
-        s.bell1_place = Placement::Mid;
-        s.glue_on = true;
-        s.glue_threshold_db = -24.0;
-        s.width_pct = 120.0;
-        s.mono_below_hz = 90.0;
-        s.lim_drive_db = 4.0;
-        s.lim_ceiling_dbtp = -1.0;
-        s
+        MasterSettings {
+            in_gain_db: 2.0,
+            ls_gain_db: 1.5,
+            bell1_gain_db: -2.0,
+            bell1_place: Placement::Mid,
+            glue_on: true,
+            glue_threshold_db: -24.0,
+            width_pct: 120.0,
+            mono_below_hz: 90.0,
+            lim_drive_db: 4.0,
+            lim_ceiling_dbtp: -1.0,
+            ..Default::default()
+        }
     }
 
     fn store_with_suggestion() -> SuggestionStore {
@@ -359,9 +360,11 @@ mod tests {
         let sr = 48_000.0;
         let n = 3 * sr as usize;
         for ceiling in [-1.0f32, -0.1] {
-            let mut m = MasterSettings::default();
-            m.lim_drive_db = 20.0;
-            m.lim_ceiling_dbtp = ceiling;
+            let m = MasterSettings {
+                lim_drive_db: 20.0,
+                lim_ceiling_dbtp: ceiling,
+                ..Default::default()
+            };
             let store = store_with_suggestion();
             let offset = AtomicF32::new(-4.0);
             let mut engine = MasterEngine::new(sr, 480, 2, &m).unwrap();

@@ -391,8 +391,10 @@ mod tests {
         ] {
             assert!(ids.contains(id), "{id} missing");
         }
-        let mut s = MasterSettings::default();
-        s.lim_drive_db = 5.0;
+        let mut s = MasterSettings {
+            lim_drive_db: 5.0,
+            ..Default::default()
+        };
         params.manual_settings(&mut s);
         assert_eq!(s, MasterSettings::default());
     }
