@@ -1195,6 +1195,60 @@ fn find_resonances(a: &EqAnalysisResult, max: usize) -> Vec<Resonance> {
     kept
 }
 
+/// How far the tonal bands together may move any frequency, as a multiple of the per-band cap:
+/// two bands may complete a capped move (e.g. +8 dB with a 6 dB cap), never more.
+pub const MAX_STACK_FACTOR: f64 = 1.5;
+
+/// Keeps the fitted tonal bands a sensible proposal: bands of the same kind within 1/6 octave
+/// are merged (keeping the broader Q), at most two per place (one at the cap plus the remainder), and if
+/// the bands together still move any frequency by more than [`MAX_STACK_FACTOR`] × `cap`, every
+/// gain is scaled down so they do not. Without this the greedy fit stacks three +6 dB bells on a
+/// region that is merely empty in the material (a synthetic mix with nothing at 1 kHz).
+fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) -> Vec<BandSettings> {
+    let mut merged: Vec<(BandSettings, f64)> = Vec::new();
+    for b in bands {
+        let same = merged.iter_mut().find(|(m, _)| {
+            m.kind == b.kind && (m.freq_hz as f64 / b.freq_hz as f64).log2().abs() < 1.0 / 6.0
+        });
+        match same {
+            Some((m, total)) => {
+                *total += b.gain_db as f64;
+                // The broader shape of the two: broad moves are preferred.
+                m.q = m.q.min(b.q);
+            }
+            None => merged.push((b, b.gain_db as f64)),
+        }
+    }
+    let mut out = Vec::new();
+    for (b, total) in merged {
+        let first = total.clamp(-cap, cap);
+        let extra = (MAX_STACK_FACTOR - 1.0) * cap;
+        let rest = (total - first).clamp(-extra, extra);
+        let mut a = b;
+        a.gain_db = ((first * 10.0).round() / 10.0) as f32;
+        out.push(a);
+        if rest.abs() >= 0.5 {
+            let mut r = b;
+            r.gain_db = ((rest * 10.0).round() / 10.0) as f32;
+            out.push(r);
+        }
+    }
+    let mut sum = vec![0.0f64; grid.freq_hz.len()];
+    for b in &out {
+        add(&mut sum, &grid.response(b));
+    }
+    let peak = sum.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let limit = MAX_STACK_FACTOR * cap;
+    if peak > limit {
+        let k = limit / peak;
+        for b in out.iter_mut() {
+            b.gain_db = ((b.gain_db as f64 * k * 10.0).round() / 10.0) as f32;
+        }
+    }
+    out.retain(|b| b.gain_db.abs() >= 0.5 || !b.kind.uses_gain());
+    out
+}
+
 /// The suggested EQ for what `analysis` heard, towards `target`, completing `current` (the
 /// engineer's settings, left untouched: suggested bands go to bands that are not enabled).
 /// See the module docs for the method. Never panics; with nothing heard it returns an empty
@@ -1392,6 +1446,7 @@ pub fn suggest_eq(
         })
         .collect();
     tonal.sort_by(|x, y| x.freq_hz.total_cmp(&y.freq_hz));
+    let tonal = limit_stacking(tonal, &grid, cap);
     for (i, band) in tonal.iter().enumerate() {
         let f = band.freq_hz as f64;
         let (lo, hi) = match band.kind {
@@ -1749,6 +1804,39 @@ mod tests {
                 assert!(!i.key.starts_with("resonance"));
             }
             assert!(a.stable, "{:?}", a.stability_change_db);
+        }
+    }
+
+    #[test]
+    fn a_hole_in_the_spectrum_never_gets_more_than_one_and_a_half_caps() {
+        // Pink noise with a deep two-octave hole around 1 kHz: the fit would like +20 dB there.
+        let mut hole = EqSettings::default();
+        hole.bands[0] = make_band(EqBandType::Bell, 1000.0, -20.0, 0.5);
+        let x = process(&hole, &pink_noise((SR * 10.0) as usize, 0.1, 4));
+        let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+        let sug = suggest_eq(
+            &a,
+            &Target::flat(),
+            &EqAssistOptions::default(),
+            &EqSettings::default(),
+        );
+        print(&sug);
+        let eq = applied(&sug);
+        let mut max_db = 0.0f64;
+        for i in 0..200 {
+            let f = 20.0 * 1000f64.powf(i as f64 / 199.0);
+            max_db = max_db.max(eq.magnitude_db(f, SR as f64).abs());
+        }
+        assert!(max_db <= MAX_STACK_FACTOR * 6.0 + 0.3, "{max_db}");
+        assert!(max_db >= 6.0, "the hole is still addressed: {max_db}");
+        // No three bands of one kind in the same place.
+        let on: Vec<&BandSettings> = eq.bands.iter().filter(|b| b.enabled).collect();
+        for b in &on {
+            let near = on
+                .iter()
+                .filter(|o| o.kind == b.kind && (o.freq_hz / b.freq_hz).log2().abs() < 1.0 / 6.0)
+                .count();
+            assert!(near <= 2, "{on:?}");
         }
     }
 
