@@ -46,6 +46,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             assist,
             bits,
         } => master_cmd(cli, input, output, assist, *bits),
+        Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
     }
 }
 

@@ -5,6 +5,7 @@
 //! and the problem; outputs are written to a temporary file and renamed at the end.
 
 mod audio_io;
+mod bench;
 mod commands;
 mod engines;
 
@@ -84,6 +85,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
     },
+    /// Time the standard DSP and analysis configurations in-process (CPU ms and × real time
+    /// for 60 s of 48 kHz stereo); see docs/PERFORMANCE.md.
+    Bench,
     /// With no input file: synthesise a short demo mix, run the assistants, write the rendered
     /// files and a report into a folder (default `tandem-demo/`).
     Demo {
