@@ -525,24 +525,115 @@ fn demo(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
     };
     let mix_path = out.join("demo_mix.wav");
     write_wav(&mix_path, &mix, OutFormat::Int24)?;
-    let report = analysis_report(&mix_path, &mix)?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| Failure::Other(e.to_string()))?;
+    let before = analysis_report(&mix_path, &mix)?;
+
+    // Each assistant listens to the mix; each plugin renders it with the suggestion accepted.
+    #[derive(Serialize)]
+    struct Step {
+        plugin: &'static str,
+        file: String,
+        suggestion: Suggestion,
+        result: AnalysisReport,
+    }
+    let pb = spinner(cli, "running the three assistants on the demo mix");
+    let mut steps = Vec::new();
+    for (kind, opts, name) in [
+        (
+            Kind::Eq,
+            AssistOptions {
+                profile: Some("balanced".into()),
+                ..Default::default()
+            },
+            "demo_eq.wav",
+        ),
+        (
+            Kind::Comp,
+            AssistOptions {
+                style: Some("glue".into()),
+                ..Default::default()
+            },
+            "demo_comp.wav",
+        ),
+        (
+            Kind::Master,
+            AssistOptions {
+                target: Some("spotify".into()),
+                ..Default::default()
+            },
+            "demo_master.wav",
+        ),
+    ] {
+        let s = engines::suggest(kind, &mix.channels, rate, &opts)
+            .map_err(|e| Failure::Other(format!("demo: {e}")))?;
+        let settings = engines::accepted(kind, &Settings::default_for(kind), &s, 1.0);
+        let rendered = Audio {
+            channels: settings
+                .render(&mix.channels, rate as f32)
+                .map_err(|e| Failure::Other(format!("demo: {e}")))?,
+            sample_rate: rate,
+        };
+        let path = out.join(name);
+        write_wav(&path, &rendered, OutFormat::Int24)?;
+        steps.push(Step {
+            plugin: kind.key(),
+            file: path.display().to_string(),
+            result: analysis_report(&path, &rendered)?,
+            suggestion: s,
+        });
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    #[derive(Serialize)]
+    struct DemoReport<'a> {
+        mix: &'a AnalysisReport,
+        steps: &'a [Step],
+    }
+    let json = to_json(&DemoReport {
+        mix: &before,
+        steps: &steps,
+    })?;
     let json_path = out.join("report.json");
-    std::fs::write(&json_path, &json)
+    let tmp = out.join(".report.json.tmp");
+    std::fs::write(&tmp, &json)
+        .and_then(|_| std::fs::rename(&tmp, &json_path))
         .map_err(|e| Failure::Other(format!("{}: {e}", json_path.display())))?;
     if cli.json {
         println!("{json}");
     } else if !cli.quiet {
         println!(
-            "Tandem demo: wrote {} ({seconds:.0} s, 48 kHz, 24-bit)",
-            mix_path.display()
+            "Tandem demo: a {seconds:.0} s synthetic mix (drums, bass, pad) at 48 kHz in {}",
+            out.display()
         );
         println!(
-            "  demo mix: {} integrated, {:.1} LU range, {} true peak",
-            fmt_opt(report.loudness.integrated_lufs, "LUFS"),
-            report.loudness.loudness_range_lu,
-            fmt_opt(report.loudness.true_peak_dbtp, "dBTP")
+            "  demo_mix.wav      {} integrated, {:.1} LU range, {} true peak",
+            fmt_opt(before.loudness.integrated_lufs, "LUFS"),
+            before.loudness.loudness_range_lu,
+            fmt_opt(before.loudness.true_peak_dbtp, "dBTP")
         );
+        for st in &steps {
+            println!();
+            println!(
+                "  Tandem {} ({}): {} item(s), confidence {:.0} %",
+                st.plugin,
+                st.suggestion.target,
+                st.suggestion.items.len(),
+                100.0 * st.suggestion.confidence
+            );
+            for item in &st.suggestion.items {
+                println!("    - {}: {}", item.title, item.reason);
+            }
+            for w in &st.suggestion.warnings {
+                println!("    ! {w}");
+            }
+            println!(
+                "    -> {}: {} integrated, {} true peak",
+                st.file,
+                fmt_opt(st.result.loudness.integrated_lufs, "LUFS"),
+                fmt_opt(st.result.loudness.true_peak_dbtp, "dBTP")
+            );
+        }
+        println!();
         println!("  report: {}", json_path.display());
     }
     Ok(())

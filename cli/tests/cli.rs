@@ -55,6 +55,21 @@ fn demo_writes_the_mix_and_a_report_and_analyze_reads_it() {
     assert!(o.status.success(), "{}", stderr(&o));
     let mix = d.join("demo_mix.wav");
     assert!(mix.exists() && d.join("report.json").exists());
+    // All three assistants ran and each rendered its file; the master hit Spotify's target.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    let steps = report["steps"].as_array().unwrap();
+    let plugins: Vec<&str> = steps
+        .iter()
+        .map(|s| s["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(plugins, ["eq", "comp", "master"]);
+    for name in ["demo_eq.wav", "demo_comp.wav", "demo_master.wav"] {
+        assert!(d.join(name).exists(), "{name}");
+    }
+    let master = &steps[2]["result"]["loudness"];
+    assert!((master["integrated_lufs"].as_f64().unwrap() + 14.0).abs() < 0.5);
+    assert!(master["true_peak_dbtp"].as_f64().unwrap() <= -0.95);
     let o = tandem(&["analyze", mix.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
