@@ -217,18 +217,22 @@ fn float(id: &str) -> FloatParam {
         "Hz" => param(skewed(if max / min > 20.0 { -2.0 } else { -1.0 }))
             .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
             .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
-        "ms" => param(if max / min > 20.0 { skewed(-1.0) } else { linear })
-            .with_unit(" ms")
-            .with_value_to_string(Arc::new(|v| {
-                // Enough digits that the text maps back near the value across the range.
-                if v < 10.0 {
-                    format!("{v:.2}")
-                } else if v < 100.0 {
-                    format!("{v:.1}")
-                } else {
-                    format!("{v:.0}")
-                }
-            })),
+        "ms" => param(if max / min > 20.0 {
+            skewed(-1.0)
+        } else {
+            linear
+        })
+        .with_unit(" ms")
+        .with_value_to_string(Arc::new(|v| {
+            // Enough digits that the text maps back near the value across the range.
+            if v < 10.0 {
+                format!("{v:.2}")
+            } else if v < 100.0 {
+                format!("{v:.1}")
+            } else {
+                format!("{v:.0}")
+            }
+        })),
         ":1" => param(skewed(-1.0))
             .with_unit(":1")
             .with_value_to_string(decimals(2)),
