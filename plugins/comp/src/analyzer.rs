@@ -31,7 +31,8 @@ pub fn style_of(manual: &BTreeMap<String, f32>) -> CompStyle {
 }
 
 /// Integrated loudness (LUFS) of planar `audio` at `sample_rate` rendered through a fresh
-/// [`CompChain`] on `settings` (internal key), `None` when too short or silent.
+/// [`CompChain`] on `settings` as the engine runs them ([`crate::engine::effective_settings`];
+/// internal key), `None` when too short or silent.
 pub fn loudness_through(
     audio: &[Vec<f32>],
     sample_rate: f32,
@@ -39,7 +40,7 @@ pub fn loudness_through(
 ) -> Option<f64> {
     let channels = audio.len();
     let config = ProcessorConfig::new(sample_rate, RENDER_BLOCK, channels).ok()?;
-    let mut chain = CompChain::new(config, settings).ok()?;
+    let mut chain = CompChain::new(config, &crate::engine::effective_settings(settings)).ok()?;
     let mut buf: Vec<Vec<f32>> = audio.to_vec();
     let frames = buf.iter().map(|c| c.len()).min().unwrap_or(0);
     let mut start = 0;

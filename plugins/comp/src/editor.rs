@@ -19,9 +19,10 @@ pub const CURVE_MIN_DB: f32 = -60.0;
 pub const CURVE_MAX_DB: f32 = 6.0;
 
 /// The transfer curve of `settings` at `points` input levels over the plotted range: output
-/// level (dB) including makeup (and the automatic makeup when it is on), before the output gain.
+/// level (dB) including makeup (and the automatic makeup when it is on, capped as the engine
+/// runs it), before the output gain.
 pub fn transfer_curve(settings: &CompSettings, points: usize) -> Vec<(f32, f32)> {
-    let s = settings.sanitized();
+    let s = crate::engine::effective_settings(settings).sanitized();
     let auto = if s.auto_makeup {
         -s.static_curve_db(0.0)
     } else {
@@ -296,7 +297,7 @@ fn curve_plot(
 
 /// One point of [`transfer_curve`].
 fn transfer_curve_at(settings: &CompSettings, x_db: f32) -> f32 {
-    let s = settings.sanitized();
+    let s = crate::engine::effective_settings(settings).sanitized();
     let auto = if s.auto_makeup {
         -s.static_curve_db(0.0)
     } else {

@@ -5,7 +5,7 @@
 //! hosts run.
 
 use dsp_core::assist::accept::scale;
-use dsp_core::chains::comp::{neutral_value, CompChain, CompSettings};
+use dsp_core::chains::comp::{neutral_value, CompChain, CompSettings, MAX_GAIN_DB};
 use dsp_core::{ConfigError, Processor, ProcessorConfig};
 use tandem_common::compare::{Compare, CompareState};
 use tandem_common::runtime::AssistRuntime;
@@ -50,6 +50,28 @@ pub fn suggested_settings(
     }
 }
 
+/// The settings the chain runs for `settings`: the same, except that the total makeup (manual
+/// plus automatic) is capped at +24 dB like the manual makeup alone. Without the cap, `auto_makeup`
+/// with a low threshold and a high ratio adds up to 60 dB on top of 24 dB of makeup, and since
+/// the makeup ramps in 20 ms while the gain reduction follows the attack (up to 300 ms), a jump of
+/// threshold or ratio would let full-scale input through 100 dB louder for a moment. When the
+/// cap is not reached (every practical setting) the settings pass through unchanged, so the
+/// output is the chain's bit for bit.
+pub fn effective_settings(settings: &CompSettings) -> CompSettings {
+    if settings.auto_makeup {
+        let s = settings.sanitized();
+        let total = s.makeup_db - s.static_curve_db(0.0);
+        if total > MAX_GAIN_DB {
+            return CompSettings {
+                auto_makeup: false,
+                makeup_db: MAX_GAIN_DB,
+                ..s
+            };
+        }
+    }
+    *settings
+}
+
 impl CompEngine {
     /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
     /// starting on `manual` without ramps.
@@ -65,7 +87,7 @@ impl CompEngine {
             return Err(ConfigError::Channels(channels));
         }
         Ok(Self {
-            chain: CompChain::new(config, manual)?,
+            chain: CompChain::new(config, &effective_settings(manual))?,
             compare: CompareState::new(sample_rate),
             played: *manual,
             channels,
@@ -77,7 +99,7 @@ impl CompEngine {
     /// Jumps to `manual` (state loaded, reset): no ramp, envelopes and delay lines cleared,
     /// Manual playing.
     pub fn reset(&mut self, manual: &CompSettings) {
-        self.chain.set_settings(manual);
+        self.chain.set_settings(&effective_settings(manual));
         self.chain.reset();
         self.compare.reset(Compare::Manual, 1.0);
         self.played = *manual;
@@ -132,7 +154,7 @@ impl CompEngine {
         };
         if next != self.played {
             self.played = next;
-            self.chain.set_settings(&self.played);
+            self.chain.set_settings(&effective_settings(&self.played));
         }
         let nch = io.len().min(self.channels);
         let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
@@ -470,5 +492,66 @@ mod tests {
         );
         let level = gain_to_db(rms(&io[0][32_000..46_000]) / rms(&main[32_000..46_000]));
         assert!(level.abs() < 0.5, "internal key: {level} dB");
+    }
+
+    #[test]
+    fn total_makeup_is_capped_so_a_setting_jump_stays_within_48_db() {
+        let normal = CompSettings {
+            auto_makeup: true,
+            makeup_db: 3.0,
+            ..CompSettings::default()
+        };
+        assert_eq!(effective_settings(&normal), normal);
+        let extreme = CompSettings {
+            auto_makeup: true,
+            threshold_db: -60.0,
+            ratio: 100.0,
+            makeup_db: 24.0,
+            ..CompSettings::default()
+        };
+        let e = effective_settings(&extreme);
+        assert!(!e.auto_makeup);
+        assert_eq!(e.makeup_db, MAX_GAIN_DB);
+
+        // Full-scale DC, then threshold and ratio jump with the slowest attack.
+        let before = CompSettings {
+            threshold_db: 0.0,
+            ratio: 1.0,
+            makeup_db: 24.0,
+            out_gain_db: 24.0,
+            auto_makeup: true,
+            attack_ms: 300.0,
+            ..CompSettings::default()
+        };
+        let after = CompSettings {
+            threshold_db: -60.0,
+            ratio: 100.0,
+            ..before
+        };
+        let store = SuggestionStore::new(crate::assistable_ids());
+        let offset = AtomicF32::new(f32::NAN);
+        let mut engine = CompEngine::new(22_050.0, 512, 2, &before).unwrap();
+        let mut peak = 0.0f32;
+        for k in 0..100 {
+            let m = if k < 10 { before } else { after };
+            let mut l = vec![1.0f32; 441];
+            let mut r = l.clone();
+            let controls = BlockControls {
+                manual: &m,
+                compare: Compare::Manual,
+                amount: 1.0,
+                match_levels: true,
+            };
+            engine.process(
+                &mut [&mut l, &mut r],
+                None,
+                &controls,
+                &store,
+                &offset,
+                None,
+            );
+            peak = l.iter().chain(&r).fold(peak, |p, x| p.max(x.abs()));
+        }
+        assert!(peak <= dsp_core::util::db_to_gain(48.0) * 1.001, "{peak}");
     }
 }

@@ -54,10 +54,14 @@ pub enum Style {
     Transient,
 }
 
-/// Display text of a ratio: `4.0:1`, and `∞:1` at the top of the range (≥ 100 means ∞:1).
+/// Display text of a ratio: `4.0:1`, two decimals below 2 (`1.25:1`, where the skewed range is
+/// dense), and `∞:1` at the top of the range (≥ 100 means ∞:1). The precision is chosen on the
+/// rounded value so text → value → text is stable.
 pub fn ratio_to_string(v: f32) -> String {
     if v >= MAX_RATIO - 0.05 {
         "\u{221e}:1".to_string()
+    } else if (v * 100.0).round() / 100.0 < 2.0 {
+        format!("{v:.2}:1")
     } else {
         format!("{v:.1}:1")
     }
@@ -109,7 +113,7 @@ fn gain_param(name: &str, default: f32) -> FloatParam {
         },
     )
     .with_unit(" dB")
-    .with_step_size(0.01)
+    .with_value_to_string(formatters::v2s_f32_rounded(2))
 }
 
 /// A time in ms on a skewed range (more resolution at the short end).
@@ -139,7 +143,7 @@ fn percent_param(name: &str, default: f32) -> FloatParam {
         },
     )
     .with_unit(" %")
-    .with_step_size(0.1)
+    .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
 /// All of Tandem Comp's parameters and persisted fields.
@@ -228,7 +232,7 @@ impl CompParams {
                 },
             )
             .with_unit(" dB")
-            .with_step_size(0.1),
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
             ratio: FloatParam::new(
                 "Ratio",
                 d.ratio,
@@ -249,7 +253,7 @@ impl CompParams {
                 },
             )
             .with_unit(" dB")
-            .with_step_size(0.1),
+            .with_value_to_string(formatters::v2s_f32_rounded(1)),
             attack_ms: time_param("Attack", d.attack_ms, MIN_ATTACK_MS, MAX_ATTACK_MS),
             release_ms: time_param("Release", d.release_ms, MIN_RELEASE_MS, MAX_RELEASE_MS),
             auto_release: switch_param("Auto Release", d.auto_release),
@@ -267,7 +271,7 @@ impl CompParams {
                 },
             )
             .with_unit(" Hz")
-            .with_step_size(1.0),
+            .with_value_to_string(formatters::v2s_f32_rounded(0)),
             sc_hpf_on: switch_param("Sidechain HPF On", d.sc_hpf_on),
             lookahead_ms: FloatParam::new(
                 "Lookahead",
@@ -278,7 +282,7 @@ impl CompParams {
                 },
             )
             .with_unit(" ms")
-            .with_step_size(0.01),
+            .with_value_to_string(formatters::v2s_f32_rounded(2)),
             makeup_db: gain_param("Makeup", d.makeup_db),
             auto_makeup: switch_param("Auto Makeup", d.auto_makeup),
             mix_pct: percent_param("Mix", d.mix_pct),
@@ -349,6 +353,8 @@ mod tests {
     #[test]
     fn ratio_text() {
         assert_eq!(ratio_to_string(4.0), "4.0:1");
+        assert_eq!(ratio_to_string(1.25), "1.25:1");
+        assert_eq!(ratio_to_string(1.999), "2.0:1");
         assert_eq!(ratio_to_string(100.0), "\u{221e}:1");
         assert_eq!(string_to_ratio("4:1"), Some(4.0));
         assert_eq!(string_to_ratio(" 2.5 "), Some(2.5));
