@@ -103,3 +103,15 @@ pub fn set_non_default_values(plugin: &mut TestPlugin, params: &[ParamDesc], t: 
     plugin.flush(&changes);
     changes.iter().map(|c| c.value).collect()
 }
+
+/// Sets parameter `key` (stable ID) from display text, as a user typing into a DAW's parameter
+/// field would (the plugin parses the text). Panics with the plugin's name if it cannot.
+pub fn set_by_text(plugin: &mut TestPlugin, key: &str, text: &str) {
+    let p = plugin
+        .param(key)
+        .unwrap_or_else(|| panic!("no parameter {key}"));
+    let v = plugin
+        .text_to_value(p.id, text)
+        .unwrap_or_else(|| panic!("{key}: cannot parse {text:?}"));
+    plugin.set_param_via_flush(p.id, v);
+}
