@@ -55,6 +55,16 @@ impl LatencyCase {
     }
 }
 
+/// The latency a plugin reports with default settings at `sample_rate`: Tandem Comp always
+/// delays by its maximum lookahead (10 ms, rounded to samples, whatever the `lookahead`
+/// setting); the others are zero-latency by default.
+fn default_latency(plugin: &PluginUnderTest, sample_rate: f64) -> u32 {
+    match plugin.key {
+        "comp" => (sample_rate * 0.010).round() as u32,
+        _ => 0,
+    }
+}
+
 /// All latency cases. Pass-through plugins with default parameters report (and have) 0.
 fn cases() -> Vec<LatencyCase> {
     let mut cases = Vec::new();
@@ -64,23 +74,34 @@ fn cases() -> Vec<LatencyCase> {
             plugin,
             48_000.0,
             512,
-            Some(0),
+            Some(default_latency(&plugin, 48_000.0)),
         ));
         cases.push(LatencyCase::defaults(
             "defaults @ 44.1 kHz, odd blocks",
             plugin,
             44_100.0,
             333,
-            Some(0),
+            Some(default_latency(&plugin, 44_100.0)),
         ));
         cases.push(LatencyCase::defaults(
             "defaults @ 96 kHz, 1-sample blocks",
             plugin,
             96_000.0,
             1,
-            Some(0),
+            Some(default_latency(&plugin, 96_000.0)),
         ));
     }
+    // The comp's latency is constant: the maximum lookahead with the fastest attack reports the
+    // same delay.
+    let mut comp = LatencyCase::defaults(
+        "max lookahead, fastest attack @ 48 kHz",
+        COMP,
+        48_000.0,
+        256,
+        Some(480),
+    );
+    comp.text_settings = vec![("lookahead", "10.00"), ("attack", "0.01")];
+    cases.push(comp);
     cases
 }
 

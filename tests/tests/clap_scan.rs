@@ -305,11 +305,18 @@ fn params_set_through_flush_and_process_events() {
         // events in process: the last event of the block wins
         plugin.activate(48_000.0, 512).unwrap();
         let input = sine(2, 512, 440.0, 48_000.0, 0.25);
+        // The compressor's makeup and output gain reach +48 dB (see clap_robustness.rs): at
+        // these settings a -12 dBFS sine legitimately comes out above full scale.
+        let bound = if put.key == "comp" {
+            260.0
+        } else {
+            OUTPUT_BOUND
+        };
         for p in &params {
             let (a, b) = (p.lerp(0.1), p.lerp(0.3));
             let events = [ParamChange::new(5, p.id, a), ParamChange::new(300, p.id, b)];
             let out = plugin.process_main(&input, &events).unwrap();
-            check_output(&out, OUTPUT_BOUND).unwrap();
+            check_output(&out, bound).unwrap();
             let got = plugin.param_value(p.id).unwrap();
             assert!(
                 values_close(p, got, b),
