@@ -46,6 +46,12 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             assist,
             bits,
         } => master_cmd(cli, input, output, assist, *bits),
+        Command::Response {
+            plugin,
+            set,
+            rate,
+            points,
+        } => response_cmd(cli, *plugin, set, *rate, *points),
         Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
     }
 }
@@ -296,6 +302,79 @@ fn render_cmd(
         );
     } else if !cli.quiet {
         println!("wrote {}", output.display());
+    }
+    Ok(())
+}
+
+fn parse_sets(set: &[String]) -> Result<Vec<(String, f32)>, Failure> {
+    set.iter()
+        .map(|s| {
+            let (id, v) = s
+                .split_once('=')
+                .ok_or_else(|| Failure::Usage(format!("--set {s}: expected ID=VALUE")))?;
+            let v: f32 = v
+                .trim()
+                .parse()
+                .map_err(|_| Failure::Usage(format!("--set {s}: '{v}' is not a number")))?;
+            Ok((id.trim().to_string(), v))
+        })
+        .collect()
+}
+
+fn response_cmd(
+    cli: &Cli,
+    kind: Kind,
+    set: &[String],
+    rate: u32,
+    points: usize,
+) -> Result<(), Failure> {
+    if !(8_000..=768_000).contains(&rate) {
+        return Err(Failure::Usage(format!(
+            "--rate {rate}: must be 8000–768000 Hz"
+        )));
+    }
+    if !(2..=10_000).contains(&points) {
+        return Err(Failure::Usage(format!(
+            "--points {points}: must be 2–10000"
+        )));
+    }
+    let mut settings = Settings::default_for(kind);
+    for (id, v) in parse_sets(set)? {
+        settings
+            .set(&id, v)
+            .map_err(|e| Failure::Usage(format!("--set {e}")))?;
+    }
+    let eq = match &settings {
+        Settings::Eq(s) => *s,
+        Settings::Master(m) => m.eq_settings(),
+        Settings::Comp(_) => {
+            return Err(Failure::Usage(
+                "response: only eq and master have a frequency response".into(),
+            ))
+        }
+    };
+    let sr = rate as f64;
+    let curve: Vec<(f64, f64)> = (0..points)
+        .map(|k| {
+            let f = 20.0 * ((0.45 * sr) / 20.0).powf(k as f64 / (points - 1) as f64);
+            (f, eq.magnitude_db(f, sr))
+        })
+        .collect();
+    if cli.json {
+        #[derive(Serialize)]
+        struct Point {
+            hz: f64,
+            db: f64,
+        }
+        let pts: Vec<Point> = curve
+            .iter()
+            .map(|(hz, db)| Point { hz: *hz, db: *db })
+            .collect();
+        println!("{}", to_json(&pts)?);
+    } else if !cli.quiet {
+        for (f, d) in curve {
+            println!("{f:10.1} Hz  {d:+8.3} dB");
+        }
     }
     Ok(())
 }

@@ -85,6 +85,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
     },
+    /// Print the analytic magnitude response of EQ settings (the curve the editor draws) as
+    /// frequency/dB pairs; `master` gives its tone EQ.
+    Response {
+        /// `eq` or `master`.
+        #[arg(value_enum)]
+        plugin: engines::Kind,
+        /// Set a parameter: `--set b1_gain=-3` (repeatable).
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+        /// Sample rate in Hz.
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+        /// Number of log-spaced points from 20 Hz to 0.45 × the rate.
+        #[arg(long, default_value_t = 48)]
+        points: usize,
+    },
     /// Time the standard DSP and analysis configurations in-process (CPU ms and × real time
     /// for 60 s of 48 kHz stereo); see docs/PERFORMANCE.md.
     Bench,
