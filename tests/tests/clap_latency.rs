@@ -61,6 +61,11 @@ impl LatencyCase {
 fn default_latency(plugin: &PluginUnderTest, sample_rate: f64) -> u32 {
     match plugin.key {
         "comp" => (sample_rate * 0.010).round() as u32,
+        // The master always delays by its worst case (5 ms lookahead, 8x oversampling), so its
+        // latency never changes with the settings.
+        "master" => {
+            dsp_core::chains::master::MasterChain::latency_for_rate(sample_rate as f32) as u32
+        }
         _ => 0,
     }
 }
@@ -102,6 +107,34 @@ fn cases() -> Vec<LatencyCase> {
     );
     comp.text_settings = vec![("lookahead", "10.00"), ("attack", "0.01")];
     cases.push(comp);
+    // The master's latency is constant under every setting that could change it, in both
+    // compare states.
+    for (name, texts) in [
+        (
+            "shortest lookahead, no oversampling, glue on",
+            vec![
+                ("lim_lookahead", "1"),
+                ("lim_oversampling", "1x"),
+                ("glue_on", "On"),
+            ],
+        ),
+        (
+            "8x oversampling, compare Suggested",
+            vec![("lim_oversampling", "8x"), ("compare", "Suggested")],
+        ),
+    ] {
+        for rate in [44_100.0, 96_000.0] {
+            let mut m = LatencyCase::defaults(
+                name,
+                MASTER,
+                rate,
+                256,
+                Some(default_latency(&MASTER, rate)),
+            );
+            m.text_settings = texts.clone();
+            cases.push(m);
+        }
+    }
     cases
 }
 

@@ -34,6 +34,9 @@ fn output_bound(put: &PluginUnderTest) -> f32 {
     match put.key {
         "eq" => 1e5,
         "comp" => 260.0,
+        // The master ends in a true-peak limiter with a ceiling of at most -0.1 dBTP: nothing
+        // it outputs may reach full scale, whatever the automation does.
+        "master" => 1.0,
         _ => OUTPUT_BOUND,
     }
 }
