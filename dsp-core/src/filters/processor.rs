@@ -298,12 +298,45 @@ fn process_segment(coefs: &CascadeCoefs, state: &mut [BiquadState; MAX_SECTIONS]
             *x = v;
         }
     }
+    guard_overflow(state, seg);
+}
+
+/// Zeroes non-finite output and resets the channel: only reachable when finite input
+/// overflows `f32` after gain.
+#[inline]
+fn guard_overflow(state: &mut [BiquadState; MAX_SECTIONS], seg: &mut [f32]) {
     if !seg.iter().all(|x| x.is_finite()) {
-        // Only reachable when finite input overflows f32 after gain.
         for x in seg.iter_mut() {
             *x = crate::util::sanitize(*x);
         }
         state.iter_mut().for_each(BiquadState::reset);
+    }
+}
+
+/// Two channels' segments (same length, at most one control period) through all sections at
+/// once, bit-identical to [`process_segment`] on each: when both are finite the two recursions
+/// run interleaved in one loop per section (see [`BiquadState::process_block_stereo`]).
+#[inline]
+fn process_segment_stereo(
+    coefs: &CascadeCoefs,
+    state_l: &mut [BiquadState; MAX_SECTIONS],
+    state_r: &mut [BiquadState; MAX_SECTIONS],
+    l: &mut [f32],
+    r: &mut [f32],
+) {
+    if l.len() == r.len() && l.iter().chain(r.iter()).all(|x| x.is_finite()) {
+        for ((sl, sr), c) in state_l
+            .iter_mut()
+            .zip(state_r.iter_mut())
+            .zip(coefs.sections())
+        {
+            sl.process_block_stereo(sr, c, l, r);
+        }
+        guard_overflow(state_l, l);
+        guard_overflow(state_r, r);
+    } else {
+        process_segment(coefs, state_l, l);
+        process_segment(coefs, state_r, r);
     }
 }
 
@@ -340,8 +373,20 @@ impl Processor for FilterCascade {
                 self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
             }
             let len = self.samples_to_tick.min(n - pos);
-            for (buf, state) in channels[..nch].iter_mut().zip(self.state.iter_mut()) {
-                process_segment(&self.coefs, state, &mut buf[pos..pos + len]);
+            if nch == 2 {
+                let (bl, br) = channels.split_at_mut(1);
+                let (sl, sr) = self.state.split_at_mut(1);
+                process_segment_stereo(
+                    &self.coefs,
+                    &mut sl[0],
+                    &mut sr[0],
+                    &mut bl[0][pos..pos + len],
+                    &mut br[0][pos..pos + len],
+                );
+            } else {
+                for (buf, state) in channels[..nch].iter_mut().zip(self.state.iter_mut()) {
+                    process_segment(&self.coefs, state, &mut buf[pos..pos + len]);
+                }
             }
             self.samples_to_tick -= len;
             pos += len;
