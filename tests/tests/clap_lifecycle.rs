@@ -7,6 +7,42 @@ use tests::checks::{check_output, OUTPUT_BOUND};
 use tests::clap_host::{each_plugin, PluginUnderTest, TestPlugin};
 use tests::signals::{rng, TestSignal};
 
+/// The tests in this file count the process's analysis threads, so they run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Names of this process's threads that belong to a Tandem plugin (the analysis threads are
+/// named "<plugin> analysis"; Linux truncates thread names to 15 bytes).
+fn tandem_threads() -> Vec<String> {
+    let mut names = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
+        for t in dir.flatten() {
+            if let Ok(comm) = std::fs::read_to_string(t.path().join("comm")) {
+                if comm.starts_with("Tandem") {
+                    names.push(comm.trim().to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Waits briefly for threads to finish exiting (join returns before the kernel reaps the task).
+fn assert_no_tandem_threads(what: &str) {
+    let t0 = std::time::Instant::now();
+    while !tandem_threads().is_empty() && t0.elapsed() < std::time::Duration::from_secs(2) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        tandem_threads().is_empty(),
+        "{what}: threads left behind: {:?}",
+        tandem_threads()
+    );
+}
+
 const RATES: [f64; 4] = [44_100.0, 48_000.0, 96_000.0, 22_050.0];
 const MAX_BLOCKS: [u32; 4] = [64, 512, 8192, 1];
 
@@ -28,6 +64,7 @@ fn process_noise(
 
 #[test]
 fn activate_deactivate_100_times() {
+    let _serial = serial();
     for put in each_plugin() {
         let mut plugin = put.instantiate();
         // The latency reported for each (rate, max block) must not drift across activations.
@@ -51,8 +88,19 @@ fn activate_deactivate_100_times() {
             if i % 10 == 0 {
                 process_noise(&mut plugin, 700, &put, &format!("activation #{i}"));
             }
+            // (The thread names itself as it starts: give it a moment.)
+            let t0 = std::time::Instant::now();
+            while tandem_threads().is_empty() && t0.elapsed() < std::time::Duration::from_secs(2) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            assert!(
+                !tandem_threads().is_empty(),
+                "{}: no analysis thread while active (#{i}, {rate} Hz, max block {max})",
+                put.name
+            );
             plugin.deactivate();
         }
+        assert_no_tandem_threads(&format!("{} after 100 deactivations", put.name));
         assert!(
             plugin.thread_violations().is_empty(),
             "{}: {:?}",
@@ -63,7 +111,28 @@ fn activate_deactivate_100_times() {
 }
 
 #[test]
+fn destroy_while_the_analysis_thread_is_busy_leaves_no_thread() {
+    let _serial = serial();
+    for put in each_plugin() {
+        for _ in 0..3 {
+            let mut plugin = put.instantiate();
+            plugin.activate(48_000.0, 4096).unwrap();
+            // Far faster than real time: the tap fills, the thread is busy analysing.
+            process_noise(&mut plugin, 48_000 * 6, &put, "flood");
+            assert!(
+                !tandem_threads().is_empty(),
+                "{}: no analysis thread",
+                put.name
+            );
+            drop(plugin); // destroy while active and busy, as a DAW closing a project may
+        }
+        assert_no_tandem_threads(&put.name.to_string());
+    }
+}
+
+#[test]
 fn create_and_destroy_20_instances() {
+    let _serial = serial();
     for put in each_plugin() {
         // One after another, each used and destroyed while active half of the time.
         for i in 0..20 {
@@ -94,6 +163,7 @@ fn create_and_destroy_20_instances() {
 /// activated at that rate (no stale coefficients, buffers or envelopes).
 #[test]
 fn reactivation_at_a_different_rate_matches_fresh_instance() {
+    let _serial = serial();
     for put in each_plugin() {
         for (first, second) in [
             (44_100.0, 96_000.0),
@@ -124,6 +194,7 @@ fn reactivation_at_a_different_rate_matches_fresh_instance() {
 /// `reset()` (e.g. on transport jumps) clears processing state like a fresh activation does.
 #[test]
 fn reset_matches_fresh_instance() {
+    let _serial = serial();
     for put in each_plugin() {
         let mut plugin = put.instantiate();
         plugin.activate(48_000.0, 1024).unwrap();
