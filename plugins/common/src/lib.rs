@@ -10,6 +10,7 @@ pub mod display;
 pub mod gui;
 pub mod identity;
 pub mod recent;
+pub mod reference;
 pub mod runtime;
 pub mod store;
 

@@ -24,7 +24,7 @@ pub const REFERENCE_TARGET_INDEX: usize = 8;
 /// for reference mode. `None` in reference mode without a loaded reference.
 pub fn target_for(index: usize, reference: &ReferenceSlot) -> Option<Target> {
     if index >= REFERENCE_TARGET_INDEX {
-        reference.target()
+        reference.get().map(|r| r.target)
     } else {
         Some(
             TargetId::ALL
@@ -202,12 +202,11 @@ mod tests {
 
     fn interleave(pre: &[Vec<f32>]) -> Vec<f32> {
         // The tap carries input then output; the output does not matter here.
-        let n = pre[0].len();
-        let mut v = Vec::with_capacity(n * 4);
-        for i in 0..n {
-            v.extend([pre[0][i], pre[1][i], pre[0][i], pre[1][i]]);
-        }
-        v
+        pre[0]
+            .iter()
+            .zip(&pre[1])
+            .flat_map(|(l, r)| [*l, *r, *l, *r])
+            .collect()
     }
 
     #[test]

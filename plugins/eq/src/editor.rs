@@ -174,16 +174,15 @@ fn body(
                     );
                     if ui.button("Load reference").clicked() {
                         let path = std::path::PathBuf::from(st.reference_path.trim());
-                        let slot = params.reference.clone();
-                        // Reading and analysing a whole song takes a moment: off the GUI thread.
-                        let _ = std::thread::Builder::new()
-                            .name("Tandem EQ reference".into())
-                            .spawn(move || match load_reference(&path) {
-                                Ok(r) => slot.set(Some(r)),
-                                Err(e) => slot.set_error(e),
-                            });
+                        params.reference.load_in_background(path, load_reference);
                     }
-                    match (params.reference.name(), params.reference.error()) {
+                    if params.reference.is_loading() {
+                        ui.spinner();
+                    }
+                    match (
+                        params.reference.get().map(|r| r.name),
+                        params.reference.error(),
+                    ) {
                         (_, Some(e)) => {
                             ui.label(RichText::new(e).color(theme::DANGER));
                         }

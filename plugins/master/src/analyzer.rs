@@ -4,6 +4,7 @@
 //! LRA, true peak, correlation) and measures the loudness difference between the manual and the
 //! suggested settings on the recent input.
 
+use crate::reference::ReferenceSlot;
 use atomic_float::AtomicF32;
 use dsp_core::analysis::features::CorrelationMeter;
 use dsp_core::assist::master::{
@@ -115,8 +116,9 @@ pub struct MasterAnalyzer {
     out_loudness: LoudnessAnalyzer,
     correlation: CorrelationMeter,
     /// The target the last suggestion was built for.
-    suggested_for: Option<(Platform, f32, f32)>,
+    suggested_for: Option<(Platform, f32, f32, bool, u64)>,
     options: MasterAssistOptions,
+    reference: Arc<ReferenceSlot>,
     /// (heard seconds, stable) of the last [`MasterAnalysis::result`], refreshed every
     /// [`STATUS_REFRESH_S`] of fed audio (the full result copies the excerpt).
     status: (f32, bool),
@@ -134,6 +136,7 @@ impl MasterAnalyzer {
         channels: usize,
         display: Arc<Display>,
         meters: Arc<Meters>,
+        reference: Arc<ReferenceSlot>,
     ) -> Result<Self, dsp_core::ConfigError> {
         let channels = channels.clamp(1, 2);
         Ok(Self {
@@ -152,6 +155,7 @@ impl MasterAnalyzer {
             )?,
             suggested_for: None,
             options: MasterAssistOptions::default(),
+            reference,
             status: (0.0, false),
             frames_since_status: 0,
         })
@@ -275,14 +279,20 @@ impl Analyzer for MasterAnalyzer {
     }
 
     fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
-        let key = normalise_key(target_key(manual));
+        let key = self.suggestion_key(manual);
         self.suggested_for.is_some_and(|k| k != key)
     }
 
     fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
         let key = target_key(manual);
-        self.suggested_for = Some(normalise_key(key));
+        self.suggested_for = Some(self.suggestion_key(manual));
         let target = key.0.target(key.1, key.2);
+        // Reference mode: the loaded reference's loudness and tonal balance.
+        self.options.reference = if match_reference(manual) {
+            self.reference.get()
+        } else {
+            None
+        };
         // The live result: its audio excerpt (not serialised) drives the drive simulation.
         let result = self.analysis.result();
         self.status = (result.heard_seconds, result.stable);
@@ -308,6 +318,27 @@ impl Analyzer for MasterAnalyzer {
 }
 
 /// Custom values only matter for the Custom platform.
+/// Whether reference mode is switched on.
+fn match_reference(manual: &BTreeMap<String, f32>) -> bool {
+    manual.get("match_reference").is_some_and(|v| *v >= 0.5)
+}
+
+impl MasterAnalyzer {
+    /// What the suggestion depends on besides the audio: the target, and in reference mode the
+    /// reference.
+    fn suggestion_key(&self, manual: &BTreeMap<String, f32>) -> (Platform, f32, f32, bool, u64) {
+        let (p, l, c) = normalise_key(target_key(manual));
+        let on = match_reference(manual);
+        (
+            p,
+            l,
+            c,
+            on,
+            if on { self.reference.generation() } else { 0 },
+        )
+    }
+}
+
 fn normalise_key(key: (Platform, f32, f32)) -> (Platform, f32, f32) {
     if key.0 == Platform::Custom {
         key
@@ -352,6 +383,7 @@ mod tests {
             2,
             Arc::new(Display::default()),
             Arc::new(Meters::default()),
+            Arc::new(ReferenceSlot::default()),
         )
         .unwrap();
         let mut m = manual_defaults();
@@ -377,7 +409,14 @@ mod tests {
         let mix = vec![mix[0].clone(), mix[1].clone()];
         let display = Arc::new(Display::default());
         let meters = Arc::new(Meters::default());
-        let mut a = MasterAnalyzer::new(sr, 2, display, meters.clone()).unwrap();
+        let mut a = MasterAnalyzer::new(
+            sr,
+            2,
+            display,
+            meters.clone(),
+            Arc::new(ReferenceSlot::default()),
+        )
+        .unwrap();
         // The tap: input then output (here the output is the input, unprocessed).
         let tap = vec![
             mix[0].clone(),
@@ -469,5 +508,54 @@ mod tests {
             .integrated_lufs
             .unwrap();
         assert!(lu > lm + 5.0, "{lu} vs {lm}");
+    }
+
+    #[test]
+    fn reference_mode_aims_at_the_reference_loudness_and_follows_the_switch() {
+        let sr = 48_000.0f32;
+        let mix = demo_mix(10.0, sr as f64);
+        let mix = [mix[0].clone(), mix[1].clone()];
+        // The reference: the same material 6 dB hotter (about -18 LUFS).
+        let hot: Vec<Vec<f32>> = mix
+            .iter()
+            .map(|c| c.iter().map(|x| x * 2.0).collect())
+            .collect();
+        let view: Vec<&[f32]> = hot.iter().map(|c| c.as_slice()).collect();
+        let ra = MasterAnalysis::analyze(&view, sr).unwrap();
+        let reference =
+            dsp_core::assist::master::MasterReference::from_analysis("hot.wav", &ra).unwrap();
+        let ref_lufs = reference.integrated_lufs;
+        let slot = Arc::new(ReferenceSlot::default());
+        slot.set(Some(reference));
+        let mut a = MasterAnalyzer::new(
+            sr,
+            2,
+            Arc::new(Display::default()),
+            Arc::new(Meters::default()),
+            slot.clone(),
+        )
+        .unwrap();
+        let tap: Vec<f32> = (0..mix[0].len())
+            .flat_map(|i| [mix[0][i], mix[1][i], mix[0][i], mix[1][i]])
+            .collect();
+        a.feed(&tap, 4);
+        let mut manual = MasterSettings::default().to_param_map();
+        manual.insert("master_target".into(), 0.0);
+        manual.insert("match_reference".into(), 1.0);
+        let s = a.suggest(&manual).unwrap();
+        let predicted = s.measurements["predicted_lufs"];
+        assert!(
+            (predicted - ref_lufs).abs() < 0.5,
+            "predicted {predicted} vs reference {ref_lufs}"
+        );
+        assert!(!a.wants_resuggest(&manual));
+        // A new reference or switching reference mode off asks for a new suggestion.
+        slot.set(slot.get());
+        assert!(a.wants_resuggest(&manual));
+        a.suggest(&manual).unwrap();
+        manual.insert("match_reference".into(), 0.0);
+        assert!(a.wants_resuggest(&manual));
+        let s = a.suggest(&manual).unwrap();
+        assert!((s.measurements["predicted_lufs"] + 14.0).abs() < 0.5);
     }
 }

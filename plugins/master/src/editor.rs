@@ -69,6 +69,7 @@ struct BodyState {
     manual_curve: Vec<f32>,
     suggested_curve: Vec<f32>,
     holds: [PeakHold; 4],
+    reference_path: String,
 }
 
 /// Builds the editor.
@@ -97,19 +98,28 @@ pub fn create(
         manual_curve: Vec::new(),
         suggested_curve: Vec::new(),
         holds: Default::default(),
+        reference_path: String::new(),
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
         body(ui, cx, &params, &display, &meters, &mut st);
     })
 }
 
+/// A framed group of controls, as wide as its contents (not `gui::shell::card`, which fills
+/// the row: in the wrapped layout below that squeezed every later section into a sliver and
+/// pushed the meter column off the window). Contents wrap when wider than the row.
 fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
-    gui::shell::card(ui, |ui| {
-        ui.vertical(|ui| {
-            ui.label(RichText::new(title).small().color(theme::TEXT_DIM));
-            ui.horizontal(add);
+    egui::Frame::new()
+        .fill(theme::CARD)
+        .stroke(egui::Stroke::new(1.0, theme::LINE))
+        .corner_radius(theme::RADIUS)
+        .inner_margin(egui::Margin::same(10))
+        .show(ui, |ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(title).small().color(theme::TEXT_DIM));
+                ui.horizontal_wrapped(add);
+            });
         });
-    });
 }
 
 fn body(
@@ -152,6 +162,40 @@ fn body(
                     ))
                     .color(theme::TEXT_DIM),
                 );
+            });
+            // Reference mode: match a reference master's loudness and tonal balance.
+            ui.horizontal(|ui| {
+                gui::param_toggle(ui, "Match reference", &params.match_reference, setter);
+                if params.match_reference.value() {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut st.reference_path)
+                            .hint_text("/path/to/reference.wav")
+                            .desired_width(240.0),
+                    );
+                    if ui.button("Load").clicked() {
+                        let path = std::path::PathBuf::from(st.reference_path.trim());
+                        params
+                            .reference
+                            .load_in_background(path, crate::reference::load_reference);
+                    }
+                    if params.reference.is_loading() {
+                        ui.spinner();
+                    }
+                    match (params.reference.get(), params.reference.error()) {
+                        (_, Some(e)) => {
+                            ui.label(RichText::new(e).color(theme::DANGER));
+                        }
+                        (Some(r), None) => {
+                            ui.label(
+                                RichText::new(format!("{}: {:.1} LUFS", r.name, r.integrated_lufs))
+                                    .color(theme::OK),
+                            );
+                        }
+                        (None, None) => {
+                            ui.label(RichText::new("No reference loaded").color(theme::WARN));
+                        }
+                    }
+                }
             });
             if params.master_target.value() == PlatformParam::Custom {
                 ui.horizontal(|ui| {

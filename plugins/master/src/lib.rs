@@ -17,6 +17,7 @@ pub mod analyzer;
 pub mod editor;
 pub mod engine;
 pub mod params;
+pub mod reference;
 
 use analyzer::Meters;
 use dsp_core::chains::master::{param_ids, MasterSettings};
@@ -164,6 +165,7 @@ impl Plugin for TandemMaster {
             channels,
             self.display.clone(),
             self.meters.clone(),
+            self.params.reference.clone(),
         ) {
             Ok(a) => a,
             Err(e) => {

@@ -3,6 +3,7 @@
 //! built from that table), plus the assistant's own `master_target`, `custom_lufs` and
 //! `custom_ceiling`, and the shared assistant parameters (`compare`, `match_levels`, `amount`).
 
+use crate::reference::ReferenceSlot;
 use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::Arc;
@@ -156,6 +157,13 @@ pub struct MasterParams {
     /// Custom target ceiling, dBTP (used when `master_target` is Custom).
     #[id = "custom_ceiling"]
     pub custom_ceiling: FloatParam,
+    /// Reference mode: aim at the loaded reference's loudness and tonal balance instead of the
+    /// platform target (true peak still held at the ceiling).
+    #[id = "match_reference"]
+    pub match_reference: BoolParam,
+    /// The reference master (reference mode), saved with the project.
+    #[persist = "reference"]
+    pub reference: Arc<ReferenceSlot>,
 
     /// Compare / match levels / amount.
     #[nested(group = "Assistant")]
@@ -319,6 +327,8 @@ impl MasterParams {
             )
             .with_unit(" dBTP")
             .with_value_to_string(decimals(2)),
+            match_reference: switch_param("Match Reference", false),
+            reference: Arc::new(ReferenceSlot::default()),
             assist: AssistParams::default(),
             suggestion: store,
             editor_state: EditorState::new(1180.0, 720.0),
