@@ -53,21 +53,52 @@ fn err(path: &Path, problem: impl Into<String>) -> FileError {
     }
 }
 
-/// Reads a WAV file (16/24/32-bit integer or 32-bit float PCM) into planar f32.
-///
-/// Refuses missing, unreadable, empty, truncated and non-WAV files and NaN/Inf samples.
-pub fn read_wav(path: &Path) -> Result<Audio, FileError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+fn open_error(path: &Path, e: std::io::Error) -> FileError {
+    match e.kind() {
         std::io::ErrorKind::NotFound => err(path, "file not found"),
         std::io::ErrorKind::PermissionDenied => err(path, "permission denied"),
         _ => err(path, format!("cannot read: {e}")),
-    })?;
+    }
+}
+
+/// Checks that `path` is a readable, non-empty regular file and returns its first bytes.
+fn check_file(path: &Path) -> Result<Vec<u8>, FileError> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| open_error(path, e))?;
     if meta.is_dir() {
         return Err(err(path, "is a directory, not an audio file"));
     }
     if meta.len() == 0 {
         return Err(err(path, "file is empty"));
     }
+    let mut head = Vec::with_capacity(12);
+    std::fs::File::open(path)
+        .map_err(|e| open_error(path, e))?
+        .take(12)
+        .read_to_end(&mut head)
+        .map_err(|e| open_error(path, e))?;
+    Ok(head)
+}
+
+/// Reads an audio file into planar f32, choosing the decoder by the file's content (not its
+/// name): WAV (16/24/32-bit integer or 32-bit float PCM) through hound; FLAC, Ogg Vorbis and
+/// MP3 through symphonia.
+///
+/// Refuses missing, unreadable, empty, truncated, non-audio and unsupported files and NaN/Inf
+/// samples, with one line naming the file.
+pub fn read_audio(path: &Path) -> Result<Audio, FileError> {
+    let head = check_file(path)?;
+    if head.starts_with(b"RIFF") || head.starts_with(b"RIFX") || head.starts_with(b"RF64") {
+        return read_wav(path);
+    }
+    read_compressed(path)
+}
+
+/// Reads a WAV file (16/24/32-bit integer or 32-bit float PCM) into planar f32.
+///
+/// Refuses missing, unreadable, empty, truncated and non-WAV files and NaN/Inf samples.
+pub fn read_wav(path: &Path) -> Result<Audio, FileError> {
+    check_file(path)?;
     let mut reader = hound::WavReader::open(path).map_err(|e| match e {
         hound::Error::FormatError(m) => {
             err(path, format!("not a WAV file or unsupported WAV ({m})"))
@@ -120,6 +151,16 @@ pub fn read_wav(path: &Path) -> Result<Audio, FileError> {
             "file is truncated (fewer samples than its header says)",
         ));
     }
+    finish(path, &interleaved, channels, spec.sample_rate)
+}
+
+/// Checks the decoded interleaved samples (not empty, all finite) and de-interleaves them.
+fn finish(
+    path: &Path,
+    interleaved: &[f32],
+    channels: usize,
+    sample_rate: u32,
+) -> Result<Audio, FileError> {
     if interleaved.is_empty() {
         return Err(err(path, "file holds no audio samples"));
     }
@@ -141,8 +182,167 @@ pub fn read_wav(path: &Path) -> Result<Audio, FileError> {
     }
     Ok(Audio {
         channels: planar,
-        sample_rate: spec.sample_rate,
+        sample_rate,
     })
+}
+
+fn check_layout(path: &Path, channels: usize, sample_rate: u32) -> Result<(), FileError> {
+    if channels == 0 || channels > 8 {
+        return Err(err(
+            path,
+            format!("{channels} channels is not supported (1–8)"),
+        ));
+    }
+    if !(8_000..=768_000).contains(&sample_rate) {
+        return Err(err(
+            path,
+            format!("sample rate {sample_rate} Hz is not supported (8000–768000)"),
+        ));
+    }
+    Ok(())
+}
+
+/// FLAC, Ogg Vorbis and MP3 through symphonia. A decoder panic (malformed data symphonia did
+/// not anticipate) is reported as a damaged file, never as a crash.
+fn read_compressed(path: &Path) -> Result<Audio, FileError> {
+    match std::panic::catch_unwind(|| decode_symphonia(path)) {
+        Ok(r) => r,
+        Err(payload) => Err(err(
+            path,
+            format!(
+                "cannot decode, the file is damaged ({})",
+                crate::panic_message(payload.as_ref())
+            ),
+        )),
+    }
+}
+
+fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+    use symphonia::core::errors::Error as SymError;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+
+    const NOT_AUDIO: &str =
+        "not an audio file, or an unsupported format (WAV, FLAC, Ogg Vorbis and MP3 are read)";
+    const TRUNCATED: &str = "file is truncated (it ends in the middle of the audio)";
+    let file = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        hint.with_extension(ext);
+    }
+    let format_opts = FormatOptions {
+        enable_gapless: true,
+        ..Default::default()
+    };
+    let probed = symphonia::default::get_probe()
+        .format(&hint, mss, &format_opts, &MetadataOptions::default())
+        .map_err(|e| match e {
+            SymError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+                err(path, format!("cannot read: {e}"))
+            }
+            SymError::IoError(_) => err(path, TRUNCATED),
+            _ => err(path, NOT_AUDIO),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| err(path, "holds no audio track"))?;
+    let track_id = track.id;
+    let params = track.codec_params.clone();
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| err(path, format!("unsupported audio codec ({e})")))?;
+    let mut channels = params.channels.map(|c| c.count()).unwrap_or(0);
+    let mut sample_rate = params.sample_rate.unwrap_or(0);
+    if channels > 0 && sample_rate > 0 {
+        check_layout(path, channels, sample_rate)?;
+    }
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut sample_buf: Option<SampleBuffer<f32>> = None;
+    let mut damaged = 0usize;
+    let mut stream_error = None;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::IoError(e)) => return Err(err(path, format!("cannot read: {e}"))),
+            Err(SymError::ResetRequired) => {
+                return Err(err(
+                    path,
+                    "the stream changes format midway, which is not supported",
+                ))
+            }
+            Err(SymError::DecodeError(m)) => {
+                stream_error = Some(m);
+                break;
+            }
+            Err(e) => return Err(err(path, format!("cannot read the stream ({e})"))),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            Err(SymError::IoError(_)) | Err(SymError::DecodeError(_)) => {
+                // A damaged or cut packet (symphonia's readers hand a truncated last packet to
+                // the decoder): counted, and the file refused below.
+                damaged += 1;
+                continue;
+            }
+            Err(e) => return Err(err(path, format!("cannot decode ({e})"))),
+        };
+        let spec = *decoded.spec();
+        let ch = spec.channels.count();
+        if interleaved.is_empty() && sample_buf.is_none() {
+            channels = ch;
+            sample_rate = spec.rate;
+            check_layout(path, channels, sample_rate)?;
+        } else if ch != channels || spec.rate != sample_rate {
+            return Err(err(
+                path,
+                "the stream changes channel count or sample rate midway, which is not supported",
+            ));
+        }
+        if decoded.frames() == 0 {
+            continue;
+        }
+        let buf = match &mut sample_buf {
+            Some(b) if b.capacity() >= decoded.capacity() * ch => b,
+            _ => sample_buf.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
+        };
+        buf.copy_interleaved_ref(decoded);
+        interleaved.extend_from_slice(buf.samples());
+    }
+    if channels == 0 {
+        return Err(err(path, "file holds no audio samples"));
+    }
+    let frames = (interleaved.len() / channels) as u64;
+    let expected = params.n_frames.unwrap_or(0);
+    if expected > 0 && frames < expected {
+        return Err(err(path, TRUNCATED));
+    }
+    if let Some(m) = stream_error {
+        return Err(err(path, format!("file is damaged or truncated ({m})")));
+    }
+    if damaged > 0 {
+        return Err(err(
+            path,
+            format!("file is damaged ({damaged} packet(s) cannot be decoded)"),
+        ));
+    }
+    if expected > 0 && frames > expected {
+        // The container's declared length ends mid-packet (Ogg's last granule position, the
+        // encoder's padding): keep what it declares.
+        interleaved.truncate(expected as usize * channels);
+    }
+    finish(path, &interleaved, channels, sample_rate)
 }
 
 fn truncated(path: &Path, e: hound::Error) -> FileError {
@@ -169,9 +369,8 @@ pub enum OutFormat {
     Float32,
 }
 
-/// Writes planar audio to `path` atomically: a temporary file in the same folder is written
-/// and renamed at the end, so a failure never leaves a half-written output behind.
-pub fn write_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<(), FileError> {
+/// Checks that `path` can be an output file: its folder exists and it names a file.
+pub fn check_output(path: &Path) -> Result<(), FileError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -179,21 +378,83 @@ pub fn write_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<(), Fi
     if !dir.is_dir() {
         return Err(err(path, "output folder does not exist"));
     }
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| err(path, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = write_wav_inner(&tmp, audio, format).and_then(|_| {
-        std::fs::rename(&tmp, path).map_err(|e| err(path, format!("cannot write: {e}")))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    if path.file_name().is_none() {
+        return Err(err(path, "not a file name"));
     }
-    result
+    if path.is_dir() {
+        return Err(err(path, "is a directory, not a file name"));
+    }
+    Ok(())
+}
+
+/// A finished output in a temporary file beside its destination, renamed into place by
+/// [`Pending::commit`]; dropped uncommitted, the temporary file is removed.
+#[derive(Debug)]
+pub struct Pending {
+    tmp: PathBuf,
+    dest: PathBuf,
+    done: bool,
+}
+
+impl Pending {
+    fn new(dest: &Path) -> Result<Self, FileError> {
+        check_output(dest)?;
+        let dir = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file_name = dest
+            .file_name()
+            .ok_or_else(|| err(dest, "not a file name"))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            file_name.to_string_lossy(),
+            std::process::id()
+        ));
+        Ok(Self {
+            tmp,
+            dest: dest.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// Renames the temporary file to its destination.
+    pub fn commit(mut self) -> Result<(), FileError> {
+        self.done = true;
+        std::fs::rename(&self.tmp, &self.dest).map_err(|e| {
+            let _ = std::fs::remove_file(&self.tmp);
+            err(&self.dest, format!("cannot write: {e}"))
+        })
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, to be renamed by [`Pending::commit`].
+pub fn prepare_file(path: &Path, bytes: &[u8]) -> Result<Pending, FileError> {
+    let p = Pending::new(path)?;
+    std::fs::write(&p.tmp, bytes).map_err(|e| err(path, format!("cannot write: {e}")))?;
+    Ok(p)
+}
+
+/// Writes planar audio as WAV to a temporary file beside `path`, to be renamed by
+/// [`Pending::commit`].
+pub fn prepare_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<Pending, FileError> {
+    let p = Pending::new(path)?;
+    write_wav_inner(&p.tmp, audio, format).map_err(|e| err(path, e.problem))?;
+    Ok(p)
+}
+
+/// Writes planar audio to `path` atomically: a temporary file in the same folder is written
+/// and renamed at the end, so a failure never leaves a half-written output behind.
+pub fn write_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<(), FileError> {
+    prepare_wav(path, audio, format)?.commit()
 }
 
 fn write_wav_inner(tmp: &Path, audio: &Audio, format: OutFormat) -> Result<(), FileError> {

@@ -1,9 +1,10 @@
 //! The subcommands, on top of `dsp-core`.
 
-use crate::audio_io::{read_wav, write_wav, Audio, OutFormat};
+use crate::audio_io::{check_output, prepare_wav, read_audio, write_wav, Audio, OutFormat};
 use crate::engines::{self, AssistOptions, Kind, Settings};
 use crate::{AssistArgs, Cli, Command, Failure};
 use dsp_core::analysis::features::{crest_factor_db, pearson_correlation};
+use dsp_core::assist::targets::Target;
 use dsp_core::assist::Suggestion;
 use dsp_core::loudness::{measure, LoudnessStats};
 use serde::Serialize;
@@ -19,7 +20,8 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             plugin,
             input,
             assist,
-        } => suggest_cmd(cli, *plugin, input, assist),
+            plot,
+        } => suggest_cmd(cli, *plugin, input, assist, plot.as_deref()),
         Command::Render {
             plugin,
             input,
@@ -29,23 +31,41 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             set,
             assist,
             bits,
+            rate,
+            plot,
         } => render_cmd(
             cli,
             *plugin,
             input,
-            output,
+            &Outputs {
+                output,
+                bits: *bits,
+                rate: *rate,
+                plot: plot.as_deref(),
+            },
             *suggested,
             preset.as_deref(),
             set,
             assist,
-            *bits,
         ),
         Command::Master {
             input,
             output,
             assist,
             bits,
-        } => master_cmd(cli, input, output, assist, *bits),
+            rate,
+            plot,
+        } => master_cmd(
+            cli,
+            input,
+            &Outputs {
+                output,
+                bits: *bits,
+                rate: *rate,
+                plot: plot.as_deref(),
+            },
+            assist,
+        ),
         Command::Response {
             plugin,
             set,
@@ -68,6 +88,22 @@ fn spinner(cli: &Cli, message: &str) -> Option<indicatif::ProgressBar> {
     Some(pb)
 }
 
+/// A progress bar of `total` units on stderr (only on a terminal and without --quiet/--json).
+fn progress_bar(cli: &Cli, total: u64, message: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if cli.quiet || cli.json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(total.max(1));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40.cyan/blue}] {percent:>3}% ({elapsed} elapsed, {eta} left)",
+    ) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(message.to_string());
+    Some(pb)
+}
+
 fn assist_options(a: &AssistArgs) -> Result<(AssistOptions, f32), Failure> {
     if !(0.0..=100.0).contains(&a.amount) {
         return Err(Failure::Usage(format!(
@@ -82,7 +118,7 @@ fn assist_options(a: &AssistArgs) -> Result<(AssistOptions, f32), Failure> {
     }
     let reference = match &a.reference {
         Some(p) => {
-            let audio = read_wav(p)?;
+            let audio = read_audio(p)?;
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -110,20 +146,23 @@ fn run_suggest(
     input: &Path,
     audio: &Audio,
     a: &AssistArgs,
-) -> Result<(Suggestion, f32), Failure> {
+) -> Result<(Suggestion, f32, Option<Target>), Failure> {
     let (opts, amount) = assist_options(a)?;
     let pb = spinner(cli, &format!("listening to {}", input.display()));
-    let s = engines::suggest(kind, &audio.channels, audio.sample_rate, &opts).map_err(|e| {
-        if e.starts_with("--") {
-            Failure::Usage(e)
-        } else {
-            Failure::Input(format!("{}: {e}", input.display()))
-        }
-    })?;
+    let (s, target) = engines::suggest_with_target(kind, &audio.channels, audio.sample_rate, &opts)
+        .map_err(|e| assist_failure(input, e))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    Ok((s, amount))
+    Ok((s, amount, target))
+}
+
+fn assist_failure(input: &Path, e: String) -> Failure {
+    if e.starts_with("--") {
+        Failure::Usage(e)
+    } else {
+        Failure::Input(format!("{}: {e}", input.display()))
+    }
 }
 
 fn print_suggestion(kind: Kind, s: &Suggestion, amount: f32) {
@@ -174,15 +213,192 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, Failure> {
     serde_json::to_string_pretty(v).map_err(|e| Failure::Other(e.to_string()))
 }
 
-fn suggest_cmd(cli: &Cli, kind: Kind, input: &Path, a: &AssistArgs) -> Result<(), Failure> {
-    let audio = read_wav(input)?;
-    let (s, amount) = run_suggest(cli, kind, input, &audio, a)?;
+fn suggest_cmd(
+    cli: &Cli,
+    kind: Kind,
+    input: &Path,
+    a: &AssistArgs,
+    plot: Option<&Path>,
+) -> Result<(), Failure> {
+    if let Some(p) = plot {
+        check_output(p)?;
+    }
+    let audio = read_audio(input)?;
+    let (s, amount, target) = run_suggest(cli, kind, input, &audio, a)?;
+    if let Some(p) = plot {
+        let pb = spinner(cli, &format!("drawing {}", p.display()));
+        let before =
+            crate::plot::spectrum(&audio, "before: input").map_err(|e| input_err(input, e))?;
+        let settings = engines::accepted(kind, &Settings::default_for(kind), &s, amount);
+        let sr = audio.sample_rate as f64;
+        let after = match &settings {
+            Settings::Eq(eq) => crate::plot::shifted(&before, "with the suggested EQ", |f| {
+                eq.magnitude_db(f as f64, sr) as f32
+            }),
+            Settings::Master(m) => {
+                let eq = m.eq_settings();
+                crate::plot::shifted(&before, "with the suggested tone EQ", |f| {
+                    eq.magnitude_db(f as f64, sr) as f32
+                })
+            }
+            Settings::Comp(_) => {
+                let rendered = Audio {
+                    channels: settings
+                        .render(&audio.channels, audio.sample_rate as f32)
+                        .map_err(|e| input_err(input, e))?,
+                    sample_rate: audio.sample_rate,
+                };
+                crate::plot::spectrum(&rendered, "after: rendered with the suggestion")
+                    .map_err(|e| input_err(input, e))?
+            }
+        };
+        let curves = with_target(before, after, target.as_ref());
+        let title = format!("Tandem {} suggestion: {}", kind.key(), file_name(input));
+        let png = crate::plot::prepare(p, &title, &curves)?;
+        png.commit()?;
+        if let Some(pb) = pb {
+            pb.finish_and_clear();
+        }
+    }
     if cli.json {
         println!("{}", to_json(&s)?);
     } else if !cli.quiet {
         print_suggestion(kind, &s, amount);
+        if let Some(p) = plot {
+            println!("plot: {}", p.display());
+        }
     }
     Ok(())
+}
+
+fn input_err(input: &Path, e: String) -> Failure {
+    Failure::Input(format!("{}: {e}", input.display()))
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+fn with_target(
+    before: crate::plot::Curve,
+    after: crate::plot::Curve,
+    target: Option<&Target>,
+) -> Vec<crate::plot::Curve> {
+    // Level-matched to the result: the question the plot answers is how close it came.
+    let t = target.map(|t| crate::plot::target_curve(t, &after));
+    let mut curves = vec![before, after];
+    curves.extend(t);
+    curves
+}
+
+/// Where and how a processed file is written.
+struct Outputs<'a> {
+    output: &'a Path,
+    bits: OutFormat,
+    rate: Option<u32>,
+    plot: Option<&'a Path>,
+}
+
+impl Outputs<'_> {
+    /// Validates the output options before any heavy work.
+    fn check(&self) -> Result<(), Failure> {
+        if let Some(r) = self.rate {
+            if !(8_000..=768_000).contains(&r) {
+                return Err(Failure::Usage(format!(
+                    "--rate {r}: must be 8000–768000 Hz"
+                )));
+            }
+        }
+        check_output(self.output)?;
+        if let Some(p) = self.plot {
+            check_output(p)?;
+            if p == self.output {
+                return Err(Failure::Usage(format!(
+                    "--plot {}: the same file as the output",
+                    p.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders `audio` through `settings` (with a progress bar), resamples to `--rate`, draws the
+/// plot, and writes the audio and the plot atomically (neither is left behind on a failure).
+/// Returns the audio as written.
+fn render_and_write(
+    cli: &Cli,
+    settings: &Settings,
+    input: &Path,
+    audio: &Audio,
+    out: &Outputs,
+    target: Option<&Target>,
+    title: &str,
+) -> Result<Audio, Failure> {
+    let frames = audio.frames();
+    let resample_to = out.rate.filter(|r| *r != audio.sample_rate);
+    let total = frames as u64 * if resample_to.is_some() { 2 } else { 1 };
+    let pb = progress_bar(cli, total, &format!("rendering {}", out.output.display()));
+    let channels = settings
+        .render_with_progress(&audio.channels, audio.sample_rate as f32, &mut |n| {
+            if let Some(pb) = &pb {
+                pb.set_position(n as u64);
+            }
+        })
+        .map_err(|e| input_err(input, e))?;
+    let mut rendered = Audio {
+        channels,
+        sample_rate: audio.sample_rate,
+    };
+    if let Some(rate) = resample_to {
+        if let Some(pb) = &pb {
+            pb.set_message(format!("resampling to {rate} Hz"));
+        }
+        let channels =
+            crate::resample::resample(&rendered.channels, audio.sample_rate, rate, &mut |n| {
+                if let Some(pb) = &pb {
+                    pb.set_position((frames + n) as u64);
+                }
+            })
+            .map_err(Failure::Other)?;
+        rendered = Audio {
+            channels,
+            sample_rate: rate,
+        };
+    }
+    if let Some(pb) = &pb {
+        pb.set_message(format!("writing {}", out.output.display()));
+    }
+    let png = match out.plot {
+        Some(p) => {
+            let before =
+                crate::plot::spectrum(audio, "before: input").map_err(|e| input_err(input, e))?;
+            let after = crate::plot::spectrum(&rendered, "after: output")
+                .map_err(|e| input_err(input, e))?;
+            Some(crate::plot::prepare(
+                p,
+                title,
+                &with_target(before, after, target),
+            )?)
+        }
+        None => None,
+    };
+    let wav = prepare_wav(out.output, &rendered, out.bits)?;
+    if let Some(png) = png {
+        png.commit()?;
+    }
+    if let Err(e) = wav.commit() {
+        if let Some(p) = out.plot {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e.into());
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    Ok(rendered)
 }
 
 /// Reads a preset: a suggestion JSON (its full set is taken) or a flat {id: value} object.
@@ -226,14 +442,15 @@ fn render_cmd(
     cli: &Cli,
     kind: Kind,
     input: &Path,
-    output: &Path,
+    out: &Outputs,
     suggested: bool,
     preset: Option<&Path>,
     set: &[String],
     a: &AssistArgs,
-    bits: OutFormat,
 ) -> Result<(), Failure> {
     // Validate every argument before any heavy work.
+    out.check()?;
+    let output = out.output;
     let mut sets = Vec::new();
     for s in set {
         let (id, v) = s
@@ -261,30 +478,25 @@ fn render_cmd(
             .set(id, *v)
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     }
-    let audio = read_wav(input)?;
+    let audio = read_audio(input)?;
     let mut report = None;
+    let mut target = None;
     if suggested {
-        let (s, amount) = run_suggest(cli, kind, input, &audio, a)?;
+        let (s, amount, t) = run_suggest(cli, kind, input, &audio, a)?;
         settings = engines::accepted(kind, &settings, &s, amount);
         report = Some(s);
+        target = t;
+    } else if out.plot.is_some() {
+        let (opts, _) = assist_options(a)?;
+        target = engines::explicit_target(kind, &opts).map_err(|e| assist_failure(input, e))?;
     }
     for (id, v) in &sets {
         settings
             .set(id, *v)
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     }
-    let pb = spinner(cli, &format!("rendering {}", output.display()));
-    let channels = settings
-        .render(&audio.channels, audio.sample_rate as f32)
-        .map_err(|e| Failure::Input(format!("{}: {e}", input.display())))?;
-    let rendered = Audio {
-        channels,
-        sample_rate: audio.sample_rate,
-    };
-    write_wav(output, &rendered, bits)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
+    let title = format!("Tandem {} render: {}", kind.key(), file_name(input));
+    render_and_write(cli, &settings, input, &audio, out, target.as_ref(), &title)?;
     if cli.json {
         #[derive(Serialize)]
         struct RenderReport<'a> {
@@ -302,6 +514,9 @@ fn render_cmd(
         );
     } else if !cli.quiet {
         println!("wrote {}", output.display());
+        if let Some(p) = out.plot {
+            println!("plot: {}", p.display());
+        }
     }
     Ok(())
 }
@@ -379,35 +594,21 @@ fn response_cmd(
     Ok(())
 }
 
-fn master_cmd(
-    cli: &Cli,
-    input: &Path,
-    output: &Path,
-    a: &AssistArgs,
-    bits: OutFormat,
-) -> Result<(), Failure> {
-    let audio = read_wav(input)?;
+fn master_cmd(cli: &Cli, input: &Path, out: &Outputs, a: &AssistArgs) -> Result<(), Failure> {
+    out.check()?;
+    let output = out.output;
+    let audio = read_audio(input)?;
     let before = analysis_report(input, &audio)?;
-    let (s, amount) = run_suggest(cli, Kind::Master, input, &audio, a)?;
+    let (s, amount, target) = run_suggest(cli, Kind::Master, input, &audio, a)?;
     let settings = engines::accepted(
         Kind::Master,
         &Settings::default_for(Kind::Master),
         &s,
         amount,
     );
-    let pb = spinner(cli, &format!("mastering into {}", output.display()));
-    let channels = settings
-        .render(&audio.channels, audio.sample_rate as f32)
-        .map_err(|e| Failure::Input(format!("{}: {e}", input.display())))?;
-    let rendered = Audio {
-        channels,
-        sample_rate: audio.sample_rate,
-    };
+    let title = format!("Tandem master: {}", file_name(input));
+    let rendered = render_and_write(cli, &settings, input, &audio, out, target.as_ref(), &title)?;
     let after = analysis_report(output, &rendered)?;
-    write_wav(output, &rendered, bits)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
     let target_lufs = s.measurements.get("target_lufs").copied();
     let ceiling = s.measurements.get("target_ceiling_dbtp").copied();
     let lufs_ok = match (after.loudness.integrated_lufs, target_lufs) {
@@ -488,6 +689,9 @@ fn master_cmd(
             }
         );
         println!("wrote {}", output.display());
+        if let Some(p) = out.plot {
+            println!("plot: {}", p.display());
+        }
     }
     Ok(())
 }
@@ -540,7 +744,7 @@ fn fmt_opt(v: Option<f64>, unit: &str) -> String {
 }
 
 fn analyze(cli: &Cli, input: &Path) -> Result<(), Failure> {
-    let audio = read_wav(input)?;
+    let audio = read_audio(input)?;
     let r = analysis_report(input, &audio)?;
     if cli.json {
         println!(

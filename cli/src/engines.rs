@@ -113,6 +113,17 @@ impl Settings {
     /// Renders planar audio through these settings, compensating the processor's latency so
     /// the output lines up with the input and has the same length.
     pub fn render(&self, channels: &[Vec<f32>], sample_rate: f32) -> Result<Vec<Vec<f32>>, String> {
+        self.render_with_progress(channels, sample_rate, &mut |_| {})
+    }
+
+    /// [`Settings::render`], calling `progress` with the input frames processed so far after
+    /// each block.
+    pub fn render_with_progress(
+        &self,
+        channels: &[Vec<f32>],
+        sample_rate: f32,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>, String> {
         let nch = channels.len();
         let frames = channels.first().map(|c| c.len()).unwrap_or(0);
         let config = ProcessorConfig::new(sample_rate, 4096, nch).map_err(|e| e.to_string())?;
@@ -139,6 +150,7 @@ impl Settings {
             let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
             chain.process(&mut io);
             pos += n;
+            progress(pos.min(frames));
         }
         Ok(buf.into_iter().map(|c| c[latency..].to_vec()).collect())
     }
@@ -222,18 +234,30 @@ pub fn suggest(
     sample_rate: u32,
     opts: &AssistOptions,
 ) -> Result<Suggestion, String> {
+    suggest_with_target(kind, channels, sample_rate, opts).map(|(s, _)| s)
+}
+
+/// [`suggest`], also returning the tonal target it aimed for (EQ: the profile or the
+/// reference's curve; master: Balanced or the reference's curve; comp: none).
+pub fn suggest_with_target(
+    kind: Kind,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    opts: &AssistOptions,
+) -> Result<(Suggestion, Option<Target>), String> {
     let view: Vec<&[f32]> = channels.iter().take(2).map(|c| c.as_slice()).collect();
     let sr = sample_rate as f32;
     match kind {
         Kind::Eq => {
             let target = eq_target(opts)?;
             let r = EqAnalysis::analyze(&view, sr).map_err(|e| e.to_string())?;
-            Ok(suggest_eq(
+            let s = suggest_eq(
                 &r,
                 &target,
                 &EqAssistOptions::default(),
                 &EqSettings::default(),
-            ))
+            );
+            Ok((s, Some(target)))
         }
         Kind::Comp => {
             let key = opts.style.as_deref().unwrap_or("glue");
@@ -242,12 +266,13 @@ pub fn suggest(
                 format!("--style {key}: unknown style (one of {})", all.join(", "))
             })?;
             let r = CompAnalysis::analyze(&view, sr).map_err(|e| e.to_string())?;
-            Ok(suggest_comp(
+            let s = suggest_comp(
                 &r,
                 style,
                 &CompSuggestOptions::default(),
                 &CompSettings::default(),
-            ))
+            );
+            Ok((s, None))
         }
         Kind::Master => {
             let target = master_target(opts)?;
@@ -261,13 +286,35 @@ pub fn suggest(
                         .ok_or_else(|| format!("{name}: the reference is silent"))?,
                 );
             }
-            Ok(suggest_master(
-                &r,
-                &target,
-                &options,
-                &MasterSettings::default(),
-            ))
+            let s = suggest_master(&r, &target, &options, &MasterSettings::default());
+            let tonal = match &options.reference {
+                Some(reference) => reference.tonal.clone(),
+                None => options
+                    .tonal_target
+                    .clone()
+                    .unwrap_or_else(|| TargetId::Balanced.target()),
+            };
+            Ok((s, Some(tonal)))
         }
+    }
+}
+
+/// The tonal target to draw for a render without `--suggested`: the EQ's profile or reference
+/// when one was given, the master's reference when one was given, otherwise none.
+pub fn explicit_target(kind: Kind, opts: &AssistOptions) -> Result<Option<Target>, String> {
+    match kind {
+        Kind::Eq if opts.profile.is_some() || opts.reference.is_some() => eq_target(opts).map(Some),
+        Kind::Master => match &opts.reference {
+            Some((name, audio, sr)) => {
+                let rv: Vec<&[f32]> = audio.iter().take(2).map(|c| c.as_slice()).collect();
+                let ra = MasterAnalysis::analyze(&rv, *sr as f32).map_err(|e| e.to_string())?;
+                MasterReference::from_analysis(name, &ra)
+                    .map(|r| Some(r.tonal))
+                    .ok_or_else(|| format!("{name}: the reference is silent"))
+            }
+            None => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 

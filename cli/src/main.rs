@@ -8,6 +8,8 @@ mod audio_io;
 mod bench;
 mod commands;
 mod engines;
+mod plot;
+mod resample;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -33,7 +35,7 @@ pub enum Command {
     /// Measure a file: loudness (integrated, short-term max, momentary max, range), true peak,
     /// sample peak, crest factor, stereo correlation.
     Analyze {
-        /// The audio file (WAV: 16/24/32-bit integer or 32-bit float).
+        /// The audio file (WAV: 16/24/32-bit integer or 32-bit float; FLAC, Ogg Vorbis, MP3).
         input: PathBuf,
     },
     /// Propose settings for one plugin from what the file contains, with the reasons.
@@ -41,17 +43,20 @@ pub enum Command {
         /// Which plugin's assistant.
         #[arg(value_enum)]
         plugin: engines::Kind,
-        /// The audio file (WAV).
+        /// The audio file (WAV, FLAC, Ogg Vorbis or MP3).
         input: PathBuf,
         #[command(flatten)]
         assist: AssistArgs,
+        /// Draw the spectrum before and with the suggestion applied, and the target, as a PNG.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
     },
     /// Process a file with given settings (parameter IDs and values exactly as the plugins').
     Render {
         /// Which plugin's processing.
         #[arg(value_enum)]
         plugin: engines::Kind,
-        /// The audio file (WAV).
+        /// The audio file (WAV, FLAC, Ogg Vorbis or MP3).
         input: PathBuf,
         /// Where to write the result (WAV).
         #[arg(long, short)]
@@ -70,11 +75,18 @@ pub enum Command {
         /// Output sample format.
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
+        /// Output sample rate in Hz (processing runs at the input's rate, then the result is
+        /// resampled); default: the input's rate.
+        #[arg(long, value_name = "HZ")]
+        rate: Option<u32>,
+        /// Draw the spectrum before and after (and the target, if any) as a PNG.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
     },
     /// Suggest and render the master with the suggestion accepted, then verify the result and
     /// print the before/after table.
     Master {
-        /// The mix (WAV).
+        /// The mix (WAV, FLAC, Ogg Vorbis or MP3).
         input: PathBuf,
         /// Where to write the master (WAV).
         #[arg(long, short)]
@@ -84,6 +96,13 @@ pub enum Command {
         /// Output sample format.
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
+        /// Output sample rate in Hz (processing runs at the input's rate, then the result is
+        /// resampled); default: the input's rate.
+        #[arg(long, value_name = "HZ")]
+        rate: Option<u32>,
+        /// Draw the spectrum before and after (and the target, if any) as a PNG.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
     },
     /// Print the analytic magnitude response of EQ settings (the curve the editor draws) as
     /// frequency/dB pairs; `master` gives its tone EQ.
@@ -122,7 +141,7 @@ pub struct AssistArgs {
     /// EQ/master tonal profile: flat, balanced, warm, bright, vocal, bass, drums, acoustic.
     #[arg(long)]
     pub profile: Option<String>,
-    /// A reference track (WAV) to match instead of a profile.
+    /// A reference track (WAV, FLAC, Ogg Vorbis or MP3) to match instead of a profile.
     #[arg(long)]
     pub reference: Option<PathBuf>,
     /// Comp style: gentle, glue, punch, vocal, transient.
@@ -159,7 +178,21 @@ impl From<audio_io::FileError> for Failure {
     }
 }
 
+/// The message of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown cause".to_string()
+    }
+}
+
 fn main() -> ExitCode {
+    // Never a backtrace: a panic (a bug, or a decoder tripping on malformed data) is caught below
+    // and reported as one line.
+    std::panic::set_hook(Box::new(|_| {}));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -179,7 +212,13 @@ fn main() -> ExitCode {
             };
         }
     };
-    match commands::run(&cli) {
+    let result = std::panic::catch_unwind(|| commands::run(&cli)).unwrap_or_else(|p| {
+        Err(Failure::Other(format!(
+            "internal error: {} (please report this)",
+            panic_message(p.as_ref()).lines().next().unwrap_or("")
+        )))
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(m)) => {
             eprintln!("tandem: {m}");
