@@ -37,7 +37,8 @@ fn run(program: &str, args: &[&str]) -> nice_plug_xtask::Result<()> {
 
 /// Every test Tandem has, in the order that fails fastest: formatting, lints, debug bundles with
 /// nice-plug's `assert_process_allocs` (so the host-level tests abort on any allocation in
-/// `process()`), then all cargo tests (unit, property and whole-plugin tests through a CLAP host).
+/// `process()`), the standalone apps (for the editor screenshots), then all cargo tests (unit,
+/// property and whole-plugin tests through a CLAP host, the editors under Xvfb).
 /// `.ci/run` calls exactly this after installing the system packages it needs.
 fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
@@ -61,11 +62,28 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
         .map(|(pkg, _)| format!("{pkg}/assert_process_allocs"))
         .collect();
     bundle_all(vec!["--features".to_string(), features.join(",")])?;
+    build_standalones()?;
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().copied());
     run("cargo", &test_args)?;
     python_tests()?;
     Ok(())
+}
+
+/// The standalone apps (nice-plug's standalone wrapper), debug: `tests/tests/gui_screenshots.rs`
+/// opens each editor through them under Xvfb.
+fn build_standalones() -> nice_plug_xtask::Result<()> {
+    let mut args = vec!["build"];
+    for (pkg, _) in PLUGINS {
+        args.extend(["-p", pkg]);
+    }
+    let features: Vec<String> = PLUGINS
+        .iter()
+        .map(|(pkg, _)| format!("{pkg}/standalone"))
+        .collect();
+    let features = features.join(",");
+    args.extend(["--features", &features, "--bins"]);
+    run("cargo", &args)
 }
 
 /// The VST3 tests through pedalboard, in a venv this creates on first use (`.venv/`).

@@ -105,9 +105,7 @@ pub fn create(
     })
 }
 
-/// A framed group of controls, as wide as its contents (not `gui::shell::card`, which fills
-/// the row: in the wrapped layout below that squeezed every later section into a sliver and
-/// pushed the meter column off the window). Contents wrap when wider than the row.
+/// A framed group of controls, as wide as its contents (`gui::shell::card` fills the row).
 fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
     egui::Frame::new()
         .fill(theme::CARD)
@@ -117,7 +115,7 @@ fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
         .show(ui, |ui| {
             ui.vertical(|ui| {
                 ui.label(RichText::new(title).small().color(theme::TEXT_DIM));
-                ui.horizontal_wrapped(add);
+                ui.horizontal(add);
             });
         });
 }
@@ -249,69 +247,92 @@ fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32
     egui::ScrollArea::vertical()
         .id_salt("master_controls")
         .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
+            // One row per section (the small ones share the first): egui's wrapped layouts never
+            // wrap frames or nested groups, so a wrapped row grew wider than the column and
+            // pushed the meters off the window.
+            ui.horizontal_top(|ui| {
                 section(ui, "INPUT", |ui| {
                     Knob::new(&p.in_gain, setter, "Input")
                         .color(accent)
                         .bipolar()
                         .show(ui);
                 });
+                section(ui, "WIDTH", |ui| {
+                    Knob::new(&p.width, setter, "Width")
+                        .color(accent)
+                        .bipolar()
+                        .show(ui);
+                    Knob::new(&p.mono_below, setter, "Mono below")
+                        .color(accent)
+                        .show(ui);
+                });
+                section(ui, "DITHER", |ui| {
+                    enum_combo(ui, "dither", &p.dither, setter, 80.0);
+                });
+            });
+            ui.vertical(|ui| {
                 section(ui, "TONE", |ui| {
                     let place = |ui: &mut Ui, id: &str, param| {
                         enum_combo(ui, id, param, setter, 64.0);
                     };
                     ui.vertical(|ui| {
-                        ui.horizontal(|ui| {
-                            Knob::new(&p.ls_gain, setter, "Low shelf")
-                                .color(accent)
-                                .bipolar()
-                                .show(ui);
-                            Knob::new(&p.ls_freq, setter, "Freq").color(accent).show(ui);
+                        ui.horizontal_top(|ui| {
+                            ui.vertical(|ui| {
+                                ui.horizontal(|ui| {
+                                    Knob::new(&p.ls_gain, setter, "Low shelf")
+                                        .color(accent)
+                                        .bipolar()
+                                        .show(ui);
+                                    Knob::new(&p.ls_freq, setter, "Freq").color(accent).show(ui);
+                                });
+                                place(ui, "ls_place", &p.ls_place);
+                            });
+                            ui.vertical(|ui| {
+                                ui.horizontal(|ui| {
+                                    Knob::new(&p.bell1_gain, setter, "Bell 1")
+                                        .color(accent)
+                                        .bipolar()
+                                        .show(ui);
+                                    Knob::new(&p.bell1_freq, setter, "Freq")
+                                        .color(accent)
+                                        .show(ui);
+                                    Knob::new(&p.bell1_q, setter, "Q").color(accent).show(ui);
+                                });
+                                place(ui, "bell1_place", &p.bell1_place);
+                            });
                         });
-                        place(ui, "ls_place", &p.ls_place);
-                    });
-                    ui.vertical(|ui| {
-                        ui.horizontal(|ui| {
-                            Knob::new(&p.bell1_gain, setter, "Bell 1")
-                                .color(accent)
-                                .bipolar()
-                                .show(ui);
-                            Knob::new(&p.bell1_freq, setter, "Freq")
-                                .color(accent)
-                                .show(ui);
-                            Knob::new(&p.bell1_q, setter, "Q").color(accent).show(ui);
+                        ui.horizontal_top(|ui| {
+                            ui.vertical(|ui| {
+                                ui.horizontal(|ui| {
+                                    Knob::new(&p.bell2_gain, setter, "Bell 2")
+                                        .color(accent)
+                                        .bipolar()
+                                        .show(ui);
+                                    Knob::new(&p.bell2_freq, setter, "Freq")
+                                        .color(accent)
+                                        .show(ui);
+                                    Knob::new(&p.bell2_q, setter, "Q").color(accent).show(ui);
+                                });
+                                place(ui, "bell2_place", &p.bell2_place);
+                            });
+                            ui.vertical(|ui| {
+                                ui.horizontal(|ui| {
+                                    Knob::new(&p.hs_gain, setter, "High shelf")
+                                        .color(accent)
+                                        .bipolar()
+                                        .show(ui);
+                                    Knob::new(&p.hs_freq, setter, "Freq").color(accent).show(ui);
+                                });
+                                place(ui, "hs_place", &p.hs_place);
+                            });
+                            ui.vertical(|ui| {
+                                Knob::new(&p.tilt_gain, setter, "Tilt")
+                                    .color(accent)
+                                    .bipolar()
+                                    .show(ui);
+                                place(ui, "tilt_place", &p.tilt_place);
+                            });
                         });
-                        place(ui, "bell1_place", &p.bell1_place);
-                    });
-                    ui.vertical(|ui| {
-                        ui.horizontal(|ui| {
-                            Knob::new(&p.bell2_gain, setter, "Bell 2")
-                                .color(accent)
-                                .bipolar()
-                                .show(ui);
-                            Knob::new(&p.bell2_freq, setter, "Freq")
-                                .color(accent)
-                                .show(ui);
-                            Knob::new(&p.bell2_q, setter, "Q").color(accent).show(ui);
-                        });
-                        place(ui, "bell2_place", &p.bell2_place);
-                    });
-                    ui.vertical(|ui| {
-                        ui.horizontal(|ui| {
-                            Knob::new(&p.hs_gain, setter, "High shelf")
-                                .color(accent)
-                                .bipolar()
-                                .show(ui);
-                            Knob::new(&p.hs_freq, setter, "Freq").color(accent).show(ui);
-                        });
-                        place(ui, "hs_place", &p.hs_place);
-                    });
-                    ui.vertical(|ui| {
-                        Knob::new(&p.tilt_gain, setter, "Tilt")
-                            .color(accent)
-                            .bipolar()
-                            .show(ui);
-                        place(ui, "tilt_place", &p.tilt_place);
                     });
                 });
                 section(ui, "GLUE", |ui| {
@@ -336,15 +357,6 @@ fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32
                         .bipolar()
                         .show(ui);
                 });
-                section(ui, "WIDTH", |ui| {
-                    Knob::new(&p.width, setter, "Width")
-                        .color(accent)
-                        .bipolar()
-                        .show(ui);
-                    Knob::new(&p.mono_below, setter, "Mono below")
-                        .color(accent)
-                        .show(ui);
-                });
                 section(ui, "LIMITER", |ui| {
                     Knob::new(&p.lim_drive, setter, "Drive")
                         .color(accent)
@@ -363,9 +375,6 @@ fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32
                         enum_combo(ui, "lim_oversampling", &p.lim_oversampling, setter, 64.0);
                         gui::param_toggle(ui, "Auto rel", &p.lim_auto_release, setter);
                     });
-                });
-                section(ui, "DITHER", |ui| {
-                    enum_combo(ui, "dither", &p.dither, setter, 80.0);
                 });
             });
         });
