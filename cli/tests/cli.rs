@@ -318,3 +318,206 @@ fn render_refuses_bad_parameters_without_leaving_output() {
     assert_one_line_error(&o, 3, "bad.json");
     assert!(!out.exists());
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn analyze_json(path: &Path) -> serde_json::Value {
+    let o = tandem(&["analyze", path.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}: {}", path.display(), stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn reads_flac_ogg_and_mp3_by_their_content() {
+    // 1 kHz sines at −20 dBFS peak, 1 s (made with sox, then flac / oggenc -q 0 / lame -b 64).
+    // Mono reads 3 dB below stereo (BS.1770 sums the channels' powers).
+    for (name, rate, channels, lufs, tol) in [
+        ("sine_1k_16k_mono.flac", 16_000, 1, -23.0, 0.1),
+        ("sine_1k_44k1_stereo.ogg", 44_100, 2, -20.0, 0.3),
+        ("sine_1k_44k1_stereo.mp3", 44_100, 2, -20.0, 0.6),
+    ] {
+        let v = analyze_json(&fixture(name));
+        assert_eq!(v["sample_rate_hz"], rate, "{name}");
+        assert_eq!(v["channels"], channels, "{name}");
+        let dur = v["duration_s"].as_f64().unwrap();
+        assert!((dur - 1.0).abs() < 0.005, "{name}: {dur} s");
+        let i = v["loudness"]["integrated_lufs"].as_f64().unwrap();
+        assert!((i - lufs).abs() < tol, "{name}: {i} LUFS");
+    }
+    // Chosen by content, not by name: a FLAC file called .wav is read as FLAC.
+    let d = tmp("probe");
+    let misnamed = d.join("really_flac.wav");
+    std::fs::copy(fixture("sine_1k_16k_mono.flac"), &misnamed).unwrap();
+    assert_eq!(analyze_json(&misnamed)["sample_rate_hz"], 16_000);
+    // Reference tracks are read the same way.
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    let reference = fixture("sine_1k_44k1_stereo.ogg");
+    let o = tandem(&[
+        "suggest",
+        "eq",
+        mix.to_str().unwrap(),
+        "--reference",
+        reference.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn damaged_or_fake_compressed_files_give_one_line_and_exit_3() {
+    let d = tmp("badcomp");
+    let bytes = std::fs::read(fixture("sine_1k_16k_mono.flac")).unwrap();
+    let cut = d.join("cut.flac");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let o = tandem(&["analyze", cut.to_str().unwrap()]);
+    assert_one_line_error(&o, 3, "cut.flac");
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+
+    for name in ["notes.mp3", "notes.ogg", "notes.flac"] {
+        let fake = d.join(name);
+        std::fs::write(&fake, "la la la, this is a text file and not a song\n").unwrap();
+        let o = tandem(&["analyze", fake.to_str().unwrap()]);
+        assert_one_line_error(&o, 3, name);
+        assert!(stderr(&o).contains("not an audio file"), "{}", stderr(&o));
+    }
+    let bytes = std::fs::read(fixture("sine_1k_44k1_stereo.ogg")).unwrap();
+    let cut = d.join("cut.ogg");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    assert_one_line_error(&tandem(&["analyze", cut.to_str().unwrap()]), 3, "cut.ogg");
+}
+
+fn wav_frames_and_rate(path: &Path) -> (u32, u32) {
+    let r = hound::WavReader::open(path).unwrap();
+    (r.duration(), r.spec().sample_rate)
+}
+
+#[test]
+fn rate_resamples_the_output_without_changing_its_loudness() {
+    let d = tmp("rate");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "6"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    let render = |out: &Path, extra: &[&str]| {
+        let mut a = vec![
+            "render",
+            "eq",
+            mix.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--suggested",
+            "--profile",
+            "warm",
+            "--bits",
+            "32f",
+        ];
+        a.extend_from_slice(extra);
+        tandem(&a)
+    };
+    let (at48, at44) = (d.join("at48.wav"), d.join("at44.wav"));
+    let o = render(&at48, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = render(&at44, &["--rate", "44100"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (n48, r48) = wav_frames_and_rate(&at48);
+    let (n44, r44) = wav_frames_and_rate(&at44);
+    assert_eq!((r48, r44), (48_000, 44_100));
+    let expected = (n48 as f64 * 44_100.0 / 48_000.0).round();
+    assert!((n44 as f64 - expected).abs() <= 1.0, "{n44} vs {expected}");
+    let l48 = analyze_json(&at48)["loudness"]["integrated_lufs"]
+        .as_f64()
+        .unwrap();
+    let l44 = analyze_json(&at44)["loudness"]["integrated_lufs"]
+        .as_f64()
+        .unwrap();
+    assert!((l48 - l44).abs() < 0.1, "{l48} vs {l44}");
+
+    // Out of range: a usage error before any work, no output.
+    let bad = d.join("bad.wav");
+    for rate in ["4000", "1000000"] {
+        let o = render(&bad, &["--rate", rate]);
+        assert_one_line_error(&o, 2, "--rate");
+        assert!(!bad.exists());
+    }
+}
+
+fn assert_png(path: &Path) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        bytes.len() > 1000,
+        "{}: {} bytes",
+        path.display(),
+        bytes.len()
+    );
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", path.display());
+}
+
+#[test]
+fn plot_draws_the_spectra_as_png_and_a_bad_plot_path_leaves_nothing() {
+    let d = tmp("plot");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "5"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mix = d.join("demo_mix.wav");
+    let m = mix.to_str().unwrap();
+    let (out, png) = (d.join("eq.wav"), d.join("eq.png"));
+    let o = tandem(&[
+        "render",
+        "eq",
+        m,
+        "-o",
+        out.to_str().unwrap(),
+        "--suggested",
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.exists());
+    assert_png(&png);
+    let (out, png) = (d.join("master.wav"), d.join("master.png"));
+    let o = tandem(&[
+        "master",
+        m,
+        "-o",
+        out.to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_png(&png);
+    for plugin in ["eq", "comp", "master"] {
+        let png = d.join(format!("suggest_{plugin}.png"));
+        let o = tandem(&["suggest", plugin, m, "--plot", png.to_str().unwrap(), "-q"]);
+        assert!(o.status.success(), "{plugin}: {}", stderr(&o));
+        assert_png(&png);
+    }
+
+    // A plot into a folder that does not exist: one line naming it, and no audio either.
+    let out = d.join("never.wav");
+    let bad = d.join("no_such_folder").join("plot.png");
+    let o = tandem(&[
+        "render",
+        "eq",
+        m,
+        "-o",
+        out.to_str().unwrap(),
+        "--plot",
+        bad.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&o, 3, "plot.png");
+    assert!(!out.exists() && !bad.exists());
+    let o = tandem(&["suggest", "eq", m, "--plot", bad.to_str().unwrap()]);
+    assert_one_line_error(&o, 3, "plot.png");
+    // No temporary files left behind anywhere.
+    let leftovers: Vec<_> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
