@@ -126,7 +126,7 @@ fn destroy_while_the_analysis_thread_is_busy_leaves_no_thread() {
             );
             drop(plugin); // destroy while active and busy, as a DAW closing a project may
         }
-        assert_no_tandem_threads(&put.name.to_string());
+        assert_no_tandem_threads(put.name);
     }
 }
 

@@ -101,7 +101,7 @@ fn compare(put: PluginUnderTest, kind: &str, settings: &[(&str, &str)]) {
             v
         })
         .collect();
-    let mut out = vec![Vec::new(), Vec::new()];
+    let mut out = [Vec::new(), Vec::new()];
     for start in (0..total).step_by(BLOCK) {
         let n = BLOCK.min(total - start);
         let chunk: Vec<Vec<f32>> = padded

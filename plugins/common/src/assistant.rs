@@ -104,7 +104,7 @@ pub type SuggestedSetFn =
 /// How often the thread looks at parameter changes (target, manual values, amount), in wall time.
 pub const CHECK_EVERY: Duration = Duration::from_millis(200);
 /// The level offset is re-measured at least this often while audio flows.
-pub const LEVEL_REFRESH: Duration = Duration::from_secs(3);
+pub const LEVEL_REFRESH: Duration = Duration::from_secs(10);
 
 /// The thread body.
 fn run<S: AudioSource, A: Analyzer>(

@@ -70,6 +70,7 @@ struct BodyState {
     suggested_curve: Vec<f32>,
     holds: [PeakHold; 4],
     reference_path: String,
+    tab: usize,
 }
 
 /// Builds the editor.
@@ -99,6 +100,7 @@ pub fn create(
         suggested_curve: Vec::new(),
         holds: Default::default(),
         reference_path: String::new(),
+        tab: 3,
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
         body(ui, cx, &params, &display, &meters, &mut st);
@@ -207,7 +209,7 @@ fn body(
             }
             ui.add_space(4.0);
             // Tone curve over the spectra.
-            let h = (ui.available_height() - 330.0).max(150.0);
+            let h = (ui.available_height() - 250.0).max(150.0);
             let mut spec = gui::Spectrum::new("master_analyzer")
                 .pre(&st.pre)
                 .post(&st.post)
@@ -233,7 +235,7 @@ fn body(
                 .color(theme::TEXT_DIM),
             );
             ui.add_space(4.0);
-            controls(ui, params, setter, accent);
+            controls(ui, params, setter, accent, &mut st.tab);
         });
         ui.add_space(4.0);
         ui.vertical(|ui| {
@@ -243,139 +245,163 @@ fn body(
     });
 }
 
-fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32) {
+/// The sections of the chain, one shown at a time under the analyzer (all of them at once do
+/// not fit a plugin window).
+const TABS: [&str; 4] = ["Tone", "Glue", "Input & width", "Limiter & dither"];
+
+fn controls(ui: &mut Ui, p: &MasterParams, setter: &ParamSetter, accent: Color32, tab: &mut usize) {
+    ui.horizontal(|ui| {
+        for (i, name) in TABS.iter().enumerate() {
+            if ui.selectable_label(*tab == i, *name).clicked() {
+                *tab = i;
+            }
+        }
+    });
+    let tab = *tab;
     egui::ScrollArea::vertical()
         .id_salt("master_controls")
         .show(ui, |ui| {
             // One row per section (the small ones share the first): egui's wrapped layouts never
             // wrap frames or nested groups, so a wrapped row grew wider than the column and
             // pushed the meters off the window.
-            ui.horizontal_top(|ui| {
-                section(ui, "INPUT", |ui| {
-                    Knob::new(&p.in_gain, setter, "Input")
-                        .color(accent)
-                        .bipolar()
-                        .show(ui);
+            if tab == 2 {
+                ui.horizontal_top(|ui| {
+                    section(ui, "INPUT", |ui| {
+                        Knob::new(&p.in_gain, setter, "Input")
+                            .color(accent)
+                            .bipolar()
+                            .show(ui);
+                    });
+                    section(ui, "WIDTH", |ui| {
+                        Knob::new(&p.width, setter, "Width")
+                            .color(accent)
+                            .bipolar()
+                            .show(ui);
+                        Knob::new(&p.mono_below, setter, "Mono below")
+                            .color(accent)
+                            .show(ui);
+                    });
                 });
-                section(ui, "WIDTH", |ui| {
-                    Knob::new(&p.width, setter, "Width")
-                        .color(accent)
-                        .bipolar()
-                        .show(ui);
-                    Knob::new(&p.mono_below, setter, "Mono below")
-                        .color(accent)
-                        .show(ui);
-                });
-                section(ui, "DITHER", |ui| {
-                    enum_combo(ui, "dither", &p.dither, setter, 80.0);
-                });
-            });
+            }
             ui.vertical(|ui| {
-                section(ui, "TONE", |ui| {
-                    let place = |ui: &mut Ui, id: &str, param| {
-                        enum_combo(ui, id, param, setter, 64.0);
-                    };
-                    ui.vertical(|ui| {
-                        ui.horizontal_top(|ui| {
-                            ui.vertical(|ui| {
-                                ui.horizontal(|ui| {
-                                    Knob::new(&p.ls_gain, setter, "Low shelf")
-                                        .color(accent)
-                                        .bipolar()
-                                        .show(ui);
-                                    Knob::new(&p.ls_freq, setter, "Freq").color(accent).show(ui);
+                if tab == 0 {
+                    section(ui, "TONE", |ui| {
+                        let place = |ui: &mut Ui, id: &str, param| {
+                            enum_combo(ui, id, param, setter, 64.0);
+                        };
+                        ui.vertical(|ui| {
+                            ui.horizontal_top(|ui| {
+                                ui.vertical(|ui| {
+                                    ui.horizontal(|ui| {
+                                        Knob::new(&p.ls_gain, setter, "Low shelf")
+                                            .color(accent)
+                                            .bipolar()
+                                            .show(ui);
+                                        Knob::new(&p.ls_freq, setter, "Freq")
+                                            .color(accent)
+                                            .show(ui);
+                                    });
+                                    place(ui, "ls_place", &p.ls_place);
                                 });
-                                place(ui, "ls_place", &p.ls_place);
+                                ui.vertical(|ui| {
+                                    ui.horizontal(|ui| {
+                                        Knob::new(&p.bell1_gain, setter, "Bell 1")
+                                            .color(accent)
+                                            .bipolar()
+                                            .show(ui);
+                                        Knob::new(&p.bell1_freq, setter, "Freq")
+                                            .color(accent)
+                                            .show(ui);
+                                        Knob::new(&p.bell1_q, setter, "Q").color(accent).show(ui);
+                                    });
+                                    place(ui, "bell1_place", &p.bell1_place);
+                                });
                             });
-                            ui.vertical(|ui| {
-                                ui.horizontal(|ui| {
-                                    Knob::new(&p.bell1_gain, setter, "Bell 1")
+                            ui.horizontal_top(|ui| {
+                                ui.vertical(|ui| {
+                                    ui.horizontal(|ui| {
+                                        Knob::new(&p.bell2_gain, setter, "Bell 2")
+                                            .color(accent)
+                                            .bipolar()
+                                            .show(ui);
+                                        Knob::new(&p.bell2_freq, setter, "Freq")
+                                            .color(accent)
+                                            .show(ui);
+                                        Knob::new(&p.bell2_q, setter, "Q").color(accent).show(ui);
+                                    });
+                                    place(ui, "bell2_place", &p.bell2_place);
+                                });
+                                ui.vertical(|ui| {
+                                    ui.horizontal(|ui| {
+                                        Knob::new(&p.hs_gain, setter, "High shelf")
+                                            .color(accent)
+                                            .bipolar()
+                                            .show(ui);
+                                        Knob::new(&p.hs_freq, setter, "Freq")
+                                            .color(accent)
+                                            .show(ui);
+                                    });
+                                    place(ui, "hs_place", &p.hs_place);
+                                });
+                                ui.vertical(|ui| {
+                                    Knob::new(&p.tilt_gain, setter, "Tilt")
                                         .color(accent)
                                         .bipolar()
                                         .show(ui);
-                                    Knob::new(&p.bell1_freq, setter, "Freq")
-                                        .color(accent)
-                                        .show(ui);
-                                    Knob::new(&p.bell1_q, setter, "Q").color(accent).show(ui);
+                                    place(ui, "tilt_place", &p.tilt_place);
                                 });
-                                place(ui, "bell1_place", &p.bell1_place);
                             });
                         });
-                        ui.horizontal_top(|ui| {
-                            ui.vertical(|ui| {
-                                ui.horizontal(|ui| {
-                                    Knob::new(&p.bell2_gain, setter, "Bell 2")
-                                        .color(accent)
-                                        .bipolar()
-                                        .show(ui);
-                                    Knob::new(&p.bell2_freq, setter, "Freq")
-                                        .color(accent)
-                                        .show(ui);
-                                    Knob::new(&p.bell2_q, setter, "Q").color(accent).show(ui);
-                                });
-                                place(ui, "bell2_place", &p.bell2_place);
-                            });
-                            ui.vertical(|ui| {
-                                ui.horizontal(|ui| {
-                                    Knob::new(&p.hs_gain, setter, "High shelf")
-                                        .color(accent)
-                                        .bipolar()
-                                        .show(ui);
-                                    Knob::new(&p.hs_freq, setter, "Freq").color(accent).show(ui);
-                                });
-                                place(ui, "hs_place", &p.hs_place);
-                            });
-                            ui.vertical(|ui| {
-                                Knob::new(&p.tilt_gain, setter, "Tilt")
-                                    .color(accent)
-                                    .bipolar()
-                                    .show(ui);
-                                place(ui, "tilt_place", &p.tilt_place);
-                            });
+                    });
+                }
+                if tab == 1 {
+                    section(ui, "GLUE", |ui| {
+                        ui.vertical(|ui| {
+                            gui::param_toggle(ui, "On", &p.glue_on, setter);
+                            gui::param_toggle(ui, "Auto rel", &p.glue_auto_release, setter);
+                        });
+                        Knob::new(&p.glue_threshold, setter, "Threshold")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.glue_ratio, setter, "Ratio")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.glue_attack, setter, "Attack")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.glue_release, setter, "Release")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.glue_makeup, setter, "Makeup")
+                            .color(accent)
+                            .bipolar()
+                            .show(ui);
+                    });
+                }
+                if tab == 3 {
+                    section(ui, "LIMITER", |ui| {
+                        Knob::new(&p.lim_drive, setter, "Drive")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.lim_ceiling, setter, "Ceiling")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.lim_release, setter, "Release")
+                            .color(accent)
+                            .show(ui);
+                        Knob::new(&p.lim_lookahead, setter, "Lookahead")
+                            .color(accent)
+                            .show(ui);
+                        ui.vertical(|ui| {
+                            ui.label(RichText::new("Oversampling").small().color(theme::TEXT_DIM));
+                            enum_combo(ui, "lim_oversampling", &p.lim_oversampling, setter, 64.0);
+                            gui::param_toggle(ui, "Auto rel", &p.lim_auto_release, setter);
                         });
                     });
-                });
-                section(ui, "GLUE", |ui| {
-                    ui.vertical(|ui| {
-                        gui::param_toggle(ui, "On", &p.glue_on, setter);
-                        gui::param_toggle(ui, "Auto rel", &p.glue_auto_release, setter);
+                    section(ui, "DITHER", |ui| {
+                        enum_combo(ui, "dither", &p.dither, setter, 80.0);
                     });
-                    Knob::new(&p.glue_threshold, setter, "Threshold")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.glue_ratio, setter, "Ratio")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.glue_attack, setter, "Attack")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.glue_release, setter, "Release")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.glue_makeup, setter, "Makeup")
-                        .color(accent)
-                        .bipolar()
-                        .show(ui);
-                });
-                section(ui, "LIMITER", |ui| {
-                    Knob::new(&p.lim_drive, setter, "Drive")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.lim_ceiling, setter, "Ceiling")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.lim_release, setter, "Release")
-                        .color(accent)
-                        .show(ui);
-                    Knob::new(&p.lim_lookahead, setter, "Lookahead")
-                        .color(accent)
-                        .show(ui);
-                    ui.vertical(|ui| {
-                        ui.label(RichText::new("Oversampling").small().color(theme::TEXT_DIM));
-                        enum_combo(ui, "lim_oversampling", &p.lim_oversampling, setter, 64.0);
-                        gui::param_toggle(ui, "Auto rel", &p.lim_auto_release, setter);
-                    });
-                });
+                }
             });
         });
 }
