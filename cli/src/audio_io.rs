@@ -91,7 +91,7 @@ pub fn read_audio(path: &Path) -> Result<Audio, FileError> {
     if head.starts_with(b"RIFF") || head.starts_with(b"RIFX") || head.starts_with(b"RF64") {
         return read_wav(path);
     }
-    read_compressed(path)
+    read_compressed(path, &head)
 }
 
 /// Reads a WAV file (16/24/32-bit integer or 32-bit float PCM) into planar f32.
@@ -204,8 +204,8 @@ fn check_layout(path: &Path, channels: usize, sample_rate: u32) -> Result<(), Fi
 
 /// FLAC, Ogg Vorbis and MP3 through symphonia. A decoder panic (malformed data symphonia did
 /// not anticipate) is reported as a damaged file, never as a crash.
-fn read_compressed(path: &Path) -> Result<Audio, FileError> {
-    match std::panic::catch_unwind(|| decode_symphonia(path)) {
+fn read_compressed(path: &Path, head: &[u8]) -> Result<Audio, FileError> {
+    match std::panic::catch_unwind(|| decode_symphonia(path, head)) {
         Ok(r) => r,
         Err(payload) => Err(err(
             path,
@@ -217,7 +217,16 @@ fn read_compressed(path: &Path) -> Result<Audio, FileError> {
     }
 }
 
-fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
+/// True when `head` starts like a FLAC, Ogg or MP3 file (so a failure is damage, not a
+/// different kind of file).
+fn looks_compressed(head: &[u8]) -> bool {
+    head.starts_with(b"fLaC")
+        || head.starts_with(b"OggS")
+        || head.starts_with(b"ID3")
+        || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+}
+
+fn decode_symphonia(path: &Path, head: &[u8]) -> Result<Audio, FileError> {
     use symphonia::core::audio::SampleBuffer;
     use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
     use symphonia::core::errors::Error as SymError;
@@ -245,7 +254,12 @@ fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
             SymError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
                 err(path, format!("cannot read: {e}"))
             }
-            SymError::IoError(_) => err(path, TRUNCATED),
+            SymError::IoError(_) if looks_compressed(head) => err(path, TRUNCATED),
+            SymError::IoError(_) => err(path, NOT_AUDIO),
+            e if looks_compressed(head) => err(
+                path,
+                format!("file is damaged, its header cannot be read ({e})"),
+            ),
             _ => err(path, NOT_AUDIO),
         })?;
     let mut format = probed.format;
@@ -258,7 +272,13 @@ fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
     let params = track.codec_params.clone();
     let mut decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
-        .map_err(|e| err(path, format!("unsupported audio codec ({e})")))?;
+        .map_err(|e| {
+            if looks_compressed(head) {
+                err(path, format!("unsupported audio codec ({e})"))
+            } else {
+                err(path, NOT_AUDIO)
+            }
+        })?;
     let mut channels = params.channels.map(|c| c.count()).unwrap_or(0);
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     if channels > 0 && sample_rate > 0 {
@@ -267,6 +287,7 @@ fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
     let mut interleaved: Vec<f32> = Vec::new();
     let mut sample_buf: Option<SampleBuffer<f32>> = None;
     let mut damaged = 0usize;
+    let mut last_failed = false;
     let mut stream_error = None;
     loop {
         let packet = match format.next_packet() {
@@ -294,10 +315,12 @@ fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
                 // A damaged or cut packet (symphonia's readers hand a truncated last packet to
                 // the decoder): counted, and the file refused below.
                 damaged += 1;
+                last_failed = true;
                 continue;
             }
             Err(e) => return Err(err(path, format!("cannot decode ({e})"))),
         };
+        last_failed = false;
         let spec = *decoded.spec();
         let ch = spec.channels.count();
         if interleaved.is_empty() && sample_buf.is_none() {
@@ -325,17 +348,31 @@ fn decode_symphonia(path: &Path) -> Result<Audio, FileError> {
     }
     let frames = (interleaved.len() / channels) as u64;
     let expected = params.n_frames.unwrap_or(0);
-    if expected > 0 && frames < expected {
-        return Err(err(path, TRUNCATED));
+    if damaged > 0 && !looks_compressed(head) {
+        // Data that merely happened to hold something like an MP3 frame header.
+        return Err(err(path, NOT_AUDIO));
+    }
+    // A cut file hands its last, partial packet to the decoder; failures before it are damage.
+    let damaged_midway = damaged - usize::from(last_failed);
+    if damaged_midway > 0 {
+        return Err(err(
+            path,
+            format!("file is damaged ({damaged_midway} packet(s) cannot be decoded)"),
+        ));
     }
     if let Some(m) = stream_error {
         return Err(err(path, format!("file is damaged or truncated ({m})")));
     }
-    if damaged > 0 {
+    if expected > 0 && frames < expected {
         return Err(err(
             path,
-            format!("file is damaged ({damaged} packet(s) cannot be decoded)"),
+            format!(
+                "file is truncated or damaged ({frames} of its {expected} frames can be decoded)"
+            ),
         ));
+    }
+    if last_failed {
+        return Err(err(path, TRUNCATED));
     }
     if expected > 0 && frames > expected {
         // The container's declared length ends mid-packet (Ogg's last granule position, the
