@@ -324,10 +324,28 @@ impl CompSettings {
         }
     }
 
+    /// The settings sanitised, with the total makeup (manual plus automatic) capped at +24 dB
+    /// like the manual makeup alone. Without the cap, auto makeup with a low threshold and a
+    /// high ratio adds up to 60 dB on top of 24 dB of makeup, and since the makeup ramps in
+    /// 20 ms while the gain reduction follows the attack (up to 300 ms), a jump of threshold or
+    /// ratio would let full-scale input through 100 dB louder for a moment. Below the cap
+    /// (every practical setting) this is just [`sanitized`](Self::sanitized).
+    pub fn capped(&self) -> Self {
+        let mut s = self.sanitized();
+        if s.auto_makeup {
+            let total = s.makeup_db - s.static_curve_db(0.0);
+            if total > MAX_GAIN_DB {
+                s.auto_makeup = false;
+                s.makeup_db = MAX_GAIN_DB;
+            }
+        }
+        s
+    }
+
     /// The [`CompressorSettings`] these settings run (decoupled smoothing; the output gain and
     /// the side-chain source are handled by [`CompChain`]).
     pub fn compressor_settings(&self) -> CompressorSettings {
-        let s = self.sanitized();
+        let s = self.capped();
         CompressorSettings {
             threshold_db: s.threshold_db,
             ratio: s.effective_ratio(),

@@ -7,6 +7,7 @@
 pub mod assistant;
 pub mod compare;
 pub mod display;
+pub mod engine;
 pub mod gui;
 pub mod identity;
 pub mod recent;

@@ -40,7 +40,7 @@ pub fn loudness_through(
 ) -> Option<f64> {
     let channels = audio.len();
     let config = ProcessorConfig::new(sample_rate, RENDER_BLOCK, channels).ok()?;
-    let mut chain = CompChain::new(config, &crate::engine::effective_settings(settings)).ok()?;
+    let mut chain = CompChain::new(config, settings).ok()?;
     let mut buf: Vec<Vec<f32>> = audio.to_vec();
     let frames = buf.iter().map(|c| c.len()).min().unwrap_or(0);
     let mut start = 0;
@@ -321,7 +321,7 @@ mod tests {
             };
             let mut io: Vec<&mut [f32]> =
                 out.iter_mut().map(|c| &mut c[start..start + n]).collect();
-            engine.process(&mut io, None, &controls, store, offset, None);
+            engine.process_keyed(&mut io, None, &controls, store, offset, None);
             start += n;
         }
         out

@@ -4,34 +4,16 @@
 //! plugin's `process()` is a thin layer over [`CompEngine::process`], so tests run exactly what
 //! hosts run.
 
-use dsp_core::assist::accept::scale;
-use dsp_core::chains::comp::{neutral_value, CompChain, CompSettings, MAX_GAIN_DB};
-use dsp_core::{ConfigError, Processor, ProcessorConfig};
-use tandem_common::compare::{Compare, CompareState};
-use tandem_common::runtime::AssistRuntime;
+use dsp_core::chains::comp::{CompChain, CompSettings};
 use tandem_common::store::SuggestionStore;
 
 /// What drives one block besides the audio.
-pub struct BlockControls<'a> {
-    /// The host-visible (manual) settings.
-    pub manual: &'a CompSettings,
-    /// The compare switch as automated.
-    pub compare: Compare,
-    /// Amount 0–1 scaling the suggestion.
-    pub amount: f32,
-    /// Level matching on/off.
-    pub match_levels: bool,
-}
+pub type BlockControls<'a> = tandem_common::engine::BlockControls<'a, CompSettings>;
 
-/// The compressor's audio engine.
-pub struct CompEngine {
-    chain: CompChain,
-    compare: CompareState,
-    played: CompSettings,
-    channels: usize,
-    max_block: usize,
-    dry: [Vec<f32>; 2],
-}
+/// The compressor's audio engine: [`CompChain`] behind the shared compare/level-matching/tap
+/// engine; `process_keyed` takes the external side-chain. Meter:
+/// `engine.chain().gain_reduction_db()`.
+pub type CompEngine = tandem_common::engine::AssistedEngine<CompChain>;
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
 /// towards the parameter's neutral value. Real-time safe (no allocation).
@@ -41,159 +23,13 @@ pub fn suggested_settings(
     amount: f32,
     out: &mut CompSettings,
 ) {
-    *out = *manual;
-    for (i, id) in store.ids().iter().enumerate() {
-        let v = store.value(i);
-        if v.is_finite() {
-            out.set_param(id, scale(v, neutral_value(id), amount));
-        }
-    }
+    tandem_common::engine::suggested_settings::<CompChain>(manual, store, amount, out);
 }
 
-/// The settings the chain runs for `settings`: the same, except that the total makeup (manual
-/// plus automatic) is capped at +24 dB like the manual makeup alone. Without the cap, `auto_makeup`
-/// with a low threshold and a high ratio adds up to 60 dB on top of 24 dB of makeup, and since
-/// the makeup ramps in 20 ms while the gain reduction follows the attack (up to 300 ms), a jump of
-/// threshold or ratio would let full-scale input through 100 dB louder for a moment. When the
-/// cap is not reached (every practical setting) the settings pass through unchanged, so the
-/// output is the chain's bit for bit.
+/// The settings the chain runs for `settings` (see [`CompSettings::capped`]: the total makeup
+/// is capped at +24 dB), for drawing the transfer curve the chain really has.
 pub fn effective_settings(settings: &CompSettings) -> CompSettings {
-    if settings.auto_makeup {
-        let s = settings.sanitized();
-        let total = s.makeup_db - s.static_curve_db(0.0);
-        if total > MAX_GAIN_DB {
-            return CompSettings {
-                auto_makeup: false,
-                makeup_db: MAX_GAIN_DB,
-                ..s
-            };
-        }
-    }
-    *settings
-}
-
-impl CompEngine {
-    /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
-    /// starting on `manual` without ramps.
-    pub fn new(
-        sample_rate: f32,
-        max_block: usize,
-        channels: usize,
-        manual: &CompSettings,
-    ) -> Result<Self, ConfigError> {
-        let max_block = max_block.max(1);
-        let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
-        if channels > 2 {
-            return Err(ConfigError::Channels(channels));
-        }
-        Ok(Self {
-            chain: CompChain::new(config, &effective_settings(manual))?,
-            compare: CompareState::new(sample_rate),
-            played: *manual,
-            channels,
-            max_block,
-            dry: [vec![0.0; max_block], vec![0.0; max_block]],
-        })
-    }
-
-    /// Jumps to `manual` (state loaded, reset): no ramp, envelopes and delay lines cleared,
-    /// Manual playing.
-    pub fn reset(&mut self, manual: &CompSettings) {
-        self.chain.set_settings(&effective_settings(manual));
-        self.chain.reset();
-        self.compare.reset(Compare::Manual, 1.0);
-        self.played = *manual;
-    }
-
-    /// The constant latency in samples (the chain's maximum lookahead).
-    pub fn latency_samples(&self) -> usize {
-        self.chain.latency_samples()
-    }
-
-    /// The settings that played in the last block.
-    pub fn played(&self) -> &CompSettings {
-        &self.played
-    }
-
-    /// The set that played in the last block.
-    pub fn active(&self) -> Compare {
-        self.compare.active()
-    }
-
-    /// The current gain reduction in dB (≥ 0), for the meter.
-    pub fn gain_reduction_db(&self) -> f32 {
-        self.chain.gain_reduction_db()
-    }
-
-    /// Processes one block in place. `key` is the external side-chain (one slice per channel,
-    /// at least as long as `io`), used when `sc_external` is on. `offset_lu` is the measured
-    /// suggested-minus-manual loudness; `tap`, when given, receives the input and output for the
-    /// analysis thread. Real-time safe.
-    pub fn process(
-        &mut self,
-        io: &mut [&mut [f32]],
-        key: Option<&[&[f32]]>,
-        controls: &BlockControls<'_>,
-        store: &SuggestionStore,
-        offset_lu: &atomic_float::AtomicF32,
-        tap: Option<&mut AssistRuntime>,
-    ) {
-        let active = self.compare.begin_block(
-            controls.compare,
-            store.has_suggestion(),
-            offset_lu,
-            controls.match_levels,
-        );
-        let next = match active {
-            Compare::Manual => *controls.manual,
-            Compare::Suggested => {
-                let mut s = *controls.manual;
-                suggested_settings(controls.manual, store, controls.amount, &mut s);
-                s
-            }
-        };
-        if next != self.played {
-            self.played = next;
-            self.chain.set_settings(&effective_settings(&self.played));
-        }
-        let nch = io.len().min(self.channels);
-        let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let key = key.filter(|k| !k.is_empty() && k.iter().all(|c| c.len() >= len));
-        let mut start = 0;
-        let mut tap = tap;
-        while start < len {
-            let n = (len - start).min(self.max_block);
-            for (c, ch) in io[..nch].iter().enumerate() {
-                self.dry[c][..n].copy_from_slice(&ch[start..start + n]);
-            }
-            {
-                let mut parts: [&mut [f32]; 2] = [&mut [], &mut []];
-                for (p, ch) in parts.iter_mut().zip(io[..nch].iter_mut()) {
-                    *p = &mut ch[start..start + n];
-                }
-                let mut key_parts: [&[f32]; 2] = [&[]; 2];
-                let key_view = key.map(|k| {
-                    let kn = k.len().min(2);
-                    for (p, ch) in key_parts.iter_mut().zip(k.iter()) {
-                        *p = &ch[start..start + n];
-                    }
-                    &key_parts[..kn]
-                });
-                self.chain
-                    .process_with_sidechain(&mut parts[..nch], key_view);
-                self.compare.apply_trim(&mut parts[..nch]);
-            }
-            if let Some(t) = tap.as_deref_mut() {
-                let mut view: [&[f32]; 4] = [&[]; 4];
-                for c in 0..nch {
-                    view[c] = &self.dry[c][..n];
-                    view[nch + c] = &io[c][start..start + n];
-                }
-                t.push(&view[..2 * nch]);
-            }
-            start += n;
-        }
-    }
+    settings.capped()
 }
 
 #[cfg(test)]
@@ -203,6 +39,8 @@ mod tests {
     use dsp_core::assist::Suggestion;
     use dsp_core::testsignals::{pink_noise, sine};
     use dsp_core::util::gain_to_db;
+    use dsp_core::{Processor, ProcessorConfig};
+    use tandem_common::compare::Compare;
 
     fn manual() -> CompSettings {
         CompSettings {
@@ -269,7 +107,7 @@ mod tests {
             let mut parts: Vec<&mut [f32]> = io.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
             let key_parts: Option<Vec<&[f32]>> =
                 key.map(|k| k.iter().map(|c| &c[pos..pos + n]).collect());
-            engine.process(
+            engine.process_keyed(
                 &mut parts,
                 key_parts.as_deref(),
                 &controls,
@@ -469,7 +307,7 @@ mod tests {
         let ducked = gain_to_db(rms(&io[1][32_000..46_000]) / rms(&main[32_000..46_000]));
         assert!(quiet.abs() < 0.5, "no key: {quiet} dB");
         assert!(ducked < -10.0, "keyed: {ducked} dB");
-        assert!(engine.gain_reduction_db() > 10.0);
+        assert!(engine.chain().gain_reduction_db() > 10.0);
 
         // With the external key switched off, the same key does nothing.
         let internal = CompSettings {
@@ -511,7 +349,7 @@ mod tests {
         };
         let e = effective_settings(&extreme);
         assert!(!e.auto_makeup);
-        assert_eq!(e.makeup_db, MAX_GAIN_DB);
+        assert_eq!(e.makeup_db, dsp_core::chains::comp::MAX_GAIN_DB);
 
         // Full-scale DC, then threshold and ratio jump with the slowest attack.
         let before = CompSettings {
@@ -542,7 +380,7 @@ mod tests {
                 amount: 1.0,
                 match_levels: true,
             };
-            engine.process(
+            engine.process_keyed(
                 &mut [&mut l, &mut r],
                 None,
                 &controls,

@@ -238,7 +238,7 @@ impl Plugin for TandemComp {
         for (a, ch) in self.display.in_peak_db.iter().zip(io.iter()) {
             a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
         }
-        engine.process(
+        engine.process_keyed(
             io,
             key,
             &controls,
@@ -251,7 +251,7 @@ impl Plugin for TandemComp {
         }
         self.display
             .gain_reduction_db
-            .store(engine.gain_reduction_db(), Ordering::Relaxed);
+            .store(engine.chain().gain_reduction_db(), Ordering::Relaxed);
         // While the suggestion plays, the analysis thread must not replace it.
         self.shared
             .hold

@@ -14,8 +14,7 @@ use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::Compare;
 use tandem_common::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
-    self, set_param_gesture, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig,
-    ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor,
 };
 
 /// Colour of band `i` (nodes and band buttons).
@@ -46,37 +45,6 @@ pub fn response_on_grid(settings: &EqSettings, sample_rate: f32, out: &mut Vec<f
             .sum::<f64>()
             + settings.output_gain_db as f64;
         out.push(db.max(-60.0) as f32);
-    }
-}
-
-/// A drop-down for an enum parameter, written through a host gesture.
-fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
-    ui: &mut Ui,
-    id: &str,
-    param: &EnumParam<T>,
-    setter: &ParamSetter,
-    width: f32,
-) {
-    let current = param.value();
-    let names = T::variants();
-    let mut chosen = None;
-    egui::ComboBox::from_id_salt(id)
-        .width(width)
-        .selected_text(names[current.to_index()])
-        .show_ui(ui, |ui| {
-            for (i, name) in names.iter().enumerate() {
-                if ui
-                    .selectable_label(i == current.to_index(), *name)
-                    .clicked()
-                {
-                    chosen = Some(T::from_index(i));
-                }
-            }
-        });
-    if let Some(v) = chosen {
-        if v != current {
-            set_param_gesture(setter, param, v);
-        }
     }
 }
 

@@ -3,34 +3,14 @@
 //! analysis thread. The plugin's `process()` is a thin layer over [`EqEngine::process`], so tests
 //! run exactly what hosts run.
 
-use dsp_core::assist::accept::scale;
-use dsp_core::chains::eq::{neutral_value, EqChain, EqSettings};
-use dsp_core::{ConfigError, Processor, ProcessorConfig};
-use tandem_common::compare::{Compare, CompareState};
-use tandem_common::runtime::AssistRuntime;
+use dsp_core::chains::eq::{EqChain, EqSettings};
 use tandem_common::store::SuggestionStore;
 
 /// What drives one block besides the audio.
-pub struct BlockControls<'a> {
-    /// The host-visible (manual) settings.
-    pub manual: &'a EqSettings,
-    /// The compare switch as automated.
-    pub compare: Compare,
-    /// Amount 0–1 scaling the suggestion.
-    pub amount: f32,
-    /// Level matching on/off.
-    pub match_levels: bool,
-}
+pub type BlockControls<'a> = tandem_common::engine::BlockControls<'a, EqSettings>;
 
-/// The EQ's audio engine.
-pub struct EqEngine {
-    chain: EqChain,
-    compare: CompareState,
-    played: EqSettings,
-    channels: usize,
-    max_block: usize,
-    dry: [Vec<f32>; 2],
-}
+/// The EQ's audio engine: [`EqChain`] behind the shared compare/level-matching/tap engine.
+pub type EqEngine = tandem_common::engine::AssistedEngine<EqChain>;
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`.
 /// Real-time safe (no allocation).
@@ -40,107 +20,7 @@ pub fn suggested_settings(
     amount: f32,
     out: &mut EqSettings,
 ) {
-    *out = *manual;
-    for (i, id) in store.ids().iter().enumerate() {
-        let v = store.value(i);
-        if v.is_finite() {
-            out.set_param(id, scale(v, neutral_value(id), amount));
-        }
-    }
-}
-
-impl EqEngine {
-    /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
-    /// starting on `manual` without glides.
-    pub fn new(
-        sample_rate: f32,
-        max_block: usize,
-        channels: usize,
-        manual: &EqSettings,
-    ) -> Result<Self, ConfigError> {
-        let config = ProcessorConfig::new(sample_rate, max_block.max(1), channels)?;
-        Ok(Self {
-            chain: EqChain::new(config, manual)?,
-            compare: CompareState::new(sample_rate),
-            played: *manual,
-            channels,
-            max_block: max_block.max(1),
-            dry: [vec![0.0; max_block.max(1)], vec![0.0; max_block.max(1)]],
-        })
-    }
-
-    /// Jumps to `manual` (state loaded, reset): no glide, filters cleared, Manual playing.
-    pub fn reset(&mut self, manual: &EqSettings) {
-        self.chain.set_settings_immediate(manual);
-        self.chain.reset();
-        self.compare.reset(Compare::Manual, 1.0);
-        self.played = *manual;
-    }
-
-    /// The settings that played in the last block.
-    pub fn played(&self) -> &EqSettings {
-        &self.played
-    }
-
-    /// The set that played in the last block.
-    pub fn active(&self) -> Compare {
-        self.compare.active()
-    }
-
-    /// Processes one block in place. `offset_lu` is the measured suggested-minus-manual
-    /// loudness; `tap`, when given, receives the input and output for the analysis thread.
-    /// Real-time safe.
-    pub fn process(
-        &mut self,
-        io: &mut [&mut [f32]],
-        controls: &BlockControls<'_>,
-        store: &SuggestionStore,
-        offset_lu: &atomic_float::AtomicF32,
-        tap: Option<&mut AssistRuntime>,
-    ) {
-        let active = self.compare.begin_block(
-            controls.compare,
-            store.has_suggestion(),
-            offset_lu,
-            controls.match_levels,
-        );
-        match active {
-            Compare::Manual => self.played = *controls.manual,
-            Compare::Suggested => {
-                let mut s = *controls.manual;
-                suggested_settings(controls.manual, store, controls.amount, &mut s);
-                self.played = s;
-            }
-        }
-        self.chain.set_settings(&self.played);
-        let nch = io.len().min(self.channels);
-        let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mut start = 0;
-        let mut tap = tap;
-        while start < len {
-            let n = (len - start).min(self.max_block);
-            for (c, ch) in io[..nch].iter().enumerate() {
-                self.dry[c][..n].copy_from_slice(&ch[start..start + n]);
-            }
-            {
-                let mut parts: [&mut [f32]; 2] = [&mut [], &mut []];
-                for (p, ch) in parts.iter_mut().zip(io[..nch].iter_mut()) {
-                    *p = &mut ch[start..start + n];
-                }
-                self.chain.process(&mut parts[..nch]);
-                self.compare.apply_trim(&mut parts[..nch]);
-            }
-            if let Some(t) = tap.as_deref_mut() {
-                let mut view: [&[f32]; 4] = [&[]; 4];
-                for c in 0..nch {
-                    view[c] = &self.dry[c][..n];
-                    view[nch + c] = &io[c][start..start + n];
-                }
-                t.push(&view[..2 * nch]);
-            }
-            start += n;
-        }
-    }
+    tandem_common::engine::suggested_settings::<EqChain>(manual, store, amount, out);
 }
 
 #[cfg(test)]
@@ -150,6 +30,8 @@ mod tests {
     use dsp_core::assist::Suggestion;
     use dsp_core::chains::eq::{EqBandType, Placement};
     use dsp_core::testsignals::pink_noise;
+    use dsp_core::{Processor, ProcessorConfig};
+    use tandem_common::compare::Compare;
 
     fn manual() -> EqSettings {
         let mut s = EqSettings::default();

@@ -17,8 +17,7 @@ use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::Compare;
 use tandem_common::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
-    self, set_param_gesture, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig,
-    ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor,
 };
 
 /// The tone EQ's response (stereo plus mid-placed sections) on the display grid, in dB.
@@ -29,37 +28,6 @@ pub fn tone_curve_on_grid(settings: &MasterSettings, sample_rate: f32, out: &mut
         let f = grid_freq(i, GRID_POINTS) as f64;
         let db = eq.placement_magnitude_db(Placement::Mid, f, sample_rate as f64);
         out.push(db.clamp(-60.0, 60.0) as f32);
-    }
-}
-
-/// A drop-down for an enum parameter, written through a host gesture.
-fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
-    ui: &mut Ui,
-    id: &str,
-    param: &EnumParam<T>,
-    setter: &ParamSetter,
-    width: f32,
-) {
-    let current = param.value();
-    let names = T::variants();
-    let mut chosen = None;
-    egui::ComboBox::from_id_salt(id)
-        .width(width)
-        .selected_text(names[current.to_index()])
-        .show_ui(ui, |ui| {
-            for (i, name) in names.iter().enumerate() {
-                if ui
-                    .selectable_label(i == current.to_index(), *name)
-                    .clicked()
-                {
-                    chosen = Some(T::from_index(i));
-                }
-            }
-        });
-    if let Some(v) = chosen {
-        if v != current {
-            set_param_gesture(setter, param, v);
-        }
     }
 }
 

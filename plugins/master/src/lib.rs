@@ -240,8 +240,8 @@ impl Plugin for TandemMaster {
         for (a, ch) in self.display.out_peak_db.iter().zip(io.iter()) {
             a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
         }
-        let glue = engine.glue_gain_reduction_db();
-        let lim = engine.limiter_gain_reduction_db();
+        let glue = engine.chain().glue_gain_reduction_db();
+        let lim = engine.chain().limiter_gain_reduction_db();
         self.meters.glue_gr_db.store(glue, Ordering::Relaxed);
         self.meters.limiter_gr_db.store(lim, Ordering::Relaxed);
         self.display

@@ -358,6 +358,37 @@ impl<'a, P: Param> Knob<'a, P> {
     }
 }
 
+/// A drop-down for an enum parameter, written through a host gesture.
+pub fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
+    ui: &mut Ui,
+    id: &str,
+    param: &EnumParam<T>,
+    setter: &ParamSetter,
+    width: f32,
+) {
+    let current = param.value();
+    let names = T::variants();
+    let mut chosen = None;
+    egui::ComboBox::from_id_salt(id)
+        .width(width)
+        .selected_text(names[current.to_index()])
+        .show_ui(ui, |ui| {
+            for (i, name) in names.iter().enumerate() {
+                if ui
+                    .selectable_label(i == current.to_index(), *name)
+                    .clicked()
+                {
+                    chosen = Some(T::from_index(i));
+                }
+            }
+        });
+    if let Some(v) = chosen {
+        if v != current {
+            set_param_gesture(setter, param, v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

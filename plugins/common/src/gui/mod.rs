@@ -59,7 +59,7 @@ pub mod spectrum;
 pub mod theme;
 
 pub use accept::{apply_changes, manual_values, ParamIndex};
-pub use controls::{param_slider, param_toggle, segmented, set_param_gesture, Knob};
+pub use controls::{enum_combo, param_slider, param_toggle, segmented, set_param_gesture, Knob};
 pub use editor::{EditorSize, EditorState, TandemEditor};
 pub use meters::{
     gain_reduction_meter, level_meter, loudness_readout, true_peak_readout, Loudness, PeakHold,

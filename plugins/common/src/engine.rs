@@ -1,0 +1,273 @@
+//! The audio-thread side every Tandem plugin shares, without the plugin framework: a
+//! `dsp-core` chain driven by the manual or the suggested settings, the level-matched compare
+//! switch, and the tap feeding the analysis thread. A plugin's `process()` is a thin layer over
+//! [`AssistedEngine::process`], so the tests run exactly what hosts run.
+
+use crate::compare::{Compare, CompareState};
+use crate::runtime::AssistRuntime;
+use crate::store::SuggestionStore;
+use dsp_core::assist::accept::scale;
+use dsp_core::chains::comp::{CompChain, CompSettings};
+use dsp_core::chains::eq::{EqChain, EqSettings};
+use dsp_core::chains::master::{MasterChain, MasterSettings};
+use dsp_core::{ConfigError, Processor, ProcessorConfig};
+
+/// A `dsp-core` chain a plugin plays, with its settings type and parameter-ID scheme.
+pub trait AssistedChain: Processor + Send + Sized {
+    /// The plugin's settings (what its host parameters hold).
+    type Settings: Copy + PartialEq + Send;
+    /// Builds the chain at `settings` without ramps.
+    fn build(config: ProcessorConfig, settings: &Self::Settings) -> Result<Self, ConfigError>;
+    /// New settings, click-free (ramps and glides). Real-time safe.
+    fn apply(&mut self, settings: &Self::Settings);
+    /// New settings at once (state loaded, reset). Real-time safe.
+    fn apply_immediate(&mut self, settings: &Self::Settings);
+    /// Processes one block (at most the configured size) with an optional external key.
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>);
+    /// Sets one parameter by stable ID from its plain value (clamped); false for unknown IDs.
+    fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool;
+    /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
+    fn neutral_value(id: &str) -> Option<f32>;
+}
+
+impl AssistedChain for EqChain {
+    type Settings = EqSettings;
+    fn build(config: ProcessorConfig, settings: &EqSettings) -> Result<Self, ConfigError> {
+        EqChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &EqSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &EqSettings) {
+        self.set_settings_immediate(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
+        self.process(io);
+    }
+    fn set_param(settings: &mut EqSettings, id: &str, value: f32) -> bool {
+        settings.set_param(id, value)
+    }
+    fn neutral_value(id: &str) -> Option<f32> {
+        dsp_core::chains::eq::neutral_value(id)
+    }
+}
+
+impl AssistedChain for CompChain {
+    type Settings = CompSettings;
+    fn build(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
+        CompChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &CompSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &CompSettings) {
+        // The following `reset` settles the ramps.
+        self.set_settings(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
+        self.process_with_sidechain(io, key);
+    }
+    fn set_param(settings: &mut CompSettings, id: &str, value: f32) -> bool {
+        settings.set_param(id, value)
+    }
+    fn neutral_value(id: &str) -> Option<f32> {
+        dsp_core::chains::comp::neutral_value(id)
+    }
+}
+
+impl AssistedChain for MasterChain {
+    type Settings = MasterSettings;
+    fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
+        MasterChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &MasterSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &MasterSettings) {
+        self.set_settings_immediate(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
+        self.process(io);
+    }
+    fn set_param(settings: &mut MasterSettings, id: &str, value: f32) -> bool {
+        settings.set_param(id, value)
+    }
+    fn neutral_value(id: &str) -> Option<f32> {
+        dsp_core::chains::master::neutral_value(id)
+    }
+}
+
+/// What drives one block besides the audio.
+pub struct BlockControls<'a, S> {
+    /// The host-visible (manual) settings.
+    pub manual: &'a S,
+    /// The compare switch as automated.
+    pub compare: Compare,
+    /// Amount 0–1 scaling the suggestion.
+    pub amount: f32,
+    /// Level matching on/off.
+    pub match_levels: bool,
+}
+
+/// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
+/// towards the parameter's neutral value. Real-time safe (no allocation).
+pub fn suggested_settings<C: AssistedChain>(
+    manual: &C::Settings,
+    store: &SuggestionStore,
+    amount: f32,
+    out: &mut C::Settings,
+) {
+    *out = *manual;
+    for (i, id) in store.ids().iter().enumerate() {
+        let v = store.value(i);
+        if v.is_finite() {
+            C::set_param(out, id, scale(v, C::neutral_value(id), amount));
+        }
+    }
+}
+
+/// A plugin's audio engine around chain `C`.
+pub struct AssistedEngine<C: AssistedChain> {
+    chain: C,
+    compare: CompareState,
+    played: C::Settings,
+    channels: usize,
+    max_block: usize,
+    dry: [Vec<f32>; 2],
+}
+
+impl<C: AssistedChain> AssistedEngine<C> {
+    /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
+    /// starting on `manual` without ramps.
+    pub fn new(
+        sample_rate: f32,
+        max_block: usize,
+        channels: usize,
+        manual: &C::Settings,
+    ) -> Result<Self, ConfigError> {
+        if channels > 2 {
+            return Err(ConfigError::Channels(channels));
+        }
+        let max_block = max_block.max(1);
+        let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
+        Ok(Self {
+            chain: C::build(config, manual)?,
+            compare: CompareState::new(sample_rate),
+            played: *manual,
+            channels,
+            max_block,
+            dry: [vec![0.0; max_block], vec![0.0; max_block]],
+        })
+    }
+
+    /// Jumps to `manual` (state loaded, reset): no ramps, state cleared, Manual playing.
+    pub fn reset(&mut self, manual: &C::Settings) {
+        self.chain.apply_immediate(manual);
+        self.chain.reset();
+        self.compare.reset(Compare::Manual, 1.0);
+        self.played = *manual;
+    }
+
+    /// The chain's latency in samples (constant for a given sample rate).
+    pub fn latency_samples(&self) -> usize {
+        self.chain.latency_samples()
+    }
+
+    /// The chain (for meters).
+    pub fn chain(&self) -> &C {
+        &self.chain
+    }
+
+    /// The settings that played in the last block.
+    pub fn played(&self) -> &C::Settings {
+        &self.played
+    }
+
+    /// The set that played in the last block.
+    pub fn active(&self) -> Compare {
+        self.compare.active()
+    }
+
+    /// [`process_keyed`](Self::process_keyed) without an external key.
+    pub fn process(
+        &mut self,
+        io: &mut [&mut [f32]],
+        controls: &BlockControls<'_, C::Settings>,
+        store: &SuggestionStore,
+        offset_lu: &atomic_float::AtomicF32,
+        tap: Option<&mut AssistRuntime>,
+    ) {
+        self.process_keyed(io, None, controls, store, offset_lu, tap);
+    }
+
+    /// Processes one block in place. `key` is an external side-chain (one slice per channel,
+    /// at least as long as `io`; ignored otherwise) for chains that use one. `offset_lu` is the
+    /// measured suggested-minus-manual loudness; `tap`, when given, receives the input and the
+    /// output for the analysis thread. Real-time safe.
+    pub fn process_keyed(
+        &mut self,
+        io: &mut [&mut [f32]],
+        key: Option<&[&[f32]]>,
+        controls: &BlockControls<'_, C::Settings>,
+        store: &SuggestionStore,
+        offset_lu: &atomic_float::AtomicF32,
+        tap: Option<&mut AssistRuntime>,
+    ) {
+        let active = self.compare.begin_block(
+            controls.compare,
+            store.has_suggestion(),
+            offset_lu,
+            controls.match_levels,
+        );
+        let next = match active {
+            Compare::Manual => *controls.manual,
+            Compare::Suggested => {
+                let mut s = *controls.manual;
+                suggested_settings::<C>(controls.manual, store, controls.amount, &mut s);
+                s
+            }
+        };
+        if next != self.played {
+            self.played = next;
+            self.chain.apply(&self.played);
+        }
+        let nch = io.len().min(self.channels);
+        let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
+        let key = key.filter(|k| !k.is_empty() && k.iter().all(|c| c.len() >= len));
+        let mut start = 0;
+        let mut tap = tap;
+        while start < len {
+            let n = (len - start).min(self.max_block);
+            if tap.is_some() {
+                for (c, ch) in io[..nch].iter().enumerate() {
+                    self.dry[c][..n].copy_from_slice(&ch[start..start + n]);
+                }
+            }
+            {
+                let mut parts: [&mut [f32]; 2] = [&mut [], &mut []];
+                for (p, ch) in parts.iter_mut().zip(io[..nch].iter_mut()) {
+                    *p = &mut ch[start..start + n];
+                }
+                let mut key_parts: [&[f32]; 2] = [&[]; 2];
+                let key_view = key.map(|k| {
+                    let kn = k.len().min(2);
+                    for (p, ch) in key_parts.iter_mut().zip(k.iter()) {
+                        *p = &ch[start..start + n];
+                    }
+                    &key_parts[..kn]
+                });
+                self.chain.process_keyed(&mut parts[..nch], key_view);
+                self.compare.apply_trim(&mut parts[..nch]);
+            }
+            if let Some(t) = tap.as_deref_mut() {
+                let mut view: [&[f32]; 4] = [&[]; 4];
+                for c in 0..nch {
+                    view[c] = &self.dry[c][..n];
+                    view[nch + c] = &io[c][start..start + n];
+                }
+                t.push(&view[..2 * nch]);
+            }
+            start += n;
+        }
+    }
+}
