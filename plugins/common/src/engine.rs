@@ -28,6 +28,8 @@ pub trait AssistedChain: Processor + Send + Sized {
     fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool;
     /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
     fn neutral_value(id: &str) -> Option<f32>;
+    /// Settings from parameter ID → plain value (missing IDs at their defaults).
+    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> Self::Settings;
 }
 
 impl AssistedChain for EqChain {
@@ -49,6 +51,9 @@ impl AssistedChain for EqChain {
     }
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::eq::neutral_value(id)
+    }
+    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> EqSettings {
+        EqSettings::from_param_map(map)
     }
 }
 
@@ -73,6 +78,9 @@ impl AssistedChain for CompChain {
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::comp::neutral_value(id)
     }
+    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> CompSettings {
+        CompSettings::from_param_map(map)
+    }
 }
 
 impl AssistedChain for MasterChain {
@@ -94,6 +102,9 @@ impl AssistedChain for MasterChain {
     }
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::master::neutral_value(id)
+    }
+    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> MasterSettings {
+        MasterSettings::from_param_map(map)
     }
 }
 

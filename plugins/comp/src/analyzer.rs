@@ -9,17 +9,11 @@ use dsp_core::assist::comp::{
 };
 use dsp_core::assist::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
-use dsp_core::{Processor, ProcessorConfig};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_common::assistant::Analyzer;
-use tandem_common::display::{Display, SpectrumToGrid};
-use tandem_common::recent::RecentAudio;
-
-/// Seconds of recent input kept for level matching.
-pub const RECENT_SECONDS: f32 = 6.0;
-/// Block size the level-matching renders run the chain with.
-const RENDER_BLOCK: usize = 1024;
+use tandem_common::display::Display;
+use tandem_common::monitor::TapMonitor;
 
 /// The style chosen by the `comp_style` value (enum index) in a manual map; Glue when absent.
 pub fn style_of(manual: &BTreeMap<String, f32>) -> CompStyle {
@@ -31,31 +25,13 @@ pub fn style_of(manual: &BTreeMap<String, f32>) -> CompStyle {
 }
 
 /// Integrated loudness (LUFS) of planar `audio` at `sample_rate` rendered through a fresh
-/// [`CompChain`] on `settings` as the engine runs them ([`crate::engine::effective_settings`];
-/// internal key), `None` when too short or silent.
+/// [`CompChain`] on `settings` (internal key, latency removed), `None` when too short or silent.
 pub fn loudness_through(
     audio: &[Vec<f32>],
     sample_rate: f32,
     settings: &CompSettings,
 ) -> Option<f64> {
-    let channels = audio.len();
-    let config = ProcessorConfig::new(sample_rate, RENDER_BLOCK, channels).ok()?;
-    let mut chain = CompChain::new(config, settings).ok()?;
-    let mut buf: Vec<Vec<f32>> = audio.to_vec();
-    let frames = buf.iter().map(|c| c.len()).min().unwrap_or(0);
-    let mut start = 0;
-    while start < frames {
-        let n = (frames - start).min(RENDER_BLOCK);
-        let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[start..start + n]).collect();
-        chain.process(&mut io);
-        start += n;
-    }
-    // The chain delays by its latency: measure what corresponds to the input.
-    let lat = chain.latency_samples().min(frames);
-    let view: Vec<&[f32]> = buf.iter().map(|c| &c[lat..frames]).collect();
-    dsp_core::loudness::measure(&view, sample_rate)
-        .ok()?
-        .integrated_lufs
+    tandem_common::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
 /// Counts heard audio the way [`CompAnalysis`] does (consecutive 10 ms windows whose mean square
@@ -120,19 +96,13 @@ impl HeardCounter {
 
 /// The compressor's [`Analyzer`].
 pub struct CompAnalyzer {
-    sample_rate: f32,
-    channels: usize,
     analysis: CompAnalysis,
     heard: HeardCounter,
     /// `result().stable`, refreshed whenever another stability window was heard.
     stable: bool,
     /// Stability windows (of heard audio) covered by `stable`.
     stability_windows: u64,
-    pre: SpectrumToGrid,
-    post: SpectrumToGrid,
-    planar: Vec<Vec<f32>>,
-    recent: RecentAudio,
-    display: Arc<Display>,
+    tap: TapMonitor,
     /// The style the last suggestion was built for.
     suggested_for: Option<CompStyle>,
     options: CompSuggestOptions,
@@ -148,29 +118,14 @@ impl CompAnalyzer {
     ) -> Result<Self, dsp_core::ConfigError> {
         let channels = channels.clamp(1, 2);
         Ok(Self {
-            sample_rate,
-            channels,
             analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
             heard: HeardCounter::new(sample_rate),
             stable: false,
             stability_windows: 0,
-            pre: SpectrumToGrid::new(sample_rate, channels)?,
-            post: SpectrumToGrid::new(sample_rate, channels)?,
-            planar: vec![Vec::with_capacity(4096); 2 * channels],
-            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
-            display,
+            tap: TapMonitor::new(sample_rate, channels, display)?,
             suggested_for: None,
             options: CompSuggestOptions::default(),
         })
-    }
-
-    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
-        for (c, p) in self.planar.iter_mut().enumerate() {
-            p.clear();
-            if c < stride {
-                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
-            }
-        }
     }
 }
 
@@ -184,11 +139,8 @@ impl Analyzer for CompAnalyzer {
     }
 
     fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.deinterleave(interleaved, channels);
-        let view: Vec<&[f32]> = self.planar[..self.channels]
-            .iter()
-            .map(|c| c.as_slice())
-            .collect();
+        self.tap.deinterleave(interleaved, channels);
+        let view = self.tap.input();
         self.analysis.process(&view);
         self.heard.push(&view);
         let windows = (self.heard.seconds() / STABILITY_WINDOW_SECONDS) as u64;
@@ -199,19 +151,7 @@ impl Analyzer for CompAnalyzer {
     }
 
     fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.recent.push_interleaved(interleaved, channels, 0);
-        self.deinterleave(interleaved, channels);
-        let n = self.channels;
-        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
-        if self.pre.process(&pre) {
-            self.display.pre.store(self.pre.grid_db());
-        }
-        if channels >= 2 * n {
-            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
-            if self.post.process(&post) {
-                self.display.post.store(self.post.grid_db());
-            }
-        }
+        self.tap.monitor(interleaved, channels);
     }
 
     fn heard_seconds(&self) -> f32 {
@@ -241,22 +181,7 @@ impl Analyzer for CompAnalyzer {
         manual: &BTreeMap<String, f32>,
         suggested: &BTreeMap<String, f32>,
     ) -> Option<f32> {
-        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
-            return None;
-        }
-        let audio = self.recent.to_planar();
-        let m = loudness_through(
-            &audio,
-            self.sample_rate,
-            &CompSettings::from_param_map(manual),
-        )?;
-        let s = loudness_through(
-            &audio,
-            self.sample_rate,
-            &CompSettings::from_param_map(suggested),
-        )?;
-        let d = (s - m) as f32;
-        d.is_finite().then_some(d)
+        self.tap.level_offset_lu::<CompChain>(manual, suggested)
     }
 }
 

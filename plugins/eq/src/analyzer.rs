@@ -8,15 +8,11 @@ use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistOpt
 use dsp_core::assist::targets::{Target, TargetId};
 use dsp_core::assist::Suggestion;
 use dsp_core::chains::eq::{EqChain, EqSettings};
-use dsp_core::{Processor, ProcessorConfig};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_common::assistant::Analyzer;
-use tandem_common::display::{align_target_on_grid, Display, SpectrumToGrid};
-use tandem_common::recent::RecentAudio;
-
-/// Seconds of recent input kept for level matching.
-pub const RECENT_SECONDS: f32 = 6.0;
+use tandem_common::display::{align_target_on_grid, Display};
+use tandem_common::monitor::TapMonitor;
 /// Index of the reference-track target in the `eq_target` parameter.
 pub const REFERENCE_TARGET_INDEX: usize = 8;
 
@@ -38,14 +34,8 @@ pub fn target_for(index: usize, reference: &ReferenceSlot) -> Option<Target> {
 
 /// The EQ's [`Analyzer`].
 pub struct EqAnalyzer {
-    sample_rate: f32,
-    channels: usize,
     analysis: EqAnalysis,
-    pre: SpectrumToGrid,
-    post: SpectrumToGrid,
-    planar: Vec<Vec<f32>>,
-    recent: RecentAudio,
-    display: Arc<Display>,
+    tap: TapMonitor,
     reference: Arc<ReferenceSlot>,
     /// (target index, reference generation) the last suggestion was built for.
     suggested_for: Option<(usize, u64)>,
@@ -63,27 +53,12 @@ impl EqAnalyzer {
     ) -> Result<Self, dsp_core::ConfigError> {
         let channels = channels.clamp(1, 2);
         Ok(Self {
-            sample_rate,
-            channels,
             analysis: EqAnalysis::new(EqAnalysisConfig::new(sample_rate, channels))?,
-            pre: SpectrumToGrid::new(sample_rate, channels)?,
-            post: SpectrumToGrid::new(sample_rate, channels)?,
-            planar: vec![Vec::with_capacity(4096); 2 * channels],
-            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
-            display,
+            tap: TapMonitor::new(sample_rate, channels, display)?,
             reference,
             suggested_for: None,
             options: EqAssistOptions::default(),
         })
-    }
-
-    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
-        for (c, p) in self.planar.iter_mut().enumerate() {
-            p.clear();
-            if c < stride {
-                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
-            }
-        }
     }
 
     fn target_index(manual: &BTreeMap<String, f32>) -> usize {
@@ -92,20 +67,6 @@ impl EqAnalyzer {
             .filter(|v| v.is_finite())
             .map(|v| v.round().max(0.0) as usize)
             .unwrap_or(1)
-    }
-
-    /// Renders the recent input through `settings` and returns its integrated loudness.
-    fn loudness_through(&self, audio: &[Vec<f32>], settings: &EqSettings) -> Option<f64> {
-        let frames = audio.first().map(|c| c.len()).unwrap_or(0);
-        let config = ProcessorConfig::new(self.sample_rate, frames.max(1), audio.len()).ok()?;
-        let mut chain = EqChain::new(config, settings).ok()?;
-        let mut buf: Vec<Vec<f32>> = audio.to_vec();
-        let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| c.as_mut_slice()).collect();
-        chain.process(&mut io);
-        let view: Vec<&[f32]> = buf.iter().map(|c| c.as_slice()).collect();
-        dsp_core::loudness::measure(&view, self.sample_rate)
-            .ok()?
-            .integrated_lufs
     }
 }
 
@@ -116,28 +77,12 @@ impl Analyzer for EqAnalyzer {
     }
 
     fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.deinterleave(interleaved, channels);
-        let view: Vec<&[f32]> = self.planar[..self.channels]
-            .iter()
-            .map(|c| c.as_slice())
-            .collect();
-        self.analysis.process(&view);
+        self.tap.deinterleave(interleaved, channels);
+        self.analysis.process(&self.tap.input());
     }
 
     fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.recent.push_interleaved(interleaved, channels, 0);
-        self.deinterleave(interleaved, channels);
-        let n = self.channels;
-        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
-        if self.pre.process(&pre) {
-            self.display.pre.store(self.pre.grid_db());
-        }
-        if channels >= 2 * n {
-            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
-            if self.post.process(&post) {
-                self.display.post.store(self.post.grid_db());
-            }
-        }
+        self.tap.monitor(interleaved, channels);
     }
 
     fn heard_seconds(&self) -> f32 {
@@ -168,9 +113,9 @@ impl Analyzer for EqAnalyzer {
         let suggestion = suggest_eq(&result, &target, &self.options, &current);
         // The target drawn behind the input spectrum, at the level of what was heard.
         let mut grid = Vec::new();
-        self.display.pre.load_into(&mut grid);
+        self.tap.display().pre.load_into(&mut grid);
         let curve = align_target_on_grid(|f| target.db_at(f), &grid);
-        self.display.store_target(&curve);
+        self.tap.display().store_target(&curve);
         Some(suggestion)
     }
 
@@ -179,14 +124,7 @@ impl Analyzer for EqAnalyzer {
         manual: &BTreeMap<String, f32>,
         suggested: &BTreeMap<String, f32>,
     ) -> Option<f32> {
-        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
-            return None;
-        }
-        let audio = self.recent.to_planar();
-        let m = self.loudness_through(&audio, &EqSettings::from_param_map(manual))?;
-        let s = self.loudness_through(&audio, &EqSettings::from_param_map(suggested))?;
-        let d = (s - m) as f32;
-        d.is_finite().then_some(d)
+        self.tap.level_offset_lu::<EqChain>(manual, suggested)
     }
 }
 

@@ -17,11 +17,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tandem_common::assistant::Analyzer;
-use tandem_common::display::{Display, SpectrumToGrid};
-use tandem_common::recent::RecentAudio;
+use tandem_common::display::Display;
+use tandem_common::monitor::TapMonitor;
 
-/// Seconds of recent input kept for level matching.
-pub const RECENT_SECONDS: f32 = 6.0;
 /// Window of the output correlation meter, in seconds.
 pub const CORRELATION_WINDOW_S: f32 = 0.3;
 /// Default custom target loudness, LUFS.
@@ -96,10 +94,7 @@ pub fn target_from_manual(manual: &BTreeMap<String, f32>) -> MasterTarget {
 
 /// Integrated loudness of planar audio rendered through a fresh chain at `settings`.
 pub fn loudness_through(audio: &[Vec<f32>], settings: &MasterSettings, sr: f32) -> Option<f64> {
-    let view: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
-    let out = MasterChain::render(settings, &view, sr).ok()?;
-    let view: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
-    dsp_core::loudness::measure(&view, sr).ok()?.integrated_lufs
+    tandem_common::monitor::loudness_through::<MasterChain>(audio, sr, settings)
 }
 
 /// Tandem Master's [`Analyzer`].
@@ -107,11 +102,7 @@ pub struct MasterAnalyzer {
     sample_rate: f32,
     channels: usize,
     analysis: MasterAnalysis,
-    pre: SpectrumToGrid,
-    post: SpectrumToGrid,
-    planar: Vec<Vec<f32>>,
-    recent: RecentAudio,
-    display: Arc<Display>,
+    tap: TapMonitor,
     meters: Arc<Meters>,
     out_loudness: LoudnessAnalyzer,
     correlation: CorrelationMeter,
@@ -143,11 +134,7 @@ impl MasterAnalyzer {
             sample_rate,
             channels,
             analysis: MasterAnalysis::new(sample_rate, channels)?,
-            pre: SpectrumToGrid::new(sample_rate, channels)?,
-            post: SpectrumToGrid::new(sample_rate, channels)?,
-            planar: vec![Vec::with_capacity(4096); 2 * channels],
-            recent: RecentAudio::new(channels, (RECENT_SECONDS * sample_rate) as usize),
-            display,
+            tap: TapMonitor::new(sample_rate, channels, display)?,
             meters,
             out_loudness: LoudnessAnalyzer::new(channels, sample_rate)?,
             correlation: CorrelationMeter::new(
@@ -159,15 +146,6 @@ impl MasterAnalyzer {
             status: (0.0, false),
             frames_since_status: 0,
         })
-    }
-
-    fn deinterleave(&mut self, interleaved: &[f32], stride: usize) {
-        for (c, p) in self.planar.iter_mut().enumerate() {
-            p.clear();
-            if c < stride {
-                p.extend(interleaved.chunks_exact(stride).map(|f| f[c]));
-            }
-        }
     }
 
     fn reset_meters(&mut self) {
@@ -190,7 +168,10 @@ impl MasterAnalyzer {
             self.reset_meters();
         }
         let n = self.channels;
-        let out: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
+        let out = self.tap.output();
+        if out.len() < n {
+            return;
+        }
         self.out_loudness.process(&out);
         if n == 2 {
             self.correlation.process(out[0], out[1]);
@@ -224,11 +205,6 @@ impl MasterAnalyzer {
         self.status = (r.heard_seconds, r.stable);
         self.frames_since_status = 0;
     }
-
-    /// Integrated loudness of the recent input through the chain at `settings`.
-    fn recent_loudness(&self, audio: &[Vec<f32>], settings: &MasterSettings) -> Option<f64> {
-        loudness_through(audio, settings, self.sample_rate)
-    }
 }
 
 impl Analyzer for MasterAnalyzer {
@@ -241,11 +217,8 @@ impl Analyzer for MasterAnalyzer {
     }
 
     fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.deinterleave(interleaved, channels);
-        let view: Vec<&[f32]> = self.planar[..self.channels]
-            .iter()
-            .map(|c| c.as_slice())
-            .collect();
+        self.tap.deinterleave(interleaved, channels);
+        let view = self.tap.input();
         self.analysis.process(&view);
         self.frames_since_status += view.first().map_or(0, |c| c.len());
         if self.frames_since_status as f32 >= STATUS_REFRESH_S * self.sample_rate {
@@ -254,18 +227,8 @@ impl Analyzer for MasterAnalyzer {
     }
 
     fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.recent.push_interleaved(interleaved, channels, 0);
-        self.deinterleave(interleaved, channels);
-        let n = self.channels;
-        let pre: Vec<&[f32]> = self.planar[..n].iter().map(|c| c.as_slice()).collect();
-        if self.pre.process(&pre) {
-            self.display.pre.store(self.pre.grid_db());
-        }
-        if channels >= 2 * n {
-            let post: Vec<&[f32]> = self.planar[n..2 * n].iter().map(|c| c.as_slice()).collect();
-            if self.post.process(&post) {
-                self.display.post.store(self.post.grid_db());
-            }
+        self.tap.monitor(interleaved, channels);
+        if channels >= 2 * self.channels {
             self.meter_output();
         }
     }
@@ -306,14 +269,7 @@ impl Analyzer for MasterAnalyzer {
         manual: &BTreeMap<String, f32>,
         suggested: &BTreeMap<String, f32>,
     ) -> Option<f32> {
-        if (self.recent.len() as f32) < 0.5 * self.sample_rate {
-            return None;
-        }
-        let audio = self.recent.to_planar();
-        let m = self.recent_loudness(&audio, &MasterSettings::from_param_map(manual))?;
-        let s = self.recent_loudness(&audio, &MasterSettings::from_param_map(suggested))?;
-        let d = (s - m) as f32;
-        d.is_finite().then_some(d)
+        self.tap.level_offset_lu::<MasterChain>(manual, suggested)
     }
 }
 
