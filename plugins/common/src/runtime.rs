@@ -98,6 +98,39 @@ impl AssistRuntime {
 }
 
 impl AssistRuntime {
+    /// [`start`](Self::start) for a plugin whose parameters are `params`: the analysis thread
+    /// reads the manual values from them (all parameters, by stable ID) and builds the suggested
+    /// set with the `amount` found by `assist` and the plugin's `neutral` values. The tap
+    /// carries the input and the output (`2 × channels`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_for<P: nice_plug::prelude::Params + 'static, A: Analyzer>(
+        &mut self,
+        name: &str,
+        sample_rate: f32,
+        channels: usize,
+        analyzer: A,
+        params: std::sync::Arc<P>,
+        assist: fn(&P) -> &crate::compare::AssistParams,
+        neutral: fn(&str) -> Option<f32>,
+    ) -> Result<(), String> {
+        let reader = params.clone();
+        self.start(
+            name,
+            sample_rate,
+            2 * channels,
+            analyzer,
+            Box::new(move || crate::gui::manual_values(reader.as_ref())),
+            Box::new(move |s, manual| {
+                dsp_core::assist::accept::suggested_set(
+                    s,
+                    manual,
+                    assist(&params).amount.value(),
+                    neutral,
+                )
+            }),
+        )
+    }
+
     /// [`push`](Self::push) for the `&[&mut [f32]]` a host buffer hands out. Real-time safe.
     #[inline]
     pub fn push_mut(&mut self, channels: &[&mut [f32]]) {

@@ -170,22 +170,14 @@ impl Plugin for TandemComp {
                 return true;
             }
         };
-        let params = self.params.clone();
-        let params2 = self.params.clone();
-        if let Err(e) = self.runtime.start(
+        if let Err(e) = self.runtime.start_for(
             "Tandem Comp",
             sr,
-            2 * channels,
+            channels,
             analyzer,
-            Box::new(move || manual_map(&params)),
-            Box::new(move |s, manual| {
-                dsp_core::assist::accept::suggested_set(
-                    s,
-                    manual,
-                    params2.assist.amount.value(),
-                    dsp_core::chains::comp::neutral_value,
-                )
-            }),
+            self.params.clone(),
+            |p| &p.assist,
+            dsp_core::chains::comp::neutral_value,
         ) {
             nice_log!("Tandem Comp: {e}");
         }

@@ -173,22 +173,14 @@ impl Plugin for TandemMaster {
                 return true;
             }
         };
-        let params = self.params.clone();
-        let params2 = self.params.clone();
-        if let Err(e) = self.runtime.start(
+        if let Err(e) = self.runtime.start_for(
             "Tandem Master",
             sr,
-            2 * channels,
+            channels,
             analyzer,
-            Box::new(move || manual_map(&params)),
-            Box::new(move |s, manual| {
-                dsp_core::assist::accept::suggested_set(
-                    s,
-                    manual,
-                    params2.assist.amount.value(),
-                    dsp_core::chains::master::neutral_value,
-                )
-            }),
+            self.params.clone(),
+            |p| &p.assist,
+            dsp_core::chains::master::neutral_value,
         ) {
             nice_log!("Tandem Master: {e}");
         }
