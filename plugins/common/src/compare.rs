@@ -3,9 +3,9 @@
 //!
 //! One DSP chain plays either the manual parameter set or the suggested one; the switch glides
 //! the chain's own parameter smoothing (≤ 20 ms) and a trim gain, so there is no click and no
-//! doubled CPU. With level matching on, the louder of the two sets is trimmed by the loudness
-//! difference the analysis thread measured by rendering its recent audio through both sets, so
-//! louder never wins by accident.
+//! doubled CPU. With level matching on, the suggested set is trimmed by the loudness difference
+//! the analysis thread measured by rendering its recent audio through both sets, so louder never
+//! wins by accident. The manual set is never trimmed: Manual plays exactly the engineer's sound.
 
 use atomic_float::AtomicF32;
 use dsp_core::util::{db_to_gain, LinearSmoother};
@@ -45,7 +45,7 @@ pub struct AssistParams {
     /// Manual or Suggested.
     #[id = "compare"]
     pub compare: EnumParam<Compare>,
-    /// Trim the louder of the two sets so both play equally loud.
+    /// Trim the suggested set so both play equally loud (Manual is never changed).
     #[id = "match_levels"]
     pub match_levels: BoolParam,
     /// Scales the suggestion from neutral (0 %) to full (100 %), as a 0–1 fraction.
@@ -68,22 +68,28 @@ impl Default for AssistParams {
 
 /// The trims (dB) applied to the manual and the suggested set so both play at the same
 /// loudness. `offset_lu` is suggested minus manual loudness; unknown (NaN) or matching off means
-/// no trim. Only the louder set is turned down, never anything up.
-pub fn match_trims_db(offset_lu: f32, match_levels: bool) -> (f32, f32) {
+/// no trim. The manual set is never touched — with `compare = Manual` the plugin plays exactly
+/// the engineer's settings, whatever the assistant proposes — so the suggested set carries the
+/// whole correction: turned down when it is louder, and turned up when it is quieter if
+/// `allow_boost` (not for a chain that ends in a ceiling it must hold, where a quieter
+/// suggestion stays unmatched and the editor says so).
+pub fn match_trims_db(offset_lu: f32, match_levels: bool, allow_boost: bool) -> (f32, f32) {
     if !match_levels || !offset_lu.is_finite() {
         return (0.0, 0.0);
     }
     let offset = offset_lu.clamp(-24.0, 24.0);
-    if offset > 0.0 {
+    if offset > 0.0 || allow_boost {
         (0.0, -offset)
     } else {
-        (offset, 0.0)
+        (0.0, 0.0)
     }
 }
 
 /// Audio-thread side of the compare switch: which set plays and the smoothed trim gain.
 pub struct CompareState {
     trim: LinearSmoother,
+    /// Whether a quieter suggestion may be turned up (see [`match_trims_db`]).
+    allow_boost: bool,
     /// The set that played in the last block.
     active: Compare,
 }
@@ -92,9 +98,16 @@ impl CompareState {
     /// A switch resting on Manual with unity trim.
     pub fn new(sample_rate: f32) -> Self {
         Self {
+            allow_boost: true,
             trim: LinearSmoother::new(1.0, COMPARE_CROSSFADE_MS, sample_rate),
             active: Compare::Manual,
         }
+    }
+
+    /// Whether a quieter suggestion may be turned up to match (default true).
+    pub fn with_boost(mut self, allow_boost: bool) -> Self {
+        self.allow_boost = allow_boost;
+        self
     }
 
     /// Resets to the current choice with the trim at its target (no ramp).
@@ -117,8 +130,11 @@ impl CompareState {
         } else {
             Compare::Manual
         };
-        let (manual_db, suggested_db) =
-            match_trims_db(offset_lu.load(Ordering::Relaxed), match_levels);
+        let (manual_db, suggested_db) = match_trims_db(
+            offset_lu.load(Ordering::Relaxed),
+            match_levels,
+            self.allow_boost,
+        );
         let trim_db = if active == Compare::Suggested {
             suggested_db
         } else {
@@ -167,11 +183,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_louder_set_is_trimmed() {
-        assert_eq!(match_trims_db(3.0, true), (0.0, -3.0));
-        assert_eq!(match_trims_db(-2.0, true), (-2.0, 0.0));
-        assert_eq!(match_trims_db(3.0, false), (0.0, 0.0));
-        assert_eq!(match_trims_db(f32::NAN, true), (0.0, 0.0));
+    fn manual_is_never_trimmed_and_suggested_carries_the_match() {
+        assert_eq!(match_trims_db(3.0, true, true), (0.0, -3.0));
+        assert_eq!(match_trims_db(-2.0, true, true), (0.0, 2.0));
+        assert_eq!(match_trims_db(-2.0, true, false), (0.0, 0.0));
+        assert_eq!(match_trims_db(3.0, false, true), (0.0, 0.0));
+        assert_eq!(match_trims_db(f32::NAN, true, true), (0.0, 0.0));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub trait AssistedChain: Processor + Send + Sized {
     fn neutral_value(id: &str) -> Option<f32>;
     /// Settings from parameter ID → plain value (missing IDs at their defaults).
     fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> Self::Settings;
+    /// Whether level matching may turn a quieter suggestion up. False for a chain that ends
+    /// in a ceiling it must hold (a gain after it would break the ceiling).
+    const TRIM_CAN_BOOST: bool = true;
 }
 
 impl AssistedChain for EqChain {
@@ -85,6 +88,7 @@ impl AssistedChain for CompChain {
 
 impl AssistedChain for MasterChain {
     type Settings = MasterSettings;
+    const TRIM_CAN_BOOST: bool = false;
     fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
         MasterChain::new(config, settings)
     }
@@ -163,7 +167,7 @@ impl<C: AssistedChain> AssistedEngine<C> {
         let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
         Ok(Self {
             chain: C::build(config, manual)?,
-            compare: CompareState::new(sample_rate),
+            compare: CompareState::new(sample_rate).with_boost(C::TRIM_CAN_BOOST),
             played: *manual,
             channels,
             max_block,

@@ -64,7 +64,8 @@ mod tests {
         let input = [pink_noise(20_000, 0.2, 1), pink_noise(20_000, 0.2, 2)];
         let m = manual();
         let store = store_with_suggestion();
-        let offset = AtomicF32::new(3.0);
+        // Negative: the suggestion is quieter, which must not touch the manual sound either.
+        let offset = AtomicF32::new(-3.0);
         let mut engine = EqEngine::new(sr, 512, 2, &m).unwrap();
         let mut reference = EqChain::new(ProcessorConfig::new(sr, 512, 2).unwrap(), &m).unwrap();
         let mut a = input.clone();

@@ -54,6 +54,8 @@ pub fn create(
         theme::accent::MASTER,
     );
     config.min_size = (980.0, 620.0);
+    // The limiter's ceiling must hold: a quieter suggestion is not raised after it.
+    config.boost_quieter_suggestion = false;
     let shell = Shell::new(
         config,
         params.clone(),

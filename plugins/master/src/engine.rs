@@ -3,7 +3,8 @@
 //! tap feeding the analysis thread. The plugin's `process()` is a thin layer over
 //! [`MasterEngine::process`], so tests run exactly what hosts run.
 //!
-//! The compare trim only ever turns the louder set down (see
+//! The compare trim never touches the manual set and, for the master, only ever turns the
+//! suggested set down (`TRIM_CAN_BOOST = false`, see
 //! [`tandem_common::compare::match_trims_db`]), so it can never push the output over the
 //! limiter's ceiling. The latency is the chain's, constant whatever plays.
 

@@ -45,6 +45,9 @@ pub struct ShellConfig {
     pub min_size: (f32, f32),
     /// Largest window size, logical points.
     pub max_size: (f32, f32),
+    /// Whether level matching turns a quieter suggestion up (false for a chain that ends in a
+    /// ceiling); only changes the wording next to the switch.
+    pub boost_quieter_suggestion: bool,
 }
 
 impl ShellConfig {
@@ -57,6 +60,7 @@ impl ShellConfig {
             panel_width: 320.0,
             min_size: (860.0, 540.0),
             max_size: (2400.0, 1600.0),
+            boost_quieter_suggestion: true,
         }
     }
 }
@@ -84,7 +88,7 @@ pub struct ShellCtx<'a> {
 pub type NeutralFn = Box<dyn Fn(&str) -> Option<f32> + Send + Sync>;
 
 /// The text next to the compare switch. `offset_lu` is suggested minus manual loudness.
-pub fn level_offset_text(offset_lu: f32, match_levels: bool) -> String {
+pub fn level_offset_text(offset_lu: f32, match_levels: bool, boost_quieter: bool) -> String {
     if !offset_lu.is_finite() {
         return "Level difference not measured yet".into();
     }
@@ -93,10 +97,11 @@ pub fn level_offset_text(offset_lu: f32, match_levels: bool) -> String {
         return "Both sets play equally loud".into();
     }
     let dir = if offset_lu > 0.0 { "louder" } else { "quieter" };
-    let action = match (match_levels, offset_lu > 0.0) {
-        (false, _) => "not level-matched",
-        (true, true) => "trimmed",
-        (true, false) => "Manual trimmed",
+    let action = match (match_levels, offset_lu > 0.0, boost_quieter) {
+        (false, _, _) => "not level-matched",
+        (true, true, _) => "trimmed",
+        (true, false, true) => "raised to match",
+        (true, false, false) => "not raised (the ceiling holds)",
     };
     format!("Suggested is {a:.1} LU {dir} \u{2014} {action}")
 }
@@ -301,7 +306,11 @@ impl<P: Params> Shell<P> {
             ui.add_space(10.0);
             let offset = self.shared.level_offset_lu.load(Ordering::Relaxed);
             let text = if has {
-                level_offset_text(offset, assist.match_levels.value())
+                level_offset_text(
+                    offset,
+                    assist.match_levels.value(),
+                    self.config.boost_quieter_suggestion,
+                )
             } else {
                 "No suggestion to compare yet".into()
             };
@@ -735,20 +744,27 @@ mod tests {
     #[test]
     fn level_offset_wording() {
         assert_eq!(
-            level_offset_text(2.31, true),
+            level_offset_text(2.31, true, true),
             "Suggested is 2.3 LU louder \u{2014} trimmed"
         );
         assert_eq!(
-            level_offset_text(-1.2, true),
-            "Suggested is 1.2 LU quieter \u{2014} Manual trimmed"
+            level_offset_text(-1.2, true, true),
+            "Suggested is 1.2 LU quieter \u{2014} raised to match"
         );
         assert_eq!(
-            level_offset_text(2.0, false),
+            level_offset_text(2.0, false, true),
             "Suggested is 2.0 LU louder \u{2014} not level-matched"
         );
-        assert_eq!(level_offset_text(0.01, true), "Both sets play equally loud");
         assert_eq!(
-            level_offset_text(f32::NAN, true),
+            level_offset_text(-1.2, true, false),
+            "Suggested is 1.2 LU quieter \u{2014} not raised (the ceiling holds)"
+        );
+        assert_eq!(
+            level_offset_text(0.01, true, true),
+            "Both sets play equally loud"
+        );
+        assert_eq!(
+            level_offset_text(f32::NAN, true, true),
             "Level difference not measured yet"
         );
     }
