@@ -6,7 +6,7 @@
 //! mode. Settings are applied through `params.flush` before activation, then any restart the
 //! plugin requests is honoured, as a DAW would.
 
-use tests::clap_host::{PluginUnderTest, TestPlugin, COMP, EQ, MASTER};
+use tests::clap_host::{ParamChange, PluginUnderTest, TestPlugin, COMP, EQ, MASTER};
 use tests::signals::{first_above, impulse, peak_abs, peak_position};
 
 /// Where the test impulse goes (after some silence, so pre-ringing would be visible).
@@ -237,4 +237,74 @@ fn onset_measurement_sees_delays() {
     let delayed = impulse(2, 100, 10 + 7, 0.25);
     assert_eq!(first_above(&delayed, 0.125).map(|i| i - 10), Some(7));
     assert_eq!(peak_position(&delayed[0]), Some(17));
+}
+
+/// Changing every latency-relevant setting while the plugin runs (as automation does) never
+/// changes the delay: measured before and after the change, in both compare states.
+#[test]
+fn latency_holds_when_settings_change_while_running() {
+    let changes: [(PluginUnderTest, &[(&str, &str)]); 2] = [
+        (
+            COMP,
+            &[
+                ("lookahead", "10.00"),
+                ("attack", "0.01"),
+                ("compare", "Suggested"),
+            ],
+        ),
+        (
+            MASTER,
+            &[
+                ("lim_oversampling", "1x"),
+                ("lim_lookahead", "1"),
+                ("glue_on", "On"),
+                ("compare", "Suggested"),
+            ],
+        ),
+    ];
+    for (put, settings) in changes {
+        let mut plugin = put.instantiate();
+        plugin.activate(48_000.0, 512).unwrap();
+        let reported = plugin.latency().expect("latency extension") as usize;
+        let onset = |plugin: &mut TestPlugin| -> usize {
+            let frames = IMPULSE_AT + reported + 8192;
+            let input = impulse(2, frames, IMPULSE_AT, IMPULSE_AMPLITUDE);
+            let output = plugin.process_signal(&input, &[512], &[]).unwrap();
+            let threshold = peak_abs(&output) * ONSET_THRESHOLD;
+            first_above(&output, threshold).expect("impulse out") - IMPULSE_AT
+        };
+        assert_eq!(
+            onset(&mut plugin),
+            reported,
+            "{}: before the change",
+            put.name
+        );
+        // The changes arrive as parameter events inside a block, as automation does.
+        let events: Vec<ParamChange> = settings
+            .iter()
+            .map(|(key, text)| {
+                let p = plugin.param(key).expect("param");
+                let v = plugin.text_to_value(p.id, text).expect("text");
+                ParamChange::new(100, p.id, v)
+            })
+            .collect();
+        let silence = vec![vec![0.0f32; 512]; 2];
+        plugin.process_main(&silence, &events).unwrap();
+        // Let crossfades between oversampling paths settle.
+        for _ in 0..40 {
+            plugin.process_main(&silence, &[]).unwrap();
+        }
+        assert_eq!(
+            plugin.latency(),
+            Some(reported as u32),
+            "{}: the reported latency changed",
+            put.name
+        );
+        assert_eq!(
+            onset(&mut plugin),
+            reported,
+            "{}: after the change",
+            put.name
+        );
+    }
 }
