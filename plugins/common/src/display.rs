@@ -94,13 +94,11 @@ pub fn block_peak_db(samples: &[f32]) -> f32 {
 }
 
 impl Display {
-    /// Records the block peaks of input and output (audio thread; atomics only).
+    /// Stores the block peak of each channel of `channels` into `meter` (one of the peak
+    /// arrays). Audio thread; atomics only.
     #[inline]
-    pub fn store_peaks(&self, input: &[&[f32]], output: &[&[f32]]) {
-        for (a, c) in self.in_peak_db.iter().zip(input) {
-            a.store(block_peak_db(c), Ordering::Relaxed);
-        }
-        for (a, c) in self.out_peak_db.iter().zip(output) {
+    pub fn store_peaks(&self, meter: &[AtomicF32; 2], channels: &[&mut [f32]]) {
+        for (a, c) in meter.iter().zip(channels) {
             a.store(block_peak_db(c), Ordering::Relaxed);
         }
     }

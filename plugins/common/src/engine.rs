@@ -3,7 +3,9 @@
 //! switch, and the tap feeding the analysis thread. A plugin's `process()` is a thin layer over
 //! [`AssistedEngine::process`], so the tests run exactly what hosts run.
 
+use crate::assistant::AssistantShared;
 use crate::compare::{Compare, CompareState};
+use crate::display::Display;
 use crate::runtime::AssistRuntime;
 use crate::store::SuggestionStore;
 use dsp_core::assist::accept::scale;
@@ -11,6 +13,7 @@ use dsp_core::chains::comp::{CompChain, CompSettings};
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
 use dsp_core::{ConfigError, Processor, ProcessorConfig};
+use std::sync::atomic::Ordering;
 
 /// A `dsp-core` chain a plugin plays, with its settings type and parameter-ID scheme.
 pub trait AssistedChain: Processor + Send + Sized {
@@ -146,6 +149,9 @@ pub struct AssistedEngine<C: AssistedChain> {
     chain: C,
     compare: CompareState,
     played: C::Settings,
+    /// The suggested settings last derived, with what they were derived from (suggestion
+    /// generation, amount bits, manual settings): rebuilt only when one of those changes.
+    suggested: Option<(u32, u32, C::Settings, C::Settings)>,
     channels: usize,
     max_block: usize,
     dry: [Vec<f32>; 2],
@@ -169,6 +175,7 @@ impl<C: AssistedChain> AssistedEngine<C> {
             chain: C::build(config, manual)?,
             compare: CompareState::new(sample_rate).with_boost(C::TRIM_CAN_BOOST),
             played: *manual,
+            suggested: None,
             channels,
             max_block,
             dry: [vec![0.0; max_block], vec![0.0; max_block]],
@@ -201,6 +208,35 @@ impl<C: AssistedChain> AssistedEngine<C> {
     /// The set that played in the last block.
     pub fn active(&self) -> Compare {
         self.compare.active()
+    }
+
+    /// A host block as every plugin's `process()` runs it: block peaks of input and output into
+    /// `display`, the block through [`process_keyed`](Self::process_keyed) with the tap, and the
+    /// `hold` flag raised while the suggestion plays (so the analysis thread does not replace
+    /// it under the engineer's ears). Real-time safe: atomics only.
+    #[allow(clippy::too_many_arguments)]
+    pub fn process_host_block(
+        &mut self,
+        io: &mut [&mut [f32]],
+        key: Option<&[&[f32]]>,
+        controls: &BlockControls<'_, C::Settings>,
+        shared: &AssistantShared,
+        runtime: &mut AssistRuntime,
+        display: &Display,
+    ) {
+        display.store_peaks(&display.in_peak_db, io);
+        self.process_keyed(
+            io,
+            key,
+            controls,
+            &shared.store,
+            &shared.level_offset_lu,
+            Some(runtime),
+        );
+        display.store_peaks(&display.out_peak_db, io);
+        shared
+            .hold
+            .store(self.active() == Compare::Suggested, Ordering::Release);
     }
 
     /// [`process_keyed`](Self::process_keyed) without an external key.
@@ -237,9 +273,20 @@ impl<C: AssistedChain> AssistedEngine<C> {
         let next = match active {
             Compare::Manual => *controls.manual,
             Compare::Suggested => {
-                let mut s = *controls.manual;
-                suggested_settings::<C>(controls.manual, store, controls.amount, &mut s);
-                s
+                let key = (
+                    store.generation(),
+                    controls.amount.to_bits(),
+                    *controls.manual,
+                );
+                match &self.suggested {
+                    Some((g, a, m, s)) if (*g, *a, *m) == key => *s,
+                    _ => {
+                        let mut s = *controls.manual;
+                        suggested_settings::<C>(controls.manual, store, controls.amount, &mut s);
+                        self.suggested = Some((key.0, key.1, key.2, s));
+                        s
+                    }
+                }
             }
         };
         if next != self.played {

@@ -24,7 +24,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
 use tandem_common::display::Display;
 use tandem_common::runtime::AssistRuntime;
 use tandem_common::store::SuggestionStore;
@@ -226,28 +225,17 @@ impl Plugin for TandemComp {
             }
         }
         let key = (key_channels > 0).then_some(&key[..key_channels]);
-        let io = buffer.as_slice();
-        for (a, ch) in self.display.in_peak_db.iter().zip(io.iter()) {
-            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
-        }
-        engine.process_keyed(
-            io,
+        engine.process_host_block(
+            buffer.as_slice(),
             key,
             &controls,
-            &self.shared.store,
-            &self.shared.level_offset_lu,
-            Some(&mut self.runtime),
+            &self.shared,
+            &mut self.runtime,
+            &self.display,
         );
-        for (a, ch) in self.display.out_peak_db.iter().zip(io.iter()) {
-            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
-        }
         self.display
             .gain_reduction_db
             .store(engine.chain().gain_reduction_db(), Ordering::Relaxed);
-        // While the suggestion plays, the analysis thread must not replace it.
-        self.shared
-            .hold
-            .store(engine.active() == Compare::Suggested, Ordering::Release);
         ProcessStatus::Normal
     }
 }

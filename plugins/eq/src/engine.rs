@@ -178,4 +178,36 @@ mod tests {
             assert!(l.iter().chain(&r).all(|x| x.is_finite()));
         }
     }
+
+    #[test]
+    fn suggested_follows_a_new_suggestion_and_the_amount() {
+        let sr = 48_000.0;
+        let m = EqSettings::default();
+        let store = store_with_suggestion(); // +6 dB bell at 2 kHz
+        let offset = AtomicF32::new(f32::NAN);
+        let mut engine = EqEngine::new(sr, 256, 1, &m).unwrap();
+        let sine = dsp_core::testsignals::sine(24_000, 2000.0, 0.1, sr as f64);
+        let mut gain_db = |engine: &mut EqEngine, amount: f32| {
+            let mut out = sine.clone();
+            for chunk in out.chunks_mut(256) {
+                let controls = BlockControls {
+                    manual: &m,
+                    compare: Compare::Suggested,
+                    amount,
+                    match_levels: false,
+                };
+                engine.process(&mut [chunk], &controls, &store, &offset, None);
+            }
+            let peak = out[12_000..].iter().fold(0.0f32, |a, x| a.max(x.abs()));
+            dsp_core::util::gain_to_db(peak / 0.1)
+        };
+        assert!((gain_db(&mut engine, 1.0) - 6.0).abs() < 0.1);
+        assert!((gain_db(&mut engine, 0.5) - 3.0).abs() < 0.1);
+        let mut s = Suggestion::empty("eq", "Balanced");
+        s.values.insert("b3_on".into(), 1.0);
+        s.values.insert("b3_freq".into(), 2000.0);
+        s.values.insert("b3_gain".into(), 12.0);
+        store.set_suggestion(Some(s)).unwrap();
+        assert!((gain_db(&mut engine, 1.0) - 12.0).abs() < 0.1);
+    }
 }

@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
 use tandem_common::display::Display;
 use tandem_common::runtime::AssistRuntime;
 use tandem_common::store::SuggestionStore;
@@ -221,30 +220,14 @@ impl Plugin for TandemEq {
             amount: assist.amount.value(),
             match_levels: assist.match_levels.value(),
         };
-        let io = buffer.as_slice();
-        {
-            let mut peaks_in = [dsp_core::util::MIN_DB; 2];
-            for (p, ch) in peaks_in.iter_mut().zip(io.iter()) {
-                *p = tandem_common::display::block_peak_db(ch);
-            }
-            for (a, p) in self.display.in_peak_db.iter().zip(peaks_in) {
-                a.store(p, Ordering::Relaxed);
-            }
-        }
-        engine.process(
-            io,
+        engine.process_host_block(
+            buffer.as_slice(),
+            None,
             &controls,
-            &self.shared.store,
-            &self.shared.level_offset_lu,
-            Some(&mut self.runtime),
+            &self.shared,
+            &mut self.runtime,
+            &self.display,
         );
-        for (a, ch) in self.display.out_peak_db.iter().zip(io.iter()) {
-            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
-        }
-        // While the suggestion plays, the analysis thread must not replace it.
-        self.shared
-            .hold
-            .store(engine.active() == Compare::Suggested, Ordering::Release);
         ProcessStatus::Normal
     }
 }

@@ -234,7 +234,6 @@ impl EqParams {
                     max: 24.0,
                 },
             )
-            .with_smoother(SmoothingStyle::Linear(20.0))
             .with_unit(" dB")
             .with_step_size(0.01),
             target: EnumParam::new("Target", Target::Balanced),

@@ -28,7 +28,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
 use tandem_common::display::Display;
 use tandem_common::runtime::AssistRuntime;
 use tandem_common::store::SuggestionStore;
@@ -218,20 +217,14 @@ impl Plugin for TandemMaster {
             amount: assist.amount.value(),
             match_levels: assist.match_levels.value(),
         };
-        let io = buffer.as_slice();
-        for (a, ch) in self.display.in_peak_db.iter().zip(io.iter()) {
-            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
-        }
-        engine.process(
-            io,
+        engine.process_host_block(
+            buffer.as_slice(),
+            None,
             &controls,
-            &self.shared.store,
-            &self.shared.level_offset_lu,
-            Some(&mut self.runtime),
+            &self.shared,
+            &mut self.runtime,
+            &self.display,
         );
-        for (a, ch) in self.display.out_peak_db.iter().zip(io.iter()) {
-            a.store(tandem_common::display::block_peak_db(ch), Ordering::Relaxed);
-        }
         let glue = engine.chain().glue_gain_reduction_db();
         let lim = engine.chain().limiter_gain_reduction_db();
         self.meters.glue_gr_db.store(glue, Ordering::Relaxed);
@@ -239,10 +232,6 @@ impl Plugin for TandemMaster {
         self.display
             .gain_reduction_db
             .store(glue + lim, Ordering::Relaxed);
-        // While the suggestion plays, the analysis thread must not replace it.
-        self.shared
-            .hold
-            .store(engine.active() == Compare::Suggested, Ordering::Release);
         ProcessStatus::Normal
     }
 }
