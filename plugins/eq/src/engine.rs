@@ -187,7 +187,7 @@ mod tests {
         let offset = AtomicF32::new(f32::NAN);
         let mut engine = EqEngine::new(sr, 256, 1, &m).unwrap();
         let sine = dsp_core::testsignals::sine(24_000, 2000.0, 0.1, sr as f64);
-        let mut gain_db = |engine: &mut EqEngine, amount: f32| {
+        let gain_db = |engine: &mut EqEngine, amount: f32| {
             let mut out = sine.clone();
             for chunk in out.chunks_mut(256) {
                 let controls = BlockControls {
