@@ -168,45 +168,79 @@ impl HalfbandFilter {
     }
 }
 
+/// Outputs computed side by side by [`UpStage::process`] (independent accumulators, so the
+/// loop vectorises and is not bound by the latency of one long chain of additions).
+const UP_LANES: usize = 16;
+
 /// Running state of one 2× interpolator stage (one channel).
+///
+/// The filter runs over a linear buffer: the last `2k + 1` inputs (oldest first) followed by
+/// the new block. Each output is the same sum in the same order as the textbook loop
+/// (`acc += c_j · (x[n − j] + x[n − 2k − 1 + j])`, j = 0…k, from 0), only several consecutive
+/// outputs are accumulated side by side, so the result is bit-identical to it (Rust never
+/// fuses the multiply and the add).
 #[derive(Debug, Clone)]
 struct UpStage {
-    /// Newest-first history of the last `2k + 2` inputs, stored twice so it is contiguous.
-    hist: Vec<f32>,
-    pos: usize,
+    /// `2k + 1` samples of history (oldest first), then room for the largest input block.
+    buf: Vec<f32>,
 }
 
 impl UpStage {
-    fn new(k: usize) -> Self {
+    /// A stage with `4k + 3` taps for input blocks of up to `max_input` samples.
+    fn new(k: usize, max_input: usize) -> Self {
         Self {
-            hist: vec![0.0; 2 * (2 * k + 2)],
-            pos: 0,
+            buf: vec![0.0; 2 * k + 1 + max_input],
         }
     }
 
     fn reset(&mut self) {
-        self.hist.fill(0.0);
-        self.pos = 0;
+        self.buf.fill(0.0);
     }
 
-    /// `output.len()` must be `2 * input.len()`.
+    /// `output.len()` must be `2 * input.len()`, `input.len()` at most the `max_input` given
+    /// to [`UpStage::new`]. Never allocates.
     fn process(&mut self, f: &HalfbandFilter, input: &[f32], output: &mut [f32]) {
         let k = f.k;
-        let l = 2 * k + 2;
-        for (&x, out) in input.iter().zip(output.chunks_exact_mut(2)) {
-            let x = clean(x);
-            self.pos = if self.pos == 0 { l - 1 } else { self.pos - 1 };
-            self.hist[self.pos] = x;
-            self.hist[self.pos + l] = x;
-            let h = &self.hist[self.pos..self.pos + l];
-            let (a, b) = h.split_at(k + 1);
-            let mut acc = 0.0f32;
-            for ((c, x0), x1) in f.fold.iter().zip(a).zip(b.iter().rev()) {
-                acc += c * (x0 + x1);
-            }
-            out[0] = acc;
-            out[1] = h[k];
+        let hist = 2 * k + 1;
+        let m = input.len().min(output.len() / 2).min(self.buf.len() - hist);
+        for (d, &x) in self.buf[hist..hist + m].iter_mut().zip(input) {
+            *d = clean(x);
         }
+        let buf = &self.buf[..hist + m];
+        let fold = &f.fold[..=k];
+        // Output pair n: the filtered sample, then the centre tap (a pure delay of k).
+        // Input n sits at buf[n + hist]; x[n − j] = buf[n + hist − j], x[n − hist + j] = buf[n + j].
+        let mut n = 0;
+        while n + UP_LANES <= m {
+            let mut acc = [0.0f32; UP_LANES];
+            for (j, &c) in fold.iter().enumerate() {
+                let newer = &buf[n + hist - j..n + hist - j + UP_LANES];
+                let older = &buf[n + j..n + j + UP_LANES];
+                for ((a, &x0), &x1) in acc.iter_mut().zip(newer).zip(older) {
+                    *a += c * (x0 + x1);
+                }
+            }
+            let out = &mut output[2 * n..2 * (n + UP_LANES)];
+            for ((o, &a), &centre) in out
+                .chunks_exact_mut(2)
+                .zip(&acc)
+                .zip(&buf[n + hist - k..n + hist - k + UP_LANES])
+            {
+                o[0] = a;
+                o[1] = centre;
+            }
+            n += UP_LANES;
+        }
+        for n in n..m {
+            let mut acc = 0.0f32;
+            for (j, &c) in fold.iter().enumerate() {
+                acc += c * (buf[n + hist - j] + buf[n + j]);
+            }
+            output[2 * n] = acc;
+            output[2 * n + 1] = buf[n + hist - k];
+        }
+        // Keep the last 2k + 1 inputs for the next block.
+        self.buf.copy_within(m..m + hist, 0);
     }
 }
 
@@ -322,8 +356,15 @@ impl Oversampler {
             .iter()
             .map(|&(k, beta)| HalfbandFilter::design(k, beta))
             .collect();
+        // Stage j (0-based) gets blocks of up to max_block · 2^j samples.
         let up = (0..config.channels)
-            .map(|_| filters.iter().map(|f| UpStage::new(f.k)).collect())
+            .map(|_| {
+                filters
+                    .iter()
+                    .enumerate()
+                    .map(|(j, f)| UpStage::new(f.k, config.max_block_size << j))
+                    .collect()
+            })
             .collect();
         let down = (0..config.channels)
             .map(|_| filters.iter().map(|f| DownStage::new(f.k)).collect())
