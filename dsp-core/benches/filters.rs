@@ -10,7 +10,7 @@
 //! Run with `cargo bench -p dsp-core --bench filters` (`-- --quick` for a fast estimate).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use dsp_core::filters::{FilterCascade, FilterSpec};
+use dsp_core::filters::{BankKernel, FilterCascade, FilterSpec, StereoBank, StereoSection};
 use dsp_core::{Processor, ProcessorConfig};
 
 const SAMPLE_RATE_HZ: f32 = 48_000.0;
@@ -93,6 +93,35 @@ fn bench_eq8(c: &mut Criterion) {
             black_box(&work);
         })
     });
+
+    // The same eight sections in one StereoBank: staggered vector kernels vs one section at a time
+    // (the per-band path's arithmetic). Both bit-identical; EqChain takes the first when settled.
+    for (name, kernel) in [
+        ("eq8_bell_stereo_bank_avx512", BankKernel::Avx512),
+        ("eq8_bell_stereo_bank_avx", BankKernel::Avx),
+        ("eq8_bell_stereo_bank_scalar", BankKernel::Scalar),
+    ] {
+        let Some(mut bank) = StereoBank::with_kernel(kernel) else {
+            continue;
+        };
+        for band in make_eq() {
+            let c = band.coefs().sections()[0];
+            bank.push(StereoSection {
+                coefs: [c, c],
+                state: Default::default(),
+            });
+        }
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for (w, s) in work.iter_mut().zip(&src) {
+                    w.copy_from_slice(s);
+                }
+                let [l, r] = &mut work;
+                bank.process(l, r);
+                black_box(&work);
+            })
+        });
+    }
     group.finish();
 }
 

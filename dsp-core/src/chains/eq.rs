@@ -18,7 +18,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::filters::{design, CascadeCoefs, CutShape, FilterCascade, FilterKind, FilterSpec};
+#[cfg(test)]
+use crate::filters::BankKernel;
+use crate::filters::{
+    design, BiquadCoefs, BiquadState, CascadeCoefs, CutShape, FilterCascade, FilterKind,
+    FilterSpec, StereoBank, StereoSection,
+};
 use crate::util::LinearSmoother;
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig};
 
@@ -496,6 +501,14 @@ impl BandRunner {
         self.fade_pos == 0 && !self.fade_up && self.pending.is_none()
     }
 
+    /// Fully on, not fading, not gliding, nothing pending: the band is its cascade, exactly.
+    fn is_settled(&self, fade_len: u32) -> bool {
+        self.fade_up
+            && self.fade_pos >= fade_len
+            && self.pending.is_none()
+            && !self.cascade.is_gliding()
+    }
+
     fn update(&mut self, band: &BandSettings) {
         let spec = band.filter_spec();
         let placement = band.placement;
@@ -702,7 +715,13 @@ pub struct EqChain {
     fade_len: u32,
     out_gain: LinearSmoother,
     scratch: Scratch,
+    /// The stereo fast path's sections (see [`EqChain::process_block_fast`]).
+    bank: Box<StereoBank>,
 }
+
+/// The fast path only takes blocks whose samples are all within ±this: finite, and so far from
+/// `f32`'s range that no gain the bands can reach overflows (the per-band path guards that).
+const FAST_PATH_MAX_INPUT: f32 = 1e6;
 
 fn fade_len_samples(sample_rate_hz: f32) -> u32 {
     ((BAND_FADE_MS * 1e-3 * sample_rate_hz).round() as u32).max(1)
@@ -749,6 +768,7 @@ impl EqChain {
                 mid: vec![0.0; n],
                 side: vec![0.0; n],
             },
+            bank: Box::new(StereoBank::new()),
         };
         chain.set_settings_immediate(settings);
         Ok(chain)
@@ -806,12 +826,89 @@ impl EqChain {
             .placement_magnitude_db(placement, freq_hz, self.sample_rate_hz as f64)
     }
 
-    fn process_block(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
+    /// The stereo fast path, taken when every active band is settled and placed Stereo, Left or
+    /// Right (not mid/side), the input is safely finite and the CPU has AVX or AVX-512: all bands' sections
+    /// run sample by sample in one [`StereoBank`], bit-identical to the per-band path (a
+    /// left-only band is an identity section on the right, and vice versa). Returns false,
+    /// having touched nothing, when the block must take the per-band path.
+    fn process_block_fast(&mut self, l: &mut [f32], r: &mut [f32]) -> bool {
+        if !self.bank.is_vectorized() {
+            return false;
+        }
+        let bank = &mut self.bank;
+        bank.clear();
         for band in self.bands.iter_mut() {
             if band.is_idle() {
                 continue;
             }
-            band.process(l, r.as_deref_mut(), &mut self.scratch, self.fade_len);
+            if !band.is_settled(self.fade_len) {
+                return false;
+            }
+            let coefs = *band.cascade.coefs();
+            let state = band.cascade.state_mut();
+            for (i, c) in coefs.sections().iter().enumerate() {
+                let id = BiquadCoefs::IDENTITY;
+                let none = BiquadState::default();
+                // A left- or right-only band runs on its cascade's channel 0.
+                let section = match band.placement {
+                    Placement::Stereo => StereoSection {
+                        coefs: [*c, *c],
+                        state: [state[0][i], state[1][i]],
+                    },
+                    Placement::Left => StereoSection {
+                        coefs: [*c, id],
+                        state: [state[0][i], none],
+                    },
+                    Placement::Right => StereoSection {
+                        coefs: [id, *c],
+                        state: [none, state[0][i]],
+                    },
+                    Placement::Mid | Placement::Side => return false,
+                };
+                if !bank.push(section) {
+                    return false;
+                }
+            }
+        }
+        let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
+        if !(safe(l) && safe(r)) {
+            return false;
+        }
+        bank.process(l, r);
+        let mut done = bank.sections().iter();
+        for band in self.bands.iter_mut() {
+            if band.is_idle() {
+                continue;
+            }
+            let count = band.cascade.coefs().len();
+            let state = band.cascade.state_mut();
+            for (i, s) in done.by_ref().take(count).enumerate() {
+                match band.placement {
+                    Placement::Stereo => {
+                        state[0][i] = s.state[0];
+                        state[1][i] = s.state[1];
+                    }
+                    Placement::Left => state[0][i] = s.state[0],
+                    _ => state[0][i] = s.state[1],
+                }
+            }
+            band.cascade.advance_settled(l.len());
+        }
+        true
+    }
+
+    fn process_block(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
+        let fast = match r.as_deref_mut() {
+            Some(r) if r.len() == l.len() => self.process_block_fast(l, r),
+            _ => false,
+        };
+        if !fast {
+            for band in self.bands.iter_mut() {
+                if band.is_idle() {
+                    continue;
+                }
+                band.process(l, r.as_deref_mut(), &mut self.scratch, self.fade_len);
+            }
         }
         if self.out_gain.is_smoothing() || self.out_gain.current() != 1.0 {
             for i in 0..l.len() {
@@ -1150,6 +1247,81 @@ mod tests {
         assert_eq!(big, run(37));
         // One call longer than the maximum block size is split internally.
         assert_eq!(big, run(3000));
+    }
+
+    /// Settings the stereo fast path takes once settled: stereo, left and right bands of every
+    /// section count (a 48 dB/oct cut has 4), 17 sections in all.
+    fn fast_settings() -> (EqSettings, EqSettings) {
+        let mut a = EqSettings::default();
+        for (i, b) in a.bands.iter_mut().enumerate() {
+            b.enabled = true;
+            b.kind = EqBandType::Bell;
+            b.gain_db = if i % 2 == 0 { 3.0 } else { -2.5 };
+        }
+        a.bands[0] = one_band(EqBandType::LowCut, 30.0, 0.0, 0.7, 48.0).bands[2];
+        a.bands[3].placement = Placement::Left;
+        a.bands[5].kind = EqBandType::HighShelf;
+        a.bands[5].placement = Placement::Right;
+        a.bands[7].kind = EqBandType::Tilt;
+        a.output_gain_db = -1.0;
+        let mut b = a;
+        b.bands[1].freq_hz = 220.0; // glide
+        b.bands[2].gain_db = -6.0;
+        b.bands[3].placement = Placement::Right; // crossfade
+        b.bands[6].enabled = false; // fade out
+        (a, b)
+    }
+
+    #[test]
+    fn stereo_fast_path_is_bit_identical_to_the_band_by_band_path() {
+        let sr = 48_000.0;
+        let (a, b) = fast_settings();
+        let len = 40_000;
+        let mut xl = pink_noise(len, 0.3, 5);
+        let mut xr = white_noise(len, 0.3, 6);
+        // A silent tail: the states decay through the flush threshold.
+        for x in xl[30_000..].iter_mut().chain(xr[30_000..].iter_mut()) {
+            *x = 0.0;
+        }
+        let run = |block: usize, fast: bool| {
+            let mut eq = chain(sr, 2, &a);
+            if !fast {
+                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
+            }
+            let (mut l, mut r) = (xl.clone(), xr.clone());
+            let mut pos = 0;
+            while pos < len {
+                if pos == 8192 {
+                    eq.set_settings(&b);
+                }
+                let end = (pos + block)
+                    .min(len)
+                    .min(if pos < 8192 { 8192 } else { usize::MAX });
+                eq.process(&mut [&mut l[pos..end], &mut r[pos..end]]);
+                pos = end;
+            }
+            (l, r)
+        };
+        let reference = run(512, false);
+        assert_ne!(reference.0, xl);
+        for block in [512, 1, 37, 1024, 3000] {
+            assert!(reference == run(block, true), "block {block}");
+        }
+        // The fast path really runs for these settings (where the CPU has AVX).
+        let mut eq = chain(sr, 2, &a);
+        let (mut l, mut r) = (xl[..256].to_vec(), xr[..256].to_vec());
+        assert_eq!(
+            eq.process_block_fast(&mut l, &mut r),
+            eq.bank.is_vectorized()
+        );
+        // And not for mid/side bands, or non-finite or huge input.
+        let mut ms = a;
+        ms.bands[2].placement = Placement::Mid;
+        assert!(!chain(sr, 2, &ms).process_block_fast(&mut l, &mut r));
+        l[3] = f32::NAN;
+        assert!(!eq.process_block_fast(&mut l, &mut r));
+        l[3] = 1e7;
+        assert!(!eq.process_block_fast(&mut l, &mut r));
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`FilterCascade`]: the real-time [`crate::Processor`] with click-free parameter glides.
 
 mod analog;
+mod bank;
 mod biquad;
 mod cascade;
 pub mod design;
@@ -19,7 +20,8 @@ mod processor;
 mod spec;
 
 pub use analog::{analog_magnitude_db, analog_response};
-pub use biquad::{BiquadCoefs, BiquadState, Complex};
+pub use bank::{BankKernel, StereoBank, StereoSection, MAX_BANK_SECTIONS};
+pub use biquad::{BiquadCoefs, BiquadState, Complex, STATE_FLUSH_BELOW};
 pub use cascade::{CascadeCoefs, MAX_SECTIONS};
 pub use design::design;
 pub use processor::{FilterCascade, CONTROL_PERIOD_SAMPLES, DEFAULT_SMOOTHING_MS};

@@ -228,6 +228,32 @@ impl FilterCascade {
         self.max_block_size
     }
 
+    /// The running state, per channel and section (for a caller that runs settled sections
+    /// itself, like the EQ's [`super::StereoBank`] fast path).
+    pub(crate) fn state_mut(&mut self) -> &mut [[BiquadState; MAX_SECTIONS]; MAX_CHANNELS] {
+        &mut self.state
+    }
+
+    /// For a caller that ran `n` samples through [`Self::coefs`] and [`Self::state_mut`] itself
+    /// (only while not gliding): advances the control clock exactly as [`Processor::process`]
+    /// would have, flushing the state if a control update fell within those samples. The flush
+    /// comes at the end instead of at the update's sample; that cannot change any output (see
+    /// [`BiquadState::flush_denormals`]).
+    pub(crate) fn advance_settled(&mut self, n: usize) {
+        debug_assert!(!self.gliding);
+        if n == 0 {
+            return;
+        }
+        if n <= self.samples_to_tick {
+            self.samples_to_tick -= n;
+            return;
+        }
+        let rest = n - self.samples_to_tick;
+        self.control_tick();
+        self.samples_to_tick =
+            (CONTROL_PERIOD_SAMPLES - rest % CONTROL_PERIOD_SAMPLES) % CONTROL_PERIOD_SAMPLES;
+    }
+
     fn update_glide_coef(&mut self) {
         let tau_samples = self.smoothing_ms as f64 * 1e-3 * self.sample_rate_hz as f64;
         self.glide_coef = if tau_samples <= 0.0 {
