@@ -515,15 +515,8 @@ impl MasterAnalysis {
 
 /// Integrated loudness (and optionally true peak) of planar channels.
 fn loudness_of(chans: &[Vec<f32>], sr: f32, true_peak: bool) -> (Option<f64>, Option<f64>) {
-    let Ok(mut a) = LoudnessAnalyzer::with_true_peak(chans.len(), sr, true_peak) else {
-        return (None, None);
-    };
     let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
-    a.process(&refs);
-    (
-        a.integrated_lufs(),
-        if true_peak { a.true_peak_dbtp() } else { None },
-    )
+    crate::loudness::measure_integrated(&refs, sr, true_peak).unwrap_or((None, None))
 }
 
 /// The pre-limiter signal (input gain, EQ, glue, width) of `settings` and the glue's mean gain

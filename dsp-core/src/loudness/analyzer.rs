@@ -45,6 +45,9 @@ pub struct LoudnessAnalyzer {
     channels: usize,
     sample_rate_hz: u32,
     true_peak: bool,
+    /// False for [`measure_integrated`]: no loudness range and no 100 ms block energies
+    /// (momentary and short-term readings and maxima), only integrated loudness and peaks.
+    full: bool,
     /// Frames in one 100 ms block (rounded like `ebur128`).
     block_frames: usize,
     /// Frames fed into the current 100 ms block.
@@ -85,12 +88,27 @@ impl LoudnessAnalyzer {
         sample_rate_hz: f32,
         true_peak: bool,
     ) -> Result<Self, ConfigError> {
+        Self::build(channels, sample_rate_hz, true_peak, true)
+    }
+
+    fn build(
+        channels: usize,
+        sample_rate_hz: f32,
+        true_peak: bool,
+        full: bool,
+    ) -> Result<Self, ConfigError> {
         validate_sample_rate(sample_rate_hz)?;
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(ConfigError::Channels(channels));
         }
         let rate = sample_rate_hz.round() as u32;
-        let mut mode = Mode::I | Mode::LRA | Mode::S | Mode::M | Mode::SAMPLE_PEAK;
+        // The lean mode keeps `S` although it reads no short-term loudness: `S` sizes ebur128's
+        // ring of filtered audio (3 s), and the 400 ms gating blocks are summed across its wrap
+        // point, so the same ring keeps the integrated loudness bit-identical to the full mode.
+        let mut mode = Mode::I | Mode::S | Mode::M | Mode::SAMPLE_PEAK;
+        if full {
+            mode |= Mode::LRA;
+        }
         if true_peak {
             mode |= Mode::TRUE_PEAK;
         }
@@ -101,6 +119,7 @@ impl LoudnessAnalyzer {
             channels,
             sample_rate_hz: rate,
             true_peak,
+            full,
             block_frames: (rate as usize + 5) / 10,
             block_pos: 0,
             blocks: [0.0; BLOCKS_PER_SHORT_TERM],
@@ -167,7 +186,9 @@ impl LoudnessAnalyzer {
             self.total_frames += n as u64;
             if self.block_pos == self.block_frames {
                 self.block_pos = 0;
-                self.end_block();
+                if self.full {
+                    self.end_block();
+                }
             }
         }
     }
@@ -303,6 +324,20 @@ pub fn measure(channels: &[&[f32]], sample_rate_hz: f32) -> Result<LoudnessStats
     let mut a = LoudnessAnalyzer::new(channels.len(), sample_rate_hz)?;
     a.process(channels);
     Ok(a.stats())
+}
+
+/// Integrated loudness (LUFS) and, when `true_peak`, true peak (dBTP) of whole planar channels
+/// (1–8) at `sample_rate_hz`: bit-for-bit the values [`measure`] reports, without the work for
+/// the rest of [`LoudnessStats`] (loudness range, momentary and short-term readings), for callers
+/// that measure many renders and read nothing else (the master assistant's simulation).
+pub fn measure_integrated(
+    channels: &[&[f32]],
+    sample_rate_hz: f32,
+    true_peak: bool,
+) -> Result<(Option<f64>, Option<f64>), ConfigError> {
+    let mut a = LoudnessAnalyzer::build(channels.len(), sample_rate_hz, true_peak, false)?;
+    a.process(channels);
+    Ok((a.integrated_lufs(), a.true_peak_dbtp()))
 }
 
 #[cfg(test)]
@@ -479,5 +514,37 @@ mod tests {
         assert!(LoudnessAnalyzer::new(9, 48_000.0).is_err());
         assert!(LoudnessAnalyzer::new(2, 1_000.0).is_err());
         assert!(LoudnessAnalyzer::new(2, f32::NAN).is_err());
+    }
+
+    /// The lean measurement reports exactly (bit for bit) what the full one does: level steps
+    /// over more than the 3 s ring of filtered audio, two rates, mono and stereo, a non-finite
+    /// sample, with and without true peak; silence is `None`.
+    #[test]
+    fn measure_integrated_matches_measure_bit_for_bit() {
+        for rate in [44_100u32, 48_000] {
+            let mut l = sine_1k_segments(&[(-30.0, 2.3), (-12.0, 4.1), (-24.0, 3.7)], rate);
+            let r: Vec<f32> = noise(l.len(), 0.3, 11)
+                .iter()
+                .zip(&l)
+                .map(|(n, s)| 0.5 * n + s)
+                .collect();
+            l[5000] = f32::NAN;
+            let sr = rate as f32;
+            for chans in [vec![l.as_slice()], vec![l.as_slice(), r.as_slice()]] {
+                let full = measure(&chans, sr).unwrap();
+                let (i, tp) = measure_integrated(&chans, sr, true).unwrap();
+                assert_eq!(i.map(f64::to_bits), full.integrated_lufs.map(f64::to_bits));
+                assert_eq!(tp.map(f64::to_bits), full.true_peak_dbtp.map(f64::to_bits));
+                let (i2, tp2) = measure_integrated(&chans, sr, false).unwrap();
+                assert_eq!(i2.map(f64::to_bits), i.map(f64::to_bits));
+                assert_eq!(tp2, None);
+            }
+        }
+        let z = vec![0.0f32; 48_000];
+        assert_eq!(
+            measure_integrated(&[&z, &z], 48_000.0, true).unwrap(),
+            (None, None)
+        );
+        assert!(measure_integrated(&[], 48_000.0, true).is_err());
     }
 }
