@@ -12,14 +12,20 @@ use crate::{validate_sample_rate, ConfigError, MAX_CHANNELS};
 /// Crest factor of `samples` in dB: 20·log10(peak / RMS). A sine reads 3.01 dB, a square wave
 /// 0 dB. `None` for an empty or silent slice (RMS below 1e-10). Non-finite samples count as 0.
 pub fn crest_factor_db(samples: &[f32]) -> Option<f32> {
+    crest_factor_db_channels(&[samples])
+}
+
+/// [`crest_factor_db`] of the channels one after the other (peak over all of them against the
+/// RMS of all of them), without concatenating them: the same value, bit for bit.
+pub fn crest_factor_db_channels(channels: &[&[f32]]) -> Option<f32> {
     let mut peak = 0.0f64;
     let mut sum_sq = 0.0f64;
-    for &x in samples {
+    for &x in channels.iter().flat_map(|c| c.iter()) {
         let x = crate::util::sanitize(x) as f64;
         peak = peak.max(x.abs());
         sum_sq += x * x;
     }
-    crest_from(peak, sum_sq, samples.len())
+    crest_from(peak, sum_sq, channels.iter().map(|c| c.len()).sum())
 }
 
 fn crest_from(peak: f64, sum_sq: f64, n: usize) -> Option<f32> {
@@ -516,6 +522,13 @@ mod tests {
         assert!(crest_factor_db(&sq).unwrap().abs() < 1e-4);
         assert_eq!(crest_factor_db(&[0.0; 100]), None);
         assert_eq!(crest_factor_db(&[]), None);
+        let (a, b) = (s[..1000].to_vec(), sq[..777].to_vec());
+        let joined: Vec<f32> = a.iter().chain(&b).copied().collect();
+        assert_eq!(
+            crest_factor_db_channels(&[&a, &b]).map(f32::to_bits),
+            crest_factor_db(&joined).map(f32::to_bits)
+        );
+        assert_eq!(crest_factor_db_channels(&[]), None);
         let mut m = CrestFactorMeter::new(4800).unwrap();
         for c in s.chunks(1000) {
             m.process(&[c, c]);

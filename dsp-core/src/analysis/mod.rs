@@ -14,8 +14,9 @@ pub mod ltas;
 pub mod spectrum;
 
 pub use features::{
-    crest_factor_db, detect_onsets, pearson_correlation, side_mid_ratio_db, BandSideMid,
-    CorrelationMeter, CrestFactorMeter, OnsetParams, OnsetReport, DEFAULT_STEREO_BANDS_HZ,
+    crest_factor_db, crest_factor_db_channels, detect_onsets, pearson_correlation,
+    side_mid_ratio_db, BandSideMid, CorrelationMeter, CrestFactorMeter, OnsetParams, OnsetReport,
+    DEFAULT_STEREO_BANDS_HZ,
 };
 pub use ltas::{long_term_average_spectrum, Ltas, LtasConfig, LtasResult};
 pub use spectrum::{Averaging, OctaveSmoother, SpectrumAnalyzer, SpectrumConfig};

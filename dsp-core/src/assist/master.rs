@@ -462,6 +462,13 @@ impl MasterAnalysis {
         out
     }
 
+    /// The full BS.1770 / R128 measurement of everything fed: the values
+    /// [`crate::loudness::measure`] gives for the same channels (non-finite samples read as 0),
+    /// so a caller that also reports the input's loudness need not measure it again.
+    pub fn loudness_stats(&self) -> LoudnessStats {
+        self.loudness.stats()
+    }
+
     /// What was heard so far (the excerpt included).
     pub fn result(&self) -> MasterAnalysisResult {
         let stats: LoudnessStats = self.loudness.stats();

@@ -380,3 +380,25 @@ fn peaky_mix_gets_gentle_glue_and_a_limiting_warning() {
         assert!(w.contains("dB of limiting"), "{w}");
     }
 }
+
+#[test]
+fn the_analysis_loudness_is_the_measurement_of_the_input() {
+    // Stereo with a non-finite sample, and mono: bit for bit what `measure` reports.
+    let [mut l, r] = demo(8.0);
+    l[1000] = f32::NAN;
+    for chans in [vec![l.as_slice(), r.as_slice()], vec![r.as_slice()]] {
+        let mut a = MasterAnalysis::new(48_000.0, chans.len()).unwrap();
+        a.process(&chans);
+        let got = a.loudness_stats();
+        let want = measure(&chans, 48_000.0).unwrap();
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap()
+        );
+        assert_eq!(
+            got.integrated_lufs.map(f64::to_bits),
+            want.integrated_lufs.map(f64::to_bits)
+        );
+        assert_eq!(a.result().integrated_lufs, want.integrated_lufs);
+    }
+}
