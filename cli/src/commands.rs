@@ -3,7 +3,7 @@
 use crate::audio_io::{check_output, prepare_wav, read_audio, write_wav, Audio, OutFormat};
 use crate::engines::{self, AssistOptions, Kind, Settings};
 use crate::{AssistArgs, Cli, Command, Failure};
-use dsp_core::analysis::features::{crest_factor_db, pearson_correlation};
+use dsp_core::analysis::features::{crest_factor_db_channels, pearson_correlation};
 use dsp_core::assist::targets::Target;
 use dsp_core::assist::Suggestion;
 use dsp_core::loudness::{measure, LoudnessStats};
@@ -147,14 +147,28 @@ fn run_suggest(
     audio: &Audio,
     a: &AssistArgs,
 ) -> Result<(Suggestion, f32, Option<Target>), Failure> {
+    run_suggest_measured(cli, kind, input, audio, a)
+        .map(|(s, amount, target, _)| (s, amount, target))
+}
+
+/// [`run_suggest`], also returning the input's loudness when the assistant measured it (see
+/// [`engines::suggest_measured`]).
+fn run_suggest_measured(
+    cli: &Cli,
+    kind: Kind,
+    input: &Path,
+    audio: &Audio,
+    a: &AssistArgs,
+) -> Result<(Suggestion, f32, Option<Target>, Option<LoudnessStats>), Failure> {
     let (opts, amount) = assist_options(a)?;
     let pb = spinner(cli, &format!("listening to {}", input.display()));
-    let (s, target) = engines::suggest_with_target(kind, &audio.channels, audio.sample_rate, &opts)
-        .map_err(|e| assist_failure(input, e))?;
+    let (s, target, loudness) =
+        engines::suggest_measured(kind, &audio.channels, audio.sample_rate, &opts)
+            .map_err(|e| assist_failure(input, e))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    Ok((s, amount, target))
+    Ok((s, amount, target, loudness))
 }
 
 fn assist_failure(input: &Path, e: String) -> Failure {
@@ -598,8 +612,10 @@ fn master_cmd(cli: &Cli, input: &Path, out: &Outputs, a: &AssistArgs) -> Result<
     out.check()?;
     let output = out.output;
     let audio = read_audio(input)?;
-    let before = analysis_report(input, &audio)?;
-    let (s, amount, target) = run_suggest(cli, Kind::Master, input, &audio, a)?;
+    // The master analysis measures the input's loudness; the "before" column reuses it.
+    let (s, amount, target, input_loudness) =
+        run_suggest_measured(cli, Kind::Master, input, &audio, a)?;
+    let before = analysis_report_with(input, &audio, input_loudness)?;
     let settings = engines::accepted(
         Kind::Master,
         &Settings::default_for(Kind::Master),
@@ -716,10 +732,22 @@ pub struct AnalysisReport {
 }
 
 fn analysis_report(path: &Path, audio: &Audio) -> Result<AnalysisReport, Failure> {
+    analysis_report_with(path, audio, None)
+}
+
+/// [`analysis_report`] with the loudness already measured (`loudness`: the values
+/// `dsp_core::loudness::measure` gives for all of `audio`; `None` measures it here).
+pub(crate) fn analysis_report_with(
+    path: &Path,
+    audio: &Audio,
+    loudness: Option<LoudnessStats>,
+) -> Result<AnalysisReport, Failure> {
     let slices = audio.slices();
-    let loudness = measure(&slices, audio.sample_rate as f32)
-        .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
-    let all: Vec<f32> = audio.channels.iter().flatten().copied().collect();
+    let loudness = match loudness {
+        Some(l) => l,
+        None => measure(&slices, audio.sample_rate as f32)
+            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?,
+    };
     let stereo_correlation = if audio.channels.len() >= 2 {
         pearson_correlation(&audio.channels[0], &audio.channels[1])
     } else {
@@ -731,7 +759,7 @@ fn analysis_report(path: &Path, audio: &Audio) -> Result<AnalysisReport, Failure
         channels: audio.channels.len(),
         duration_s: audio.seconds(),
         loudness,
-        crest_factor_db: crest_factor_db(&all),
+        crest_factor_db: crest_factor_db_channels(&slices),
         stereo_correlation,
     })
 }

@@ -11,6 +11,7 @@ use dsp_core::assist::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
+use dsp_core::loudness::LoudnessStats;
 use dsp_core::{Processor, ProcessorConfig};
 use std::collections::BTreeMap;
 
@@ -245,6 +246,18 @@ pub fn suggest_with_target(
     sample_rate: u32,
     opts: &AssistOptions,
 ) -> Result<(Suggestion, Option<Target>), String> {
+    suggest_measured(kind, channels, sample_rate, opts).map(|(s, t, _)| (s, t))
+}
+
+/// [`suggest_with_target`], also returning the input's loudness when the assistant measured
+/// all of it (master, 1–2 channels): the values `dsp_core::loudness::measure` gives for
+/// `channels`, so the caller need not measure the input a second time.
+pub fn suggest_measured(
+    kind: Kind,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    opts: &AssistOptions,
+) -> Result<(Suggestion, Option<Target>, Option<LoudnessStats>), String> {
     let view: Vec<&[f32]> = channels.iter().take(2).map(|c| c.as_slice()).collect();
     let sr = sample_rate as f32;
     match kind {
@@ -257,7 +270,7 @@ pub fn suggest_with_target(
                 &EqAssistOptions::default(),
                 &EqSettings::default(),
             );
-            Ok((s, Some(target)))
+            Ok((s, Some(target), None))
         }
         Kind::Comp => {
             let key = opts.style.as_deref().unwrap_or("glue");
@@ -272,11 +285,15 @@ pub fn suggest_with_target(
                 &CompSuggestOptions::default(),
                 &CompSettings::default(),
             );
-            Ok((s, None))
+            Ok((s, None, None))
         }
         Kind::Master => {
             let target = master_target(opts)?;
-            let r = MasterAnalysis::analyze(&view, sr).map_err(|e| e.to_string())?;
+            let mut analysis = MasterAnalysis::new(sr, view.len()).map_err(|e| e.to_string())?;
+            analysis.process(&view);
+            let r = analysis.result();
+            // The analysis hears only the first two channels.
+            let loudness = (view.len() == channels.len()).then(|| analysis.loudness_stats());
             let mut options = MasterAssistOptions::default();
             if let Some((name, audio, rsr)) = &opts.reference {
                 let rv: Vec<&[f32]> = audio.iter().take(2).map(|c| c.as_slice()).collect();
@@ -294,7 +311,7 @@ pub fn suggest_with_target(
                     .clone()
                     .unwrap_or_else(|| TargetId::Balanced.target()),
             };
-            Ok((s, Some(tonal)))
+            Ok((s, Some(tonal), loudness))
         }
     }
 }

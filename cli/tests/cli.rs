@@ -220,6 +220,45 @@ fn master_meets_every_asked_target_and_reports_it() {
 }
 
 #[test]
+fn master_before_column_is_the_analysis_of_the_input() {
+    // The "before" report reuses the master analysis' loudness measurement of the input: it
+    // must be exactly what `tandem analyze` reports for that file (stereo and mono).
+    let d = tmp("master_before");
+    let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "8"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stereo = d.join("demo_mix.wav");
+    let mono = d.join("mono.wav");
+    let [l, _] = read_planar(&stereo).try_into().unwrap();
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 48_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&mono, spec).unwrap();
+    for x in l {
+        w.write_sample(x).unwrap();
+    }
+    w.finalize().unwrap();
+    for input in [stereo, mono] {
+        let out = d.join("master.wav");
+        let o = tandem(&[
+            "master",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let o = tandem(&["analyze", input.to_str().unwrap(), "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let analyzed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["before"], analyzed, "{}", input.display());
+    }
+}
+
+#[test]
 fn render_with_a_suggestion_json_equals_render_suggested() {
     let d = tmp("preset");
     let o = tandem(&["demo", "--out", d.to_str().unwrap(), "--seconds", "8"]);
