@@ -493,24 +493,41 @@ fn measure(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
 /// stereo file at ≥ 100× real time).
 pub const MASTER_JOB_SECONDS: f64 = 240.0;
 
-/// The whole `tandem master` job without file I/O: the master assistant's analysis and
-/// suggestion (simulating the chain), the render with the suggestion accepted, and the
-/// verification measurement, on a 4-minute 44.1 kHz stereo demo mix.
+/// The whole `tandem master` job without file I/O, as `tandem master` computes it: the master
+/// assistant's analysis and suggestion (simulating the chain; its loudness measurement of the
+/// input is the report's "before" column), the input report's crest factor and correlation, the
+/// render with the suggestion accepted, and the verification report of the output (loudness,
+/// true peak, crest factor, correlation), on a 4-minute 44.1 kHz stereo demo mix.
 fn master_job_row(runs: usize) -> Result<Row, String> {
-    use crate::engines::{accepted, suggest, AssistOptions, Kind, Settings};
+    use crate::audio_io::Audio;
+    use crate::commands::analysis_report_with;
+    use crate::engines::{accepted, suggest_measured, AssistOptions, Kind, Settings};
+    use crate::Failure;
     let rate = 44_100u32;
     let [l, r] = dsp_core::testsignals::demo_mix(MASTER_JOB_SECONDS, rate as f64);
-    let input = vec![l, r];
+    let input = Audio {
+        channels: vec![l, r],
+        sample_rate: rate,
+    };
     let opts = AssistOptions {
         target: Some("spotify".into()),
         ..Default::default()
     };
+    let message = |f: Failure| match f {
+        Failure::Usage(m) | Failure::Input(m) | Failure::Other(m) => m,
+    };
     let job = || -> Result<(), String> {
-        let s = suggest(Kind::Master, &input, rate, &opts)?;
+        let (s, _, input_loudness) = suggest_measured(Kind::Master, &input.channels, rate, &opts)?;
+        let before = analysis_report_with(std::path::Path::new("input"), &input, input_loudness)
+            .map_err(message)?;
         let settings = accepted(Kind::Master, &Settings::default_for(Kind::Master), &s, 1.0);
-        let out = settings.render(&input, rate as f32)?;
-        let view: Vec<&[f32]> = out.iter().map(|c| c.as_slice()).collect();
-        dsp_core::loudness::measure(&view, rate as f32).map_err(|e| e.to_string())?;
+        let output = Audio {
+            channels: settings.render(&input.channels, rate as f32)?,
+            sample_rate: rate,
+        };
+        let after =
+            analysis_report_with(std::path::Path::new("output"), &output, None).map_err(message)?;
+        std::hint::black_box((before, after));
         Ok(())
     };
     let mut row = Row {
