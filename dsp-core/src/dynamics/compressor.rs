@@ -21,7 +21,7 @@ use super::envelope::{EnvelopeFollower, SmoothingMode};
 use super::gain_computer::GainComputer;
 use super::lookahead::DelayLine;
 use super::{ms_to_samples, CAPACITY_SAMPLE_RATE_HZ};
-use crate::util::{db_to_gain, flush_denormal_f64, gain_to_db, LinearSmoother};
+use crate::util::{fast_db_to_gain, fast_power_to_db, flush_denormal_f64, LinearSmoother};
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig, MAX_CHANNELS};
 
 /// The largest lookahead a compressor can be built with, in ms.
@@ -29,6 +29,9 @@ pub const COMPRESSOR_MAX_LOOKAHEAD_MS: f32 = 20.0;
 
 /// Ramp time of makeup and mix changes, in ms.
 const PARAM_RAMP_MS: f32 = 20.0;
+
+/// Frames processed stage by stage at a time (see [`Compressor::process_with_sidechain`]).
+const CHUNK: usize = 64;
 
 /// How channels are detected and compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -400,103 +403,164 @@ impl Compressor {
     /// `sidechain[min(c, len − 1)]`; missing samples read as 0). An empty `sidechain` keys from
     /// `main` itself. Never allocates; NaN/Inf samples reset that channel's detection state and
     /// are replaced by silence.
-    // Samples are processed frame by frame across channels (linking needs every channel's
-    // level at once), so indexing is the clearest form here.
-    #[allow(clippy::needless_range_loop)]
+    ///
+    /// Works in chunks of [`CHUNK`] frames, stage by stage (read, detect, level → gain
+    /// reduction, link and smooth, dB → gain, apply), so the stages without a recursion run as
+    /// vector loops. Every sample sees exactly the per-sample algorithm of the module docs.
     pub fn process_with_sidechain(&mut self, main: &mut [&mut [f32]], sidechain: &[&[f32]]) {
         let nch = main.len().min(self.channels.len());
         if nch == 0 {
             return;
         }
         let n = main[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mid_side = self.settings.stereo_mode == StereoMode::MidSide && nch == 2;
-        let link = self.settings.stereo_link_pct * 0.01;
-        let hpf_on = self.settings.sidechain_hpf_hz.is_some();
-        let mut x = [0.0f32; MAX_CHANNELS];
-        let mut key = [0.0f32; MAX_CHANNELS];
-        let mut gr = [0.0f32; MAX_CHANNELS];
-        let mut dry = [0.0f32; MAX_CHANNELS];
-        for i in 0..n {
-            let mut bad = [false; MAX_CHANNELS];
-            for c in 0..nch {
-                let v = main[c][i];
-                x[c] = if v.is_finite() {
-                    v
-                } else {
-                    bad[c] = true;
-                    0.0
-                };
-                let k = if sidechain.is_empty() {
-                    x[c]
-                } else {
-                    sidechain[c.min(sidechain.len() - 1)]
-                        .get(i)
-                        .copied()
-                        .unwrap_or(0.0)
-                };
-                key[c] = if k.is_finite() {
-                    k
-                } else {
-                    bad[c] = true;
-                    0.0
-                };
-            }
-            if mid_side {
-                if bad[0] || bad[1] {
-                    bad[0] = true;
-                    bad[1] = true;
-                }
-                let (l, r) = (key[0], key[1]);
-                key[0] = 0.5 * (l + r);
-                key[1] = 0.5 * (l - r);
-            }
-            // Detection and gain computer.
-            let mut gr_max = 0.0f32;
-            for c in 0..nch {
-                let ch = &mut self.channels[c];
-                if bad[c] {
-                    ch.reset_detection();
-                }
-                let mut k = key[c];
-                if hpf_on {
-                    k = ch.hpf.process(k);
-                }
-                k = ch.key_delay.process(k);
-                let level_db = gain_to_db(ch.detector.detect(k));
-                gr[c] = self.computer.gain_reduction_db(level_db);
-                gr_max = gr_max.max(gr[c]);
-            }
-            // Link, smooth, gain.
-            let makeup_db = self.makeup.tick();
-            let mix = self.mix.tick();
-            let mut gain = [1.0f32; MAX_CHANNELS];
-            for c in 0..nch {
-                let ch = &mut self.channels[c];
-                let linked = gr[c] + link * (gr_max - gr[c]);
-                ch.gr_db = ch.envelope.process(linked).max(0.0);
-                gain[c] = db_to_gain(makeup_db - ch.gr_db);
-                dry[c] = ch.audio_delay.process(x[c]);
-            }
-            let mut wet = [0.0f32; MAX_CHANNELS];
-            if mid_side {
-                let m = 0.5 * (dry[0] + dry[1]) * gain[0];
-                let s = 0.5 * (dry[0] - dry[1]) * gain[1];
-                wet[0] = m + s;
-                wet[1] = m - s;
-            } else {
-                for c in 0..nch {
-                    wet[c] = dry[c] * gain[c];
-                }
-            }
-            for c in 0..nch {
-                let y = dry[c] + mix * (wet[c] - dry[c]);
-                main[c][i] = if y.is_finite() { y } else { 0.0 };
-            }
+        let mut pos = 0;
+        while pos < n {
+            let len = CHUNK.min(n - pos);
+            self.process_chunk(main, sidechain, nch, pos, len);
+            pos += len;
         }
         if n > 0 {
             self.gain_reduction_db = self.channels[..nch]
                 .iter()
                 .fold(0.0f32, |a, ch| a.max(ch.gr_db));
+        }
+    }
+
+    // Stages loop over channels and frames of fixed-size arrays: indexing is the clearest form.
+    #[allow(clippy::needless_range_loop)]
+    fn process_chunk(
+        &mut self,
+        main: &mut [&mut [f32]],
+        sidechain: &[&[f32]],
+        nch: usize,
+        pos: usize,
+        len: usize,
+    ) {
+        let mid_side = self.settings.stereo_mode == StereoMode::MidSide && nch == 2;
+        let link = self.settings.stereo_link_pct * 0.01;
+        let hpf_on = self.settings.sidechain_hpf_hz.is_some();
+        // x: the finite input; v: the key, then its level, then the gain reduction, then the
+        // gain; bad: the frame's input or key was NaN/Inf.
+        let mut x = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        let mut v = [[0.0f32; CHUNK]; MAX_CHANNELS];
+        let mut bad = [[false; CHUNK]; MAX_CHANNELS];
+        let mut any_bad = false;
+        for c in 0..nch {
+            let src = &main[c][pos..pos + len];
+            for i in 0..len {
+                let ok = src[i].is_finite();
+                x[c][i] = if ok { src[i] } else { 0.0 };
+                bad[c][i] = !ok;
+                any_bad |= !ok;
+            }
+            if sidechain.is_empty() {
+                v[c] = x[c];
+            } else {
+                let sc = sidechain[c.min(sidechain.len() - 1)];
+                for i in 0..len {
+                    let k = sc.get(pos + i).copied().unwrap_or(0.0);
+                    let ok = k.is_finite();
+                    v[c][i] = if ok { k } else { 0.0 };
+                    bad[c][i] |= !ok;
+                    any_bad |= !ok;
+                }
+            }
+        }
+        if mid_side {
+            for i in 0..len {
+                let b = bad[0][i] || bad[1][i];
+                bad[0][i] = b;
+                bad[1][i] = b;
+                let (l, r) = (v[0][i], v[1][i]);
+                v[0][i] = 0.5 * (l + r);
+                v[1][i] = 0.5 * (l - r);
+            }
+        }
+        // Detection (recursive per channel), then level → gain reduction (vector loop).
+        for c in 0..nch {
+            let ch = &mut self.channels[c];
+            let key = &mut v[c][..len];
+            for i in 0..len {
+                if any_bad && bad[c][i] {
+                    ch.hpf.reset();
+                    ch.detector.reset();
+                }
+                let mut k = key[i];
+                if hpf_on {
+                    k = ch.hpf.process(k);
+                }
+                k = ch.key_delay.process(k);
+                key[i] = ch.detector.detect_power(k);
+            }
+            for g in key.iter_mut() {
+                *g = fast_power_to_db(*g);
+            }
+            self.computer.gain_reduction_db_block(key);
+        }
+        // Link (vector loop), smooth (recursive per channel), then makeup − GR in dB.
+        let mut gr_max = [0.0f32; CHUNK];
+        for c in 0..nch {
+            for (m, &g) in gr_max[..len].iter_mut().zip(&v[c][..len]) {
+                *m = m.max(g);
+            }
+        }
+        let mut makeup_db = [0.0f32; CHUNK];
+        if self.makeup.is_smoothing() {
+            for m in makeup_db[..len].iter_mut() {
+                *m = self.makeup.tick();
+            }
+        } else {
+            makeup_db[..len].fill(self.makeup.current());
+        }
+        for c in 0..nch {
+            let ch = &mut self.channels[c];
+            let g = &mut v[c][..len];
+            for (gi, &m) in g.iter_mut().zip(&gr_max[..len]) {
+                *gi += link * (m - *gi);
+            }
+            if any_bad && bad[c][..len].contains(&true) {
+                for i in 0..len {
+                    if bad[c][i] {
+                        ch.envelope.reset();
+                    }
+                    g[i] = ch.envelope.process(g[i]);
+                }
+            } else {
+                ch.envelope.process_block(g);
+            }
+            for (gi, &m) in g.iter_mut().zip(&makeup_db[..len]) {
+                *gi = m - gi.max(0.0);
+            }
+            ch.gr_db = ch.envelope.value().max(0.0);
+        }
+        // dB → gain (vector loop), the delayed dry signal, wet, mix.
+        for c in 0..nch {
+            for g in v[c][..len].iter_mut() {
+                *g = fast_db_to_gain(*g);
+            }
+            let ch = &mut self.channels[c];
+            for xi in x[c][..len].iter_mut() {
+                *xi = ch.audio_delay.process(*xi);
+            }
+        }
+        for i in 0..len {
+            let mix = self.mix.tick();
+            let (dry0, dry1) = (x[0][i], x[1.min(nch - 1)][i]);
+            if mid_side {
+                let m = 0.5 * (dry0 + dry1) * v[0][i];
+                let s = 0.5 * (dry0 - dry1) * v[1][i];
+                let wet = [m + s, m - s];
+                for c in 0..2 {
+                    let y = x[c][i] + mix * (wet[c] - x[c][i]);
+                    main[c][pos + i] = if y.is_finite() { y } else { 0.0 };
+                }
+            } else {
+                for c in 0..nch {
+                    let dry = x[c][i];
+                    let y = dry + mix * (dry * v[c][i] - dry);
+                    main[c][pos + i] = if y.is_finite() { y } else { 0.0 };
+                }
+            }
         }
     }
 }

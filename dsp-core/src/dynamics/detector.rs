@@ -49,6 +49,8 @@ pub struct RmsDetector {
     /// Window length in samples (1..capacity−1).
     len: usize,
     sum: f64,
+    /// 1 / len.
+    inv_len: f64,
     since_refresh: usize,
 }
 
@@ -62,6 +64,7 @@ impl RmsDetector {
             pos: 0,
             len: cap - 1,
             sum: 0.0,
+            inv_len: 1.0 / (cap - 1) as f64,
             since_refresh: 0,
         }
     }
@@ -91,6 +94,7 @@ impl RmsDetector {
         let len = samples.clamp(1, self.max_window_samples());
         if len != self.len {
             self.len = len;
+            self.inv_len = 1.0 / len as f64;
             self.refresh();
         }
     }
@@ -106,10 +110,17 @@ impl RmsDetector {
     }
 
     fn refresh(&mut self) {
+        // The last `len` squares, newest first: ring[pos−1] down to ring[pos−len] (mod cap),
+        // as two contiguous runs instead of a division per sample.
         let cap = self.ring.len();
+        let recent = self.len.min(self.pos);
+        let wrapped = self.len - recent;
         let mut s = 0.0f64;
-        for i in 1..=self.len {
-            s += self.ring[(self.pos + cap - i) % cap] as f64;
+        for &v in self.ring[self.pos - recent..self.pos].iter().rev() {
+            s += v as f64;
+        }
+        for &v in self.ring[cap - wrapped..].iter().rev() {
+            s += v as f64;
         }
         self.sum = s;
         self.since_refresh = 0;
@@ -117,17 +128,25 @@ impl RmsDetector {
 
     /// The current mean square (linear power).
     pub fn mean_square(&self) -> f64 {
-        (self.sum / self.len as f64).max(0.0)
+        (self.sum * self.inv_len).max(0.0)
     }
 }
 
-impl Detect for RmsDetector {
+impl RmsDetector {
+    /// Pushes `x` and returns the mean square over the window (linear power; the detector's
+    /// level is its square root). Non-finite `x` counts as 0.
     #[inline]
-    fn detect(&mut self, x: f32) -> f32 {
+    pub fn detect_power(&mut self, x: f32) -> f32 {
         let a = PeakDetector.detect(x);
         let sq = a * a;
         let cap = self.ring.len();
-        let leaving = self.ring[(self.pos + cap - self.len) % cap];
+        // (pos − len) mod cap, without a division (len < cap).
+        let back = if self.pos >= self.len {
+            self.pos - self.len
+        } else {
+            self.pos + cap - self.len
+        };
+        let leaving = self.ring[back];
         self.ring[self.pos] = sq;
         self.pos = if self.pos + 1 == cap { 0 } else { self.pos + 1 };
         self.sum += sq as f64 - leaving as f64;
@@ -135,7 +154,14 @@ impl Detect for RmsDetector {
         if self.since_refresh >= self.len {
             self.refresh();
         }
-        self.mean_square().sqrt() as f32
+        self.mean_square() as f32
+    }
+}
+
+impl Detect for RmsDetector {
+    #[inline]
+    fn detect(&mut self, x: f32) -> f32 {
+        self.detect_power(x).sqrt()
     }
 
     fn reset(&mut self) {
@@ -193,6 +219,21 @@ impl LevelDetector {
     /// The current kind.
     pub fn kind(&self) -> DetectorKind {
         self.kind
+    }
+}
+
+impl LevelDetector {
+    /// Pushes `x` and returns the square of [`Detect::detect`]'s level (linear power), without
+    /// the square root: what a dB conversion needs.
+    #[inline]
+    pub fn detect_power(&mut self, x: f32) -> f32 {
+        match self.kind {
+            DetectorKind::Peak => {
+                let a = PeakDetector.detect(x);
+                a * a
+            }
+            DetectorKind::Rms { .. } => self.rms.detect_power(x),
+        }
     }
 }
 

@@ -113,6 +113,56 @@ impl EnvelopeFollower {
         self.y.max(if self.auto_release { self.slow } else { 0.0 }) as f32
     }
 
+    /// Runs a block through the follower in place: per sample exactly [`Self::process`], with
+    /// the state in registers and the denormal flush done once at the end instead of at every
+    /// sample (a state cannot decay from 1e−30 into the denormal range within a block, and a
+    /// gain reduction of 1e−30 dB changes no `f32` gain). Blocks holding non-finite values take
+    /// the per-sample path.
+    pub fn process_block(&mut self, xs: &mut [f32]) {
+        if !xs.iter().all(|x| x.is_finite()) {
+            for x in xs.iter_mut() {
+                *x = self.process(*x);
+            }
+            return;
+        }
+        match (self.mode, self.auto_release) {
+            (SmoothingMode::Decoupled, false) => self.block::<true, false>(xs),
+            (SmoothingMode::Decoupled, true) => self.block::<true, true>(xs),
+            (SmoothingMode::Branching, false) => self.block::<false, false>(xs),
+            (SmoothingMode::Branching, true) => self.block::<false, true>(xs),
+        }
+        self.y = flush_denormal_f64(self.y);
+        self.y1 = flush_denormal_f64(self.y1);
+        self.slow = flush_denormal_f64(self.slow);
+    }
+
+    #[inline(always)]
+    fn block<const DECOUPLED: bool, const AUTO: bool>(&mut self, xs: &mut [f32]) {
+        let (mut y, mut y1, mut slow) = (self.y, self.y1, self.slow);
+        let (att, rel) = (self.attack, self.release);
+        let (slow_att, slow_rel) = (self.slow_attack, self.slow_release);
+        for v in xs.iter_mut() {
+            let x = *v as f64;
+            if DECOUPLED {
+                y1 = x.max(rel * y1 + (1.0 - rel) * x);
+                y = att * y + (1.0 - att) * y1;
+            } else {
+                let a = if x > y { att } else { rel };
+                y = a * y + (1.0 - a) * x;
+            }
+            *v = if AUTO {
+                let a = if x > slow { slow_att } else { slow_rel };
+                slow = a * slow + (1.0 - a) * x;
+                y.max(slow) as f32
+            } else {
+                y as f32
+            };
+        }
+        self.y = y;
+        self.y1 = y1;
+        self.slow = slow;
+    }
+
     /// Feeds one level `x` (dB) and returns the smoothed level (dB). Non-finite input resets the
     /// follower and returns 0.
     #[inline]

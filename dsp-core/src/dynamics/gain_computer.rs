@@ -84,11 +84,54 @@ impl GainComputer {
     pub fn gain_reduction_db(&self, x_db: f32) -> f32 {
         (x_db - self.static_curve(x_db)).max(0.0)
     }
+
+    /// [`Self::gain_reduction_db`] for a block of input levels (dB), in place: the same curve in
+    /// `f32`, without branches, so it runs as a vector loop (agrees with the `f64` per-sample
+    /// form within 1e−4 dB; tested).
+    pub fn gain_reduction_db_block(&self, x_db: &mut [f32]) {
+        let t = self.threshold_db;
+        let w = self.knee_db.max(0.0);
+        let slope = 1.0 - (1.0 / self.ratio as f64) as f32; // 1 − 1/R: GR per dB over
+        let inv_2w = if w > 0.0 { 0.5 / w } else { 0.0 };
+        for x in x_db.iter_mut() {
+            let over = *x - t;
+            let above = over * slope;
+            let d = over + 0.5 * w;
+            let knee = slope * d * d * inv_2w;
+            let gr = if 2.0 * over > w {
+                above
+            } else if 2.0 * over < -w {
+                0.0
+            } else {
+                knee
+            };
+            *x = gr.max(0.0);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_form_matches_the_per_sample_curve() {
+        for &(t, r, w) in &[
+            (-20.0f32, 4.0f32, 6.0f32),
+            (-10.0, 2.0, 0.0),
+            (-30.0, 10.0, 12.0),
+            (-18.0, f32::INFINITY, 6.0),
+            (0.0, 1.0, 24.0),
+        ] {
+            let g = GainComputer::new(t, r, w).unwrap();
+            let mut xs: Vec<f32> = (0..4000).map(|i| -200.0 + i as f32 * 0.07).collect();
+            let expect: Vec<f32> = xs.iter().map(|&x| g.gain_reduction_db(x)).collect();
+            g.gain_reduction_db_block(&mut xs);
+            for (i, (a, b)) in xs.iter().zip(&expect).enumerate() {
+                assert!((a - b).abs() < 1e-4, "{t} {r} {w} at {i}: {a} vs {b}");
+            }
+        }
+    }
 
     #[test]
     fn outside_the_knee_the_curve_is_exact() {

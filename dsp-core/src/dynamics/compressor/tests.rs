@@ -1,4 +1,5 @@
 use super::*;
+use crate::util::gain_to_db;
 use std::f64::consts::TAU;
 
 const SR: f32 = 48_000.0;
