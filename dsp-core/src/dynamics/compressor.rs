@@ -480,17 +480,27 @@ impl Compressor {
         for c in 0..nch {
             let ch = &mut self.channels[c];
             let key = &mut v[c][..len];
-            for i in 0..len {
-                if any_bad && bad[c][i] {
-                    ch.hpf.reset();
-                    ch.detector.reset();
+            if any_bad && bad[c][..len].contains(&true) {
+                for i in 0..len {
+                    if bad[c][i] {
+                        ch.hpf.reset();
+                        ch.detector.reset();
+                    }
+                    let mut k = key[i];
+                    if hpf_on {
+                        k = ch.hpf.process(k);
+                    }
+                    k = ch.key_delay.process(k);
+                    key[i] = ch.detector.detect_power(k);
                 }
-                let mut k = key[i];
+            } else {
                 if hpf_on {
-                    k = ch.hpf.process(k);
+                    for k in key.iter_mut() {
+                        *k = ch.hpf.process(*k);
+                    }
                 }
-                k = ch.key_delay.process(k);
-                key[i] = ch.detector.detect_power(k);
+                ch.key_delay.process_block(key);
+                ch.detector.detect_power_block(key);
             }
             for g in key.iter_mut() {
                 *g = fast_power_to_db(*g);
@@ -512,11 +522,33 @@ impl Compressor {
         } else {
             makeup_db[..len].fill(self.makeup.current());
         }
+        // Fully linked channels with equal envelope states get equal envelopes: run it once.
+        let shared = nch > 1
+            && link >= 1.0
+            && !any_bad
+            && self.channels[1..nch]
+                .iter()
+                .all(|ch| ch.envelope == self.channels[0].envelope);
         for c in 0..nch {
+            if shared && c > 0 {
+                let (first, rest) = self.channels.split_at_mut(1);
+                rest[c - 1].envelope.clone_from(&first[0].envelope);
+                rest[c - 1].gr_db = first[0].gr_db;
+                // Channel 0's finished gains: the same for every channel.
+                let (first, rest) = v.split_at_mut(1);
+                rest[c - 1][..len].copy_from_slice(&first[0][..len]);
+                continue;
+            }
             let ch = &mut self.channels[c];
             let g = &mut v[c][..len];
-            for (gi, &m) in g.iter_mut().zip(&gr_max[..len]) {
-                *gi += link * (m - *gi);
+            if link >= 1.0 {
+                // Exactly the largest (the blend below could be an ulp off), so fully linked
+                // channels are bit-equal and may share one envelope.
+                g.copy_from_slice(&gr_max[..len]);
+            } else {
+                for (gi, &m) in g.iter_mut().zip(&gr_max[..len]) {
+                    *gi += link * (m - *gi);
+                }
             }
             if any_bad && bad[c][..len].contains(&true) {
                 for i in 0..len {

@@ -158,6 +158,44 @@ impl RmsDetector {
     }
 }
 
+impl RmsDetector {
+    /// [`Self::detect_power`] for every sample of `xs`, in place, with the running state in
+    /// registers.
+    pub fn detect_power_block(&mut self, xs: &mut [f32]) {
+        let cap = self.ring.len();
+        let len = self.len;
+        let mut i = 0;
+        while i < xs.len() {
+            // Up to the next refresh, the loop needs no call.
+            let run = (len - self.since_refresh.min(len)).max(1).min(xs.len() - i);
+            let (mut pos, mut sum) = (self.pos, self.sum);
+            for x in xs[i..i + run].iter_mut() {
+                let a = PeakDetector.detect(*x);
+                let sq = a * a;
+                let back = if pos >= len {
+                    pos - len
+                } else {
+                    pos + cap - len
+                };
+                let leaving = self.ring[back];
+                self.ring[pos] = sq;
+                pos = if pos + 1 == cap { 0 } else { pos + 1 };
+                sum += sq as f64 - leaving as f64;
+                *x = ((sum * self.inv_len).max(0.0)) as f32;
+            }
+            self.pos = pos;
+            self.sum = sum;
+            self.since_refresh += run;
+            if self.since_refresh >= len {
+                self.refresh();
+                // The last output is taken after the refresh, as in `detect_power`.
+                xs[i + run - 1] = self.mean_square() as f32;
+            }
+            i += run;
+        }
+    }
+}
+
 impl Detect for RmsDetector {
     #[inline]
     fn detect(&mut self, x: f32) -> f32 {
@@ -237,6 +275,21 @@ impl LevelDetector {
     }
 }
 
+impl LevelDetector {
+    /// [`Self::detect_power`] for every sample of `xs`, in place.
+    pub fn detect_power_block(&mut self, xs: &mut [f32]) {
+        match self.kind {
+            DetectorKind::Peak => {
+                for x in xs.iter_mut() {
+                    let a = PeakDetector.detect(*x);
+                    *x = a * a;
+                }
+            }
+            DetectorKind::Rms { .. } => self.rms.detect_power_block(xs),
+        }
+    }
+}
+
 impl Detect for LevelDetector {
     #[inline]
     fn detect(&mut self, x: f32) -> f32 {
@@ -290,6 +343,21 @@ mod tests {
             let lo = (i + 1).saturating_sub(w);
             let ms: f64 = x[lo..=i].iter().map(|&s| (s as f64).powi(2)).sum::<f64>() / w as f64;
             assert!((got as f64 - ms.sqrt()).abs() < 1e-5, "{i}");
+        }
+    }
+
+    #[test]
+    fn block_detection_equals_per_sample() {
+        let x = crate::testsignals::white_noise(3000, 1.0, 9);
+        for kind in [DetectorKind::Peak, DetectorKind::Rms { window_ms: 1.0 }] {
+            let mut a = LevelDetector::new(kind, 48_000.0, 48_000.0);
+            let mut b = a.clone();
+            let expect: Vec<f32> = x.iter().map(|&v| a.detect_power(v)).collect();
+            let mut got = x.clone();
+            for chunk in got.chunks_mut(37) {
+                b.detect_power_block(chunk);
+            }
+            assert_eq!(got, expect, "{kind:?}");
         }
     }
 

@@ -46,7 +46,7 @@ pub enum SmoothingMode {
 }
 
 /// Attack/release smoother for a dB-domain level. State in `f64`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EnvelopeFollower {
     mode: SmoothingMode,
     attack: f64,

@@ -51,6 +51,23 @@ impl DelayLine {
         self.buf[read]
     }
 
+    /// [`Self::process`] for every sample of `xs`, in place.
+    pub fn process_block(&mut self, xs: &mut [f32]) {
+        let cap = self.buf.len();
+        let (mut pos, delay) = (self.pos, self.delay);
+        for x in xs.iter_mut() {
+            self.buf[pos] = *x;
+            let read = if pos >= delay {
+                pos - delay
+            } else {
+                pos + cap - delay
+            };
+            pos = if pos + 1 == cap { 0 } else { pos + 1 };
+            *x = self.buf[read];
+        }
+        self.pos = pos;
+    }
+
     /// Fills the line with zeros.
     pub fn reset(&mut self) {
         self.fill(0.0);

@@ -30,15 +30,18 @@ fn log2_normal(x: f32) -> f32 {
     e as f32 + series * std::f32::consts::LOG2_E
 }
 
-/// 2^y for y in [−126, 127] (relative error ≈ 2e−7).
+/// 2^y for finite y in [−126, 127] (relative error ≈ 2e−7).
 #[inline(always)]
 fn exp2_in_range(y: f32) -> f32 {
+    debug_assert!((-126.0..=127.0).contains(&y));
     // floor(y) without libm's floorf (no SSE4.1 in the x86-64 baseline): truncate, then step
     // down for negative non-integers.
-    let t = y as i32;
-    let i = (t - ((t as f32) > y) as i32) as f32;
-    let f = y - i; // [0, 1)
-                   // 2^f on [0, 1): the Taylor series of e^(f·ln2) to degree 7.
+    // SAFETY: y is finite and within i32 range (callers clamp it), so the truncation is
+    // defined; unlike `as`, it compiles to a plain (vectorisable) conversion.
+    let t: i32 = unsafe { y.to_int_unchecked() };
+    let e = t - ((t as f32) > y) as i32;
+    let f = y - e as f32; // [0, 1)
+                          // 2^f on [0, 1): the Taylor series of e^(f·ln2) to degree 7.
     const L: f32 = std::f32::consts::LN_2;
     let p = 1.0
         + f * (L + f
@@ -48,7 +51,7 @@ fn exp2_in_range(y: f32) -> f32 {
                         + f * (L * L * L * L * L / 120.0
                             + f * (L * L * L * L * L * L / 720.0
                                 + f * (L * L * L * L * L * L * L / 5040.0)))))));
-    f32::from_bits(p.to_bits().wrapping_add(((i as i32) << 23) as u32))
+    f32::from_bits(p.to_bits().wrapping_add((e << 23) as u32))
 }
 
 /// Linear amplitude to dB, like [`super::gain_to_db`] (|gain|, floored at [`MIN_DB`] for
@@ -80,7 +83,9 @@ pub fn fast_power_to_db(power: f32) -> f32 {
 /// dB to linear amplitude, like [`super::db_to_gain`] (0 at or below [`MIN_DB`] and for NaN).
 #[inline(always)]
 pub fn fast_db_to_gain(db: f32) -> f32 {
-    let g = exp2_in_range((db * LOG2_PER_DB).clamp(-126.0, 127.0));
+    // NaN fails the comparison and becomes MIN_DB, so the argument is always finite.
+    let d = if db > MIN_DB { db } else { MIN_DB };
+    let g = exp2_in_range((d * LOG2_PER_DB).min(127.0));
     if db > MIN_DB {
         g
     } else {
