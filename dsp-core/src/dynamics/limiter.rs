@@ -123,6 +123,21 @@ impl LimiterSettings {
 
 /// Oversampled, linked, true-peak lookahead limiter (see the module docs). Allocates only in
 /// [`new`](Self::new).
+/// The sum of the last `len` values written to `ring` before `pos`, newest first (two contiguous
+/// runs, no division).
+fn window_sum(ring: &[f64], pos: usize, len: usize) -> f64 {
+    let recent = len.min(pos);
+    let wrapped = len - recent;
+    let mut s = 0.0;
+    for &v in ring[pos - recent..pos].iter().rev() {
+        s += v;
+    }
+    for &v in ring[ring.len() - wrapped..].iter().rev() {
+        s += v;
+    }
+    s
+}
+
 #[derive(Debug, Clone)]
 pub struct TruePeakLimiter {
     sample_rate: f32,
@@ -289,16 +304,10 @@ impl TruePeakLimiter {
     }
 
     fn refresh_sum(&mut self) {
-        let cap = self.ring.len();
-        let mut s = 0.0;
-        for i in 1..=self.lookahead {
-            s += self.ring[(self.ring_pos + cap - i) % cap];
-        }
-        self.ring_sum = s;
+        self.ring_sum = window_sum(&self.ring, self.ring_pos, self.lookahead);
         self.since_refresh = 0;
     }
 
-    /// Sets every pending gain to at most the lowest one in flight, times `scale`.
     fn pull_down(&mut self, scale: f64) {
         let mut g = self.req_delay.min_value().min(-self.min_req.current()) as f64;
         g = g.min(self.fast).min(self.slow);
@@ -345,55 +354,74 @@ impl TruePeakLimiter {
             if !finite {
                 self.os.reset_channel(c);
             }
-            self.os.upsample(c, chunk, &mut self.os_buf[..n * r]);
-            for (p, group) in self.peak[..n]
-                .iter_mut()
-                .zip(self.os_buf[..n * r].chunks_exact(r))
-            {
-                let m = group.iter().fold(0.0f32, |a, &b| a.max(b.abs()));
-                *p = p.max(m);
+            // The samples are finite here, so a plain comparison (which vectorises) is the max.
+            let fmax = |a: f32, b: f32| if b > a { b } else { a };
+            if r == 1 {
+                for (p, &v) in self.peak[..n].iter_mut().zip(chunk.iter()) {
+                    *p = fmax(*p, v.abs());
+                }
+            } else {
+                self.os.upsample(c, chunk, &mut self.os_buf[..n * r]);
+                for (p, group) in self.peak[..n]
+                    .iter_mut()
+                    .zip(self.os_buf[..n * r].chunks_exact(r))
+                {
+                    *p = group.iter().fold(*p, |a, &b| fmax(a, b.abs()));
+                }
             }
         }
+        // The gain each frame needs (vector loop), delayed by max − current lookahead.
+        let target = self.target;
+        for g in self.gain[..n].iter_mut().zip(&self.peak[..n]) {
+            let p = *g.1 as f64;
+            *g.0 = (if p > target { target / p } else { 1.0 }) as f32;
+        }
+        self.req_delay.process_block(&mut self.gain[..n]);
+        // Hold (sliding minimum over the lookahead), release, and the moving average over the
+        // lookahead that ramps the gain down before each peak.
         let cap = self.ring.len();
         let auto = self.settings.auto_release;
-        for i in 0..n {
-            let p = self.peak[i] as f64;
-            let req = if p > self.target {
-                self.target / p
-            } else {
-                1.0
-            };
-            let req = self.req_delay.process(req as f32);
-            let m = (-self.min_req.push(-req)) as f64;
-            self.fast = if m <= self.fast {
-                m
-            } else {
-                self.release * self.fast + (1.0 - self.release) * m
-            };
-            let mut h = self.fast;
+        let inv_lookahead = 1.0 / self.lookahead as f64;
+        let (release, slow_attack, slow_release) =
+            (self.release, self.slow_attack, self.slow_release);
+        let (mut fast, mut slow) = (self.fast, self.slow);
+        let lookahead = self.lookahead;
+        let (mut pos, mut sum, mut since) = (self.ring_pos, self.ring_sum, self.since_refresh);
+        let ring = &mut self.ring[..];
+        let min_req = &mut self.min_req;
+        for g in self.gain[..n].iter_mut() {
+            let m = (-min_req.push(-*g)) as f64;
+            // Instant attack, exponential release: the release step lies between the old value
+            // and m, so the smaller of the two is m when m is lower (branch-free).
+            fast = m.min(release * fast + (1.0 - release) * m);
+            let mut h = fast;
             if auto {
-                let a = if m < self.slow {
-                    self.slow_attack
-                } else {
-                    self.slow_release
-                };
-                self.slow = (a * self.slow + (1.0 - a) * m).min(1.0);
-                h = h.min(self.slow);
+                let a = if m < slow { slow_attack } else { slow_release };
+                slow = (a * slow + (1.0 - a) * m).min(1.0);
+                h = h.min(slow);
             }
-            let leaving = self.ring[(self.ring_pos + cap - self.lookahead) % cap];
-            self.ring[self.ring_pos] = h;
-            self.ring_pos = if self.ring_pos + 1 == cap {
-                0
+            let back = if pos >= lookahead {
+                pos - lookahead
             } else {
-                self.ring_pos + 1
+                pos + cap - lookahead
             };
-            self.ring_sum += h - leaving;
-            self.since_refresh += 1;
-            if self.since_refresh >= self.lookahead {
-                self.refresh_sum();
+            let leaving = ring[back];
+            ring[pos] = h;
+            pos = if pos + 1 == cap { 0 } else { pos + 1 };
+            sum += h - leaving;
+            since += 1;
+            if since >= lookahead {
+                // Re-sum now and then so rounding cannot accumulate.
+                sum = window_sum(ring, pos, lookahead);
+                since = 0;
             }
-            self.gain[i] = (self.ring_sum / self.lookahead as f64).clamp(0.0, 1.0) as f32;
+            *g = (sum * inv_lookahead).clamp(0.0, 1.0) as f32;
         }
+        self.ring_pos = pos;
+        self.ring_sum = sum;
+        self.since_refresh = since;
+        self.fast = fast;
+        self.slow = slow;
         for (c, data) in channels.iter_mut().enumerate().take(nch) {
             let d = &mut self.audio_delay[c];
             for (v, &g) in data[start..start + n].iter_mut().zip(&self.gain[..n]) {

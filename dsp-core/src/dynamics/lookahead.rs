@@ -142,22 +142,24 @@ impl SlidingMax {
         let x = if x.is_nan() { f32::NEG_INFINITY } else { x };
         let cap = self.values.len();
         // Drop smaller values from the back: they can never be the maximum again.
+        // Ring indices without a division: head < cap and len ≤ cap.
+        let wrap = |i: usize| if i >= cap { i - cap } else { i };
         while self.len > 0 {
-            let back = (self.head + self.len - 1) % cap;
+            let back = wrap(self.head + self.len - 1);
             if self.values[back] <= x {
                 self.len -= 1;
             } else {
                 break;
             }
         }
-        let slot = (self.head + self.len) % cap;
+        let slot = wrap(self.head + self.len);
         self.values[slot] = x;
         self.stamps[slot] = self.count;
         self.len += 1;
         // Drop values that left the window from the front.
         let oldest = (self.count + 1).saturating_sub(self.window as u64);
         while self.stamps[self.head] < oldest {
-            self.head = (self.head + 1) % cap;
+            self.head = wrap(self.head + 1);
             self.len -= 1;
         }
         self.count += 1;
