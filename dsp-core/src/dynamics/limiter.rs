@@ -423,9 +423,10 @@ impl TruePeakLimiter {
         self.fast = fast;
         self.slow = slow;
         for (c, data) in channels.iter_mut().enumerate().take(nch) {
-            let d = &mut self.audio_delay[c];
-            for (v, &g) in data[start..start + n].iter_mut().zip(&self.gain[..n]) {
-                let y = d.process(*v) * g;
+            let out = &mut data[start..start + n];
+            self.audio_delay[c].process_block(out);
+            for (v, &g) in out.iter_mut().zip(&self.gain[..n]) {
+                let y = *v * g;
                 *v = if y.is_finite() { y } else { 0.0 };
             }
         }
