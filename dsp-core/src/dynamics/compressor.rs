@@ -570,10 +570,7 @@ impl Compressor {
             for g in v[c][..len].iter_mut() {
                 *g = fast_db_to_gain(*g);
             }
-            let ch = &mut self.channels[c];
-            for xi in x[c][..len].iter_mut() {
-                *xi = ch.audio_delay.process(*xi);
-            }
+            self.channels[c].audio_delay.process_block(&mut x[c][..len]);
         }
         for i in 0..len {
             let mix = self.mix.tick();

@@ -4,27 +4,33 @@
 //! a preallocated ring: each value is pushed and popped at most once, so the maximum over the
 //! last `window` values costs O(1) amortised per sample.
 
+/// Frames [`DelayLine::process_block`] moves with two ring copies at a time; the ring holds this
+/// many samples beyond the longest delay so the copies never overlap.
+const BLOCK_SLACK: usize = 1024;
+
 /// A delay line of up to `max_delay` samples. The delay can change at run time (clamped).
 #[derive(Debug, Clone)]
 pub struct DelayLine {
     buf: Vec<f32>,
     pos: usize,
     delay: usize,
+    max_delay: usize,
 }
 
 impl DelayLine {
     /// A delay line able to delay up to `max_delay` samples; the delay starts at `max_delay`.
     pub fn new(max_delay: usize) -> Self {
         Self {
-            buf: vec![0.0; max_delay + 1],
+            buf: vec![0.0; max_delay + 1 + BLOCK_SLACK],
             pos: 0,
             delay: max_delay,
+            max_delay,
         }
     }
 
     /// The largest delay in samples.
     pub fn max_delay(&self) -> usize {
-        self.buf.len() - 1
+        self.max_delay
     }
 
     /// The current delay in samples.
@@ -51,21 +57,18 @@ impl DelayLine {
         self.buf[read]
     }
 
-    /// [`Self::process`] for every sample of `xs`, in place.
+    /// [`Self::process`] for every sample of `xs`, in place (the same output), as ring copies:
+    /// each run of up to [`BLOCK_SLACK`] frames is written into the ring and then read back
+    /// `delay` frames earlier — the ring's slack keeps the two regions apart.
     pub fn process_block(&mut self, xs: &mut [f32]) {
         let cap = self.buf.len();
-        let (mut pos, delay) = (self.pos, self.delay);
-        for x in xs.iter_mut() {
-            self.buf[pos] = *x;
-            let read = if pos >= delay {
-                pos - delay
-            } else {
-                pos + cap - delay
-            };
-            pos = if pos + 1 == cap { 0 } else { pos + 1 };
-            *x = self.buf[read];
+        for run in xs.chunks_mut(BLOCK_SLACK) {
+            let k = run.len();
+            ring_write(&mut self.buf, self.pos, run);
+            let read = (self.pos + cap - self.delay) % cap;
+            ring_read(&self.buf, read, run);
+            self.pos = (self.pos + k) % cap;
         }
-        self.pos = pos;
     }
 
     /// Fills the line with zeros.
@@ -79,10 +82,33 @@ impl DelayLine {
         self.pos = 0;
     }
 
-    /// The smallest value held in the line (over its whole capacity).
+    /// The smallest of the last `max_delay + 1` values pushed (everything a delay could still
+    /// return or has just returned).
     pub fn min_value(&self) -> f32 {
-        self.buf.iter().copied().fold(f32::INFINITY, f32::min)
+        let cap = self.buf.len();
+        let len = self.max_delay + 1;
+        let recent = len.min(self.pos);
+        self.buf[self.pos - recent..self.pos]
+            .iter()
+            .chain(&self.buf[cap - (len - recent)..])
+            .copied()
+            .fold(f32::INFINITY, f32::min)
     }
+}
+
+/// Copies `src` into `ring` starting at `at`, wrapping (`src.len() ≤ ring.len()`).
+fn ring_write(ring: &mut [f32], at: usize, src: &[f32]) {
+    let first = src.len().min(ring.len() - at);
+    ring[at..at + first].copy_from_slice(&src[..first]);
+    ring[..src.len() - first].copy_from_slice(&src[first..]);
+}
+
+/// Copies from `ring` starting at `at`, wrapping, into `dst` (`dst.len() ≤ ring.len()`).
+fn ring_read(ring: &[f32], at: usize, dst: &mut [f32]) {
+    let first = dst.len().min(ring.len() - at);
+    dst[..first].copy_from_slice(&ring[at..at + first]);
+    let rest = dst.len() - first;
+    dst[first..].copy_from_slice(&ring[..rest]);
 }
 
 /// Maximum of the last `window` pushed values, O(1) amortised (monotonic deque on a
@@ -179,6 +205,35 @@ impl SlidingMax {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_delay_equals_per_sample_at_every_delay_and_block_size() {
+        let x = crate::testsignals::white_noise(6000, 1.0, 3);
+        for max in [0usize, 1, 5, 240, 2000] {
+            for delay in [0, 1, max / 2, max] {
+                for block in [1usize, 7, 240, 1024, 3000] {
+                    let mut a = DelayLine::new(max);
+                    a.set_delay(delay);
+                    let mut b = a.clone();
+                    let expect: Vec<f32> = x.iter().map(|&v| a.process(v)).collect();
+                    let mut got = x.clone();
+                    for chunk in got.chunks_mut(block) {
+                        b.process_block(chunk);
+                    }
+                    assert_eq!(got, expect, "max {max} delay {delay} block {block}");
+                    assert_eq!(a.min_value(), b.min_value());
+                }
+            }
+        }
+        let mut d = DelayLine::new(3);
+        d.fill(0.5);
+        d.process(-1.0);
+        assert_eq!(d.min_value(), -1.0);
+        for _ in 0..4 {
+            d.process(0.25);
+        }
+        assert_eq!(d.min_value(), 0.25, "older values have left the line");
+    }
     use rand::{Rng, SeedableRng};
 
     #[test]
