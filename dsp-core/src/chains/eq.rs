@@ -831,14 +831,19 @@ impl EqChain {
     /// run sample by sample in one [`StereoBank`], bit-identical to the per-band path (a
     /// left-only band is an identity section on the right, and vice versa). Returns false,
     /// having touched nothing, when the block must take the per-band path.
-    fn process_block_fast(&mut self, l: &mut [f32], r: &mut [f32]) -> bool {
+    ///
+    /// Mono (`r` = `None`) runs the same way on the left lanes, with silence on the right
+    /// lanes; as in the per-band path, every placement but Side filters the one channel (with
+    /// its cascade's channel 0) and Side bands do nothing.
+    fn process_block_fast(&mut self, l: &mut [f32], r: Option<&mut [f32]>) -> bool {
         if !self.bank.is_vectorized() {
             return false;
         }
+        let mono = r.is_none();
         let bank = &mut self.bank;
         bank.clear();
         for band in self.bands.iter_mut() {
-            if band.is_idle() {
+            if band.is_idle() || (mono && band.placement == Placement::Side) {
                 continue;
             }
             if !band.is_settled(self.fade_len) {
@@ -849,8 +854,13 @@ impl EqChain {
             for (i, c) in coefs.sections().iter().enumerate() {
                 let id = BiquadCoefs::IDENTITY;
                 let none = BiquadState::default();
-                // A left- or right-only band runs on its cascade's channel 0.
+                // A left- or right-only band (and every band in mono) runs on its cascade's
+                // channel 0.
                 let section = match band.placement {
+                    _ if mono => StereoSection {
+                        coefs: [*c, id],
+                        state: [state[0][i], none],
+                    },
                     Placement::Stereo => StereoSection {
                         coefs: [*c, *c],
                         state: [state[0][i], state[1][i]],
@@ -871,19 +881,32 @@ impl EqChain {
             }
         }
         let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
-        if !(safe(l) && safe(r)) {
-            return false;
+        match r {
+            Some(r) => {
+                if !(safe(l) && safe(r)) {
+                    return false;
+                }
+                bank.process(l, r);
+            }
+            None => {
+                if !safe(l) {
+                    return false;
+                }
+                let silence = &mut self.scratch.dry_r[..l.len()];
+                silence.fill(0.0);
+                bank.process(l, silence);
+            }
         }
-        bank.process(l, r);
         let mut done = bank.sections().iter();
         for band in self.bands.iter_mut() {
-            if band.is_idle() {
+            if band.is_idle() || (mono && band.placement == Placement::Side) {
                 continue;
             }
             let count = band.cascade.coefs().len();
             let state = band.cascade.state_mut();
             for (i, s) in done.by_ref().take(count).enumerate() {
                 match band.placement {
+                    _ if mono => state[0][i] = s.state[0],
                     Placement::Stereo => {
                         state[0][i] = s.state[0];
                         state[1][i] = s.state[1];
@@ -899,8 +922,9 @@ impl EqChain {
 
     fn process_block(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
         let fast = match r.as_deref_mut() {
-            Some(r) if r.len() == l.len() => self.process_block_fast(l, r),
-            _ => false,
+            Some(r) if r.len() == l.len() => self.process_block_fast(l, Some(r)),
+            Some(_) => false,
+            None => self.process_block_fast(l, None),
         };
         if !fast {
             for band in self.bands.iter_mut() {
@@ -1307,21 +1331,52 @@ mod tests {
         for block in [512, 1, 37, 1024, 3000] {
             assert!(reference == run(block, true), "block {block}");
         }
+        // Mono: every band but the side-placed ones filters the one channel.
+        let mut mono_settings = a;
+        mono_settings.bands[2].placement = Placement::Side;
+        mono_settings.bands[4].placement = Placement::Mid;
+        let run_mono = |block: usize, fast: bool| {
+            let mut eq = chain(sr, 1, &mono_settings);
+            if !fast {
+                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
+            }
+            let mut x = xl.clone();
+            let mut pos = 0;
+            while pos < len {
+                if pos == 8192 {
+                    eq.set_settings(&b);
+                }
+                let end = (pos + block)
+                    .min(len)
+                    .min(if pos < 8192 { 8192 } else { usize::MAX });
+                eq.process(&mut [&mut x[pos..end]]);
+                pos = end;
+            }
+            x
+        };
+        let mono_reference = run_mono(512, false);
+        assert_ne!(mono_reference, xl);
+        for block in [512, 1, 37, 3000] {
+            assert!(
+                mono_reference == run_mono(block, true),
+                "mono, block {block}"
+            );
+        }
         // The fast path really runs for these settings (where the CPU has AVX).
         let mut eq = chain(sr, 2, &a);
         let (mut l, mut r) = (xl[..256].to_vec(), xr[..256].to_vec());
         assert_eq!(
-            eq.process_block_fast(&mut l, &mut r),
+            eq.process_block_fast(&mut l, Some(&mut r)),
             eq.bank.is_vectorized()
         );
         // And not for mid/side bands, or non-finite or huge input.
         let mut ms = a;
         ms.bands[2].placement = Placement::Mid;
-        assert!(!chain(sr, 2, &ms).process_block_fast(&mut l, &mut r));
+        assert!(!chain(sr, 2, &ms).process_block_fast(&mut l, Some(&mut r)));
         l[3] = f32::NAN;
-        assert!(!eq.process_block_fast(&mut l, &mut r));
+        assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
         l[3] = 1e7;
-        assert!(!eq.process_block_fast(&mut l, &mut r));
+        assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
     }
 
     #[test]
