@@ -324,6 +324,49 @@ pub fn param_info(id: &str) -> Option<&'static ParamInfo> {
     PARAMS.iter().find(|p| p.id == id)
 }
 
+/// Stores an already sanitised plain value into one field of [`MasterSettings`].
+type Setter = fn(&mut MasterSettings, f32);
+
+/// One setter per entry of [`PARAMS`], in the same order (a test checks every pairing), so a
+/// parameter can be set by its index without comparing strings — what the plugin does on the
+/// audio thread every block.
+const SETTERS: [Setter; 33] = [
+    |s, v| s.in_gain_db = v,                    // in_gain
+    |s, v| s.ls_gain_db = v,                    // ls_gain
+    |s, v| s.ls_freq_hz = v,                    // ls_freq
+    |s, v| s.ls_place = place_from_value(v),    // ls_place
+    |s, v| s.hs_gain_db = v,                    // hs_gain
+    |s, v| s.hs_freq_hz = v,                    // hs_freq
+    |s, v| s.hs_place = place_from_value(v),    // hs_place
+    |s, v| s.tilt_gain_db = v,                  // tilt_gain
+    |s, v| s.tilt_place = place_from_value(v),  // tilt_place
+    |s, v| s.bell1_gain_db = v,                 // bell1_gain
+    |s, v| s.bell1_freq_hz = v,                 // bell1_freq
+    |s, v| s.bell1_q = v,                       // bell1_q
+    |s, v| s.bell1_place = place_from_value(v), // bell1_place
+    |s, v| s.bell2_gain_db = v,                 // bell2_gain
+    |s, v| s.bell2_freq_hz = v,                 // bell2_freq
+    |s, v| s.bell2_q = v,                       // bell2_q
+    |s, v| s.bell2_place = place_from_value(v), // bell2_place
+    |s, v| s.glue_on = v >= 0.5,                // glue_on
+    |s, v| s.glue_threshold_db = v,             // glue_threshold
+    |s, v| s.glue_ratio = v,                    // glue_ratio
+    |s, v| s.glue_attack_ms = v,                // glue_attack
+    |s, v| s.glue_release_ms = v,               // glue_release
+    |s, v| s.glue_auto_release = v >= 0.5,      // glue_auto_release
+    |s, v| s.glue_makeup_db = v,                // glue_makeup
+    |s, v| s.width_pct = v,                     // width
+    |s, v| s.mono_below_hz = v,                 // mono_below
+    |s, v| s.lim_drive_db = v,                  // lim_drive
+    |s, v| s.lim_ceiling_dbtp = v,              // lim_ceiling
+    |s, v| s.lim_release_ms = v,                // lim_release
+    |s, v| s.lim_auto_release = v >= 0.5,       // lim_auto_release
+    |s, v| s.lim_lookahead_ms = v,              // lim_lookahead
+    |s, v| s.lim_oversampling = v as usize,     // lim_oversampling
+    |s, v| s.dither = Dither::from_value(v),    // dither
+];
+const _: () = assert!(SETTERS.len() == PARAMS.len(), "one setter per parameter");
+
 /// Every Tandem Master parameter ID in a stable order.
 pub fn param_ids() -> Vec<String> {
     PARAMS.iter().map(|p| p.id.to_string()).collect()
@@ -547,48 +590,22 @@ impl MasterSettings {
     /// Sets one parameter from its plain value (clamped; NaN → default). Returns false for an
     /// unknown ID.
     pub fn set_param(&mut self, id: &str, value: f32) -> bool {
-        let Some(info) = param_info(id) else {
-            return false;
-        };
-        let v = info.sanitize(value);
-        let on = v >= 0.5;
-        match id {
-            "in_gain" => self.in_gain_db = v,
-            "ls_gain" => self.ls_gain_db = v,
-            "ls_freq" => self.ls_freq_hz = v,
-            "ls_place" => self.ls_place = place_from_value(v),
-            "hs_gain" => self.hs_gain_db = v,
-            "hs_freq" => self.hs_freq_hz = v,
-            "hs_place" => self.hs_place = place_from_value(v),
-            "tilt_gain" => self.tilt_gain_db = v,
-            "tilt_place" => self.tilt_place = place_from_value(v),
-            "bell1_gain" => self.bell1_gain_db = v,
-            "bell1_freq" => self.bell1_freq_hz = v,
-            "bell1_q" => self.bell1_q = v,
-            "bell1_place" => self.bell1_place = place_from_value(v),
-            "bell2_gain" => self.bell2_gain_db = v,
-            "bell2_freq" => self.bell2_freq_hz = v,
-            "bell2_q" => self.bell2_q = v,
-            "bell2_place" => self.bell2_place = place_from_value(v),
-            "glue_on" => self.glue_on = on,
-            "glue_threshold" => self.glue_threshold_db = v,
-            "glue_ratio" => self.glue_ratio = v,
-            "glue_attack" => self.glue_attack_ms = v,
-            "glue_release" => self.glue_release_ms = v,
-            "glue_auto_release" => self.glue_auto_release = on,
-            "glue_makeup" => self.glue_makeup_db = v,
-            "width" => self.width_pct = v,
-            "mono_below" => self.mono_below_hz = v,
-            "lim_drive" => self.lim_drive_db = v,
-            "lim_ceiling" => self.lim_ceiling_dbtp = v,
-            "lim_release" => self.lim_release_ms = v,
-            "lim_auto_release" => self.lim_auto_release = on,
-            "lim_lookahead" => self.lim_lookahead_ms = v,
-            "lim_oversampling" => self.lim_oversampling = v as usize,
-            "dither" => self.dither = Dither::from_value(v),
-            _ => return false,
+        match PARAMS.iter().position(|p| p.id == id) {
+            Some(index) => self.set_param_at(index, value),
+            None => false,
         }
-        true
+    }
+
+    /// [`Self::set_param`] for the parameter at `index` in [`PARAMS`] (sanitised the same way);
+    /// false for an index past the end. No string comparison: for the audio thread.
+    pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
+        match (PARAMS.get(index), SETTERS.get(index)) {
+            (Some(info), Some(set)) => {
+                set(self, info.sanitize(value));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The plain value of one parameter, `None` for an unknown ID.

@@ -78,6 +78,58 @@ pub enum PlatformParam {
     Custom,
 }
 
+/// Reads one parameter's plain chain value from the host parameters.
+type Getter = fn(&MasterParams) -> f32;
+
+/// One getter per entry of [`PARAMS`], in the same order (a test
+/// checks every pairing against [`MasterParams::chain_value`]), so the audio thread reads the
+/// manual settings without comparing strings.
+const GETTERS: [Getter; 33] = [
+    |p| p.in_gain.value(),                         // in_gain
+    |p| p.ls_gain.value(),                         // ls_gain
+    |p| p.ls_freq.value(),                         // ls_freq
+    |p| p.ls_place.value().to_index() as f32,      // ls_place
+    |p| p.hs_gain.value(),                         // hs_gain
+    |p| p.hs_freq.value(),                         // hs_freq
+    |p| p.hs_place.value().to_index() as f32,      // hs_place
+    |p| p.tilt_gain.value(),                       // tilt_gain
+    |p| p.tilt_place.value().to_index() as f32,    // tilt_place
+    |p| p.bell1_gain.value(),                      // bell1_gain
+    |p| p.bell1_freq.value(),                      // bell1_freq
+    |p| p.bell1_q.value(),                         // bell1_q
+    |p| p.bell1_place.value().to_index() as f32,   // bell1_place
+    |p| p.bell2_gain.value(),                      // bell2_gain
+    |p| p.bell2_freq.value(),                      // bell2_freq
+    |p| p.bell2_q.value(),                         // bell2_q
+    |p| p.bell2_place.value().to_index() as f32,   // bell2_place
+    |p| if p.glue_on.value() { 1.0 } else { 0.0 }, // glue_on
+    |p| p.glue_threshold.value(),                  // glue_threshold
+    |p| p.glue_ratio.value(),                      // glue_ratio
+    |p| p.glue_attack.value(),                     // glue_attack
+    |p| p.glue_release.value(),                    // glue_release
+    |p| {
+        if p.glue_auto_release.value() {
+            1.0
+        } else {
+            0.0
+        }
+    }, // glue_auto_release
+    |p| p.glue_makeup.value(),                     // glue_makeup
+    |p| p.width.value(),                           // width
+    |p| p.mono_below.value(),                      // mono_below
+    |p| p.lim_drive.value(),                       // lim_drive
+    |p| p.lim_ceiling.value(),                     // lim_ceiling
+    |p| p.lim_release.value(),                     // lim_release
+    |p| if p.lim_auto_release.value() { 1.0 } else { 0.0 }, // lim_auto_release
+    |p| p.lim_lookahead.value(),                   // lim_lookahead
+    |p| p.lim_oversampling.value().to_index() as f32, // lim_oversampling
+    |p| p.dither.value().to_index() as f32,        // dither
+];
+const _: () = assert!(
+    GETTERS.len() == PARAMS.len(),
+    "one getter per chain parameter"
+);
+
 /// All of Tandem Master's parameters and persisted fields.
 #[derive(Params)]
 pub struct MasterParams {
@@ -383,10 +435,8 @@ impl MasterParams {
     /// The manual chain settings as the parameters hold them now (plain values, no smoothing:
     /// the chain ramps itself). Real-time safe.
     pub fn manual_settings(&self, out: &mut MasterSettings) {
-        for p in PARAMS {
-            if let Some(v) = self.chain_value(p.id) {
-                out.set_param(p.id, v);
-            }
+        for (index, get) in GETTERS.iter().enumerate() {
+            out.set_param_at(index, get(self));
         }
     }
 }
@@ -395,6 +445,29 @@ impl MasterParams {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn the_getter_table_reads_each_parameter_in_table_order() {
+        assert_eq!(GETTERS.len(), PARAMS.len());
+        let params = MasterParams::new(Arc::new(SuggestionStore::new(crate::assistable_ids())));
+        // Give every host parameter a different value, as the host would.
+        let map = params.param_map();
+        for (k, (_, ptr, _)) in map.iter().enumerate() {
+            let normalized = 0.05 + 0.9 * (k as f32 / map.len() as f32);
+            // SAFETY: the pointers come from `params`, which outlives this loop.
+            unsafe { ptr._internal_set_normalized_value(normalized) };
+        }
+        let mut expect = MasterSettings::default();
+        for (i, info) in PARAMS.iter().enumerate() {
+            let v = params.chain_value(info.id).expect("chain parameter");
+            assert_eq!(GETTERS[i](&params), v, "{}", info.id);
+            expect.set_param(info.id, v);
+        }
+        let mut got = MasterSettings::default();
+        params.manual_settings(&mut got);
+        assert_eq!(got, expect);
+        assert_ne!(got, MasterSettings::default());
+    }
 
     #[test]
     fn every_chain_id_is_a_host_parameter_with_the_table_default() {

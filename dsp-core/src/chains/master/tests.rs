@@ -383,3 +383,36 @@ fn dither_quantises_to_the_word_length() {
         .fold(0.0, f32::max);
     assert!(err <= 2.0 * q, "{err}");
 }
+
+#[test]
+fn each_setter_sets_exactly_its_own_parameter() {
+    assert_eq!(SETTERS.len(), PARAMS.len());
+    for (i, info) in PARAMS.iter().enumerate() {
+        let base = MasterSettings::default();
+        // A value other than the default, inside the range (enums/bools: another index).
+        let v = if info.default == info.max {
+            info.min
+        } else {
+            info.max
+        };
+        let mut s = base;
+        assert!(s.set_param_at(i, v), "{}", info.id);
+        assert_eq!(s.param(info.id), Some(info.sanitize(v)), "{}", info.id);
+        for other in PARAMS.iter().filter(|o| o.id != info.id) {
+            assert_eq!(
+                s.param(other.id),
+                base.param(other.id),
+                "{} touched {}",
+                info.id,
+                other.id
+            );
+        }
+        // The same as by ID, including sanitising.
+        let mut by_id = base;
+        by_id.set_param(info.id, f32::NAN);
+        let mut by_index = base;
+        by_index.set_param_at(i, f32::NAN);
+        assert_eq!(by_id, by_index, "{}", info.id);
+    }
+    assert!(!MasterSettings::default().set_param_at(PARAMS.len(), 0.0));
+}
