@@ -109,6 +109,7 @@ fn bench_eq8(c: &mut Criterion) {
             bank.push(StereoSection {
                 coefs: [c, c],
                 state: Default::default(),
+                pre: Default::default(),
             });
         }
         group.bench_function(name, |b| {

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::filters::BankKernel;
 use crate::filters::{
     design, BiquadCoefs, BiquadState, CascadeCoefs, CutShape, FilterCascade, FilterKind,
-    FilterSpec, StereoBank, StereoSection,
+    FilterSpec, MidSide, StereoBank, StereoSection,
 };
 use crate::util::LinearSmoother;
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig};
@@ -826,10 +826,11 @@ impl EqChain {
             .placement_magnitude_db(placement, freq_hz, self.sample_rate_hz as f64)
     }
 
-    /// The stereo fast path, taken when every active band is settled and placed Stereo, Left or
-    /// Right (not mid/side), the input is safely finite and the CPU has AVX or AVX-512: all bands' sections
-    /// run sample by sample in one [`StereoBank`], bit-identical to the per-band path (a
-    /// left-only band is an identity section on the right, and vice versa). Returns false,
+    /// The fast path, taken when every active band is settled (not gliding or crossfading), the
+    /// input is safely finite and the CPU has AVX or AVX-512: all bands' sections run sample by
+    /// sample in one [`StereoBank`], bit-identical to the per-band path (a left-only band is an
+    /// identity section on the right, and vice versa; mid and side bands convert to and from
+    /// mid/side around themselves with [`MidSide`], as the per-band path does). Returns false,
     /// having touched nothing, when the block must take the per-band path.
     ///
     /// Mono (`r` = `None`) runs the same way on the left lanes, with silence on the right
@@ -842,6 +843,10 @@ impl EqChain {
         let mono = r.is_none();
         let bank = &mut self.bank;
         bank.clear();
+        // Whether the running signal is in mid/side: a mid or side band encodes before its first
+        // section and the next non-mid/side band (or the end) decodes, exactly as the per-band
+        // path converts around each such band.
+        let mut in_ms = false;
         for band in self.bands.iter_mut() {
             if band.is_idle() || (mono && band.placement == Placement::Side) {
                 continue;
@@ -849,35 +854,40 @@ impl EqChain {
             if !band.is_settled(self.fade_len) {
                 return false;
             }
+            let ms = !mono && matches!(band.placement, Placement::Mid | Placement::Side);
+            let first_pre = match (in_ms, ms) {
+                (false, true) => MidSide::Encode,
+                (true, true) => MidSide::DecodeEncode,
+                (true, false) => MidSide::Decode,
+                (false, false) => MidSide::None,
+            };
+            in_ms = ms;
             let coefs = *band.cascade.coefs();
             let state = band.cascade.state_mut();
             for (i, c) in coefs.sections().iter().enumerate() {
                 let id = BiquadCoefs::IDENTITY;
                 let none = BiquadState::default();
-                // A left- or right-only band (and every band in mono) runs on its cascade's
-                // channel 0.
-                let section = match band.placement {
-                    _ if mono => StereoSection {
-                        coefs: [*c, id],
-                        state: [state[0][i], none],
-                    },
-                    Placement::Stereo => StereoSection {
-                        coefs: [*c, *c],
-                        state: [state[0][i], state[1][i]],
-                    },
-                    Placement::Left => StereoSection {
-                        coefs: [*c, id],
-                        state: [state[0][i], none],
-                    },
-                    Placement::Right => StereoSection {
-                        coefs: [id, *c],
-                        state: [none, state[0][i]],
-                    },
-                    Placement::Mid | Placement::Side => return false,
+                // A one-channel band (left, right, mid, side, and every band in mono) runs on
+                // its cascade's channel 0.
+                let (coefs, state) = match band.placement {
+                    _ if mono => ([*c, id], [state[0][i], none]),
+                    Placement::Stereo => ([*c, *c], [state[0][i], state[1][i]]),
+                    Placement::Left | Placement::Mid => ([*c, id], [state[0][i], none]),
+                    Placement::Right | Placement::Side => ([id, *c], [none, state[0][i]]),
                 };
-                if !bank.push(section) {
+                let pre = if i == 0 { first_pre } else { MidSide::None };
+                if !bank.push(StereoSection { coefs, state, pre }) {
                     return false;
                 }
+            }
+        }
+        if in_ms {
+            let decode = StereoSection {
+                pre: MidSide::Decode,
+                ..StereoSection::default()
+            };
+            if !bank.push(decode) {
+                return false;
             }
         }
         let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
@@ -911,8 +921,8 @@ impl EqChain {
                         state[0][i] = s.state[0];
                         state[1][i] = s.state[1];
                     }
-                    Placement::Left => state[0][i] = s.state[0],
-                    _ => state[0][i] = s.state[1],
+                    Placement::Left | Placement::Mid => state[0][i] = s.state[0],
+                    Placement::Right | Placement::Side => state[0][i] = s.state[1],
                 }
             }
             band.cascade.advance_settled(l.len());
@@ -1273,8 +1283,8 @@ mod tests {
         assert_eq!(big, run(3000));
     }
 
-    /// Settings the stereo fast path takes once settled: stereo, left and right bands of every
-    /// section count (a 48 dB/oct cut has 4), 17 sections in all.
+    /// Settings the fast path takes once settled: stereo, left, right, mid and side bands of
+    /// every section count (a 48 dB/oct cut has 4).
     fn fast_settings() -> (EqSettings, EqSettings) {
         let mut a = EqSettings::default();
         for (i, b) in a.bands.iter_mut().enumerate() {
@@ -1283,10 +1293,13 @@ mod tests {
             b.gain_db = if i % 2 == 0 { 3.0 } else { -2.5 };
         }
         a.bands[0] = one_band(EqBandType::LowCut, 30.0, 0.0, 0.7, 48.0).bands[2];
+        a.bands[1].placement = Placement::Side;
+        a.bands[2].placement = Placement::Mid; // side then mid: decode, encode again
         a.bands[3].placement = Placement::Left;
         a.bands[5].kind = EqBandType::HighShelf;
         a.bands[5].placement = Placement::Right;
         a.bands[7].kind = EqBandType::Tilt;
+        a.bands[7].placement = Placement::Mid; // ends in mid/side: a final decode
         a.output_gain_db = -1.0;
         let mut b = a;
         b.bands[1].freq_hz = 220.0; // glide
@@ -1297,7 +1310,7 @@ mod tests {
     }
 
     #[test]
-    fn stereo_fast_path_is_bit_identical_to_the_band_by_band_path() {
+    fn fast_path_is_bit_identical_to_the_band_by_band_path() {
         let sr = 48_000.0;
         let (a, b) = fast_settings();
         let len = 40_000;
@@ -1369,10 +1382,10 @@ mod tests {
             eq.process_block_fast(&mut l, Some(&mut r)),
             eq.bank.is_vectorized()
         );
-        // And not for mid/side bands, or non-finite or huge input.
-        let mut ms = a;
-        ms.bands[2].placement = Placement::Mid;
-        assert!(!chain(sr, 2, &ms).process_block_fast(&mut l, Some(&mut r)));
+        // And not while a band glides, or for non-finite or huge input.
+        let mut gliding = chain(sr, 2, &a);
+        gliding.set_settings(&b);
+        assert!(!gliding.process_block_fast(&mut l, Some(&mut r)));
         l[3] = f32::NAN;
         assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
         l[3] = 1e7;

@@ -12,6 +12,9 @@
 //! pipeline is empty again at the end of every block (no latency, no state besides the
 //! sections').
 //!
+//! A section may first convert its input pair to mid/side or back ([`MidSide`]), which is how
+//! the EQ's mid- and side-placed bands run here.
+//!
 //! Every lane performs exactly the operations of [`BiquadState::process_block_stereo`] in the same
 //! order (no fused multiply-add; outputs rounded to `f32` between sections), so the results are
 //! bit-identical to running the sections one after the other — which is also the fallback on
@@ -28,13 +31,42 @@ pub const MAX_BANK_SECTIONS: usize = 32;
 /// the two `f32` roundings and the permute); with 2 it is bound by the feedback recursion.
 const LAG: usize = 2;
 
-/// One section of the bank: coefficients and state for the left and right channel.
+/// A mid/side conversion applied to a section's input pair before it filters, with exactly the
+/// `f32` arithmetic of the EQ's per-band path: encode `(a, b) → (½(a+b), ½(a−b))`, decode
+/// `(a, b) → (a+b, a−b)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MidSide {
+    /// The input pair as it comes.
+    #[default]
+    None,
+    /// Left/right → mid/side.
+    Encode,
+    /// Mid/side → left/right.
+    Decode,
+    /// Decode, then encode again (between two mid/side bands, as the per-band path does).
+    DecodeEncode,
+}
+
+impl MidSide {
+    fn decodes(self) -> bool {
+        matches!(self, Self::Decode | Self::DecodeEncode)
+    }
+
+    fn encodes(self) -> bool {
+        matches!(self, Self::Encode | Self::DecodeEncode)
+    }
+}
+
+/// One section of the bank: coefficients and state for the left and right channel (or mid and
+/// side, after an [`MidSide::Encode`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StereoSection {
     /// Left (index 0) and right (index 1) coefficients.
     pub coefs: [BiquadCoefs; 2],
     /// Left (index 0) and right (index 1) state.
     pub state: [BiquadState; 2],
+    /// The conversion applied to this section's input first.
+    pub pre: MidSide,
 }
 
 /// How a [`StereoBank`] runs its sections. All three give bit-identical results.
@@ -175,6 +207,7 @@ impl StereoBank {
             *s = StereoSection {
                 coefs: [BiquadCoefs::IDENTITY; 2],
                 state: [BiquadState::default(); 2],
+                pre: MidSide::None,
             };
         }
         match self.kernel {
@@ -185,6 +218,16 @@ impl StereoBank {
             BankKernel::Avx512 => unsafe { avx512::run(&mut self.sections[..padded], l, r) },
             _ => {
                 for s in self.sections[..self.len].iter_mut() {
+                    if s.pre.decodes() {
+                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                            (*a, *b) = (*a + *b, *a - *b);
+                        }
+                    }
+                    if s.pre.encodes() {
+                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                            (*a, *b) = (0.5 * (*a + *b), 0.5 * (*a - *b));
+                        }
+                    }
                     let [sl, sr] = &mut s.state;
                     if s.coefs[0] == s.coefs[1] {
                         sl.process_block_stereo(sr, &s.coefs[0], l, r);
@@ -217,6 +260,37 @@ mod avx {
         /// (held as f64).
         prev1: __m256d,
         prev2: __m256d,
+        /// Lanes whose section decodes / encodes its input first (all ones), and whether any do.
+        dec: __m256d,
+        enc: __m256d,
+        has_pre: bool,
+    }
+
+    /// Rounds every lane to `f32` (kept as `f64`).
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn round32(v: __m256d) -> __m256d {
+        _mm256_cvtps_pd(_mm256_cvtpd_ps(v))
+    }
+
+    /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` — exactly the `f32` sum and
+    /// difference (both operands are `f32` values, so the `f64` result is exact before rounding).
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn sum_diff(x: __m256d) -> __m256d {
+        let swapped = _mm256_permute_pd::<0b0101>(x);
+        let sum = _mm256_add_pd(x, swapped);
+        let diff = _mm256_sub_pd(swapped, x); // odd lanes: a − b
+        round32(_mm256_blend_pd::<0b1010>(sum, diff))
+    }
+
+    /// The section inputs after their mid/side conversions (see [`super::MidSide`]).
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn convert(x: __m256d, dec: __m256d, enc: __m256d) -> __m256d {
+        let x = _mm256_blendv_pd(x, sum_diff(x), dec);
+        let half = round32(_mm256_mul_pd(_mm256_set1_pd(0.5), sum_diff(x)));
+        _mm256_blendv_pd(x, half, enc)
     }
 
     #[inline]
@@ -259,7 +333,10 @@ mod avx {
                 _mm256_extractf128_pd::<1>(pairs[p - 1].prev2)
             };
             let hi = _mm256_castpd256_pd128(pr.prev2);
-            let x = _mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(lo), hi);
+            let mut x = _mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(lo), hi);
+            if pr.has_pre {
+                x = convert(x, pr.dec, pr.enc);
+            }
             // Exactly BiquadState::tick: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
             let y = _mm256_add_pd(_mm256_mul_pd(pr.b0, x), pr.s1);
             let s1 = _mm256_add_pd(
@@ -326,9 +403,26 @@ mod avx {
             s2: zero,
             prev1: zero,
             prev2: zero,
+            dec: zero,
+            enc: zero,
+            has_pre: false,
         }; P];
         for (p, q) in pairs.iter_mut().enumerate() {
             let (a, b) = (&sections[2 * p], &sections[2 * p + 1]);
+            let m = |v: bool| if v { f64::from_bits(u64::MAX) } else { 0.0 };
+            q.dec = lanes(
+                m(a.pre.decodes()),
+                m(a.pre.decodes()),
+                m(b.pre.decodes()),
+                m(b.pre.decodes()),
+            );
+            q.enc = lanes(
+                m(a.pre.encodes()),
+                m(a.pre.encodes()),
+                m(b.pre.encodes()),
+                m(b.pre.encodes()),
+            );
+            q.has_pre = a.pre != super::MidSide::None || b.pre != super::MidSide::None;
             let c = |f: fn(&super::BiquadCoefs) -> f64| {
                 lanes(
                     f(&a.coefs[0]),
@@ -400,6 +494,27 @@ mod avx512 {
         /// (held as f64).
         prev1: __m512d,
         prev2: __m512d,
+        /// Lanes whose section decodes / encodes its input first, and whether any do.
+        dec: __mmask8,
+        enc: __mmask8,
+        has_pre: bool,
+    }
+
+    /// Rounds every lane to `f32` (kept as `f64`).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn round32(v: __m512d) -> __m512d {
+        _mm512_cvtps_pd(_mm512_cvtpd_ps(v))
+    }
+
+    /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` (see the AVX kernel).
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn sum_diff(x: __m512d) -> __m512d {
+        let swapped = _mm512_permute_pd::<0b0101_0101>(x);
+        let sum = _mm512_add_pd(x, swapped);
+        let diff = _mm512_sub_pd(swapped, x); // odd lanes: a − b
+        round32(_mm512_mask_blend_pd(0b1010_1010, sum, diff))
     }
 
     #[target_feature(enable = "avx512f,avx512dq")]
@@ -442,11 +557,16 @@ mod avx512 {
         let from_input = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 9, 8);
         for p in (0..P).rev() {
             let q = quads[p];
-            let x = if p == 0 {
+            let mut x = if p == 0 {
                 _mm512_permutex2var_pd(q.prev2, from_input, input)
             } else {
                 _mm512_permutex2var_pd(q.prev2, from_prev, quads[p - 1].prev2)
             };
+            if q.has_pre {
+                x = _mm512_mask_mov_pd(x, q.dec, sum_diff(x));
+                let half = round32(_mm512_mul_pd(_mm512_set1_pd(0.5), sum_diff(x)));
+                x = _mm512_mask_mov_pd(x, q.enc, half);
+            }
             // Exactly BiquadState::tick: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
             let y = _mm512_add_pd(_mm512_mul_pd(q.b0, x), q.s1);
             let s1 = _mm512_add_pd(
@@ -484,8 +604,21 @@ mod avx512 {
             s2: zero,
             prev1: zero,
             prev2: zero,
+            dec: 0,
+            enc: 0,
+            has_pre: false,
         }; P];
         for (p, q) in quads.iter_mut().enumerate() {
+            for j in 0..4 {
+                let pre = sections[4 * p + j].pre;
+                if pre.decodes() {
+                    q.dec |= 0b11 << (2 * j);
+                }
+                if pre.encodes() {
+                    q.enc |= 0b11 << (2 * j);
+                }
+            }
+            q.has_pre = q.dec | q.enc != 0;
             let mut v = [[0.0f64; 8]; 7];
             for j in 0..4 {
                 let sec = &sections[4 * p + j];
@@ -585,9 +718,17 @@ mod tests {
                 1 => [c, BiquadCoefs::IDENTITY],
                 _ => [BiquadCoefs::IDENTITY, random_coefs(seed)],
             };
+            // Mid/side conversions on some sections (as the EQ's mid/side bands get them).
+            let pre = match (i * 7 + count) % 5 {
+                0 => MidSide::Encode,
+                1 => MidSide::Decode,
+                2 => MidSide::DecodeEncode,
+                _ => MidSide::None,
+            };
             assert!(b.push(StereoSection {
                 coefs,
                 state: Default::default(),
+                pre,
             }));
         }
         b
