@@ -1320,12 +1320,13 @@ mod tests {
         for x in xl[30_000..].iter_mut().chain(xr[30_000..].iter_mut()) {
             *x = 0.0;
         }
-        let run = |block: usize, fast: bool| {
-            let mut eq = chain(sr, 2, &a);
+        // The settings change to `b` at 8192 (glides and fades), in blocks of `block`.
+        let run = |settings: &EqSettings, input: &[Vec<f32>], block: usize, fast: bool| {
+            let mut eq = chain(sr, input.len(), settings);
             if !fast {
                 *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
             }
-            let (mut l, mut r) = (xl.clone(), xr.clone());
+            let mut x = input.to_vec();
             let mut pos = 0;
             while pos < len {
                 if pos == 8192 {
@@ -1334,44 +1335,28 @@ mod tests {
                 let end = (pos + block)
                     .min(len)
                     .min(if pos < 8192 { 8192 } else { usize::MAX });
-                eq.process(&mut [&mut l[pos..end], &mut r[pos..end]]);
+                let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[pos..end]).collect();
+                eq.process(&mut chans);
                 pos = end;
             }
-            (l, r)
+            x
         };
-        let reference = run(512, false);
-        assert_ne!(reference.0, xl);
+        let stereo = [xl.clone(), xr.clone()];
+        let reference = run(&a, &stereo, 512, false);
+        assert_ne!(reference[0], xl);
         for block in [512, 1, 37, 1024, 3000] {
-            assert!(reference == run(block, true), "block {block}");
+            assert!(reference == run(&a, &stereo, block, true), "block {block}");
         }
         // Mono: every band but the side-placed ones filters the one channel.
         let mut mono_settings = a;
         mono_settings.bands[2].placement = Placement::Side;
         mono_settings.bands[4].placement = Placement::Mid;
-        let run_mono = |block: usize, fast: bool| {
-            let mut eq = chain(sr, 1, &mono_settings);
-            if !fast {
-                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
-            }
-            let mut x = xl.clone();
-            let mut pos = 0;
-            while pos < len {
-                if pos == 8192 {
-                    eq.set_settings(&b);
-                }
-                let end = (pos + block)
-                    .min(len)
-                    .min(if pos < 8192 { 8192 } else { usize::MAX });
-                eq.process(&mut [&mut x[pos..end]]);
-                pos = end;
-            }
-            x
-        };
-        let mono_reference = run_mono(512, false);
-        assert_ne!(mono_reference, xl);
+        let mono = [xl.clone()];
+        let mono_reference = run(&mono_settings, &mono, 512, false);
+        assert_ne!(mono_reference[0], xl);
         for block in [512, 1, 37, 3000] {
             assert!(
-                mono_reference == run_mono(block, true),
+                mono_reference == run(&mono_settings, &mono, block, true),
                 "mono, block {block}"
             );
         }

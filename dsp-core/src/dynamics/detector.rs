@@ -4,6 +4,8 @@
 //! converts it to dB and smooths the resulting gain reduction in the log domain (GMR 2012 §2.2,
 //! "log domain detector" placement).
 
+use super::lookahead::ring_recent;
+
 /// The longest RMS window any detector supports, in ms.
 pub const MAX_RMS_WINDOW_MS: f32 = 300.0;
 
@@ -110,18 +112,10 @@ impl RmsDetector {
     }
 
     fn refresh(&mut self) {
-        // The last `len` squares, newest first: ring[pos−1] down to ring[pos−len] (mod cap),
-        // as two contiguous runs instead of a division per sample.
-        let cap = self.ring.len();
-        let recent = self.len.min(self.pos);
-        let wrapped = self.len - recent;
-        let mut s = 0.0f64;
-        for &v in self.ring[self.pos - recent..self.pos].iter().rev() {
-            s += v as f64;
-        }
-        for &v in self.ring[cap - wrapped..].iter().rev() {
-            s += v as f64;
-        }
+        // The last `len` squares, newest first.
+        let s: f64 = ring_recent(&self.ring, self.pos, self.len)
+            .map(f64::from)
+            .sum();
         self.sum = s;
         self.since_refresh = 0;
     }
@@ -137,24 +131,9 @@ impl RmsDetector {
     /// level is its square root). Non-finite `x` counts as 0.
     #[inline]
     pub fn detect_power(&mut self, x: f32) -> f32 {
-        let a = PeakDetector.detect(x);
-        let sq = a * a;
-        let cap = self.ring.len();
-        // (pos − len) mod cap, without a division (len < cap).
-        let back = if self.pos >= self.len {
-            self.pos - self.len
-        } else {
-            self.pos + cap - self.len
-        };
-        let leaving = self.ring[back];
-        self.ring[self.pos] = sq;
-        self.pos = if self.pos + 1 == cap { 0 } else { self.pos + 1 };
-        self.sum += sq as f64 - leaving as f64;
-        self.since_refresh += 1;
-        if self.since_refresh >= self.len {
-            self.refresh();
-        }
-        self.mean_square() as f32
+        let mut v = [x];
+        self.detect_power_block(&mut v);
+        v[0]
     }
 }
 
@@ -188,7 +167,7 @@ impl RmsDetector {
             self.since_refresh += run;
             if self.since_refresh >= len {
                 self.refresh();
-                // The last output is taken after the refresh, as in `detect_power`.
+                // A refresh lands before that sample's output is read.
                 xs[i + run - 1] = self.mean_square() as f32;
             }
             i += run;

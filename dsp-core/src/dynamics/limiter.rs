@@ -31,7 +31,7 @@
 //! 36 at 8×), whatever the current lookahead.
 
 use super::envelope::{AUTO_RELEASE_SLOW_ATTACK_FACTOR, AUTO_RELEASE_SLOW_RELEASE_FACTOR};
-use super::lookahead::{DelayLine, SlidingMax};
+use super::lookahead::{ring_recent, DelayLine, SlidingMax};
 use super::{ms_to_samples, CAPACITY_SAMPLE_RATE_HZ};
 use crate::oversampling::{Oversampler, OversamplingFactor};
 use crate::util::{db_to_gain_f64, gain_to_db};
@@ -121,23 +121,13 @@ impl LimiterSettings {
     }
 }
 
-/// Oversampled, linked, true-peak lookahead limiter (see the module docs). Allocates only in
-/// [`new`](Self::new).
-/// The sum of the last `len` values written to `ring` before `pos`, newest first (two contiguous
-/// runs, no division).
+/// The sum of the last `len` values written to `ring` before `pos`, newest first.
 fn window_sum(ring: &[f64], pos: usize, len: usize) -> f64 {
-    let recent = len.min(pos);
-    let wrapped = len - recent;
-    let mut s = 0.0;
-    for &v in ring[pos - recent..pos].iter().rev() {
-        s += v;
-    }
-    for &v in ring[ring.len() - wrapped..].iter().rev() {
-        s += v;
-    }
-    s
+    ring_recent(ring, pos, len).sum()
 }
 
+/// Oversampled, linked, true-peak lookahead limiter (see the module docs). Allocates only in
+/// [`new`](Self::new).
 #[derive(Debug, Clone)]
 pub struct TruePeakLimiter {
     sample_rate: f32,

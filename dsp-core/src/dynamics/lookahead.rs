@@ -85,15 +85,25 @@ impl DelayLine {
     /// The smallest of the last `max_delay + 1` values pushed (everything a delay could still
     /// return or has just returned).
     pub fn min_value(&self) -> f32 {
-        let cap = self.buf.len();
-        let len = self.max_delay + 1;
-        let recent = len.min(self.pos);
-        self.buf[self.pos - recent..self.pos]
-            .iter()
-            .chain(&self.buf[cap - (len - recent)..])
-            .copied()
-            .fold(f32::INFINITY, f32::min)
+        ring_recent(&self.buf, self.pos, self.max_delay + 1).fold(f32::INFINITY, f32::min)
     }
+}
+
+/// The last `len` values written to `ring` before position `pos` (`len ≤ ring.len()`), newest
+/// first: `ring[pos−1]` down to `ring[pos−len]` modulo the length, as two contiguous runs (no
+/// division per value).
+pub(crate) fn ring_recent<T: Copy>(
+    ring: &[T],
+    pos: usize,
+    len: usize,
+) -> impl Iterator<Item = T> + '_ {
+    let recent = len.min(pos);
+    let wrapped = len - recent;
+    ring[pos - recent..pos]
+        .iter()
+        .rev()
+        .chain(ring[ring.len() - wrapped..].iter().rev())
+        .copied()
 }
 
 /// Copies `src` into `ring` starting at `at`, wrapping (`src.len() ≤ ring.len()`).

@@ -2,7 +2,7 @@
 
 mod fastmath;
 mod smoother;
-pub use fastmath::{fast_db_to_gain, fast_gain_to_db, fast_power_to_db};
+pub use fastmath::{fast_db_to_gain, fast_power_to_db};
 pub use smoother::LinearSmoother;
 
 /// The quietest level any conversion returns, in dB. Stands in for −∞ so arithmetic stays finite.
