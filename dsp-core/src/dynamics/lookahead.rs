@@ -1,8 +1,4 @@
-//! Lookahead building blocks: a preallocated delay line and a sliding-window maximum.
-//!
-//! [`SlidingMax`] is the monotonic-deque algorithm (a.k.a. the "ascending minima" algorithm) on
-//! a preallocated ring: each value is pushed and popped at most once, so the maximum over the
-//! last `window` values costs O(1) amortised per sample.
+//! Lookahead building blocks: a preallocated delay line and a block sliding minimum.
 
 /// Frames [`DelayLine::process_block`] moves with two ring copies at a time; the ring holds this
 /// many samples beyond the longest delay so the copies never overlap.
@@ -81,12 +77,6 @@ impl DelayLine {
         self.buf.fill(value);
         self.pos = 0;
     }
-
-    /// The smallest of the last `max_delay + 1` values pushed (everything a delay could still
-    /// return or has just returned).
-    pub fn min_value(&self) -> f32 {
-        ring_recent(&self.buf, self.pos, self.max_delay + 1).fold(f32::INFINITY, f32::min)
-    }
 }
 
 /// The last `len` values written to `ring` before position `pos` (`len ≤ ring.len()`), newest
@@ -121,94 +111,89 @@ fn ring_read(ring: &[f32], at: usize, dst: &mut [f32]) {
     dst[first..].copy_from_slice(&ring[..rest]);
 }
 
-/// Maximum of the last `window` pushed values, O(1) amortised (monotonic deque on a
-/// preallocated ring). NaN values are treated as −∞ (ignored).
-#[derive(Debug, Clone)]
-pub struct SlidingMax {
-    values: Vec<f32>,
-    stamps: Vec<u64>,
-    head: usize,
-    len: usize,
-    window: usize,
-    count: u64,
+/// Sliding minimum over a block: `out[i] = min(src[i..i + window])` for every `i <
+/// out.len()` (`src` at least `out.len() + window − 1` long, no NaN).
+///
+/// Computed by doubling: after pass `k` every position holds the minimum of `2ᵏ` consecutive
+/// values, and two overlapping spans of the largest power of two ≤ `window` cover any window —
+/// about log₂(window) vector passes over the block instead of a data-dependent deque per
+/// sample. A minimum has no rounding, so the result is exact whatever the block split; short
+/// blocks scan each window directly. `a` and `b` are scratch, each at least as long as the part
+/// of `src` used.
+pub fn sliding_min(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], b: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        unsafe { sliding_min_avx2(src, window, out, a, b) };
+        return;
+    }
+    sliding_min_impl(src, window, out, a, b);
 }
 
-impl SlidingMax {
-    /// A sliding maximum over windows of up to `max_window` (≥ 1) values; the window starts at
-    /// `max_window`.
-    pub fn new(max_window: usize) -> Self {
-        let cap = max_window.max(1) + 1;
-        Self {
-            values: vec![0.0; cap],
-            stamps: vec![0; cap],
-            head: 0,
-            len: 0,
-            window: cap - 1,
-            count: 0,
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sliding_min_avx2(
+    src: &[f32],
+    window: usize,
+    out: &mut [f32],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    sliding_min_impl(src, window, out, a, b);
+}
+
+/// The smaller of two numbers as one compare-and-select (vectorises; no NaN handling).
+#[inline(always)]
+fn lesser(x: f32, y: f32) -> f32 {
+    if y < x {
+        y
+    } else {
+        x
+    }
+}
+
+#[inline(always)]
+fn sliding_min_impl(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], b: &mut [f32]) {
+    let n = out.len();
+    if n == 0 {
+        return;
+    }
+    let w = window.max(1);
+    let len = n + w - 1;
+    let src = &src[..len];
+    let passes = (usize::BITS - 1 - w.leading_zeros()) as usize;
+    if n * w <= len * (passes + 1) {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = src[i..i + w]
+                .iter()
+                .fold(f32::INFINITY, |m, &v| lesser(m, v));
+        }
+        return;
+    }
+    // dst[j] = min(cur[j], cur[j + span]): the minimum over twice the span.
+    fn double(cur: &[f32], span: usize, dst: &mut [f32]) {
+        for (d, (&x, &y)) in dst.iter_mut().zip(cur.iter().zip(&cur[span..])) {
+            *d = lesser(x, y);
         }
     }
-
-    /// The largest window.
-    pub fn max_window(&self) -> usize {
-        self.values.len() - 1
-    }
-
-    /// The current window length.
-    pub fn window(&self) -> usize {
-        self.window
-    }
-
-    /// Sets the window (clamped to `1..=max_window`). Shrinking takes effect at once; after
-    /// growing, values pushed before the change that had already left the old window stay
-    /// forgotten.
-    pub fn set_window(&mut self, window: usize) {
-        self.window = window.clamp(1, self.max_window());
-    }
-
-    /// Clears all values.
-    pub fn reset(&mut self) {
-        self.head = 0;
-        self.len = 0;
-        self.count = 0;
-    }
-
-    /// Pushes `x` and returns the maximum of the last `window` values (including `x`).
-    #[inline]
-    pub fn push(&mut self, x: f32) -> f32 {
-        let x = if x.is_nan() { f32::NEG_INFINITY } else { x };
-        let cap = self.values.len();
-        // Drop smaller values from the back: they can never be the maximum again.
-        // Ring indices without a division: head < cap and len ≤ cap.
-        let wrap = |i: usize| if i >= cap { i - cap } else { i };
-        while self.len > 0 {
-            let back = wrap(self.head + self.len - 1);
-            if self.values[back] <= x {
-                self.len -= 1;
-            } else {
-                break;
-            }
-        }
-        let slot = wrap(self.head + self.len);
-        self.values[slot] = x;
-        self.stamps[slot] = self.count;
-        self.len += 1;
-        // Drop values that left the window from the front.
-        let oldest = (self.count + 1).saturating_sub(self.window as u64);
-        while self.stamps[self.head] < oldest {
-            self.head = wrap(self.head + 1);
-            self.len -= 1;
-        }
-        self.count += 1;
-        self.values[self.head]
-    }
-
-    /// The current maximum (−∞ when empty).
-    pub fn current(&self) -> f32 {
-        if self.len == 0 {
-            f32::NEG_INFINITY
+    let (mut x, mut y) = (a, b);
+    let (mut span, mut cur_len, mut in_src) = (1usize, len, true);
+    while 2 * span <= w {
+        let next = cur_len - span;
+        if in_src {
+            double(src, span, &mut x[..next]);
+            in_src = false;
         } else {
-            self.values[self.head]
+            double(&x[..cur_len], span, &mut y[..next]);
+            std::mem::swap(&mut x, &mut y);
         }
+        cur_len = next;
+        span *= 2;
+    }
+    let cur: &[f32] = if in_src { src } else { &x[..cur_len] };
+    let off = w - span;
+    for (o, (&p, &q)) in out.iter_mut().zip(cur.iter().zip(&cur[off..])) {
+        *o = lesser(p, q);
     }
 }
 
@@ -231,69 +216,41 @@ mod tests {
                         b.process_block(chunk);
                     }
                     assert_eq!(got, expect, "max {max} delay {delay} block {block}");
-                    assert_eq!(a.min_value(), b.min_value());
                 }
             }
         }
-        let mut d = DelayLine::new(3);
-        d.fill(0.5);
-        d.process(-1.0);
-        assert_eq!(d.min_value(), -1.0);
-        for _ in 0..4 {
-            d.process(0.25);
-        }
-        assert_eq!(d.min_value(), 0.25, "older values have left the line");
     }
     use rand::{Rng, SeedableRng};
 
     #[test]
-    fn sliding_max_matches_brute_force_on_random_data() {
+    fn sliding_min_matches_brute_force_at_every_window_and_block_size() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-        for &max_w in &[1usize, 2, 5, 17, 64] {
-            let mut sm = SlidingMax::new(max_w);
-            let mut hist: Vec<f32> = Vec::new();
-            let mut w = max_w;
-            let mut check_from = 0;
-            for i in 0..3000 {
-                if i % 700 == 699 {
-                    // Change the window at run time. After growing, values that had already
-                    // left the old window stay forgotten, so compare once the new window has
-                    // filled with values pushed after the change.
-                    let new_w = rng.gen_range(1..=max_w);
-                    if new_w > w {
-                        check_from = i + new_w;
+        // Plateaus (repeated values) and long falling and rising runs, as gains have.
+        let src: Vec<f32> = (0..3000)
+            .map(|i| match (i / 300) % 3 {
+                0 if rng.gen_bool(0.3) => 0.5,
+                1 => 1.0 - i as f32 * 1e-4,
+                _ => rng.gen_range(-1.0..1.0),
+            })
+            .collect();
+        let mut a = vec![0.0; src.len()];
+        let mut b = vec![0.0; src.len()];
+        for w in [1usize, 2, 3, 4, 5, 7, 8, 9, 17, 64, 242, 961] {
+            for n in [1usize, 2, 5, 16, 100, 1024, src.len() + 1 - w] {
+                for start in [0usize, 13] {
+                    if start + n + w - 1 > src.len() {
+                        continue;
                     }
-                    w = new_w;
-                    sm.set_window(w);
-                }
-                // Include plateaus (repeated values) to exercise the ≤ comparison.
-                let x: f32 = if rng.gen_bool(0.2) {
-                    0.5
-                } else {
-                    rng.gen_range(-1.0..1.0)
-                };
-                hist.push(x);
-                let got = sm.push(x);
-                let lo = hist.len().saturating_sub(w);
-                let expect = hist[lo..].iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-                if i >= check_from {
-                    assert_eq!(got, expect, "max_w {max_w} w {w} i {i}");
-                } else {
-                    assert!(got <= expect);
+                    let s = &src[start..];
+                    let mut out = vec![f32::NAN; n];
+                    sliding_min(s, w, &mut out, &mut a, &mut b);
+                    for (i, &o) in out.iter().enumerate() {
+                        let expect = s[i..i + w].iter().copied().fold(f32::INFINITY, f32::min);
+                        assert_eq!(o, expect, "window {w} block {n} start {start} i {i}");
+                    }
                 }
             }
         }
-    }
-
-    #[test]
-    fn sliding_max_of_decreasing_sequence_expires_old_values() {
-        let mut sm = SlidingMax::new(3);
-        let got: Vec<f32> = [5.0, 4.0, 3.0, 2.0, 1.0]
-            .iter()
-            .map(|&x| sm.push(x))
-            .collect();
-        assert_eq!(got, vec![5.0, 5.0, 5.0, 4.0, 3.0]);
-        assert_eq!(sm.push(f32::NAN), 2.0);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! - [`envelope`]: log-domain attack/release smoothing ("smooth decoupled" and "smooth branching"
 //!   peak detectors of GMR 2012 §2.2), with an optional program-dependent release;
 //! - [`gain_computer`]: the static curve (threshold, ratio, quadratic soft knee, GMR 2012 eq. 4);
-//! - [`lookahead`]: delay line and an O(1)-amortised sliding maximum;
+//! - [`lookahead`]: delay line and a block sliding minimum;
 //! - [`compressor`]: the feed-forward, dB-domain compressor [`Compressor`];
 //! - [`limiter`]: the oversampled true-peak limiter [`TruePeakLimiter`].
 
@@ -22,7 +22,7 @@ pub use detector::{Detect, DetectorKind, LevelDetector, PeakDetector, RmsDetecto
 pub use envelope::{time_constant_coef, EnvelopeFollower, SmoothingMode};
 pub use gain_computer::{static_curve_db, GainComputer};
 pub use limiter::{LimiterSettings, TruePeakLimiter, LIMITER_MAX_LOOKAHEAD_MS};
-pub use lookahead::{DelayLine, SlidingMax};
+pub use lookahead::{sliding_min, DelayLine};
 
 /// Buffers whose length depends on the sample rate are sized for at least this rate (Hz), so
 /// `set_sample_rate` can move up to it without allocating.
