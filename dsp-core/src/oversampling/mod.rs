@@ -198,8 +198,38 @@ impl UpStage {
     }
 
     /// `output.len()` must be `2 * input.len()`, `input.len()` at most the `max_input` given
-    /// to [`UpStage::new`]. Never allocates.
+    /// to [`UpStage::new`]. Never allocates. Compiled for AVX-512 or AVX2 where the CPU has
+    /// them: the lanes are independent sums in the same order, so every width gives the same
+    /// samples.
     fn process(&mut self, f: &HalfbandFilter, input: &[f32], output: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F.
+                return unsafe { self.process_avx512(f, input, output) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                return unsafe { self.process_avx2(f, input, output) };
+            }
+        }
+        self.process_impl(f, input, output)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn process_avx512(&mut self, f: &HalfbandFilter, input: &[f32], output: &mut [f32]) {
+        self.process_impl(f, input, output)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn process_avx2(&mut self, f: &HalfbandFilter, input: &[f32], output: &mut [f32]) {
+        self.process_impl(f, input, output)
+    }
+
+    #[inline(always)]
+    fn process_impl(&mut self, f: &HalfbandFilter, input: &[f32], output: &mut [f32]) {
         let k = f.k;
         let hist = 2 * k + 1;
         let m = input.len().min(output.len() / 2).min(self.buf.len() - hist);
