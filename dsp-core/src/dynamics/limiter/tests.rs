@@ -259,3 +259,70 @@ fn invalid_configuration_is_an_error() {
     assert_eq!(l.latency_samples(), 480 + 35);
     assert!(l.set_sample_rate(400_000.0).is_err());
 }
+
+/// The block paths (sliding minimum by doubling, vector release and average) and the
+/// per-frame paths they fall back to for short blocks give the same output within two `f32`
+/// units at full scale, whatever the host's block size; settings changes mid-stream included.
+#[test]
+fn output_does_not_depend_on_the_block_size() {
+    let demo = crate::testsignals::demo_mix(1.0, SR as f64);
+    for (factor, auto) in [
+        (OversamplingFactor::X1, false),
+        (OversamplingFactor::X1, true),
+        (OversamplingFactor::X4, false),
+    ] {
+        let settings = LimiterSettings {
+            ceiling_dbtp: -1.0,
+            release_ms: 30.0,
+            auto_release: auto,
+            lookahead_ms: 4.0,
+        };
+        // Each half in blocks of `block` (the second half after a settings change).
+        let render = |block: usize| {
+            let mut l = limiter(factor, 2, settings);
+            let mut x: Vec<Vec<f32>> = demo
+                .iter()
+                .map(|c| c.iter().map(|v| v * 4.0).collect())
+                .collect();
+            let n = x[0].len();
+            let [a, b] = &mut x[..] else { unreachable!() };
+            for (lo, hi) in [(0, n / 2), (n / 2, n)] {
+                if lo > 0 {
+                    l.set_settings(LimiterSettings {
+                        lookahead_ms: 2.5,
+                        ceiling_dbtp: -3.0,
+                        ..settings
+                    });
+                }
+                let mut start = lo;
+                while start < hi {
+                    let len = block.min(hi - start);
+                    l.process(&mut [&mut a[start..start + len], &mut b[start..start + len]]);
+                    start += len;
+                }
+            }
+            x
+        };
+        let reference = render(1);
+        let limited = reference[0]
+            .iter()
+            .zip(&demo[0])
+            .filter(|(y, x)| (*y - *x * 4.0).abs() > 0.01)
+            .count();
+        assert!(
+            limited > 1000,
+            "{factor:?}: the test signal is hardly limited ({limited})"
+        );
+        for block in [7usize, 64, 480, 512] {
+            let got = render(block);
+            for c in 0..2 {
+                for (i, (a, b)) in got[c].iter().zip(&reference[c]).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 2.4e-7,
+                        "{factor:?} auto {auto} block {block} ch {c} i {i}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}
