@@ -393,11 +393,11 @@ impl TruePeakLimiter {
             }
         }
         // The gain each frame needs (vector loop), after the frames kept from the last block.
-        let target = self.target;
+        // In f32: a twice faster division, and the gain is stored in f32 anyway.
+        let target = self.target as f32;
         let rf = self.req_front();
         for (q, &p) in self.req_hist[rf..rf + n].iter_mut().zip(&self.peak[..n]) {
-            let p = p as f64;
-            *q = (if p > target { target / p } else { 1.0 }) as f32;
+            *q = if p > target { target / p } else { 1.0 };
         }
         // Hold: the minimum over the lookahead plus two frames, delayed by max − current
         // lookahead (into `peak`, no longer needed).

@@ -114,10 +114,10 @@ fn ring_read(ring: &[f32], at: usize, dst: &mut [f32]) {
 /// Sliding minimum over a block: `out[i] = min(src[i..i + window])` for every `i <
 /// out.len()` (`src` at least `out.len() + window − 1` long, no NaN).
 ///
-/// Computed by doubling: after pass `k` every position holds the minimum of `2ᵏ` consecutive
-/// values, and two overlapping spans of the largest power of two ≤ `window` cover any window —
-/// about log₂(window) vector passes over the block instead of a data-dependent deque per
-/// sample. A minimum has no rounding, so the result is exact whatever the block split; short
+/// Computed by doubling: after each pass every position holds the minimum of twice (or four
+/// times) as many consecutive values, and two overlapping spans of the largest power of two ≤
+/// `window` cover any window — about log₄(window) vector passes over the block instead of a
+/// data-dependent deque per sample. A minimum has no rounding, so the result is exact whatever the block split; short
 /// blocks scan each window directly. `a` and `b` are scratch, each at least as long as the part
 /// of `src` used.
 pub fn sliding_min(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], b: &mut [f32]) {
@@ -170,25 +170,37 @@ fn sliding_min_impl(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], 
         }
         return;
     }
-    // dst[j] = min(cur[j], cur[j + span]): the minimum over twice the span.
-    fn double(cur: &[f32], span: usize, dst: &mut [f32]) {
-        for (d, (&x, &y)) in dst.iter_mut().zip(cur.iter().zip(&cur[span..])) {
-            *d = lesser(x, y);
+    // dst[j] = the minimum of cur[j + i·span] for i < times: the minimum over `times` spans
+    // (two passes in one where the window allows, to save loads and stores).
+    #[inline(always)]
+    fn widen(cur: &[f32], span: usize, times: usize, dst: &mut [f32]) {
+        let n = dst.len();
+        if times == 4 {
+            let (c0, c1) = (&cur[..n], &cur[span..span + n]);
+            let (c2, c3) = (&cur[2 * span..2 * span + n], &cur[3 * span..3 * span + n]);
+            for (j, d) in dst.iter_mut().enumerate() {
+                *d = lesser(lesser(c0[j], c1[j]), lesser(c2[j], c3[j]));
+            }
+        } else {
+            for (d, (&x, &y)) in dst.iter_mut().zip(cur.iter().zip(&cur[span..])) {
+                *d = lesser(x, y);
+            }
         }
     }
     let (mut x, mut y) = (a, b);
     let (mut span, mut cur_len, mut in_src) = (1usize, len, true);
     while 2 * span <= w {
-        let next = cur_len - span;
+        let times = if 4 * span <= w { 4 } else { 2 };
+        let next = cur_len - (times - 1) * span;
         if in_src {
-            double(src, span, &mut x[..next]);
+            widen(src, span, times, &mut x[..next]);
             in_src = false;
         } else {
-            double(&x[..cur_len], span, &mut y[..next]);
+            widen(&x[..cur_len], span, times, &mut y[..next]);
             std::mem::swap(&mut x, &mut y);
         }
         cur_len = next;
-        span *= 2;
+        span *= times;
     }
     let cur: &[f32] = if in_src { src } else { &x[..cur_len] };
     let off = w - span;
