@@ -5,7 +5,8 @@
 //!   gain, so the output-gain stage runs too);
 //! - `limiter_4x` / `limiter_1x`: the true-peak limiter at 4× and 1× oversampling, lookahead
 //!   5 ms, ceiling −1 dBTP, fed a signal peaking about 6 dB over the ceiling (≈ 6 dB of
-//!   limiting on the peaks);
+//!   limiting on the peaks); `limiter_1x_calls_of_16`: the same 1024 frames handed over in 64
+//!   calls of 16 frames (what sample-accurate automation can do to a host block);
 //! - `master_chain`: the whole Tandem Master chain (tonal EQ with four active sections, glue on,
 //!   width 120 % with mono below 120 Hz, 6 dB drive into the 4× true-peak limiter at −1 dBTP,
 //!   16-bit TPDF dither).
@@ -48,7 +49,14 @@ fn signal(frames: usize, peak: f32, seed: u32) -> Vec<f32> {
         .collect()
 }
 
-fn bench_block<P: Processor>(c: &mut Criterion, name: &str, mut p: P, peak: f32) {
+/// Times one 1024-frame block, handed to the processor in calls of `host_block` frames.
+fn bench_block<P: Processor>(
+    c: &mut Criterion,
+    name: &str,
+    mut p: P,
+    peak: f32,
+    host_block: usize,
+) {
     let input: Vec<Vec<f32>> = (0..CHANNELS)
         .map(|ch| signal(BLOCK * 16, peak, 1 + ch as u32))
         .collect();
@@ -60,8 +68,12 @@ fn bench_block<P: Processor>(c: &mut Criterion, name: &str, mut p: P, peak: f32)
                 w.copy_from_slice(&src[offset..offset + BLOCK]);
             }
             offset = (offset + BLOCK) % (BLOCK * 16);
-            let mut refs: Vec<&mut [f32]> = work.iter_mut().map(|w| w.as_mut_slice()).collect();
-            p.process(black_box(&mut refs));
+            for start in (0..BLOCK).step_by(host_block) {
+                let end = (start + host_block).min(BLOCK);
+                let mut refs: Vec<&mut [f32]> =
+                    work.iter_mut().map(|w| &mut w[start..end]).collect();
+                p.process(black_box(&mut refs));
+            }
             black_box(&work);
         })
     });
@@ -82,7 +94,7 @@ fn dynamics(c: &mut Criterion) {
         },
     )
     .unwrap();
-    bench_block(c, "compressor_rms", comp, 0.8);
+    bench_block(c, "compressor_rms", comp, 0.8, BLOCK);
 
     // The Comp plugin's chain: RMS detector, 5 ms of lookahead (10 ms latency), +2 dB output.
     let chain = CompChain::new(
@@ -95,7 +107,7 @@ fn dynamics(c: &mut Criterion) {
         },
     )
     .unwrap();
-    bench_block(c, "comp_chain", chain, 0.8);
+    bench_block(c, "comp_chain", chain, 0.8, BLOCK);
 
     // Peaks ≈ 2.0 linear (+6 dBFS) against a −1 dBTP ceiling.
     let settings = LimiterSettings {
@@ -109,8 +121,11 @@ fn dynamics(c: &mut Criterion) {
         ("limiter_1x", OversamplingFactor::X1),
     ] {
         let lim = TruePeakLimiter::new(config, factor, 5.0, settings).unwrap();
-        bench_block(c, name, lim, 1.6);
+        bench_block(c, name, lim, 1.6, BLOCK);
     }
+    // The same 1024 frames in host calls of 16 (sample-accurate automation splits blocks).
+    let lim = TruePeakLimiter::new(config, OversamplingFactor::X1, 5.0, settings).unwrap();
+    bench_block(c, "limiter_1x_calls_of_16", lim, 1.6, 16);
 
     let master = MasterSettings {
         ls_gain_db: 1.5,
@@ -130,6 +145,7 @@ fn dynamics(c: &mut Criterion) {
         "master_chain",
         MasterChain::new(config, &master).unwrap(),
         0.5,
+        BLOCK,
     );
 }
 

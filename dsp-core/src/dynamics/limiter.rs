@@ -122,7 +122,11 @@ impl LimiterSettings {
 }
 
 mod control;
-use control::{release_average, Kernel, Release, Slow};
+use control::{release_average, Kernel, Release, RunningSum, Slow};
+
+/// Frames of room in the history buffers beyond the kept history and the largest block, so
+/// short blocks move the kept history back to the start only now and then.
+const HISTORY_SLACK: usize = 2048;
 
 /// Oversampled, linked, true-peak lookahead limiter (see the module docs). Allocates only in
 /// [`new`](Self::new).
@@ -149,14 +153,20 @@ pub struct TruePeakLimiter {
     max_lookahead: usize,
     /// Current lookahead in samples (= moving-average length).
     lookahead: usize,
-    /// The required gain: the last `max_lookahead + 1` values, oldest first, then the block's.
-    /// The hold for frame `i` of a block is the minimum of `req_hist[i..=i + lookahead + 1]`,
-    /// which delays the required gain by `max_lookahead − lookahead`.
+    /// The required gain, oldest first: the last `max_lookahead + 1` values end at `req_pos`,
+    /// where the block's are written. With `k = req_pos − max_lookahead − 1`, the hold for
+    /// frame `i` of a block is the minimum of `req_hist[k + i..=k + i + lookahead + 1]`, which
+    /// delays the required gain by `max_lookahead − lookahead`.
     req_hist: Vec<f32>,
+    req_pos: usize,
     /// Scratch for the sliding minimum.
     min_scratch: [Vec<f32>; 2],
-    /// The released gain `h`: the last `max_lookahead` values, oldest first, then the block's.
+    /// The released gain `h`, oldest first: the last `max_lookahead` values end at `h_pos`,
+    /// where the block's are written.
     h_hist: Vec<f64>,
+    h_pos: usize,
+    /// The moving average's running sum over `h`.
+    running: RunningSum,
     kernel: Kernel,
     /// The CPU has AVX2 (the block loops are compiled for it).
     avx2: bool,
@@ -209,12 +219,15 @@ impl TruePeakLimiter {
             max_lookahead: 1,
             lookahead: 1,
             cap,
-            req_hist: vec![1.0; cap + 1 + config.max_block_size],
+            req_hist: vec![1.0; cap + 1 + config.max_block_size + HISTORY_SLACK],
+            req_pos: cap + 1,
             min_scratch: [
                 vec![0.0; cap + 2 + config.max_block_size],
                 vec![0.0; cap + 2 + config.max_block_size],
             ],
-            h_hist: vec![1.0; cap + config.max_block_size],
+            h_hist: vec![1.0; cap + config.max_block_size + HISTORY_SLACK],
+            h_pos: cap,
+            running: RunningSum::STALE,
             kernel: Kernel::detect(),
             avx2: {
                 #[cfg(target_arch = "x86_64")]
@@ -308,15 +321,19 @@ impl TruePeakLimiter {
     /// Lowers every gain in flight (the required gains not yet released, the release state and
     /// the moving average's window) to the lowest of them times `scale`.
     fn pull_down(&mut self, scale: f64) {
-        let (rf, hf) = (self.req_front(), self.max_lookahead);
-        let mut g = self.req_hist[..rf].iter().fold(1.0f32, |a, &b| a.min(b)) as f64;
-        g = g.min(self.fast).min(self.slow);
-        g = self.h_hist[..hf].iter().fold(g, |a, &b| a.min(b));
+        let rf = self.req_front();
+        let req = &mut self.req_hist[self.req_pos - rf..self.req_pos];
+        let h = &mut self.h_hist[self.h_pos - self.max_lookahead..self.h_pos];
+        let mut g = req.iter().fold(1.0f32, |a, &b| a.min(b)) as f64;
+        g = h
+            .iter()
+            .fold(g.min(self.fast).min(self.slow), |a, &b| a.min(b));
         let g = (g * scale).clamp(0.0, 1.0);
-        self.req_hist[..rf].fill(g as f32);
-        self.h_hist[..hf].fill(g);
+        req.fill(g as f32);
+        h.fill(g);
         self.fast = g;
         self.slow = self.slow.min(g);
+        self.running.invalidate();
     }
 
     fn reset_state(&mut self) {
@@ -326,6 +343,9 @@ impl TruePeakLimiter {
         }
         self.req_hist.fill(1.0);
         self.h_hist.fill(1.0);
+        self.req_pos = self.req_front();
+        self.h_pos = self.max_lookahead;
+        self.running.invalidate();
         self.fast = 1.0;
         self.slow = 1.0;
         self.gain_reduction_db = 0.0;
@@ -396,24 +416,37 @@ impl TruePeakLimiter {
         // In f32: a twice faster division, and the gain is stored in f32 anyway.
         let target = self.target as f32;
         let rf = self.req_front();
-        for (q, &p) in self.req_hist[rf..rf + n].iter_mut().zip(&self.peak[..n]) {
+        if self.req_pos + n > self.req_hist.len() {
+            self.req_hist
+                .copy_within(self.req_pos - rf..self.req_pos, 0);
+            self.req_pos = rf;
+        }
+        let k = self.req_pos - rf;
+        for (q, &p) in self.req_hist[self.req_pos..self.req_pos + n]
+            .iter_mut()
+            .zip(&self.peak[..n])
+        {
             *q = if p > target { target / p } else { 1.0 };
         }
+        self.req_pos += n;
         // Hold: the minimum over the lookahead plus two frames, delayed by max − current
         // lookahead (into `peak`, no longer needed).
         let l = self.lookahead;
         let [a, b] = &mut self.min_scratch;
         sliding_min(
-            &self.req_hist[..n + l + 1],
+            &self.req_hist[k..k + n + l + 1],
             l + 2,
             &mut self.peak[..n],
             a,
             b,
         );
-        self.req_hist.copy_within(n..n + rf, 0);
         // Release, and the moving average over the lookahead that ramps the gain down before
         // each peak.
         let hf = self.max_lookahead;
+        if self.h_pos + n > self.h_hist.len() {
+            self.h_hist.copy_within(self.h_pos - hf..self.h_pos, 0);
+            self.h_pos = hf;
+        }
         let slow = self.settings.auto_release.then_some(Slow {
             attack: self.slow_attack,
             release: self.slow_release,
@@ -423,14 +456,15 @@ impl TruePeakLimiter {
             self.kernel,
             &self.release,
             &self.peak[..n],
-            &mut self.h_hist[..hf + n],
+            &mut self.h_hist[self.h_pos - hf..self.h_pos + n],
             hf,
             l,
             self.fast,
             slow,
+            &mut self.running,
             &mut self.gain[..n],
         );
-        self.h_hist.copy_within(n..n + hf, 0);
+        self.h_pos += n;
         for (c, data) in channels.iter_mut().enumerate().take(nch) {
             let out = &mut data[start..start + n];
             self.audio_delay[c].process_block(out);

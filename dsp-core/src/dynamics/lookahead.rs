@@ -117,9 +117,9 @@ fn ring_read(ring: &[f32], at: usize, dst: &mut [f32]) {
 /// Computed by doubling: after each pass every position holds the minimum of twice (or four
 /// times) as many consecutive values, and two overlapping spans of the largest power of two ≤
 /// `window` cover any window — about log₄(window) vector passes over the block instead of a
-/// data-dependent deque per sample. A minimum has no rounding, so the result is exact whatever the block split; short
-/// blocks scan each window directly. `a` and `b` are scratch, each at least as long as the part
-/// of `src` used.
+/// data-dependent deque per sample. A minimum has no rounding, so the result is exact whatever
+/// the block split; short blocks scan each window directly. `a` and `b` are scratch, each at
+/// least as long as the part of `src` used.
 pub fn sliding_min(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], b: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -152,6 +152,21 @@ fn lesser(x: f32, y: f32) -> f32 {
     }
 }
 
+/// The minimum of `xs` (not empty, no NaN), eight running minima at a time (vectorises).
+#[inline(always)]
+fn window_min(xs: &[f32]) -> f32 {
+    let (chunks, rest) = xs.as_chunks::<8>();
+    let mut acc = [f32::INFINITY; 8];
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] = lesser(acc[k], c[k]);
+        }
+    }
+    acc.iter()
+        .chain(rest)
+        .fold(f32::INFINITY, |m, &v| lesser(m, v))
+}
+
 #[inline(always)]
 fn sliding_min_impl(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], b: &mut [f32]) {
     let n = out.len();
@@ -161,12 +176,16 @@ fn sliding_min_impl(src: &[f32], window: usize, out: &mut [f32], a: &mut [f32], 
     let w = window.max(1);
     let len = n + w - 1;
     let src = &src[..len];
-    let passes = (usize::BITS - 1 - w.leading_zeros()) as usize;
-    if n * w <= len * (passes + 1) {
+    // Direct scans cost n·w, the passes about (n + w) each.
+    let mut passes = 1;
+    let mut span = 1;
+    while 2 * span <= w {
+        span *= if 4 * span <= w { 4 } else { 2 };
+        passes += 1;
+    }
+    if n * w <= len * passes {
         for (i, o) in out.iter_mut().enumerate() {
-            *o = src[i..i + w]
-                .iter()
-                .fold(f32::INFINITY, |m, &v| lesser(m, v));
+            *o = window_min(&src[i..i + w]);
         }
         return;
     }

@@ -9,24 +9,24 @@
 //! ```
 //!
 //! Both are recurrences, so a plain loop waits on the previous sample's multiply, add and
-//! minimum every sample. The vector kernel breaks the chain eight samples at a time: each step
-//! is the map `y ↦ min(C, A·y + D)` (with `C = m`, `A = r`, `D = (1 − r)·m`), and since `A > 0`
-//! two such maps compose into one of the same form,
+//! minimum every sample. The vector kernels break the chain eight (AVX-512) or four (AVX2)
+//! samples at a time: each step is the map `y ↦ min(C, A·y + D)` (with `C = m`, `A = r`,
+//! `D = (1 − r)·m`), and since `A ≥ 0` two such maps compose into one of the same form,
 //!
 //! ```text
 //! (C₂, A₂, D₂) ∘ (C₁, A₁, D₁) = (min(C₂, A₂·C₁ + D₂), A₂·A₁, A₂·D₁ + D₂),
 //! ```
 //!
-//! so three shift-and-compose steps give every lane the map from the previous block of eight's
+//! so three (two) shift-and-compose steps give every lane the map from the previous block's
 //! last `h` to its own (`A` is `rᵏ`, a constant per lane), and one multiply, add and minimum
-//! per eight samples remain serial. The moving average is a running sum whose eight
-//! differences `h[n] − h[n−L]` are summed the same way (a prefix sum). The results equal the
+//! per block remain serial. The moving average is a running sum whose differences
+//! `h[n] − h[n−L]` are summed the same way (a prefix sum). The results equal the
 //! plain loop's up to rounding (within 1e-12, far below the `f32` the gain is stored in).
 
 /// The release coefficient and the constants the kernels derive from it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Release {
-    /// `r`, 0 < r < 1.
+    /// `r`, 0 ≤ r < 1 (0: no release smoothing).
     pub r: f64,
     /// `1 − r`.
     pub b: f64,
@@ -98,13 +98,36 @@ fn sum4(xs: &[f64]) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest.iter().sum::<f64>()
 }
 
+/// The moving average's running sum, carried from block to block. It is summed afresh from
+/// the history once `lookahead` frames have passed since the last time (so rounding cannot
+/// accumulate, and short blocks do not pay for a whole window each), or after
+/// [`invalidate`](Self::invalidate).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct RunningSum {
+    sum: f64,
+    since: usize,
+}
+
+impl RunningSum {
+    /// A sum that is summed afresh before the next block.
+    pub const STALE: Self = Self {
+        sum: 0.0,
+        since: usize::MAX,
+    };
+
+    /// Call after the history was rewritten (reset, pull-down, another lookahead).
+    pub fn invalidate(&mut self) {
+        *self = Self::STALE;
+    }
+}
+
 /// Runs the release and the moving average over one block.
 ///
 /// `m`: the held required gains of the block. `hist[..front]` holds the `h` values before the
 /// block, oldest first (`front ≥ lookahead`); the block's `h` are written to
-/// `hist[front..front + m.len()]`. `out` receives the gains. `fast` is `h` before the block;
-/// the returned value is `h` after it. With `slow`, `h` is also held under the slow branch
-/// (always the scalar loop).
+/// `hist[front..front + m.len()]`. `out` receives the gains. `fast` is the release state
+/// before the block; the returned value is the state after it. With `slow`, `h` is also held
+/// under the slow branch, `h = min(fast, slow)` (always the scalar loop).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn release_average(
     kernel: Kernel,
@@ -115,29 +138,36 @@ pub(super) fn release_average(
     lookahead: usize,
     fast: f64,
     slow: Option<Slow>,
+    running: &mut RunningSum,
     out: &mut [f32],
 ) -> f64 {
     let n = m.len();
     assert!(lookahead >= 1 && front >= lookahead && hist.len() >= front + n && out.len() >= n);
-    let sum = sum4(&hist[front - lookahead..front]);
-    match (kernel, slow) {
-        #[cfg(target_arch = "x86_64")]
-        (Kernel::Avx512, None) => {
-            // SAFETY: `Avx512` is only chosen when the CPU has AVX-512F; the bounds are
-            // checked above.
-            unsafe { avx512::run(rel, m, hist, front, lookahead, fast, sum, out) }
-        }
-        #[cfg(target_arch = "x86_64")]
-        (Kernel::Avx2, None) => {
-            // SAFETY: `Avx2` is only chosen when the CPU has AVX2; the bounds are checked
-            // above.
-            unsafe { avx2::run(rel, m, hist, front, lookahead, fast, sum, out) }
-        }
-        (_, slow) => scalar(rel, m, hist, front, lookahead, fast, sum, slow, out, 0).0,
+    if running.since >= lookahead {
+        running.sum = sum4(&hist[front - lookahead..front]);
+        running.since = 0;
     }
+    let sum = running.sum;
+    let (fast, sum) = match (kernel, slow) {
+        #[cfg(target_arch = "x86_64")]
+        (Kernel::Avx512, None) if kernel.is_supported() => {
+            // SAFETY: the CPU has AVX-512F; the bounds are checked above.
+            unsafe { simd::run_avx512(rel, m, hist, front, lookahead, fast, sum, out) }
+        }
+        #[cfg(target_arch = "x86_64")]
+        (Kernel::Avx2, None) if kernel.is_supported() => {
+            // SAFETY: the CPU has AVX2; the bounds are checked above.
+            unsafe { simd::run_avx2(rel, m, hist, front, lookahead, fast, sum, out) }
+        }
+        (_, slow) => scalar(rel, m, hist, front, lookahead, fast, sum, slow, out, 0),
+    };
+    running.sum = sum;
+    running.since = running.since.saturating_add(n);
+    fast
 }
 
-/// The plain loop from sample `start` on; returns `(h, running sum)` after the block.
+/// The plain loop from sample `start` on; returns the release state and the running sum after
+/// the block.
 #[allow(clippy::too_many_arguments)]
 fn scalar(
     rel: &Release,
@@ -170,16 +200,171 @@ fn scalar(
     (fast, sum)
 }
 
+/// The vector kernels: one algorithm ([`simd::run`]) over two register widths.
 #[cfg(target_arch = "x86_64")]
-mod avx512 {
+mod simd {
     use super::Release;
     use std::arch::x86_64::*;
 
-    /// See the module docs. Blocks of eight while the running sum's oldest value lies before
-    /// the eight being written (`lookahead ≥ 8`), then the plain loop for the rest.
+    /// The operations the kernel needs on `LANES` `f64` lanes. Every method is an intrinsic or
+    /// two; callers must run on a CPU with the register's instruction set (the methods are
+    /// inlined into the `#[target_feature]` entry points below).
+    pub(super) trait Lanes: Copy {
+        const LANES: usize;
+        unsafe fn splat(x: f64) -> Self;
+        unsafe fn load(p: *const f64) -> Self;
+        /// `LANES` `f32` values, widened.
+        unsafe fn load_f32(p: *const f32) -> Self;
+        unsafe fn store(self, p: *mut f64);
+        /// Stores the lanes rounded to `f32`.
+        unsafe fn store_f32(self, p: *mut f32);
+        unsafe fn add(self, o: Self) -> Self;
+        unsafe fn sub(self, o: Self) -> Self;
+        unsafe fn mul(self, o: Self) -> Self;
+        unsafe fn min(self, o: Self) -> Self;
+        unsafe fn max(self, o: Self) -> Self;
+        /// Lane i takes lane i − `s` (`s` = 1, 2 or 4, below `LANES`); lanes below `s` take
+        /// `fill`'s.
+        unsafe fn shift(self, s: usize, fill: Self) -> Self;
+        /// Every lane takes the last lane.
+        unsafe fn last(self) -> Self;
+        unsafe fn first(self) -> f64;
+    }
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx2(__m256d);
+
+    impl Lanes for Avx2 {
+        const LANES: usize = 4;
+        #[inline(always)]
+        unsafe fn splat(x: f64) -> Self {
+            Self(_mm256_set1_pd(x))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> Self {
+            Self(_mm256_loadu_pd(p))
+        }
+        #[inline(always)]
+        unsafe fn load_f32(p: *const f32) -> Self {
+            Self(_mm256_cvtps_pd(_mm_loadu_ps(p)))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            _mm256_storeu_pd(p, self.0)
+        }
+        #[inline(always)]
+        unsafe fn store_f32(self, p: *mut f32) {
+            _mm_storeu_ps(p, _mm256_cvtpd_ps(self.0))
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm256_add_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm256_sub_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(self, o: Self) -> Self {
+            Self(_mm256_mul_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm256_min_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn max(self, o: Self) -> Self {
+            Self(_mm256_max_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn shift(self, s: usize, fill: Self) -> Self {
+            debug_assert!(s == 1 || s == 2);
+            let x = self.0;
+            Self(match s {
+                1 => _mm256_blend_pd::<0b0001>(_mm256_permute4x64_pd::<0b10_01_00_00>(x), fill.0),
+                _ => _mm256_blend_pd::<0b0011>(_mm256_permute4x64_pd::<0b01_00_00_00>(x), fill.0),
+            })
+        }
+        #[inline(always)]
+        unsafe fn last(self) -> Self {
+            Self(_mm256_permute4x64_pd::<0b11_11_11_11>(self.0))
+        }
+        #[inline(always)]
+        unsafe fn first(self) -> f64 {
+            _mm256_cvtsd_f64(self.0)
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx512(__m512d);
+
+    impl Lanes for Avx512 {
+        const LANES: usize = 8;
+        #[inline(always)]
+        unsafe fn splat(x: f64) -> Self {
+            Self(_mm512_set1_pd(x))
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> Self {
+            Self(_mm512_loadu_pd(p))
+        }
+        #[inline(always)]
+        unsafe fn load_f32(p: *const f32) -> Self {
+            Self(_mm512_cvtps_pd(_mm256_loadu_ps(p)))
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            _mm512_storeu_pd(p, self.0)
+        }
+        #[inline(always)]
+        unsafe fn store_f32(self, p: *mut f32) {
+            _mm256_storeu_ps(p, _mm512_cvtpd_ps(self.0))
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm512_add_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm512_sub_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(self, o: Self) -> Self {
+            Self(_mm512_mul_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn min(self, o: Self) -> Self {
+            Self(_mm512_min_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn max(self, o: Self) -> Self {
+            Self(_mm512_max_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn shift(self, s: usize, fill: Self) -> Self {
+            debug_assert!(s == 1 || s == 2 || s == 4);
+            let (idx, mask) = match s {
+                1 => (_mm512_set_epi64(6, 5, 4, 3, 2, 1, 0, 0), 0xFE),
+                2 => (_mm512_set_epi64(5, 4, 3, 2, 1, 0, 0, 0), 0xFC),
+                _ => (_mm512_set_epi64(3, 2, 1, 0, 0, 0, 0, 0), 0xF0),
+            };
+            Self(_mm512_mask_permutexvar_pd(fill.0, mask, idx, self.0))
+        }
+        #[inline(always)]
+        unsafe fn last(self) -> Self {
+            Self(_mm512_permutexvar_pd(_mm512_set1_epi64(7), self.0))
+        }
+        #[inline(always)]
+        unsafe fn first(self) -> f64 {
+            _mm512_cvtsd_f64(self.0)
+        }
+    }
+
+    /// See the module docs. Blocks of `LANES` while the running sum's oldest value lies before
+    /// the block being written (`lookahead ≥ LANES`), then the plain loop for the rest.
     #[allow(clippy::too_many_arguments)]
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn run(
+    #[inline(always)]
+    pub(super) unsafe fn run<V: Lanes>(
         rel: &Release,
         m: &[f32],
         hist: &mut [f64],
@@ -188,54 +373,51 @@ mod avx512 {
         fast: f64,
         sum: f64,
         out: &mut [f32],
-    ) -> f64 {
-        let n = m.len();
-        let blocks = if lookahead >= 8 { n / 8 } else { 0 };
-        // Lane i takes lane i − s (lanes below s are masked off).
-        let shift1 = _mm512_set_epi64(6, 5, 4, 3, 2, 1, 0, 0);
-        let shift2 = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 0, 0);
-        let shift4 = _mm512_set_epi64(3, 2, 1, 0, 0, 0, 0, 0);
-        let last = _mm512_set1_epi64(7);
-        // Shifted into C below lane s: larger than any gain, so the minimum ignores it.
-        let big = _mm512_set1_pd(f64::MAX);
-        let r1 = _mm512_set1_pd(rel.pow[0]);
-        let r2 = _mm512_set1_pd(rel.pow[1]);
-        let r4 = _mm512_set1_pd(rel.pow[3]);
-        let pow = _mm512_loadu_pd(rel.pow.as_ptr());
-        let b = _mm512_set1_pd(rel.b);
-        let inv = _mm512_set1_pd(1.0 / lookahead as f64);
-        let (zero, one) = (_mm512_setzero_pd(), _mm512_set1_pd(1.0));
-        let mut y = _mm512_set1_pd(fast);
-        let mut s = _mm512_set1_pd(sum);
+    ) -> (f64, f64) {
+        let w = V::LANES;
+        let blocks = if lookahead >= w { m.len() / w } else { 0 };
+        // Shifted into C below lane s: larger than any gain, so the minimum ignores it. Finite,
+        // so that r = 0 gives 0·MAX = 0 rather than 0·∞ = NaN.
+        let big = V::splat(f64::MAX);
+        let (zero, one) = (V::splat(0.0), V::splat(1.0));
+        let pow = V::load(rel.pow.as_ptr());
+        let b = V::splat(rel.b);
+        let inv = V::splat(1.0 / lookahead as f64);
+        let (mut y, mut s) = (V::splat(fast), V::splat(sum));
         let hp = hist.as_mut_ptr();
         for k in 0..blocks {
-            let i = 8 * k;
-            let mv = _mm512_cvtps_pd(_mm256_loadu_ps(m.as_ptr().add(i)));
-            // Compose the eight maps (C, r, D) prefix-wise: after the step with shift s, lane i
-            // holds the map over its last 2s samples (or all of them from lane 0).
-            let mut c = mv;
-            let mut d = _mm512_mul_pd(b, mv);
-            for (shift, mask, rs) in [(shift1, 0xFE, r1), (shift2, 0xFC, r2), (shift4, 0xF0, r4)] {
-                let cs = _mm512_mask_permutexvar_pd(big, mask, shift, c);
-                let ds = _mm512_maskz_permutexvar_pd(mask, shift, d);
-                c = _mm512_min_pd(c, _mm512_add_pd(_mm512_mul_pd(rs, cs), d));
-                d = _mm512_add_pd(_mm512_mul_pd(rs, ds), d);
+            let i = w * k;
+            let mv = V::load_f32(m.as_ptr().add(i));
+            // Compose the maps (C, r, D) prefix-wise: after the step with shift s, lane i holds
+            // the map over its last 2s samples (or all of them from lane 0).
+            let (mut c, mut d) = (mv, b.mul(mv));
+            let mut span = 1;
+            while span < w {
+                let rs = V::splat(rel.pow[span - 1]);
+                let (cs, ds) = (c.shift(span, big), d.shift(span, zero));
+                c = c.min(rs.mul(cs).add(d));
+                d = rs.mul(ds).add(d);
+                span *= 2;
             }
-            // Apply each lane's map to h before the eight.
-            let h = _mm512_min_pd(c, _mm512_add_pd(_mm512_mul_pd(pow, y), d));
-            _mm512_storeu_pd(hp.add(front + i), h);
-            y = _mm512_permutexvar_pd(last, h);
+            // Apply each lane's map to h before the block.
+            let h = c.min(pow.mul(y).add(d));
+            h.store(hp.add(front + i));
+            y = h.last();
             // Running sum: prefix sum of h[n] − h[n − L] (h[n − L] is already written).
-            let mut diff = _mm512_sub_pd(h, _mm512_loadu_pd(hp.add(front + i - lookahead)));
-            for (shift, mask) in [(shift1, 0xFE), (shift2, 0xFC), (shift4, 0xF0)] {
-                diff = _mm512_add_pd(diff, _mm512_maskz_permutexvar_pd(mask, shift, diff));
+            let mut diff = h.sub(V::load(hp.add(front + i - lookahead)));
+            let mut span = 1;
+            while span < w {
+                diff = diff.add(diff.shift(span, zero));
+                span *= 2;
             }
-            let sums = _mm512_add_pd(s, diff);
-            s = _mm512_permutexvar_pd(last, sums);
-            let g = _mm512_min_pd(_mm512_max_pd(_mm512_mul_pd(sums, inv), zero), one);
-            _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm512_cvtpd_ps(g));
+            let sums = s.add(diff);
+            s = sums.last();
+            sums.mul(inv)
+                .max(zero)
+                .min(one)
+                .store_f32(out.as_mut_ptr().add(i));
         }
-        let (fast, sum) = (_mm512_cvtsd_f64(y), _mm512_cvtsd_f64(s));
+        let (fast, sum) = (y.first(), s.first());
         super::scalar(
             rel,
             m,
@@ -246,21 +428,13 @@ mod avx512 {
             sum,
             None,
             out,
-            8 * blocks,
+            w * blocks,
         )
-        .0
     }
-}
 
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::Release;
-    use std::arch::x86_64::*;
-
-    /// The AVX-512 kernel's steps on four lanes (two shift-and-compose steps).
     #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn run(
+    pub(super) unsafe fn run_avx2(
         rel: &Release,
         m: &[f32],
         hist: &mut [f64],
@@ -269,69 +443,23 @@ mod avx2 {
         fast: f64,
         sum: f64,
         out: &mut [f32],
-    ) -> f64 {
-        /// Lane i takes lane i − 1 (lane 0 takes `fill`).
-        #[inline(always)]
-        unsafe fn shift1(x: __m256d, fill: __m256d) -> __m256d {
-            _mm256_blend_pd::<0b0001>(_mm256_permute4x64_pd::<0b10_01_00_00>(x), fill)
-        }
-        /// Lane i takes lane i − 2 (lanes 0 and 1 take `fill`).
-        #[inline(always)]
-        unsafe fn shift2(x: __m256d, fill: __m256d) -> __m256d {
-            _mm256_blend_pd::<0b0011>(_mm256_permute4x64_pd::<0b01_00_00_00>(x), fill)
-        }
-        #[inline(always)]
-        unsafe fn last(x: __m256d) -> __m256d {
-            _mm256_permute4x64_pd::<0b11_11_11_11>(x)
-        }
-        let n = m.len();
-        let blocks = if lookahead >= 4 { n / 4 } else { 0 };
-        let big = _mm256_set1_pd(f64::MAX);
-        let r1 = _mm256_set1_pd(rel.pow[0]);
-        let r2 = _mm256_set1_pd(rel.pow[1]);
-        let pow = _mm256_loadu_pd(rel.pow.as_ptr());
-        let b = _mm256_set1_pd(rel.b);
-        let inv = _mm256_set1_pd(1.0 / lookahead as f64);
-        let (zero, one) = (_mm256_setzero_pd(), _mm256_set1_pd(1.0));
-        let mut y = _mm256_set1_pd(fast);
-        let mut s = _mm256_set1_pd(sum);
-        let hp = hist.as_mut_ptr();
-        for k in 0..blocks {
-            let i = 4 * k;
-            let mv = _mm256_cvtps_pd(_mm_loadu_ps(m.as_ptr().add(i)));
-            let mut c = mv;
-            let mut d = _mm256_mul_pd(b, mv);
-            let (cs, ds) = (shift1(c, big), shift1(d, zero));
-            c = _mm256_min_pd(c, _mm256_add_pd(_mm256_mul_pd(r1, cs), d));
-            d = _mm256_add_pd(_mm256_mul_pd(r1, ds), d);
-            let (cs, ds) = (shift2(c, big), shift2(d, zero));
-            c = _mm256_min_pd(c, _mm256_add_pd(_mm256_mul_pd(r2, cs), d));
-            d = _mm256_add_pd(_mm256_mul_pd(r2, ds), d);
-            let h = _mm256_min_pd(c, _mm256_add_pd(_mm256_mul_pd(pow, y), d));
-            _mm256_storeu_pd(hp.add(front + i), h);
-            y = last(h);
-            let mut diff = _mm256_sub_pd(h, _mm256_loadu_pd(hp.add(front + i - lookahead)));
-            diff = _mm256_add_pd(diff, shift1(diff, zero));
-            diff = _mm256_add_pd(diff, shift2(diff, zero));
-            let sums = _mm256_add_pd(s, diff);
-            s = last(sums);
-            let g = _mm256_min_pd(_mm256_max_pd(_mm256_mul_pd(sums, inv), zero), one);
-            _mm_storeu_ps(out.as_mut_ptr().add(i), _mm256_cvtpd_ps(g));
-        }
-        let (fast, sum) = (_mm256_cvtsd_f64(y), _mm256_cvtsd_f64(s));
-        super::scalar(
-            rel,
-            m,
-            hist,
-            front,
-            lookahead,
-            fast,
-            sum,
-            None,
-            out,
-            4 * blocks,
-        )
-        .0
+    ) -> (f64, f64) {
+        run::<Avx2>(rel, m, hist, front, lookahead, fast, sum, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn run_avx512(
+        rel: &Release,
+        m: &[f32],
+        hist: &mut [f64],
+        front: usize,
+        lookahead: usize,
+        fast: f64,
+        sum: f64,
+        out: &mut [f32],
+    ) -> (f64, f64) {
+        run::<Avx512>(rel, m, hist, front, lookahead, fast, sum, out)
     }
 }
 
@@ -382,6 +510,7 @@ mod tests {
                         for kernel in [Kernel::Scalar, kernel] {
                             let mut hist = vec![1.0f64; front + block];
                             let mut fast = 1.0;
+                            let mut running = RunningSum::STALE;
                             let mut out = vec![0.0f32; m.len()];
                             let mut hs = Vec::new();
                             for (mb, ob) in m.chunks(block).zip(out.chunks_mut(block)) {
@@ -395,6 +524,7 @@ mod tests {
                                     lookahead,
                                     fast,
                                     None,
+                                    &mut running,
                                     ob,
                                 );
                                 hs.extend_from_slice(&hist[front..front + len]);
@@ -403,16 +533,13 @@ mod tests {
                             outs.push((out, hs));
                         }
                         let ((a, ha), (b, hb)) = (&outs[0], &outs[1]);
+                        let tag = |i: usize| {
+                            format!("{kernel:?} L {lookahead} r {r} block {block} i {i}")
+                        };
                         for i in 0..m.len() {
-                            let tag =
-                                format!("{kernel:?} L {lookahead} r {} block {block} i {i}", rel.r);
-                            assert!(
-                                (ha[i] - hb[i]).abs() <= 1e-12,
-                                "{tag}: h {} {}",
-                                ha[i],
-                                hb[i]
-                            );
-                            assert!((a[i] - b[i]).abs() <= 1.2e-7, "{tag}: g {} {}", a[i], b[i]);
+                            let (h, g) = ((ha[i], hb[i]), (a[i], b[i]));
+                            assert!((h.0 - h.1).abs() <= 1e-12, "{}: h {h:?}", tag(i));
+                            assert!((g.0 - g.1).abs() <= 1.2e-7, "{}: g {g:?}", tag(i));
                         }
                         // The release did work: h is not just m.
                         assert!(ha.iter().zip(&m).any(|(&h, &x)| h < x as f64 - 1e-3));
@@ -420,6 +547,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// With the slow branch: h = min(fast, slow), the slow state attacking with one coefficient
+    /// and releasing with the other, never above 1.
+    #[test]
+    fn slow_branch_holds_the_gain_under_the_slow_release() {
+        let m = gains(4000, 5);
+        let (l, front) = (30usize, 32usize);
+        let rel = Release::new(0.9);
+        let (attack, release) = (0.99, 0.999);
+        let mut hist = vec![1.0f64; front + m.len()];
+        let mut out = vec![0.0f32; m.len()];
+        let mut slow = 1.0;
+        let fast = release_average(
+            Kernel::detect(),
+            &rel,
+            &m,
+            &mut hist,
+            front,
+            l,
+            1.0,
+            Some(Slow {
+                attack,
+                release,
+                state: &mut slow,
+            }),
+            &mut { RunningSum::STALE },
+            &mut out,
+        );
+        let (mut f, mut s) = (1.0f64, 1.0f64);
+        let mut hs = vec![1.0f64; front];
+        let mut held = 0;
+        for (i, &x) in m.iter().enumerate() {
+            let x = x as f64;
+            f = if x < f { x } else { x + 0.9 * (f - x) };
+            let a = if x < s { attack } else { release };
+            s = (x + a * (s - x)).min(1.0);
+            held += usize::from(s < f);
+            hs.push(f.min(s));
+            let avg = hs[hs.len() - l..].iter().sum::<f64>() / l as f64;
+            assert!(
+                (out[i] as f64 - avg).abs() < 1e-6,
+                "i {i}: {} vs {avg}",
+                out[i]
+            );
+        }
+        assert!((fast - f).abs() < 1e-12 && (slow - s).abs() < 1e-12);
+        assert!(
+            held > 1000,
+            "the slow branch held the gain only {held} times"
+        );
     }
 
     /// The plain loop against the formulas, with a sum of the window per sample.
@@ -439,6 +617,7 @@ mod tests {
             l,
             1.0,
             None,
+            &mut { RunningSum::STALE },
             &mut out,
         );
         let mut h = 1.0f64;

@@ -1,5 +1,6 @@
 use super::*;
 use crate::loudness::true_peak::TruePeakMeter;
+use control::Kernel;
 use std::f64::consts::TAU;
 
 const SR: f32 = 48_000.0;
@@ -260,12 +261,22 @@ fn invalid_configuration_is_an_error() {
     assert!(l.set_sample_rate(400_000.0).is_err());
 }
 
-/// The block paths (sliding minimum by doubling, vector release and average) and the
-/// per-frame paths they fall back to for short blocks give the same output within two `f32`
-/// units at full scale, whatever the host's block size; settings changes mid-stream included.
+/// The block paths (sliding minimum by doubling, vector release and average, the AVX2 build
+/// of the per-frame loops) and the per-frame paths they fall back to give the same output
+/// within two `f32` units at full scale, whatever the host's block size and the CPU's kernels;
+/// settings changes mid-stream included. The reference is the plain build at block size 1.
 #[test]
-fn output_does_not_depend_on_the_block_size() {
+fn output_does_not_depend_on_the_block_size_or_the_kernel() {
     let demo = crate::testsignals::demo_mix(1.0, SR as f64);
+    let kernels: Vec<(Kernel, bool)> = [
+        (Kernel::Scalar, true),
+        (Kernel::Avx2, true),
+        (Kernel::Avx512, true),
+        (Kernel::detect(), false),
+    ]
+    .into_iter()
+    .filter(|(k, _)| k.is_supported())
+    .collect();
     for (factor, auto) in [
         (OversamplingFactor::X1, false),
         (OversamplingFactor::X1, true),
@@ -278,8 +289,10 @@ fn output_does_not_depend_on_the_block_size() {
             lookahead_ms: 4.0,
         };
         // Each half in blocks of `block` (the second half after a settings change).
-        let render = |block: usize| {
+        let render = |block: usize, kernel: Kernel, avx2: bool| {
             let mut l = limiter(factor, 2, settings);
+            l.kernel = kernel;
+            l.avx2 = l.avx2 && avx2;
             let mut x: Vec<Vec<f32>> = demo
                 .iter()
                 .map(|c| c.iter().map(|v| v * 4.0).collect())
@@ -301,28 +314,126 @@ fn output_does_not_depend_on_the_block_size() {
                     start += len;
                 }
             }
-            x
+            (x, l.latency_samples())
         };
-        let reference = render(1);
-        let limited = reference[0]
+        let (reference, lat) = render(1, Kernel::Scalar, false);
+        let limited = reference[0][lat..]
             .iter()
             .zip(&demo[0])
-            .filter(|(y, x)| (*y - *x * 4.0).abs() > 0.01)
+            .filter(|(y, x)| (**y - **x * 4.0).abs() > 0.01)
             .count();
         assert!(
-            limited > 1000,
+            limited > 2000,
             "{factor:?}: the test signal is hardly limited ({limited})"
         );
-        for block in [7usize, 64, 480, 512] {
-            let got = render(block);
-            for c in 0..2 {
-                for (i, (a, b)) in got[c].iter().zip(&reference[c]).enumerate() {
-                    assert!(
-                        (a - b).abs() <= 2.4e-7,
-                        "{factor:?} auto {auto} block {block} ch {c} i {i}: {a} vs {b}"
-                    );
+        for &(kernel, avx2) in &kernels {
+            for block in [1usize, 7, 64, 480, 512] {
+                let (got, _) = render(block, kernel, avx2);
+                for c in 0..2 {
+                    for (i, (a, b)) in got[c].iter().zip(&reference[c]).enumerate() {
+                        assert!(
+                            (a - b).abs() <= 2.4e-7,
+                            "{factor:?} auto {auto} {kernel:?} block {block} ch {c} i {i}: \
+                             {a} vs {b}"
+                        );
+                    }
                 }
             }
         }
+    }
+}
+
+/// The hold and the ramp sit exactly where the lookahead puts them (1×, where nothing but the
+/// lookahead delays): for a lone spike leaving at frame `s`, frame `s − L − 1` is untouched,
+/// frame `s − L` is the first one turned down, the spike comes out at the ceiling, the frames
+/// either side of it get the spike's gain too (the hold spans the lookahead plus one frame
+/// either side), and the gain recovers from the second frame after it.
+#[test]
+fn the_ramp_starts_exactly_one_lookahead_before_the_peak() {
+    let ceiling = db_to_gain_f64(-1.0) as f32;
+    for lookahead_ms in [1.0f32, 2.5, 5.0] {
+        for block in [1usize, 7, 512] {
+            let mut l = limiter(
+                OversamplingFactor::X1,
+                1,
+                LimiterSettings {
+                    lookahead_ms,
+                    ..LimiterSettings::default()
+                },
+            );
+            let la = (lookahead_ms * 48.0).round() as usize;
+            let spike = 3000;
+            let mut x = [vec![0.1f32; 6000]];
+            x[0][spike] = 4.0;
+            let n = x[0].len();
+            let mut start = 0;
+            while start < n {
+                let len = block.min(n - start);
+                l.process(&mut [&mut x[0][start..start + len]]);
+                start += len;
+            }
+            let y = &x[0];
+            let s = spike + l.latency_samples();
+            let tag = format!("{lookahead_ms} ms block {block}");
+            assert_eq!(y[s - la - 1], 0.1, "{tag}");
+            assert!(y[s - la] < 0.1, "{tag}: {}", y[s - la]);
+            assert!(
+                (y[s] - ceiling).abs() <= 1e-6,
+                "{tag}: {} vs {ceiling}",
+                y[s]
+            );
+            let held = 0.1 * ceiling / 4.0;
+            assert!(
+                (y[s - 1] - held).abs() <= 2e-8,
+                "{tag} −1: {} vs {held}",
+                y[s - 1]
+            );
+            assert!(
+                (y[s + 1] - held).abs() <= 2e-8,
+                "{tag} +1: {} vs {held}",
+                y[s + 1]
+            );
+            assert!(y[s + 2] > held + 2e-8, "{tag} +2: {} vs {held}", y[s + 2]);
+        }
+    }
+}
+
+/// At 192 kHz the histories are used to their full length (the capacity rate), before and
+/// after a change of sample rate; the ceiling holds.
+#[test]
+fn full_length_histories_at_the_capacity_rate() {
+    for start_rate in [192_000.0f32, 44_100.0] {
+        let mut l = TruePeakLimiter::new(
+            ProcessorConfig::new(start_rate, 512, 2).unwrap(),
+            OversamplingFactor::X1,
+            5.0,
+            LimiterSettings::default(),
+        )
+        .unwrap();
+        l.set_sample_rate(192_000.0).unwrap();
+        assert_eq!(l.latency_samples(), 960);
+        let mut x = [
+            crate::testsignals::white_noise(192_000, 8.0, 4),
+            crate::testsignals::white_noise(192_000, 8.0, 5),
+        ];
+        let [left, right] = &mut x[..] else {
+            unreachable!()
+        };
+        for (i, (a, b)) in left.chunks_mut(512).zip(right.chunks_mut(512)).enumerate() {
+            l.process(&mut [a, b]);
+            if i == 200 {
+                l.set_settings(LimiterSettings {
+                    lookahead_ms: 3.0,
+                    ..LimiterSettings::default()
+                });
+            }
+        }
+        let peak = x.iter().flatten().fold(0.0f32, |a, &b| a.max(b.abs()));
+        assert!(
+            gain_to_db(peak) <= -1.0 + 1e-4,
+            "{start_rate}: {}",
+            gain_to_db(peak)
+        );
+        assert!(peak > 0.5, "{start_rate}: {peak}");
     }
 }
