@@ -324,48 +324,87 @@ pub fn param_info(id: &str) -> Option<&'static ParamInfo> {
     PARAMS.iter().find(|p| p.id == id)
 }
 
+/// Reads one field of [`MasterSettings`] as its parameter's plain value.
+type Getter = fn(&MasterSettings) -> f32;
 /// Stores an already sanitised plain value into one field of [`MasterSettings`].
 type Setter = fn(&mut MasterSettings, f32);
 
-/// One setter per entry of [`PARAMS`], in the same order (a test checks every pairing), so a
-/// parameter can be set by its index without comparing strings — what the plugin does on the
-/// audio thread every block.
-const SETTERS: [Setter; 33] = [
-    |s, v| s.in_gain_db = v,                    // in_gain
-    |s, v| s.ls_gain_db = v,                    // ls_gain
-    |s, v| s.ls_freq_hz = v,                    // ls_freq
-    |s, v| s.ls_place = place_from_value(v),    // ls_place
-    |s, v| s.hs_gain_db = v,                    // hs_gain
-    |s, v| s.hs_freq_hz = v,                    // hs_freq
-    |s, v| s.hs_place = place_from_value(v),    // hs_place
-    |s, v| s.tilt_gain_db = v,                  // tilt_gain
-    |s, v| s.tilt_place = place_from_value(v),  // tilt_place
-    |s, v| s.bell1_gain_db = v,                 // bell1_gain
-    |s, v| s.bell1_freq_hz = v,                 // bell1_freq
-    |s, v| s.bell1_q = v,                       // bell1_q
-    |s, v| s.bell1_place = place_from_value(v), // bell1_place
-    |s, v| s.bell2_gain_db = v,                 // bell2_gain
-    |s, v| s.bell2_freq_hz = v,                 // bell2_freq
-    |s, v| s.bell2_q = v,                       // bell2_q
-    |s, v| s.bell2_place = place_from_value(v), // bell2_place
-    |s, v| s.glue_on = v >= 0.5,                // glue_on
-    |s, v| s.glue_threshold_db = v,             // glue_threshold
-    |s, v| s.glue_ratio = v,                    // glue_ratio
-    |s, v| s.glue_attack_ms = v,                // glue_attack
-    |s, v| s.glue_release_ms = v,               // glue_release
-    |s, v| s.glue_auto_release = v >= 0.5,      // glue_auto_release
-    |s, v| s.glue_makeup_db = v,                // glue_makeup
-    |s, v| s.width_pct = v,                     // width
-    |s, v| s.mono_below_hz = v,                 // mono_below
-    |s, v| s.lim_drive_db = v,                  // lim_drive
-    |s, v| s.lim_ceiling_dbtp = v,              // lim_ceiling
-    |s, v| s.lim_release_ms = v,                // lim_release
-    |s, v| s.lim_auto_release = v >= 0.5,       // lim_auto_release
-    |s, v| s.lim_lookahead_ms = v,              // lim_lookahead
-    |s, v| s.lim_oversampling = v as usize,     // lim_oversampling
-    |s, v| s.dither = Dither::from_value(v),    // dither
+/// 1.0 for true, 0.0 for false (a boolean parameter's plain value).
+fn bool_value(x: bool) -> f32 {
+    if x {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// One getter and setter per entry of [`PARAMS`], in the same order (a test checks every
+/// pairing against an independent list), so a parameter is read or set by its index without
+/// comparing strings — what the plugin does on the audio thread every block, and what
+/// [`MasterSettings::sanitized`] does whenever the chain takes new settings.
+const FIELDS: [(Getter, Setter); 33] = [
+    (|s| s.in_gain_db, |s, v| s.in_gain_db = v), // in_gain
+    (|s| s.ls_gain_db, |s, v| s.ls_gain_db = v), // ls_gain
+    (|s| s.ls_freq_hz, |s, v| s.ls_freq_hz = v), // ls_freq
+    (
+        |s| place_index(s.ls_place),
+        |s, v| s.ls_place = place_from_value(v),
+    ), // ls_place
+    (|s| s.hs_gain_db, |s, v| s.hs_gain_db = v), // hs_gain
+    (|s| s.hs_freq_hz, |s, v| s.hs_freq_hz = v), // hs_freq
+    (
+        |s| place_index(s.hs_place),
+        |s, v| s.hs_place = place_from_value(v),
+    ), // hs_place
+    (|s| s.tilt_gain_db, |s, v| s.tilt_gain_db = v), // tilt_gain
+    (
+        |s| place_index(s.tilt_place),
+        |s, v| s.tilt_place = place_from_value(v),
+    ), // tilt_place
+    (|s| s.bell1_gain_db, |s, v| s.bell1_gain_db = v), // bell1_gain
+    (|s| s.bell1_freq_hz, |s, v| s.bell1_freq_hz = v), // bell1_freq
+    (|s| s.bell1_q, |s, v| s.bell1_q = v),       // bell1_q
+    (
+        |s| place_index(s.bell1_place),
+        |s, v| s.bell1_place = place_from_value(v),
+    ), // bell1_place
+    (|s| s.bell2_gain_db, |s, v| s.bell2_gain_db = v), // bell2_gain
+    (|s| s.bell2_freq_hz, |s, v| s.bell2_freq_hz = v), // bell2_freq
+    (|s| s.bell2_q, |s, v| s.bell2_q = v),       // bell2_q
+    (
+        |s| place_index(s.bell2_place),
+        |s, v| s.bell2_place = place_from_value(v),
+    ), // bell2_place
+    (|s| bool_value(s.glue_on), |s, v| s.glue_on = v >= 0.5), // glue_on
+    (|s| s.glue_threshold_db, |s, v| s.glue_threshold_db = v), // glue_threshold
+    (|s| s.glue_ratio, |s, v| s.glue_ratio = v), // glue_ratio
+    (|s| s.glue_attack_ms, |s, v| s.glue_attack_ms = v), // glue_attack
+    (|s| s.glue_release_ms, |s, v| s.glue_release_ms = v), // glue_release
+    (
+        |s| bool_value(s.glue_auto_release),
+        |s, v| s.glue_auto_release = v >= 0.5,
+    ), // glue_auto_release
+    (|s| s.glue_makeup_db, |s, v| s.glue_makeup_db = v), // glue_makeup
+    (|s| s.width_pct, |s, v| s.width_pct = v),   // width
+    (|s| s.mono_below_hz, |s, v| s.mono_below_hz = v), // mono_below
+    (|s| s.lim_drive_db, |s, v| s.lim_drive_db = v), // lim_drive
+    (|s| s.lim_ceiling_dbtp, |s, v| s.lim_ceiling_dbtp = v), // lim_ceiling
+    (|s| s.lim_release_ms, |s, v| s.lim_release_ms = v), // lim_release
+    (
+        |s| bool_value(s.lim_auto_release),
+        |s, v| s.lim_auto_release = v >= 0.5,
+    ), // lim_auto_release
+    (|s| s.lim_lookahead_ms, |s, v| s.lim_lookahead_ms = v), // lim_lookahead
+    (
+        |s| s.lim_oversampling as f32,
+        |s, v| s.lim_oversampling = v as usize,
+    ), // lim_oversampling
+    (
+        |s| s.dither.index() as f32,
+        |s, v| s.dither = Dither::from_value(v),
+    ), // dither
 ];
-const _: () = assert!(SETTERS.len() == PARAMS.len(), "one setter per parameter");
+const _: () = assert!(FIELDS.len() == PARAMS.len(), "one field per parameter");
 
 /// Every Tandem Master parameter ID in a stable order.
 pub fn param_ids() -> Vec<String> {
@@ -579,10 +618,8 @@ impl MasterSettings {
     /// [`ParamInfo::sanitize`]).
     pub fn sanitized(&self) -> Self {
         let mut s = *self;
-        for p in PARAMS {
-            if let Some(v) = self.param(p.id) {
-                s.set_param(p.id, v);
-            }
+        for (i, (get, _)) in FIELDS.iter().enumerate() {
+            s.set_param_at(i, get(self));
         }
         s
     }
@@ -599,8 +636,8 @@ impl MasterSettings {
     /// [`Self::set_param`] for the parameter at `index` in [`PARAMS`] (sanitised the same way);
     /// false for an index past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
-        match (PARAMS.get(index), SETTERS.get(index)) {
-            (Some(info), Some(set)) => {
+        match (PARAMS.get(index), FIELDS.get(index)) {
+            (Some(info), Some((_, set))) => {
                 set(self, info.sanitize(value));
                 true
             }
@@ -610,43 +647,8 @@ impl MasterSettings {
 
     /// The plain value of one parameter, `None` for an unknown ID.
     pub fn param(&self, id: &str) -> Option<f32> {
-        let b = |x: bool| if x { 1.0 } else { 0.0 };
-        Some(match id {
-            "in_gain" => self.in_gain_db,
-            "ls_gain" => self.ls_gain_db,
-            "ls_freq" => self.ls_freq_hz,
-            "ls_place" => place_index(self.ls_place),
-            "hs_gain" => self.hs_gain_db,
-            "hs_freq" => self.hs_freq_hz,
-            "hs_place" => place_index(self.hs_place),
-            "tilt_gain" => self.tilt_gain_db,
-            "tilt_place" => place_index(self.tilt_place),
-            "bell1_gain" => self.bell1_gain_db,
-            "bell1_freq" => self.bell1_freq_hz,
-            "bell1_q" => self.bell1_q,
-            "bell1_place" => place_index(self.bell1_place),
-            "bell2_gain" => self.bell2_gain_db,
-            "bell2_freq" => self.bell2_freq_hz,
-            "bell2_q" => self.bell2_q,
-            "bell2_place" => place_index(self.bell2_place),
-            "glue_on" => b(self.glue_on),
-            "glue_threshold" => self.glue_threshold_db,
-            "glue_ratio" => self.glue_ratio,
-            "glue_attack" => self.glue_attack_ms,
-            "glue_release" => self.glue_release_ms,
-            "glue_auto_release" => b(self.glue_auto_release),
-            "glue_makeup" => self.glue_makeup_db,
-            "width" => self.width_pct,
-            "mono_below" => self.mono_below_hz,
-            "lim_drive" => self.lim_drive_db,
-            "lim_ceiling" => self.lim_ceiling_dbtp,
-            "lim_release" => self.lim_release_ms,
-            "lim_auto_release" => b(self.lim_auto_release),
-            "lim_lookahead" => self.lim_lookahead_ms,
-            "lim_oversampling" => self.lim_oversampling as f32,
-            "dither" => self.dither.index() as f32,
-            _ => return None,
-        })
+        let index = PARAMS.iter().position(|p| p.id == id)?;
+        Some((FIELDS[index].0)(self))
     }
 
     /// The oversampling factor of `lim_oversampling`.

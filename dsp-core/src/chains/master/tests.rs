@@ -384,9 +384,56 @@ fn dither_quantises_to_the_word_length() {
     assert!(err <= 2.0 * q, "{err}");
 }
 
+/// Every parameter's field, written out by ID independently of the index table in
+/// `master.rs`, so the test below checks the table's order and pairing.
+fn reference_param(s: &MasterSettings, id: &str) -> Option<f32> {
+    let b = |x: bool| if x { 1.0 } else { 0.0 };
+    let place_index = |p: Placement| match p {
+        Placement::Mid => 1.0,
+        Placement::Side => 2.0,
+        _ => 0.0,
+    };
+    Some(match id {
+        "in_gain" => s.in_gain_db,
+        "ls_gain" => s.ls_gain_db,
+        "ls_freq" => s.ls_freq_hz,
+        "ls_place" => place_index(s.ls_place),
+        "hs_gain" => s.hs_gain_db,
+        "hs_freq" => s.hs_freq_hz,
+        "hs_place" => place_index(s.hs_place),
+        "tilt_gain" => s.tilt_gain_db,
+        "tilt_place" => place_index(s.tilt_place),
+        "bell1_gain" => s.bell1_gain_db,
+        "bell1_freq" => s.bell1_freq_hz,
+        "bell1_q" => s.bell1_q,
+        "bell1_place" => place_index(s.bell1_place),
+        "bell2_gain" => s.bell2_gain_db,
+        "bell2_freq" => s.bell2_freq_hz,
+        "bell2_q" => s.bell2_q,
+        "bell2_place" => place_index(s.bell2_place),
+        "glue_on" => b(s.glue_on),
+        "glue_threshold" => s.glue_threshold_db,
+        "glue_ratio" => s.glue_ratio,
+        "glue_attack" => s.glue_attack_ms,
+        "glue_release" => s.glue_release_ms,
+        "glue_auto_release" => b(s.glue_auto_release),
+        "glue_makeup" => s.glue_makeup_db,
+        "width" => s.width_pct,
+        "mono_below" => s.mono_below_hz,
+        "lim_drive" => s.lim_drive_db,
+        "lim_ceiling" => s.lim_ceiling_dbtp,
+        "lim_release" => s.lim_release_ms,
+        "lim_auto_release" => b(s.lim_auto_release),
+        "lim_lookahead" => s.lim_lookahead_ms,
+        "lim_oversampling" => s.lim_oversampling as f32,
+        "dither" => s.dither.index() as f32,
+        _ => return None,
+    })
+}
+
 #[test]
 fn each_setter_sets_exactly_its_own_parameter() {
-    assert_eq!(SETTERS.len(), PARAMS.len());
+    assert_eq!(FIELDS.len(), PARAMS.len());
     for (i, info) in PARAMS.iter().enumerate() {
         let base = MasterSettings::default();
         // A value other than the default, inside the range (enums/bools: another index).
@@ -398,6 +445,12 @@ fn each_setter_sets_exactly_its_own_parameter() {
         let mut s = base;
         assert!(s.set_param_at(i, v), "{}", info.id);
         assert_eq!(s.param(info.id), Some(info.sanitize(v)), "{}", info.id);
+        assert_eq!(
+            reference_param(&s, info.id),
+            Some(info.sanitize(v)),
+            "{}",
+            info.id
+        );
         for other in PARAMS.iter().filter(|o| o.id != info.id) {
             assert_eq!(
                 s.param(other.id),
@@ -406,12 +459,20 @@ fn each_setter_sets_exactly_its_own_parameter() {
                 info.id,
                 other.id
             );
+            assert_eq!(
+                reference_param(&s, other.id),
+                reference_param(&base, other.id),
+                "{} touched {}",
+                info.id,
+                other.id
+            );
         }
-        // The same as by ID, including sanitising.
-        let mut by_id = base;
-        by_id.set_param(info.id, f32::NAN);
-        let mut by_index = base;
+        // Sanitising by index: NaN after another value gives the default, as by ID.
+        let mut by_index = s;
         by_index.set_param_at(i, f32::NAN);
+        assert_eq!(by_index.param(info.id), Some(info.default), "{}", info.id);
+        let mut by_id = s;
+        by_id.set_param(info.id, f32::NAN);
         assert_eq!(by_id, by_index, "{}", info.id);
     }
     assert!(!MasterSettings::default().set_param_at(PARAMS.len(), 0.0));
