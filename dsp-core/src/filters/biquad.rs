@@ -172,9 +172,10 @@ impl BiquadCoefs {
     }
 }
 
-/// States below this magnitude are flushed to zero at control updates: above `f64`'s denormal
-/// range (2.2e−308), and some 250 orders of magnitude below the smallest `f32` (1.4e−45).
-pub const STATE_FLUSH_BELOW: f64 = 1e-290;
+/// States below this magnitude are flushed to zero at control updates: some 100 orders of
+/// magnitude below the smallest `f32` (1.4e−45) and as far above `f64`'s denormal range
+/// (2.2e−308), so a decaying state has room to fall between two flushes.
+pub const STATE_FLUSH_BELOW: f64 = 1e-150;
 
 /// The running state of one section in Transposed Direct Form II, in `f64` (low corner
 /// frequencies at high sample rates need the precision).
@@ -253,12 +254,14 @@ impl BiquadState {
         other.s2 = r2;
     }
 
-    /// Flushes tiny state values to zero (and non-finite ones, defensively), so the state never
-    /// becomes denormal.
+    /// Flushes tiny state values to zero (and non-finite ones, defensively), so the state does
+    /// not linger in the denormal range. (Between two flushes — 32 samples per band, or one
+    /// block in the EQ's fast path — a state decaying through digital silence can still pass
+    /// through it briefly on its way to zero.)
     ///
     /// The threshold ([`STATE_FLUSH_BELOW`], far below anything `f32` can show) makes the flush
     /// inaudible *and* invisible: a state that small could change an `f32` output only if that
-    /// output's exact value lay within 1e−290 of an `f32` rounding midpoint, so when the flush
+    /// output's exact value lay within 1e−150 of an `f32` rounding midpoint, so when the flush
     /// happens does not matter in practice — block-wise fast paths may flush at the end of a
     /// block and still produce the same samples as per-sample processing.
     #[inline]
