@@ -1316,7 +1316,7 @@ mod tests {
         let len = 40_000;
         let mut xl = pink_noise(len, 0.3, 5);
         let mut xr = white_noise(len, 0.3, 6);
-        // A silent tail: the states decay through the flush threshold.
+        // A silent tail: the faster sections' states decay through the flush threshold.
         for x in xl[30_000..].iter_mut().chain(xr[30_000..].iter_mut()) {
             *x = 0.0;
         }
@@ -1339,24 +1339,33 @@ mod tests {
                 eq.process(&mut chans);
                 pos = end;
             }
-            x
+            (x, eq)
         };
         let stereo = [xl.clone(), xr.clone()];
-        let reference = run(&a, &stereo, 512, false);
+        let reference = run(&a, &stereo, 512, false).0;
         assert_ne!(reference[0], xl);
         for block in [512, 1, 37, 1024, 3000] {
-            assert!(reference == run(&a, &stereo, block, true), "block {block}");
+            let (got, mut eq) = run(&a, &stereo, block, true);
+            assert!(reference == got, "block {block}");
+            // Once the glides and fades are over, the fast path runs again (so the comparison
+            // above covered it after the change too, not the band-by-band path twice).
+            let (mut l, mut r) = (vec![0.0f32; 64], vec![0.0f32; 64]);
+            assert_eq!(
+                eq.process_block_fast(&mut l, Some(&mut r)),
+                eq.bank.is_vectorized(),
+                "block {block}: the fast path did not resume"
+            );
         }
         // Mono: every band but the side-placed ones filters the one channel.
         let mut mono_settings = a;
         mono_settings.bands[2].placement = Placement::Side;
         mono_settings.bands[4].placement = Placement::Mid;
         let mono = [xl.clone()];
-        let mono_reference = run(&mono_settings, &mono, 512, false);
+        let mono_reference = run(&mono_settings, &mono, 512, false).0;
         assert_ne!(mono_reference[0], xl);
         for block in [512, 1, 37, 3000] {
             assert!(
-                mono_reference == run(&mono_settings, &mono, block, true),
+                mono_reference == run(&mono_settings, &mono, block, true).0,
                 "mono, block {block}"
             );
         }
