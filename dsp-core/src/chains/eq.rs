@@ -1386,6 +1386,34 @@ mod tests {
         assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
     }
 
+    /// The largest bank the EQ builds — eight 48 dB/oct cuts (four sections each), the last
+    /// one mid-placed (one more section for the final decode) — still takes the fast path.
+    #[test]
+    fn eight_steepest_cuts_ending_in_mid_take_the_fast_path() {
+        let mut s = EqSettings::default();
+        for (i, b) in s.bands.iter_mut().enumerate() {
+            let kind = if i % 2 == 0 {
+                EqBandType::LowCut
+            } else {
+                EqBandType::HighCut
+            };
+            let freq = if i % 2 == 0 {
+                20.0 + i as f32
+            } else {
+                18_000.0 - i as f32
+            };
+            *b = one_band(kind, freq, 0.0, 0.7, 48.0).bands[2];
+        }
+        s.bands[7].placement = Placement::Mid;
+        let mut eq = chain(48_000.0, 2, &s);
+        let (mut l, mut r) = (pink_noise(256, 0.3, 1), pink_noise(256, 0.3, 2));
+        assert_eq!(
+            eq.process_block_fast(&mut l, Some(&mut r)),
+            eq.bank.is_vectorized()
+        );
+        assert!(eq.bank.len() > 32, "{} sections", eq.bank.len());
+    }
+
     #[test]
     fn setting_changes_are_click_free() {
         let sr = 48_000.0;

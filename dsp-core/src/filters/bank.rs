@@ -23,8 +23,9 @@
 
 use super::biquad::{BiquadCoefs, BiquadState};
 
-/// The most sections a bank holds (8 bands of up to 4 sections).
-pub const MAX_BANK_SECTIONS: usize = 32;
+/// The most sections a bank holds: 8 bands of up to 4 sections, plus the identity section that
+/// decodes mid/side after a last mid- or side-placed band, rounded up to whole registers.
+pub const MAX_BANK_SECTIONS: usize = 36;
 
 /// How many samples each section of a vector kernel works behind its predecessor. With 1, the
 /// step time would be bound by the latency of one section's feed-forward path (multiply, add,
@@ -310,7 +311,7 @@ mod avx {
                 }
             };
         }
-        dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+        dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18)
     }
 
     /// One step: every section advances by one sample. `input` is section 0's new input (L, R).
@@ -523,11 +524,11 @@ mod avx512 {
             ($($p:literal)*) => {
                 match sections.len() / 4 {
                     $($p => kernel::<$p>(sections, l, r),)*
-                    _ => unreachable!("at most 8 registers"),
+                    _ => unreachable!("at most 9 registers"),
                 }
             };
         }
-        dispatch!(1 2 3 4 5 6 7 8)
+        dispatch!(1 2 3 4 5 6 7 8 9)
     }
 
     /// The lanes of register `p` whose section has a sample of the block at step `t`.
