@@ -307,7 +307,7 @@ mod avx {
             ($($p:literal)*) => {
                 match sections.len() / 2 {
                     $($p => kernel::<$p>(sections, l, r),)*
-                    _ => unreachable!("at most 16 pairs"),
+                    _ => unreachable!("at most 18 pairs"),
                 }
             };
         }
