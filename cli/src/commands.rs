@@ -73,6 +73,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             points,
         } => response_cmd(cli, *plugin, set, *rate, *points),
         Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
+        Command::Eval { set, tracks, check } => eval_cmd(cli, set, tracks, *check),
     }
 }
 
@@ -946,6 +947,27 @@ fn demo(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
         }
         println!();
         println!("  report: {}", json_path.display());
+    }
+    Ok(())
+}
+
+fn eval_cmd(cli: &Cli, set: &Path, tracks: &[String], check: bool) -> Result<(), Failure> {
+    let pb = spinner(cli, "evaluating the EQ assistant");
+    let rows = crate::eval::run_eq(set, tracks).map_err(Failure::Input)?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    let summary = crate::eval::summarize(&rows);
+    if cli.json {
+        let out = serde_json::json!({ "eq": { "tracks": rows, "summary": summary } });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else if !cli.quiet {
+        crate::eval::print_table(&rows, &summary);
+    }
+    if check && !crate::eval::passes(&summary) {
+        return Err(Failure::Other(
+            "eval: the EQ assistant misses at least one bar (see the table)".into(),
+        ));
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod audio_io;
 mod bench;
 mod commands;
 mod engines;
+mod eval;
 mod plot;
 mod resample;
 
@@ -123,6 +124,20 @@ pub enum Command {
     /// Time the standard DSP and analysis configurations in-process (CPU ms and × real time
     /// for 60 s of 48 kHz stereo); see docs/PERFORMANCE.md.
     Bench,
+    /// Judge the assistants on real, mastered music: the evaluation set fetched by
+    /// `tools/eval/fetch-music.sh` (see docs/ASSISTANTS.md). Prints one table per assistant
+    /// (with --json, the rows and the summary as JSON).
+    Eval {
+        /// The set's folder (holding manifest.tsv).
+        #[arg(long, default_value = "eval-music/eval")]
+        set: PathBuf,
+        /// Only these track IDs (repeatable; default: all).
+        #[arg(long = "track", value_name = "ID")]
+        tracks: Vec<String>,
+        /// Exit with status 1 unless every bar of the table is met.
+        #[arg(long)]
+        check: bool,
+    },
     /// With no input file: synthesise a short demo mix, run the assistants, write the rendered
     /// files and a report into a folder (default `tandem-demo/`).
     Demo {
