@@ -1,0 +1,339 @@
+//! Tests of the EQ assistant on synthetic signals (what synthetic signals prove well: filters,
+//! edge cases, injected faults); the real-music judgement is `tandem eval`.
+
+use super::*;
+use crate::assist::accept;
+use crate::chains::eq::{neutral_value, EqChain};
+use crate::filters::FilterSpec;
+use crate::testsignals::{pink_noise, white_noise};
+use crate::{Processor, ProcessorConfig};
+
+const SR: f32 = 48_000.0;
+
+fn shaping() -> EqSettings {
+    let mut s = EqSettings::default();
+    s.bands[0] = make_band(EqBandType::LowShelf, 120.0, 6.0, 0.7);
+    s.bands[1] = make_band(EqBandType::HighShelf, 6000.0, -6.0, 0.7);
+    s.bands[2] = make_band(EqBandType::Bell, 1000.0, 8.0, 2.0);
+    s
+}
+
+fn process(settings: &EqSettings, x: &[f32]) -> Vec<f32> {
+    let mut eq = EqChain::new(ProcessorConfig::new(SR, 4096, 1).unwrap(), settings).unwrap();
+    let mut y = x.to_vec();
+    eq.process(&mut [&mut y]);
+    y
+}
+
+/// Third-octave band levels 40 Hz–16 kHz (fine FFT so the low bands hold enough bins).
+fn third_octaves(x: &[f32]) -> Vec<(f32, f32)> {
+    let mut cfg = crate::analysis::LtasConfig::new(SR);
+    cfg.fft_size = 16_384;
+    let mut l = crate::analysis::Ltas::new(cfg).unwrap();
+    l.process(&[x]);
+    let r = l.result();
+    r.band_center_hz
+        .iter()
+        .zip(&r.band_db)
+        .filter(|(f, _)| (39.0..=16_500.0).contains(*f))
+        .map(|(f, d)| (*f, *d))
+        .collect()
+}
+
+fn rms_mean_removed(v: &[f64]) -> f64 {
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+}
+
+fn applied(sug: &Suggestion) -> EqSettings {
+    let manual = EqSettings::default().to_param_map();
+    EqSettings::from_param_map(&accept::suggested_set(sug, &manual, 1.0, neutral_value))
+}
+
+/// (analytic reduction, processed reduction) of the RMS deviation over third octaves.
+fn reductions(
+    shaped: &[f32],
+    reference_bands: &[(f32, f32)],
+    target: &Target,
+    sug: &Suggestion,
+) -> (f64, f64) {
+    let eq = applied(sug);
+    let shaped_b = third_octaves(shaped);
+    let dev: Vec<f64> = shaped_b
+        .iter()
+        .zip(reference_bands)
+        .map(|((f, d), (_, r))| (*d - *r - target.db_at(*f)) as f64)
+        .collect();
+    let before = rms_mean_removed(&dev);
+    let after_analytic: Vec<f64> = shaped_b
+        .iter()
+        .zip(&dev)
+        .map(|((f, _), d)| d + eq.magnitude_db(*f as f64, SR as f64))
+        .collect();
+    let processed = third_octaves(&process(&eq, shaped));
+    let after_processed: Vec<f64> = processed
+        .iter()
+        .zip(reference_bands)
+        .map(|((f, d), (_, r))| (*d - *r - target.db_at(*f)) as f64)
+        .collect();
+    (
+        1.0 - rms_mean_removed(&after_analytic) / before,
+        1.0 - rms_mean_removed(&after_processed) / before,
+    )
+}
+
+fn print(sug: &Suggestion) {
+    for i in &sug.items {
+        eprintln!(
+            "  {} | {} | {} | conf {:.2}",
+            i.key, i.title, i.reason, i.confidence
+        );
+    }
+    eprintln!("  measurements: {:?}", sug.measurements);
+}
+
+#[test]
+fn undoes_a_known_eq_in_reference_and_flat_mode() {
+    let pink = pink_noise((SR * 12.0) as usize, 0.1, 42);
+    let shaped = process(&shaping(), &pink);
+    let analysis = EqAnalysis::analyze(&[&shaped], SR).unwrap();
+    let reference = EqAnalysis::analyze(&[&pink], SR)
+        .unwrap()
+        .reference_target("pink");
+    let opts = EqAssistOptions::default();
+    let sug = suggest_eq(&analysis, &reference, &opts, &EqSettings::default());
+    sug.validate().unwrap();
+    eprintln!("reference mode:");
+    print(&sug);
+    let flat_ref: Vec<(f32, f32)> = third_octaves(&pink);
+    let (ana, proc_) = reductions(&shaped, &flat_ref, &Target::flat(), &sug);
+    eprintln!(
+        "reference mode: analytic {:.1} %, processed {:.1} %",
+        100.0 * ana,
+        100.0 * proc_
+    );
+    assert!(ana >= 0.8 && proc_ >= 0.8, "{ana} {proc_}");
+    assert!(sug.items.len() <= 6);
+    for i in &sug.items {
+        for (k, v) in &i.values {
+            if k.ends_with("_gain") {
+                assert!(v.abs() <= 6.0 + 1e-4, "{k} {v}");
+            }
+        }
+    }
+
+    let flat = Target::flat();
+    let sug = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
+    eprintln!("flat mode:");
+    print(&sug);
+    let zero: Vec<(f32, f32)> = flat_ref.iter().map(|(f, _)| (*f, 0.0)).collect();
+    let (ana, proc_) = reductions(&shaped, &zero, &flat, &sug);
+    eprintln!(
+        "flat mode: analytic {:.1} %, processed {:.1} %",
+        100.0 * ana,
+        100.0 * proc_
+    );
+    assert!(ana >= 0.6 && proc_ >= 0.6, "{ana} {proc_}");
+    assert!(analysis.heard_seconds > 11.0);
+}
+
+#[test]
+fn clean_pink_noise_gives_no_false_positives() {
+    for seed in [1u64, 2, 3] {
+        let pink = pink_noise((SR * 10.0) as usize, 0.1, seed);
+        let a = EqAnalysis::analyze(&[&pink], SR).unwrap();
+        let sug = suggest_eq(
+            &a,
+            &Target::flat(),
+            &EqAssistOptions::default(),
+            &EqSettings::default(),
+        );
+        eprintln!("seed {seed}:");
+        print(&sug);
+        for i in &sug.items {
+            for (k, v) in &i.values {
+                if k.ends_with("_gain") {
+                    assert!(v.abs() <= 1.0, "{} {k} {v}", i.key);
+                }
+            }
+            assert_ne!(i.key, "lowcut");
+            assert!(!i.key.starts_with("resonance"));
+        }
+        assert!(a.stable, "{:?}", a.stability_change_db);
+    }
+}
+
+#[test]
+fn a_hole_in_the_spectrum_never_gets_more_than_one_and_a_half_caps() {
+    // Pink noise with a deep two-octave hole around 1 kHz: the fit would like +20 dB there.
+    let mut hole = EqSettings::default();
+    hole.bands[0] = make_band(EqBandType::Bell, 1000.0, -20.0, 0.5);
+    let x = process(&hole, &pink_noise((SR * 10.0) as usize, 0.1, 4));
+    let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+    let sug = suggest_eq(
+        &a,
+        &Target::flat(),
+        &EqAssistOptions::default(),
+        &EqSettings::default(),
+    );
+    print(&sug);
+    let eq = applied(&sug);
+    let mut max_db = 0.0f64;
+    for i in 0..200 {
+        let f = 20.0 * 1000f64.powf(i as f64 / 199.0);
+        max_db = max_db.max(eq.magnitude_db(f, SR as f64).abs());
+    }
+    assert!(max_db <= MAX_STACK_FACTOR * 6.0 + 0.3, "{max_db}");
+    assert!(max_db >= 6.0, "the hole is still addressed: {max_db}");
+    // No three bands of one kind in the same place.
+    let on: Vec<&BandSettings> = eq.bands.iter().filter(|b| b.enabled).collect();
+    for b in &on {
+        let near = on
+            .iter()
+            .filter(|o| o.kind == b.kind && (o.freq_hz / b.freq_hz).log2().abs() < 1.0 / 6.0)
+            .count();
+        assert!(near <= 2, "{on:?}");
+    }
+}
+
+#[test]
+fn finds_an_injected_resonance() {
+    let pink = pink_noise((SR * 10.0) as usize, 0.1, 7);
+    let mut s = EqSettings::default();
+    s.bands[0] = make_band(EqBandType::Bell, 2500.0, 12.0, 10.0);
+    let x = process(&s, &pink);
+    let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+    let sug = suggest_eq(
+        &a,
+        &Target::flat(),
+        &EqAssistOptions::default(),
+        &EqSettings::default(),
+    );
+    print(&sug);
+    let r = sug
+        .items
+        .iter()
+        .find(|i| i.key == "resonance")
+        .expect("resonance item");
+    let f = r
+        .values
+        .iter()
+        .find(|(k, _)| k.ends_with("_freq"))
+        .unwrap()
+        .1;
+    let q = r.values.iter().find(|(k, _)| k.ends_with("_q")).unwrap().1;
+    let g = r
+        .values
+        .iter()
+        .find(|(k, _)| k.ends_with("_gain"))
+        .unwrap()
+        .1;
+    assert!((f / 2500.0).log2().abs() <= 1.0 / 6.0, "{f}");
+    assert!((6.0..=12.0).contains(q) && *g < -3.0, "{q} {g}");
+}
+
+/// Noise below 30 Hz: white noise through a 4th-order 25 Hz low pass.
+fn rumble_signal(n: usize, seed: u64) -> Vec<f32> {
+    let w = white_noise(n, 1.0, seed);
+    let c =
+        FilterSpec::low_pass(25.0, 24.0, crate::filters::CutShape::Butterworth).design(SR as f64);
+    let mut st = [crate::filters::BiquadState::default(); 4];
+    w.iter()
+        .map(|&x| {
+            let mut v = x as f64;
+            for (s, sec) in st.iter_mut().zip(c.sections()) {
+                v = s.tick(sec, v);
+            }
+            v as f32
+        })
+        .collect()
+}
+
+#[test]
+fn low_cut_for_rumble_only() {
+    let n = (SR * 10.0) as usize;
+    let pink = pink_noise(n, 0.1, 9);
+    let mut rumble = rumble_signal(n, 10);
+    crate::testsignals::scale_to_rms(&mut rumble, 0.1);
+    let x: Vec<f32> = pink.iter().zip(&rumble).map(|(a, b)| a + b).collect();
+    let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+    for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
+        let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+        print(&sug);
+        let lc = sug
+            .items
+            .iter()
+            .find(|i| i.key == "lowcut")
+            .expect("low cut item");
+        let ty = lc
+            .values
+            .iter()
+            .find(|(k, _)| k.ends_with("_type"))
+            .unwrap()
+            .1;
+        assert_eq!(*ty, EqBandType::LowCut.index() as f32);
+    }
+    let a = EqAnalysis::analyze(&[&pink], SR).unwrap();
+    for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
+        let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+        assert!(sug.items.iter().all(|i| i.key != "lowcut"), "{}", t.name);
+    }
+}
+
+#[test]
+fn respects_enabled_bands_budget_and_short_input() {
+    let pink = pink_noise((SR * 6.0) as usize, 0.1, 42);
+    let shaped = process(&shaping(), &pink);
+    let a = EqAnalysis::analyze(&[&shaped], SR).unwrap();
+    // The engineer already uses bands 1, 2 and 5.
+    let mut cur = EqSettings::default();
+    cur.bands[0] = make_band(EqBandType::LowCut, 20.0, 0.0, 0.7);
+    cur.bands[1] = make_band(EqBandType::Bell, 3000.0, 0.0, 1.0);
+    cur.bands[4] = make_band(EqBandType::Bell, 9000.0, 0.0, 1.0);
+    let opts = EqAssistOptions {
+        max_bands: 3,
+        ..Default::default()
+    };
+    let sug = suggest_eq(&a, &Target::flat(), &opts, &cur);
+    sug.validate().unwrap();
+    print(&sug);
+    assert!(!sug.items.is_empty() && sug.items.len() <= 3);
+    for k in sug.values.keys() {
+        assert!(
+            !k.starts_with("b1_") && !k.starts_with("b2_") && !k.starts_with("b5_"),
+            "{k}"
+        );
+    }
+    assert!(sug.warnings.iter().any(|w| w.contains("keep playing")));
+    assert!(sug.confidence < 0.5);
+    // Nothing heard.
+    let silent = vec![0.0f32; 48_000];
+    let a = EqAnalysis::analyze(&[&silent], SR).unwrap();
+    let sug = suggest_eq(&a, &Target::flat(), &EqAssistOptions::default(), &cur);
+    assert!(sug.items.is_empty() && !sug.warnings.is_empty());
+    sug.validate().unwrap();
+    // JSON round trip of the analysis.
+    let json = serde_json::to_string(&a).unwrap();
+    assert_eq!(
+        serde_json::from_str::<EqAnalysisResult>(&json)
+            .unwrap()
+            .fft_size,
+        a.fft_size
+    );
+}
+
+#[test]
+fn slot_assignment_keeps_order_and_prefers_near_defaults() {
+    let slots: Vec<(usize, f64)> = crate::chains::eq::DEFAULT_FREQS_HZ
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i, *f as f64))
+        .collect();
+    assert_eq!(
+        assign_slots(&[100.0, 1000.0, 10_000.0], &slots),
+        vec![1, 3, 7]
+    );
+    assert_eq!(assign_slots(&[1000.0, 1100.0], &slots), vec![3, 4]);
+    assert!((q_from_bandwidth(bell_bandwidth_oct(1.3)) - 1.3).abs() < 1e-9);
+    assert!((weighted_median(&[1.0, 5.0, 2.0], &[1.0, 1.0, 1.0]) - 2.0).abs() < 1e-12);
+}
