@@ -73,6 +73,13 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             points,
         } => response_cmd(cli, *plugin, set, *rate, *points),
         Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
+        Command::BuildTargets { set, output } => {
+            let v = crate::eval::build_targets(set).map_err(Failure::Input)?;
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+            crate::audio_io::check_output(output)?;
+            crate::audio_io::prepare_file(output, text.as_bytes())?.commit()?;
+            Ok(())
+        }
         Command::Eval { set, tracks, check } => eval_cmd(cli, set, tracks, *check),
     }
 }

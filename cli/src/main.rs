@@ -127,6 +127,16 @@ pub enum Command {
     /// Judge the assistants on real, mastered music: the evaluation set fetched by
     /// `tools/eval/fetch-music.sh` (see docs/ASSISTANTS.md). Prints one table per assistant
     /// (with --json, the rows and the summary as JSON).
+    /// Rebuild the measured tonal targets (Balanced, Warm, Bright) from the profile set fetched
+    /// by `tools/eval/fetch-music.sh`, as the JSON of dsp-core/data/measured_targets.json.
+    BuildTargets {
+        /// The profile set's folder (holding manifest.tsv).
+        #[arg(long, default_value = "eval-music/profile")]
+        set: PathBuf,
+        /// Where to write the JSON (a new file; never an input).
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     Eval {
         /// The set's folder (holding manifest.tsv).
         #[arg(long, default_value = "eval-music/eval")]

@@ -17,6 +17,11 @@ use std::sync::OnceLock;
 /// The built-in target data (JSON).
 pub const TARGETS_JSON: &str = include_str!("../../data/tonal_targets.json");
 
+/// The measured targets (Balanced, Warm, Bright), rebuilt from real music by
+/// `tandem build-targets` (see docs/ASSISTANTS.md); they replace the entries of
+/// [`TARGETS_JSON`] with the same `id`.
+pub const MEASURED_TARGETS_JSON: &str = include_str!("../../data/measured_targets.json");
+
 /// The built-in targets' identifiers, in the plugin's enum order (reference mode is separate:
 /// see [`Target::from_reference`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,6 +110,41 @@ impl From<TargetPoint> for (f32, f32) {
     }
 }
 
+/// One point of a target's tolerance corridor: at `freq_hz` (Hz) a level from `below_db` (≤ 0)
+/// to `above_db` (≥ 0) around the curve counts as on target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(from = "(f32, f32, f32)", into = "(f32, f32, f32)")]
+pub struct CorridorPoint {
+    /// Frequency in Hz.
+    pub freq_hz: f32,
+    /// Lower edge relative to the curve, dB (≤ 0).
+    pub below_db: f32,
+    /// Upper edge relative to the curve, dB (≥ 0).
+    pub above_db: f32,
+}
+
+impl From<(f32, f32, f32)> for CorridorPoint {
+    fn from((freq_hz, below_db, above_db): (f32, f32, f32)) -> Self {
+        Self {
+            freq_hz,
+            below_db,
+            above_db,
+        }
+    }
+}
+
+impl From<CorridorPoint> for (f32, f32, f32) {
+    fn from(p: CorridorPoint) -> Self {
+        (p.freq_hz, p.below_db, p.above_db)
+    }
+}
+
+/// Half-width (dB) of a reference target's corridor: a reference is matched closely.
+pub const REFERENCE_TOLERANCE_DB: f32 = 0.5;
+
+/// Half-width (dB) of the corridor of a target that has none of its own (hand-drawn curves).
+pub const DEFAULT_TOLERANCE_DB: f32 = 1.5;
+
 /// A tonal target: a relative dB-versus-frequency curve with its provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
@@ -118,6 +158,18 @@ pub struct Target {
     pub source: String,
     /// Curve points, ascending in frequency (Hz, dB).
     pub points: Vec<TargetPoint>,
+    /// The tolerance corridor around the curve, ascending in frequency (empty:
+    /// ±[`DEFAULT_TOLERANCE_DB`]). Measured targets carry their interquartile range.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corridor: Vec<CorridorPoint>,
+    /// Where the curve says anything (Hz): outside, the assistant leaves the music alone (a
+    /// reference without content there, e.g. above a codec's lowpass). `None`: everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_hz: Option<(f32, f32)>,
+    /// True when the curve was measured on real music (or is a reference); false for the
+    /// hand-drawn heuristics, which the editor labels so and whose items get less confidence.
+    #[serde(default)]
+    pub measured: bool,
 }
 
 /// The layout of [`TARGETS_JSON`].
@@ -141,7 +193,20 @@ fn parsed() -> &'static (u32, Vec<Target>) {
     static CELL: OnceLock<(u32, Vec<Target>)> = OnceLock::new();
     CELL.get_or_init(|| match serde_json::from_str::<TargetFile>(TARGETS_JSON) {
         Ok(f) => {
-            let targets = f.targets.into_iter().map(Target::normalized).collect();
+            let measured = serde_json::from_str::<TargetFile>(MEASURED_TARGETS_JSON)
+                .map(|m| m.targets)
+                .unwrap_or_default();
+            let targets = f
+                .targets
+                .into_iter()
+                .map(|t| {
+                    let t = measured.iter().find(|m| m.id == t.id).cloned().map_or(t, |mut m| {
+                        m.measured = true;
+                        m
+                    });
+                    t.normalized()
+                })
+                .collect();
             (f.version, targets)
         }
         // The data file is compiled in and checked by the tests; never fail at run time.
@@ -158,6 +223,9 @@ impl Target {
             version: 1,
             source: "equal power in every 1/N-octave band (pink noise)".into(),
             points: vec![(20.0, 0.0).into(), (20_000.0, 0.0).into()],
+            corridor: Vec::new(),
+            valid_hz: None,
+            measured: true,
         }
     }
 
@@ -169,6 +237,10 @@ impl Target {
     /// The same target with non-finite or non-positive-frequency points removed and the rest
     /// sorted by frequency.
     pub fn normalized(mut self) -> Self {
+        self.corridor.retain(|p| {
+            p.freq_hz.is_finite() && p.freq_hz > 0.0 && p.below_db.is_finite() && p.above_db.is_finite()
+        });
+        self.corridor.sort_by(|a, b| a.freq_hz.total_cmp(&b.freq_hz));
         self.points
             .retain(|p| p.freq_hz.is_finite() && p.freq_hz > 0.0 && p.db.is_finite());
         self.points.sort_by(|a, b| a.freq_hz.total_cmp(&b.freq_hz));
@@ -196,6 +268,38 @@ impl Target {
         }
         let t = (freq_hz / a.freq_hz).ln() / span;
         a.db + t * (b.db - a.db)
+    }
+
+    /// The tolerance corridor at `freq_hz` (Hz): (below, above) in dB relative to the curve,
+    /// interpolated like [`Self::db_at`].
+    pub fn corridor_at(&self, freq_hz: f32) -> (f32, f32) {
+        let c = &self.corridor;
+        let (Some(first), Some(last)) = (c.first(), c.last()) else {
+            return (-DEFAULT_TOLERANCE_DB, DEFAULT_TOLERANCE_DB);
+        };
+        if !(freq_hz.is_finite() && freq_hz > first.freq_hz) {
+            return (first.below_db, first.above_db);
+        }
+        if freq_hz >= last.freq_hz {
+            return (last.below_db, last.above_db);
+        }
+        let i = c.partition_point(|p| p.freq_hz <= freq_hz);
+        let (a, b) = (c[i - 1], c[i]);
+        let span = (b.freq_hz / a.freq_hz).ln();
+        if span <= 0.0 {
+            return (b.below_db, b.above_db);
+        }
+        let t = (freq_hz / a.freq_hz).ln() / span;
+        (
+            a.below_db + t * (b.below_db - a.below_db),
+            a.above_db + t * (b.above_db - a.above_db),
+        )
+    }
+
+    /// True when `freq_hz` (Hz) lies where the curve says anything (see [`Self::valid_hz`]).
+    pub fn covers(&self, freq_hz: f32) -> bool {
+        self.valid_hz
+            .is_none_or(|(lo, hi)| (lo..=hi).contains(&freq_hz))
     }
 
     /// A target from a reference track's spectrum (reference mode): `centers_hz` / `band_db` are
@@ -248,6 +352,10 @@ impl Target {
         } else {
             mid.iter().sum::<f32>() / mid.len() as f32
         };
+        let valid_hz = match (smoothed.first(), smoothed.last()) {
+            (Some(a), Some(b)) => Some((a.0, b.0)),
+            _ => None,
+        };
         Self {
             id: "reference".into(),
             name: name.to_string(),
@@ -260,10 +368,16 @@ impl Target {
                 2.0 * half_oct,
                 floor_below_peak_db.abs()
             ),
+            corridor: smoothed
+                .iter()
+                .map(|&(f, _)| (f, -REFERENCE_TOLERANCE_DB, REFERENCE_TOLERANCE_DB).into())
+                .collect(),
             points: smoothed
                 .into_iter()
                 .map(|(f, d)| (f, d - offset).into())
                 .collect(),
+            valid_hz,
+            measured: true,
         }
         .normalized()
     }
@@ -301,6 +415,9 @@ mod tests {
             version: 1,
             source: String::new(),
             points: vec![(100.0, 0.0).into(), (400.0, -6.0).into()],
+            corridor: Vec::new(),
+            valid_hz: None,
+            measured: false,
         };
         assert!((t.db_at(200.0) + 3.0).abs() < 1e-5);
         assert_eq!(t.db_at(10.0), 0.0);

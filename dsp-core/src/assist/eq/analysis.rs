@@ -16,8 +16,6 @@ pub const STABILITY_THRESHOLD_DB: f32 = 0.5;
 pub const DEFAULT_GATE_DBFS: f32 = -60.0;
 /// Bands this far below the loudest band (dB) are treated as noise floor.
 pub const NOISE_FLOOR_BELOW_PEAK_DB: f32 = 50.0;
-/// Seconds of heard audio after which the evidence counts as complete for the confidence.
-pub const FULL_CONFIDENCE_SECONDS: f32 = 20.0;
 
 /// The frame length the analysis uses at `sample_rate_hz` (Hz): the power of two nearest to a
 /// third of a second, 4096–65536 samples.
@@ -81,7 +79,26 @@ pub struct EqAnalysisResult {
     pub bin_spacing_hz: f32,
     /// Average bin power in dB for the bins from DC to 200 Hz.
     pub low_bin_db: Vec<f32>,
+    /// The band curve (dB, on `band_center_hz`) of each of 4–8 contiguous segments of what was
+    /// heard, in order (see [`MAX_SEGMENTS`]): how the balance moved through the song, for the
+    /// confidence. Empty before the first 2-second window.
+    #[serde(default)]
+    pub segment_band_db: Vec<Vec<f32>>,
+    /// Per fine point: the standard deviation (dB) over the 2-second windows of how far it
+    /// stood above its envelope. A peak that stays while the music's pitch content moves
+    /// keeps standing out; the typical value over all points says how much the music moves.
+    #[serde(default)]
+    pub fine_excess_sd: Vec<f32>,
+    /// The fine curve (dB, on `fine_center_hz`) of each segment, like `segment_band_db`: a
+    /// resonance stands out in every part of the song, a note only where it is played.
+    #[serde(default)]
+    pub segment_fine_db: Vec<Vec<f32>>,
 }
+
+/// The most segments [`EqAnalysisResult::segment_band_db`] holds; when they are full,
+/// neighbouring pairs merge (so there are always 4–8 segments of equal length once 8 windows
+/// were heard).
+pub const MAX_SEGMENTS: usize = 8;
 
 /// Streaming analysis for the EQ assistant. Fed planar chunks of any length on an analysis
 /// thread. Buffers are allocated at construction; closing a 2-second window allocates a little.
@@ -105,6 +122,11 @@ pub struct EqAnalysis {
     last_change_db: Option<f32>,
     windows: u32,
     persistence_counts: Vec<u32>,
+    excess_sum: Vec<f64>,
+    excess_sq_sum: Vec<f64>,
+    /// Band power sums, fine power sums and window counts of the contiguous segments.
+    segments: Vec<(Vec<f64>, Vec<f64>, u32)>,
+    windows_per_segment: u32,
 }
 
 impl std::fmt::Debug for EqAnalysis {
@@ -119,12 +141,12 @@ impl std::fmt::Debug for EqAnalysis {
 }
 
 /// dB of a linear power, floored.
-fn db(p: f64) -> f32 {
+pub(super) fn db(p: f64) -> f32 {
     crate::util::power_to_db(p as f32)
 }
 
 /// Median of a slice (sorted copy); 0 for an empty slice.
-fn median(v: &[f32]) -> f32 {
+pub(super) fn median(v: &[f32]) -> f32 {
     if v.is_empty() {
         return 0.0;
     }
@@ -151,8 +173,15 @@ pub fn fine_excess_db(fine_db: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// Reference mode: bands of the reference this far below its loudest band (dB) hold no content
+/// (a codec's lowpass, a missing sub), and the target says nothing there.
+pub const REFERENCE_FLOOR_BELOW_PEAK_DB: f32 = 45.0;
+/// Reference mode: both spectra are smoothed over this many octaves, so the reference song's
+/// notes do not become the target.
+pub const REFERENCE_SMOOTHING_OCT: f32 = 1.0 / 3.0;
+
 /// Excess (dB) a fine point must show in a window to count as persistent there.
-const PERSIST_EXCESS_DB: f32 = 4.0;
+pub(super) const PERSIST_EXCESS_DB: f32 = 4.0;
 
 impl EqAnalysis {
     /// Builds the analysis. Errors for a sample rate outside 8–768 kHz, 0 or more than 8
@@ -185,6 +214,10 @@ impl EqAnalysis {
             window_frames: 0,
             frames_per_window,
             persistence_counts: vec![0; fine.len()],
+            excess_sum: vec![0.0; fine.len()],
+            excess_sq_sum: vec![0.0; fine.len()],
+            segments: Vec::with_capacity(MAX_SEGMENTS + 1),
+            windows_per_segment: 1,
             band,
             fine,
             prev_band_db: None,
@@ -218,6 +251,10 @@ impl EqAnalysis {
         self.last_change_db = None;
         self.windows = 0;
         self.persistence_counts.fill(0);
+        self.excess_sum.fill(0.0);
+        self.excess_sq_sum.fill(0.0);
+        self.segments.clear();
+        self.windows_per_segment = 1;
     }
 
     /// Feeds planar channels (one slice per configured channel, shortest length used; with fewer
@@ -294,14 +331,59 @@ impl EqAnalysis {
     fn close_window(&mut self) {
         // Persistence of fine peaks within this window.
         let fine_db = Self::smooth_db(&self.fine, &self.window_power, self.window_frames);
-        for (c, e) in self
-            .persistence_counts
-            .iter_mut()
-            .zip(fine_excess_db(&fine_db))
-        {
+        for (i, e) in fine_excess_db(&fine_db).into_iter().enumerate() {
             if e >= PERSIST_EXCESS_DB {
-                *c += 1;
+                self.persistence_counts[i] += 1;
             }
+            self.excess_sum[i] += e as f64;
+            self.excess_sq_sum[i] += (e as f64) * (e as f64);
+        }
+        // This window's band powers go to the current segment.
+        let win_band = Self::smooth_db(&self.band, &self.window_power, self.window_frames);
+        let win_fine = &fine_db;
+        let full = self
+            .segments
+            .last()
+            .is_none_or(|s| s.2 >= self.windows_per_segment);
+        if full {
+            if self.segments.len() == MAX_SEGMENTS {
+                let merged: Vec<(Vec<f64>, Vec<f64>, u32)> = self
+                    .segments
+                    .chunks(2)
+                    .map(|p| {
+                        let mut a = p[0].clone();
+                        if let Some(b) = p.get(1) {
+                            for (x, y) in a.0.iter_mut().zip(&b.0) {
+                                *x += y;
+                            }
+                            for (x, y) in a.1.iter_mut().zip(&b.1) {
+                                *x += y;
+                            }
+                            a.2 += b.2;
+                        }
+                        a
+                    })
+                    .collect();
+                self.segments = merged;
+                self.windows_per_segment *= 2;
+            }
+            if self
+                .segments
+                .last()
+                .is_none_or(|s| s.2 >= self.windows_per_segment)
+            {
+                self.segments
+                    .push((vec![0.0; win_band.len()], vec![0.0; win_fine.len()], 0));
+            }
+        }
+        if let Some(seg) = self.segments.last_mut() {
+            for (x, d) in seg.0.iter_mut().zip(&win_band) {
+                *x += 10f64.powf(*d as f64 / 10.0);
+            }
+            for (x, d) in seg.1.iter_mut().zip(win_fine) {
+                *x += 10f64.powf(*d as f64 / 10.0);
+            }
+            seg.2 += 1;
         }
         for (t, w) in self
             .total_power
@@ -371,6 +453,26 @@ impl EqAnalysis {
                 .collect(),
             bin_spacing_hz,
             low_bin_db,
+            segment_band_db: self
+                .segments
+                .iter()
+                .map(|(p, _, n)| p.iter().map(|x| db(x / (*n).max(1) as f64)).collect())
+                .collect(),
+            segment_fine_db: self
+                .segments
+                .iter()
+                .map(|(_, p, n)| p.iter().map(|x| db(x / (*n).max(1) as f64)).collect())
+                .collect(),
+            fine_excess_sd: self
+                .excess_sum
+                .iter()
+                .zip(&self.excess_sq_sum)
+                .map(|(s, q)| {
+                    let n = self.windows.max(1) as f64;
+                    let m = s / n;
+                    ((q / n - m * m).max(0.0)).sqrt() as f32
+                })
+                .collect(),
         }
     }
 }
@@ -383,8 +485,8 @@ impl EqAnalysisResult {
             name,
             &self.band_center_hz,
             &self.band_db,
-            NOISE_FLOOR_BELOW_PEAK_DB,
-            0.0,
+            REFERENCE_FLOOR_BELOW_PEAK_DB,
+            REFERENCE_SMOOTHING_OCT,
         )
     }
 }

@@ -31,6 +31,7 @@ pub fn perceptual_weight(freq_hz: f32) -> f32 {
 }
 
 /// The fitting grid: frequencies, deviation (dB) and weights.
+#[derive(Debug, Clone)]
 pub(super) struct Grid {
     /// Fit with a free overall level (true) or against the aligned level (false).
     pub(super) free_level: bool,
@@ -38,6 +39,10 @@ pub(super) struct Grid {
     pub(super) weight: Vec<f64>,
     pub(super) weight_sum: f64,
     pub(super) sample_rate_hz: f64,
+    /// Regularisation per dB² of cut (see [`GAIN_PENALTY`]).
+    pub(super) gain_penalty: f64,
+    /// How much more a dB² of boost costs (see [`BOOST_COST`]).
+    pub(super) boost_cost: f64,
 }
 
 impl Grid {
@@ -99,17 +104,38 @@ pub(super) fn add(a: &mut [f64], b: &[f64]) {
     }
 }
 
-/// Regularisation per dB² of band gain (boosts cost 1.5×): breaks ties towards smaller gains
-/// and cuts. In units of the weighted mean-square error (dB²).
-pub(super) const GAIN_PENALTY: f64 = 0.002;
+/// Regularisation per dB² of band gain, in units of the weighted mean-square error (dB²): a
+/// move must pay for itself, so small deviations are left alone.
+pub(super) const GAIN_PENALTY: f64 = 0.005;
+/// How much more a dB of boost costs than a dB of cut (cuts before boosts).
+pub(super) const BOOST_COST: f64 = 3.0;
+/// Reference mode: matching a reference is the point, so moves cost less.
+pub(super) const REFERENCE_GAIN_PENALTY: f64 = 0.002;
+/// Reference mode: boosts cost this much more than cuts.
+pub(super) const REFERENCE_BOOST_COST: f64 = 1.5;
 /// A tonal band must be at least this large, in dB.
 pub(super) const MIN_BAND_GAIN_DB: f64 = 1.0;
-/// A tonal band must reduce the weighted mean-square deviation by at least this much (dB²).
-pub(super) const MIN_IMPROVEMENT_DB2: f64 = 0.03;
+/// A tonal band must reduce the weighted mean-square deviation by at least this much (dB²)
+/// and by [`MIN_IMPROVEMENT_SHARE`] of what is left: the fewest moves that remove most of it.
+pub(super) const MIN_IMPROVEMENT_DB2: f64 = 0.1;
+/// See [`MIN_IMPROVEMENT_DB2`].
+pub(super) const MIN_IMPROVEMENT_SHARE: f64 = 0.06;
 
-pub(super) fn penalty(gain_db: f64) -> f64 {
-    let k = if gain_db > 0.0 { 1.5 } else { 1.0 };
-    k * GAIN_PENALTY * gain_db * gain_db
+/// The cost factor of a gain: [`BOOST_COST`] for boosts, 1 for cuts.
+impl Grid {
+    /// The cost factor of a gain: the boost cost for boosts, 1 for cuts.
+    pub(super) fn gain_cost(&self, gain_db: f64) -> f64 {
+        if gain_db > 0.0 {
+            self.boost_cost
+        } else {
+            1.0
+        }
+    }
+
+    /// The regularisation a band of `gain_db` pays, dB².
+    pub(super) fn penalty(&self, gain_db: f64) -> f64 {
+        self.gain_cost(gain_db) * self.gain_penalty * gain_db * gain_db
+    }
 }
 
 pub(super) fn round_sig(x: f64, digits: i32) -> f64 {
@@ -156,7 +182,11 @@ pub(super) fn solve_gain(grid: &Grid, r: &[f64], shape: Shape, cap: f64) -> (f64
             num += w * (bi - mb) * (ri - mr);
             den += w * (bi - mb) * (bi - mb);
         }
-        (den > 1e-12).then(|| -num / (den + GAIN_PENALTY * grid.weight_sum))
+        if den <= 1e-12 {
+            return None;
+        }
+        let g = -num / (den + grid.gain_penalty * grid.weight_sum);
+        Some(-num / (den + grid.gain_cost(g) * grid.gain_penalty * grid.weight_sum))
     };
     let Some(g_pos) = estimate(6.0) else {
         return (0.0, grid.error(r), vec![0.0; r.len()]);
@@ -180,7 +210,7 @@ pub(super) fn solve_gain(grid: &Grid, r: &[f64], shape: Shape, cap: f64) -> (f64
     let resp = grid.response(&make_band(shape.kind, shape.freq_hz, g, shape.q));
     let mut res = r.to_vec();
     add(&mut res, &resp);
-    (g, grid.error(&res) + penalty(g), resp)
+    (g, grid.error(&res) + grid.penalty(g), resp)
 }
 
 pub(super) fn candidate_shapes(sr: f64) -> Vec<Shape> {
@@ -193,7 +223,7 @@ pub(super) fn candidate_shapes(sr: f64) -> Vec<Shape> {
             .map(|k| 1000.0 * (k as f64 / 6.0).exp2())
             .collect::<Vec<_>>()
     };
-    for f in grid(30.0, 400.0) {
+    for f in grid(30.0, 300.0) {
         for q in [0.5, 0.7, 1.0] {
             v.push(Shape {
                 kind: EqBandType::LowShelf,
@@ -202,7 +232,7 @@ pub(super) fn candidate_shapes(sr: f64) -> Vec<Shape> {
             });
         }
     }
-    for f in grid(1500.0, 12_000.0) {
+    for f in grid(1500.0, 10_000.0) {
         for q in [0.5, 0.7, 1.0] {
             v.push(Shape {
                 kind: EqBandType::HighShelf,
@@ -212,7 +242,7 @@ pub(super) fn candidate_shapes(sr: f64) -> Vec<Shape> {
         }
     }
     for f in grid(30.0, 16_000.0) {
-        for q in [0.5, 0.7, 1.0, 1.4, 2.0] {
+        for q in [0.5, 0.7, 1.0, 1.4] {
             v.push(Shape {
                 kind: EqBandType::Bell,
                 freq_hz: f,
@@ -279,7 +309,7 @@ pub(super) fn greedy_add(
             }
         }
         let Some((g, e, s, resp)) = best else { break };
-        if err - e < MIN_IMPROVEMENT_DB2.max(0.02 * err) {
+        if err - e < MIN_IMPROVEMENT_DB2.max(MIN_IMPROVEMENT_SHARE * err) {
             break;
         }
         add(&mut total, &resp);
@@ -297,7 +327,7 @@ pub(super) fn bounds(kind: EqBandType, top: f64) -> ([f64; 2], [f64; 2]) {
     let (f, q) = match kind {
         EqBandType::LowShelf => ((25.0, 500.0), (0.4, 1.2)),
         EqBandType::HighShelf => ((1000.0, top.min(14_000.0)), (0.4, 1.2)),
-        _ => ((25.0, top.min(17_000.0)), (0.4, 3.0)),
+        _ => ((25.0, top.min(17_000.0)), (0.4, 2.0)),
     };
     (
         [f64::log2(f.0), f64::log2(f.1)],
@@ -375,7 +405,7 @@ pub(super) fn joint_refine(grid: &Grid, r: &[f64], bands: &mut [Fitted], cap: f6
             .map(|(v, sw)| (v - mean) * sw)
             .collect();
         for k in 0..nb {
-            e.push(penalty(x[3 * k + 2]).sqrt() * x[3 * k + 2].signum());
+            e.push(grid.penalty(x[3 * k + 2]).sqrt() * x[3 * k + 2].signum());
         }
         e
     };
@@ -483,7 +513,7 @@ pub(super) fn swap_passes(
             let cur_e = {
                 let mut t = others.clone();
                 add(&mut t, &bands[k].resp);
-                grid.error(&t) + penalty(bands[k].gain_db)
+                grid.error(&t) + grid.penalty(bands[k].gain_db)
             };
             let mut best: Option<Fitted> = None;
             let mut best_e = cur_e - 1e-4;
@@ -584,4 +614,181 @@ pub(super) fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) ->
     }
     out.retain(|b| b.gain_db.abs() >= 0.5 || !b.kind.uses_gain());
     out
+}
+
+/// The one level anchor of the EQ assistant: the level (dB) at which a deviation curve `dev`
+/// (measured − target, per band at `freq_hz`) counts as zero. It is the weighted median of
+/// `dev` over 150 Hz–5 kHz, each band weighted by [`perceptual_weight`] times its amplitude
+/// relative to the loudest band there (`band_db`, the measured levels): anchored where the
+/// music's energy is, so that one loud region decides and an empty one does not. The fit, the
+/// reasons, the measurements, reference mode and the measured targets all use it.
+pub fn level_anchor(freq_hz: &[f64], band_db: &[f64], dev: &[f64]) -> f64 {
+    let in_range = |f: f64| (150.0..=5000.0).contains(&f);
+    let peak = freq_hz
+        .iter()
+        .zip(band_db)
+        .filter(|(f, d)| in_range(**f) && d.is_finite())
+        .map(|(_, d)| *d)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = freq_hz
+        .iter()
+        .zip(band_db)
+        .map(|(&f, &d)| {
+            if in_range(f) && d.is_finite() && peak.is_finite() {
+                perceptual_weight(f as f32) as f64 * 10f64.powf((d - peak).max(-60.0) / 20.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    weighted_median(dev, &w)
+}
+
+/// Reference mode: the most boost all tonal bands together may add, dB.
+pub const REFERENCE_BOOST_BUDGET_DB: f64 = 9.0;
+
+/// The most tonal bands a suggestion proposes: few, broad moves.
+pub const MAX_TONAL_BANDS: usize = 4;
+
+/// Keeps the boosts modest: all tonal boosts together at most [`BOOST_BUDGET_DB`] (scaled
+/// down together), and the whole EQ at most [`MAX_SUB_BOOST_DB`] above 0 dB below 40 Hz
+/// (scaling the low boosts). Gains rounded to 0.1 dB; bands under 0.5 dB dropped.
+pub(super) fn limit_boosts(
+    mut bands: Vec<BandSettings>,
+    others: &[BandSettings],
+    sr: f64,
+    boost_budget: f64,
+) -> Vec<BandSettings> {
+    let total: f64 = bands
+        .iter()
+        .filter(|b| b.gain_db > 0.0)
+        .map(|b| b.gain_db as f64)
+        .sum();
+    if total > boost_budget {
+        let k = boost_budget / total;
+        for b in bands.iter_mut().filter(|b| b.gain_db > 0.0) {
+            b.gain_db = (b.gain_db as f64 * k) as f32;
+        }
+    }
+    for _ in 0..6 {
+        let sub = (0..=8)
+            .map(|k| 20.0 * 2f64.powf(k as f64 / 8.0))
+            .map(|f| {
+                bands
+                    .iter()
+                    .chain(others)
+                    .map(|b| b.magnitude_db(f, sr))
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max);
+        if sub <= MAX_SUB_BOOST_DB - 0.05 {
+            break;
+        }
+        let k = (MAX_SUB_BOOST_DB - 0.1) / sub;
+        for b in bands.iter_mut().filter(|b| {
+            b.gain_db > 0.0 && (b.kind == EqBandType::LowShelf || b.freq_hz < 150.0)
+        }) {
+            b.gain_db = (b.gain_db as f64 * k) as f32;
+        }
+    }
+    for b in bands.iter_mut() {
+        b.gain_db = (b.gain_db * 10.0).floor_toward_zero() / 10.0;
+    }
+    bands.retain(|b| b.gain_db.abs() >= 0.5 || !b.kind.uses_gain());
+    bands
+}
+
+/// Rounds towards zero (a limit stays a limit after rounding).
+trait FloorTowardZero {
+    fn floor_toward_zero(self) -> Self;
+}
+
+impl FloorTowardZero for f32 {
+    fn floor_toward_zero(self) -> Self {
+        self.trunc()
+    }
+}
+
+/// Stage 4: the tonal bands — greedy fit with refinement on what lies outside the corridor
+/// (`residual`), merged and limited, each with the error it acts on as its reason and a
+/// confidence from the segments.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn propose_tonal(
+    a: &EqAnalysisResult,
+    target: &Target,
+    fixed: &[BandSettings],
+    dev: &Deviation,
+    residual: &[f64],
+    budget: usize,
+    cap: f64,
+    proposals: &mut Vec<Proposal>,
+    s: &mut Suggestion,
+    evidence: f32,
+) {
+    let grid = &dev.grid;
+    let sr = grid.sample_rate_hz;
+    let top = (0.45 * sr).min(20_000.0);
+    let reference = target.id == "reference";
+    let max = if reference {
+        budget
+    } else {
+        budget.min(MAX_TONAL_BANDS)
+    };
+    let fitted = fit_tonal(grid, residual, max, cap);
+    let mut tonal: Vec<BandSettings> = fitted
+        .iter()
+        .filter(|b| b.gain_db.abs() >= 0.5)
+        .map(|b| {
+            make_band(
+                b.shape.kind,
+                round_sig(b.shape.freq_hz, 3),
+                (b.gain_db * 10.0).round() / 10.0,
+                (b.shape.q * 100.0).round() / 100.0,
+            )
+        })
+        .collect();
+    tonal.sort_by(|x, y| x.freq_hz.total_cmp(&y.freq_hz));
+    let tonal = limit_stacking(tonal, grid, cap);
+    let others: Vec<BandSettings> = proposals.iter().map(|p| p.band).collect();
+    let boost_budget = if reference {
+        REFERENCE_BOOST_BUDGET_DB
+    } else {
+        BOOST_BUDGET_DB
+    };
+    let tonal = limit_boosts(tonal, &others, sr, boost_budget);
+    for band in &tonal {
+        let resp = grid.response(band);
+        let local = local_error(grid, &dev.excess, &resp).unwrap_or(-(band.gain_db as f64));
+        let (agreement, _) = segment_agreement(a, target, fixed, band, local);
+        let capped = (band.gain_db.abs() as f64) >= cap - 0.05;
+        proposals.push(Proposal {
+            band: *band,
+            role: "band",
+            reason: tonal_reason(band, local, target, top),
+            confidence: tonal_confidence(
+                evidence,
+                agreement,
+                band.gain_db > 0.0,
+                target.measured,
+                capped,
+            ),
+            local_error_db: Some(local),
+        });
+    }
+    // Say where the music was left alone.
+    let low: Vec<f64> = dev.holes_hz.iter().copied().filter(|f| *f < 200.0).collect();
+    let high: Vec<f64> = dev.holes_hz.iter().copied().filter(|f| *f > 4000.0).collect();
+    if let Some(f) = low.iter().copied().reduce(f64::max) {
+        s.warnings.push(format!(
+            "little content below {} — not boosted (the music has little there; it is not a \
+             deficit to fill)",
+            fmt_hz(f * 2f64.powf(1.0 / 12.0))
+        ));
+    }
+    if let Some(f) = high.iter().copied().reduce(f64::min) {
+        s.warnings.push(format!(
+            "little content above {} — not boosted",
+            fmt_hz(f * 2f64.powf(-1.0 / 12.0))
+        ));
+    }
 }

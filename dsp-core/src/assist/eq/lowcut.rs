@@ -39,3 +39,54 @@ pub(super) fn rumble(a: &EqAnalysisResult, target: &Target) -> Option<(f64, f64,
     let gm = (bins.iter().map(|p| p.ln()).sum::<f64>() / bins.len() as f64).exp();
     Some((sub - reference, t_sub - t_ref, (gm / am).clamp(0.0, 1.0)))
 }
+
+/// Stage 2: a 24 dB/oct low cut at 30 Hz when the 16–28 Hz bands hold more energy than
+/// 40–80 Hz (+3 dB, or 12 dB more than the target expects) and that energy is noise-like
+/// (spectral flatness of the 10–30 Hz bins ≥ 0.3): rumble, not a musical low note.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn propose_low_cut(
+    a: &EqAnalysisResult,
+    target: &Target,
+    options: &EqAssistOptions,
+    grid: &Grid,
+    residual: &mut [f64],
+    budget: &mut usize,
+    proposals: &mut Vec<Proposal>,
+    s: &mut Suggestion,
+    evidence: f32,
+) {
+    let Some((excess, t_excess, flatness)) = rumble(a, target) else {
+        return;
+    };
+    s.measurements.insert("sub30_excess_db".into(), excess);
+    s.measurements.insert("sub30_flatness".into(), flatness);
+    let over_target = excess - t_excess;
+    if !(options.suggest_low_cut
+        && *budget > 0
+        && flatness >= 0.3
+        && (excess >= 3.0 || over_target >= 12.0))
+    {
+        return;
+    }
+    let mut band = make_band(EqBandType::LowCut, 30.0, 0.0, 0.707);
+    band.slope_db_oct = 24.0;
+    // The cut is meant: the fit does not try to make up for it below 35 Hz.
+    for (r, f) in residual.iter_mut().zip(&grid.freq_hz) {
+        if *f < 35.0 {
+            *r = 0.0;
+        }
+    }
+    *budget -= 1;
+    proposals.push(Proposal {
+        band,
+        role: "lowcut",
+        reason: format!(
+            "{:.1} dB more energy in 16–28 Hz than in 40–80 Hz ({:.1} dB more than the {} \
+             target has there), and noise-like (spectral flatness {:.2}): rumble below the \
+             music, not musical content",
+            excess, over_target, target.name, flatness
+        ),
+        confidence: (evidence as f64 * (0.5 + (excess.max(over_target) / 24.0)).min(1.0)) as f32,
+        local_error_db: None,
+    });
+}

@@ -37,7 +37,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::targets::Target;
+use super::targets::{Target, DEFAULT_TOLERANCE_DB};
 use super::{Suggestion, SuggestionItem};
 use crate::analysis::spectrum::{FrameFft, Framer, OctaveSmoother};
 use crate::chains::eq::{
@@ -46,6 +46,8 @@ use crate::chains::eq::{
 use crate::{validate_sample_rate, ConfigError, MAX_CHANNELS};
 
 mod analysis;
+mod confidence;
+mod deviation;
 mod fit;
 mod items;
 mod lowcut;
@@ -54,8 +56,13 @@ mod resonances;
 mod tests;
 
 pub use analysis::*;
+pub use resonances::{MAX_CUT_DB, MIN_EXCESS_DB, MIN_PERSISTENCE};
+use confidence::*;
+pub use confidence::FULL_CONFIDENCE_SECONDS;
+use deviation::*;
+pub use deviation::NO_BOOST_BELOW_DB;
 use fit::*;
-pub use fit::{perceptual_weight, MAX_STACK_FACTOR};
+pub use fit::{level_anchor, perceptual_weight, MAX_STACK_FACTOR};
 use items::*;
 use lowcut::*;
 use resonances::*;
@@ -91,6 +98,11 @@ impl Default for EqAssistOptions {
     }
 }
 
+/// The most boost (dB) the suggestion may apply below 40 Hz, all bands together.
+pub const MAX_SUB_BOOST_DB: f64 = 3.0;
+/// The most boost (dB) all tonal bands together may add (sum of their positive gains).
+pub const BOOST_BUDGET_DB: f64 = 6.0;
+
 /// The suggested EQ for what `analysis` heard, towards `target`, completing `current` (the
 /// engineer's settings, left untouched: suggested bands go to bands that are not enabled).
 /// See the module docs for the method. Never panics; with nothing heard it returns an empty
@@ -109,14 +121,8 @@ pub fn suggest_eq(
         0.0
     };
     s.stable = a.stable;
+    let cap = band_cap(options);
     let sr = a.sample_rate_hz as f64;
-    let cap = if options.max_gain_db.is_finite() {
-        options
-            .max_gain_db
-            .clamp(0.5, crate::chains::eq::MAX_GAIN_DB) as f64
-    } else {
-        6.0
-    };
     if s.heard_seconds <= 0.0
         || a.band_db.len() != a.band_center_hz.len()
         || !sr.is_finite()
@@ -126,74 +132,52 @@ pub fn suggest_eq(
             .push("nothing heard yet: play the material to get a suggestion".into());
         return s;
     }
-
-    // 1. The grid, the deviation and the weights.
-    let top = (0.45 * sr).min(20_000.0);
-    let peak = a
-        .band_db
-        .iter()
-        .zip(&a.band_center_hz)
-        .filter(|(_, f)| (20.0..=top as f32).contains(*f))
-        .map(|(d, _)| *d)
-        .fold(f32::NEG_INFINITY, f32::max);
-    let mut freq_hz = Vec::new();
-    let mut weight = Vec::new();
-    let mut dev = Vec::new();
-    for (f, d) in a.band_center_hz.iter().zip(&a.band_db) {
-        if !(19.5..=top as f32).contains(f) || !d.is_finite() {
-            continue;
-        }
-        let floor = *d < peak - NOISE_FLOOR_BELOW_PEAK_DB || *d <= crate::util::MIN_DB + 10.0;
-        freq_hz.push(*f as f64);
-        weight.push(if floor {
-            0.0
-        } else {
-            perceptual_weight(*f) as f64
-        });
-        dev.push((*d - target.db_at(*f)) as f64);
-    }
-    let weight_sum: f64 = weight.iter().sum();
-    let grid = Grid {
-        free_level: true,
-        freq_hz,
-        weight,
-        weight_sum,
-        sample_rate_hz: sr,
+    let fixed: Vec<BandSettings> = if options.analysis_is_pre_eq {
+        current
+            .bands
+            .iter()
+            .filter(|b| b.enabled && matches!(b.placement, Placement::Stereo | Placement::Mid))
+            .copied()
+            .collect()
+    } else {
+        Vec::new()
     };
-    if grid.weight_sum <= 0.0 {
+    // 1. The deviation, anchored once, with the corridor.
+    let Some(dev) = deviation(&a.band_center_hz, &a.band_db, sr, target, &fixed) else {
         s.warnings
             .push("the audio heard is too quiet to analyse".into());
         return s;
-    }
-    if options.analysis_is_pre_eq {
-        for b in current.bands.iter().filter(|b| b.enabled) {
-            if b.placement == Placement::Stereo || b.placement == Placement::Mid {
-                add(&mut dev, &grid.response(b));
-            }
-        }
-    }
-    let mid_w: Vec<f64> = grid
-        .freq_hz
-        .iter()
-        .zip(&grid.weight)
-        .map(|(f, w)| {
-            if (200.0..=5000.0).contains(f) {
-                *w
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let alignment = weighted_median(&dev, &mid_w);
-    for d in dev.iter_mut() {
-        *d -= alignment;
-    }
+    };
+    let (free, mut budget) = free_slots(current, options, &mut s);
+    let mut proposals: Vec<Proposal> = Vec::new();
+    let mut residual = dev.excess.clone();
+    let evidence = evidence(a);
+    // 2. Low cut, 3. resonances, 4. tonal bands.
+    propose_low_cut(a, target, options, &dev.grid, &mut residual, &mut budget, &mut proposals, &mut s, evidence);
+    propose_resonances(a, options, &dev.grid, &mut residual, &mut budget, &mut proposals, &mut s, evidence, cap);
+    propose_tonal(a, target, &fixed, &dev, &residual, budget, cap, &mut proposals, &mut s, evidence);
+    // 5. Slots, items, measurements.
+    emit_items(&proposals, &free, &mut s);
+    measure(a, target, &dev, &proposals, &mut s);
+    s
+}
 
-    // Evidence.
-    let evidence = (s.heard_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0)
-        * if a.stable { 1.0 } else { 0.75 };
+fn band_cap(options: &EqAssistOptions) -> f64 {
+    if options.max_gain_db.is_finite() {
+        options
+            .max_gain_db
+            .clamp(0.5, crate::chains::eq::MAX_GAIN_DB) as f64
+    } else {
+        6.0
+    }
+}
 
-    // Free slots and the band budget.
+/// The free EQ slots (bands the engineer has not enabled) and how many bands may be proposed.
+fn free_slots(
+    current: &EqSettings,
+    options: &EqAssistOptions,
+    s: &mut Suggestion,
+) -> (Vec<(usize, f64)>, usize) {
     let free: Vec<(usize, f64)> = current
         .bands
         .iter()
@@ -201,251 +185,54 @@ pub fn suggest_eq(
         .filter(|(_, b)| !b.enabled)
         .map(|(i, b)| (i, b.freq_hz as f64))
         .collect();
-    let mut budget = options.max_bands.min(free.len()).min(NUM_BANDS);
+    let budget = options.max_bands.min(free.len()).min(NUM_BANDS);
     if free.len() < options.max_bands.min(NUM_BANDS) {
         s.warnings.push(format!(
             "only {} EQ band(s) are free; switch bands off to let the assistant use more",
             free.len()
         ));
     }
-    let mut proposals: Vec<Proposal> = Vec::new();
-    let mut residual = dev.clone();
+    (free, budget)
+}
 
-    // 2. Low cut.
-    let rumble_m = rumble(a, target);
-    if let Some((excess, t_excess, flatness)) = rumble_m {
-        s.measurements.insert("sub30_excess_db".into(), excess);
-        s.measurements.insert("sub30_flatness".into(), flatness);
-        let over_target = excess - t_excess;
-        if options.suggest_low_cut
-            && budget > 0
-            && flatness >= 0.3
-            && (excess >= 3.0 || over_target >= 12.0)
-        {
-            let mut band = make_band(EqBandType::LowCut, 30.0, 0.0, 0.707);
-            band.slope_db_oct = 24.0;
-            add(&mut residual, &grid.response(&band));
-            budget -= 1;
-            proposals.push(Proposal {
-                band,
-                role: "lowcut",
-                reason: format!(
-                    "{:.1} dB more energy in 16–28 Hz than in 40–80 Hz ({:.1} dB more than the \
-                     {} target has there), and noise-like (spectral flatness {:.2}): rumble \
-                     below the music, not musical content",
-                    excess, over_target, target.name, flatness
-                ),
-                confidence_factor: (0.5 + (excess.max(over_target) / 24.0)).min(1.0) as f32,
-            });
-        }
-    }
-
-    // 3. Resonances.
-    let resonances = if options.detect_resonances {
-        find_resonances(a, budget.min(3))
-    } else {
-        Vec::new()
-    };
-    s.measurements
-        .insert("resonances_found".into(), resonances.len() as f64);
-    for r in &resonances {
-        let gain = -(r.excess_db.min(cap));
-        let band = make_band(
-            EqBandType::Bell,
-            round_sig(r.freq_hz, 3),
-            (gain * 10.0).round() / 10.0,
-            (r.q * 10.0).round() / 10.0,
-        );
-        add(&mut residual, &grid.band_averaged_response(&band));
-        budget -= 1;
-        proposals.push(Proposal {
-            band,
-            role: "resonance",
-            reason: format!(
-                "narrow peak at {} stands {:.1} dB above the surrounding spectrum (1/24-octave \
-                 analysis) in {:.0} % of the 2-second windows",
-                fmt_hz(r.freq_hz),
-                r.excess_db,
-                100.0 * r.persistence
-            ),
-            confidence_factor: ((0.5 + 0.5 * r.persistence) * (r.excess_db / 9.0).min(1.0)) as f32,
-        });
-    }
-
-    // 4. Tonal bands.
-    let fitted = fit_tonal(&grid, &residual, budget, cap);
-    let before_err = grid.error(&dev);
-    let mut tonal: Vec<BandSettings> = fitted
-        .iter()
-        .filter(|b| b.gain_db.abs() >= 0.5)
-        .map(|b| {
-            make_band(
-                b.shape.kind,
-                round_sig(b.shape.freq_hz, 3),
-                (b.gain_db * 10.0).round() / 10.0,
-                (b.shape.q * 100.0).round() / 100.0,
-            )
-        })
-        .collect();
-    tonal.sort_by(|x, y| x.freq_hz.total_cmp(&y.freq_hz));
-    let tonal = limit_stacking(tonal, &grid, cap);
-    for (i, band) in tonal.iter().enumerate() {
-        let f = band.freq_hz as f64;
-        let (lo, hi) = match band.kind {
-            EqBandType::LowShelf => (20.0, f),
-            EqBandType::HighShelf => (f, top),
-            _ => {
-                let bw = bell_bandwidth_oct(band.q as f64);
-                (f * (-bw / 2.0).exp2(), f * (bw / 2.0).exp2())
-            }
-        };
-        let (mut sum, mut wsum) = (0.0, 0.0);
-        for ((fr, d), w) in grid.freq_hz.iter().zip(&dev).zip(&grid.weight) {
-            if (lo..=hi).contains(fr) && *w > 0.0 {
-                sum += d * w;
-                wsum += w;
-            }
-        }
-        let mean_dev = if wsum > 0.0 {
-            sum / wsum
-        } else {
-            -(band.gain_db as f64)
-        };
-        let where_ = match band.kind {
-            EqBandType::LowShelf => format!("below {}", fmt_hz(f)),
-            EqBandType::HighShelf => format!("above {}", fmt_hz(f)),
-            _ => format!("between {} and {}", fmt_hz(lo), fmt_hz(hi)),
-        };
-        let mut reason = format!(
-            "{} {:.1} dB {} the {} target {}",
-            match band.kind {
-                EqBandType::LowShelf => "lows",
-                EqBandType::HighShelf => "highs",
-                _ => region_name(f),
-            },
-            mean_dev.abs(),
-            if mean_dev >= 0.0 { "above" } else { "below" },
-            target.name,
-            where_
-        );
-        if mean_dev.abs() < 0.5 || mean_dev * band.gain_db as f64 > 0.0 {
-            // The band corrects how the neighbouring bands overlap rather than a deviation of
-            // its own: say so instead of quoting a number that seems to contradict it.
-            reason.push_str(&format!(
-                "; this band {} by {:.1} dB to even out where the neighbouring bands overlap",
-                if band.gain_db < 0.0 { "cuts" } else { "lifts" },
-                band.gain_db.abs()
-            ));
-        }
-        let partner = tonal.iter().enumerate().find(|(j, o)| {
-            *j != i
-                && o.kind == band.kind
-                && (o.freq_hz as f64 / f).log2().abs() < 0.5
-                && (o.gain_db.abs() as f64) >= cap - 0.05
-                && o.gain_db.signum() == band.gain_db.signum()
-        });
-        if partner.is_some() && (band.gain_db.abs() as f64) < cap - 0.05 {
-            reason.push_str(&format!(
-                "; completes the other band near {}, which is capped at {:.0} dB",
-                fmt_hz(f),
-                cap
-            ));
-        }
-        proposals.push(Proposal {
-            band: *band,
-            role: "band",
-            reason,
-            confidence_factor: (0.6 + 0.4 * (band.gain_db.abs() / 3.0).min(1.0)),
-        });
-    }
-
-    // The error left by everything proposed (exact responses, rounded values).
-    let mut after = dev.clone();
-    for p in &proposals {
+/// The measurements behind the suggestion, the overall confidence and the warnings.
+fn measure(
+    a: &EqAnalysisResult,
+    target: &Target,
+    dev: &Deviation,
+    proposals: &[Proposal],
+    s: &mut Suggestion,
+) {
+    let grid = &dev.grid;
+    let mut total = vec![0.0; grid.freq_hz.len()];
+    for p in proposals {
         let resp = if p.role == "resonance" {
             grid.band_averaged_response(&p.band)
         } else {
             grid.response(&p.band)
         };
-        add(&mut after, &resp);
+        add(&mut total, &resp);
     }
-    let after_err = grid.error(&after);
-
-    // 5. Slots and items.
-    let mut order: Vec<usize> = (0..proposals.len()).collect();
-    order.sort_by(|&x, &y| {
-        proposals[x]
-            .band
-            .freq_hz
-            .total_cmp(&proposals[y].band.freq_hz)
-    });
-    let freqs: Vec<f64> = order
+    // What is left outside the corridor once the EQ acts.
+    let after: Vec<f64> = dev
+        .dev
         .iter()
-        .map(|&i| proposals[i].band.freq_hz as f64)
+        .zip(&total)
+        .zip(&grid.freq_hz)
+        .map(|((d, t), f)| {
+            let (lo, hi) = corridor(target, *f);
+            outside(d + t, lo, hi)
+        })
         .collect();
-    let slots = assign_slots(&freqs, &free);
-    let mut res_count = 0;
-    for (&pi, &slot) in order.iter().zip(&slots) {
-        let p = &proposals[pi];
-        let n = slot + 1;
-        let b = p.band;
-        let mut values = BTreeMap::new();
-        values.insert(band_param_id(n, BandParam::On), 1.0);
-        values.insert(band_param_id(n, BandParam::Type), b.kind.index() as f32);
-        values.insert(band_param_id(n, BandParam::Freq), b.freq_hz);
-        values.insert(band_param_id(n, BandParam::Gain), b.gain_db);
-        values.insert(band_param_id(n, BandParam::Q), b.q);
-        values.insert(band_param_id(n, BandParam::Slope), b.slope_db_oct);
-        values.insert(
-            band_param_id(n, BandParam::Place),
-            Placement::Stereo.index() as f32,
-        );
-        let key = match p.role {
-            "lowcut" => "lowcut".to_string(),
-            "resonance" => {
-                res_count += 1;
-                if res_count == 1 {
-                    "resonance".to_string()
-                } else {
-                    format!("resonance{res_count}")
-                }
-            }
-            _ => format!("band{n}"),
-        };
-        let f = fmt_hz(b.freq_hz as f64);
-        let title = match (p.role, b.kind) {
-            ("lowcut", _) => format!("Low cut at {f} ({:.0} dB/oct)", b.slope_db_oct),
-            ("resonance", _) => format!(
-                "Cut resonance at {f} by {:.1} dB (Q {:.0})",
-                -b.gain_db, b.q
-            ),
-            (_, EqBandType::LowShelf) => format!("Low shelf {:+.1} dB at {f}", b.gain_db),
-            (_, EqBandType::HighShelf) => format!("High shelf {:+.1} dB at {f}", b.gain_db),
-            _ => format!(
-                "{} {f} by {:.1} dB",
-                if b.gain_db < 0.0 { "Cut" } else { "Boost" },
-                b.gain_db.abs()
-            ),
-        };
-        s.values.extend(values.iter().map(|(k, v)| (k.clone(), *v)));
-        s.items.push(SuggestionItem {
-            key,
-            title,
-            values,
-            reason: p.reason.clone(),
-            confidence: (evidence * p.confidence_factor).clamp(0.0, 1.0),
-        });
-    }
-    s.confidence = evidence.clamp(0.0, 1.0);
-
-    // Measurements.
+    let before_err = grid.error(&dev.excess);
+    let after_err = grid.error(&after);
     let m = &mut s.measurements;
     m.insert("heard_seconds".into(), s.heard_seconds as f64);
     m.insert("windows".into(), a.windows as f64);
     if let Some(c) = a.stability_change_db {
         m.insert("stability_change_db".into(), c as f64);
     }
-    m.insert("level_alignment_db".into(), alignment);
+    m.insert("level_alignment_db".into(), dev.anchor);
     m.insert("deviation_rms_db".into(), before_err.sqrt());
     m.insert("residual_rms_db".into(), after_err.sqrt());
     if before_err > 0.0 {
@@ -454,14 +241,14 @@ pub fn suggest_eq(
             100.0 * (1.0 - (after_err / before_err).sqrt()),
         );
     }
-    let mean_dev = grid.mean(&dev);
+    m.insert("loudness_change_db".into(), loudness_change_db(dev, &total));
     for oct in [
         31.5f64, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16_000.0,
     ] {
         let (mut sum, mut n) = (0.0, 0);
-        for ((f, d), w) in grid.freq_hz.iter().zip(&dev).zip(&grid.weight) {
+        for ((f, d), w) in grid.freq_hz.iter().zip(&dev.dev).zip(&grid.weight) {
             if (f / oct).log2().abs() <= 0.5 + 1e-6 && *w > 0.0 {
-                sum += d - mean_dev;
+                sum += d;
                 n += 1;
             }
         }
@@ -472,6 +259,11 @@ pub fn suggest_eq(
             );
         }
     }
+    s.confidence = if s.items.is_empty() {
+        evidence(a)
+    } else {
+        s.items.iter().map(|i| i.confidence).sum::<f32>() / s.items.len() as f32
+    };
     if s.heard_seconds < 10.0 {
         s.warnings.push(format!(
             "only {:.1} s heard so far; keep playing for a steadier estimate",
@@ -482,5 +274,10 @@ pub fn suggest_eq(
         s.warnings
             .push("the spectrum is still changing between windows".into());
     }
-    s
+    if s.items.is_empty() && s.heard_seconds >= 10.0 {
+        s.warnings.push(format!(
+            "nothing to do here: the balance is within the {} range",
+            target.name
+        ));
+    }
 }
