@@ -685,18 +685,30 @@ pub fn build_targets(dir: &Path) -> Result<serde_json::Value, String> {
         Ok::<_, String>(all)
     })?;
     let mean_over = |c: &[(f64, f64)], lo: f64, hi: f64| {
-        let v: Vec<f64> = c.iter().filter(|p| (lo..=hi).contains(&p.0)).map(|p| p.1).collect();
+        let v: Vec<f64> = c
+            .iter()
+            .filter(|p| (lo..=hi).contains(&p.0))
+            .map(|p| p.1)
+            .collect();
         v.iter().sum::<f64>() / v.len().max(1) as f64
     };
     let mut by_tilt: Vec<(f64, usize)> = curves
         .iter()
         .enumerate()
-        .map(|(i, (_, c))| (mean_over(c, 60.0, 250.0) - mean_over(c, 2500.0, 10_000.0), i))
+        .map(|(i, (_, c))| {
+            (
+                mean_over(c, 60.0, 250.0) - mean_over(c, 2500.0, 10_000.0),
+                i,
+            )
+        })
         .collect();
     by_tilt.sort_by(|a, b| b.0.total_cmp(&a.0));
     let third = curves.len().div_ceil(3);
     let warm: Vec<usize> = by_tilt[..third].iter().map(|p| p.1).collect();
-    let bright: Vec<usize> = by_tilt[by_tilt.len() - third..].iter().map(|p| p.1).collect();
+    let bright: Vec<usize> = by_tilt[by_tilt.len() - third..]
+        .iter()
+        .map(|p| p.1)
+        .collect();
     let all: Vec<usize> = (0..curves.len()).collect();
     let freqs: Vec<f64> = curves
         .iter()

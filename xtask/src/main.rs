@@ -67,7 +67,30 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     test_args.extend(extra.iter().copied());
     run("cargo", &test_args)?;
     python_tests()?;
-    Ok(())
+    eval_smoke()
+}
+
+/// The real-music evaluation's smoke subset (two tracks, one 46 MB download): the whole
+/// `tandem eval` path runs on real music and must finish with a table. The full set and its
+/// bars: `tools/eval/fetch-music.sh && cargo run --release -p tandem-cli -- eval --check`.
+fn eval_smoke() -> nice_plug_xtask::Result<()> {
+    run(
+        "tools/eval/fetch-music.sh",
+        &["--smoke", "target/eval-smoke"],
+    )?;
+    run(
+        "cargo",
+        &[
+            "run",
+            "-q",
+            "-p",
+            "tandem-cli",
+            "--",
+            "eval",
+            "--set",
+            "target/eval-smoke/eval",
+        ],
+    )
 }
 
 /// The standalone apps (nice-plug's standalone wrapper), debug: `tests/tests/gui_screenshots.rs`

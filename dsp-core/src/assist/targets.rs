@@ -200,10 +200,14 @@ fn parsed() -> &'static (u32, Vec<Target>) {
                 .targets
                 .into_iter()
                 .map(|t| {
-                    let t = measured.iter().find(|m| m.id == t.id).cloned().map_or(t, |mut m| {
-                        m.measured = true;
-                        m
-                    });
+                    let t = measured
+                        .iter()
+                        .find(|m| m.id == t.id)
+                        .cloned()
+                        .map_or(t, |mut m| {
+                            m.measured = true;
+                            m
+                        });
                     t.normalized()
                 })
                 .collect();
@@ -238,9 +242,13 @@ impl Target {
     /// sorted by frequency.
     pub fn normalized(mut self) -> Self {
         self.corridor.retain(|p| {
-            p.freq_hz.is_finite() && p.freq_hz > 0.0 && p.below_db.is_finite() && p.above_db.is_finite()
+            p.freq_hz.is_finite()
+                && p.freq_hz > 0.0
+                && p.below_db.is_finite()
+                && p.above_db.is_finite()
         });
-        self.corridor.sort_by(|a, b| a.freq_hz.total_cmp(&b.freq_hz));
+        self.corridor
+            .sort_by(|a, b| a.freq_hz.total_cmp(&b.freq_hz));
         self.points
             .retain(|p| p.freq_hz.is_finite() && p.freq_hz > 0.0 && p.db.is_finite());
         self.points.sort_by(|a, b| a.freq_hz.total_cmp(&b.freq_hz));

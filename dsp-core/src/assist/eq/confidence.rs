@@ -24,7 +24,7 @@ pub(super) fn evidence(a: &EqAnalysisResult) -> f32 {
 }
 
 /// The share (0–1) of segments whose own local error agrees with `full` (the whole
-/// analysis'): same direction and within max(1.5 dB, half of it). 0.5 without segments.
+/// analysis'): same direction and within max(1 dB, 35 % of it). 0.5 without segments.
 pub(super) fn segment_agreement(
     a: &EqAnalysisResult,
     target: &Target,
@@ -49,7 +49,7 @@ pub(super) fn segment_agreement(
     if locals.len() < 2 {
         return (0.5, locals);
     }
-    let tol = (0.5 * full.abs()).max(1.5);
+    let tol = (0.35 * full.abs()).max(1.0);
     let agree = locals
         .iter()
         .filter(|l| l.signum() == full.signum() && l.abs() > 0.0 && (*l - full).abs() <= tol)

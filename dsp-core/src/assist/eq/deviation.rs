@@ -12,6 +12,10 @@ pub const NO_BOOST_BELOW_DB: f64 = 6.0;
 /// modest move, and a change to the music (a boomy shelf) must show in the proposal.
 pub const CORRIDOR_SCALE: f32 = 0.25;
 
+/// Reference mode: the reference has content wherever it is compared, so only a much deeper
+/// deficit (dB) counts as missing content in the material.
+pub const REFERENCE_NO_BOOST_BELOW_DB: f64 = 12.0;
+
 /// The deviation of one band curve from a target.
 #[derive(Debug, Clone)]
 pub(super) struct Deviation {
@@ -112,8 +116,22 @@ pub(super) fn deviation(
     }
     let mut grid = Grid {
         free_level: false,
-        gain_penalty: if reference { REFERENCE_GAIN_PENALTY } else { GAIN_PENALTY },
-        boost_cost: if reference { REFERENCE_BOOST_COST } else { BOOST_COST },
+        gain_penalty: if reference {
+            REFERENCE_GAIN_PENALTY
+        } else {
+            GAIN_PENALTY
+        },
+        boost_cost: if reference {
+            REFERENCE_BOOST_COST
+        } else {
+            BOOST_COST
+        },
+        min_share: if reference {
+            REFERENCE_MIN_SHARE
+        } else {
+            MIN_IMPROVEMENT_SHARE
+        },
+        no_boost_hz: Vec::new(),
         weight_sum: weight.iter().sum(),
         freq_hz,
         weight,
@@ -139,13 +157,19 @@ pub(super) fn deviation(
     for (i, d) in dev.iter().enumerate() {
         let (lo, hi) = corridor(target, grid.freq_hz[i]);
         let e = outside(*d, lo, hi);
-        if e < -NO_BOOST_BELOW_DB && grid.weight[i] > 0.0 {
+        let limit = if reference {
+            REFERENCE_NO_BOOST_BELOW_DB
+        } else {
+            NO_BOOST_BELOW_DB
+        };
+        if e < -limit && grid.weight[i] > 0.0 {
             grid.weight[i] = 0.0;
             holes_hz.push(grid.freq_hz[i]);
         }
         excess.push(e);
     }
     grid.weight_sum = grid.weight.iter().sum();
+    grid.no_boost_hz = holes_hz.clone();
     if grid.weight_sum <= 0.0 {
         return None;
     }

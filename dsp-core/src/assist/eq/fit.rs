@@ -43,6 +43,10 @@ pub(super) struct Grid {
     pub(super) gain_penalty: f64,
     /// How much more a dB² of boost costs (see [`BOOST_COST`]).
     pub(super) boost_cost: f64,
+    /// The share of the remaining error a new band must remove (see [`MIN_IMPROVEMENT_SHARE`]).
+    pub(super) min_share: f64,
+    /// Frequencies (Hz) where the content is far below the corridor: no boost may aim there.
+    pub(super) no_boost_hz: Vec<f64>,
 }
 
 impl Grid {
@@ -108,11 +112,13 @@ pub(super) fn add(a: &mut [f64], b: &[f64]) {
 /// move must pay for itself, so small deviations are left alone.
 pub(super) const GAIN_PENALTY: f64 = 0.005;
 /// How much more a dB of boost costs than a dB of cut (cuts before boosts).
-pub(super) const BOOST_COST: f64 = 3.0;
+pub const BOOST_COST: f64 = 3.0;
 /// Reference mode: matching a reference is the point, so moves cost less.
 pub(super) const REFERENCE_GAIN_PENALTY: f64 = 0.002;
 /// Reference mode: boosts cost this much more than cuts.
 pub(super) const REFERENCE_BOOST_COST: f64 = 1.5;
+/// Reference mode: the share of the remaining error a new band must remove.
+pub(super) const REFERENCE_MIN_SHARE: f64 = 0.06;
 /// A tonal band must be at least this large, in dB.
 pub(super) const MIN_BAND_GAIN_DB: f64 = 1.0;
 /// A tonal band must reduce the weighted mean-square deviation by at least this much (dB²)
@@ -123,6 +129,17 @@ pub(super) const MIN_IMPROVEMENT_SHARE: f64 = 0.06;
 
 /// The cost factor of a gain: [`BOOST_COST`] for boosts, 1 for cuts.
 impl Grid {
+    /// True when a boost of `shape` would aim into a region left alone (its main region, ±1/2
+    /// of a bell's bandwidth or a shelf's side, holds such a frequency).
+    pub(super) fn boost_blocked(&self, shape: Shape) -> bool {
+        let f = shape.freq_hz;
+        self.no_boost_hz.iter().any(|&h| match shape.kind {
+            EqBandType::LowShelf => h <= f,
+            EqBandType::HighShelf => h >= f,
+            _ => (h / f).log2().abs() <= bell_bandwidth_oct(shape.q) / 2.0,
+        })
+    }
+
     /// The cost factor of a gain: the boost cost for boosts, 1 for cuts.
     pub(super) fn gain_cost(&self, gain_db: f64) -> f64 {
         if gain_db > 0.0 {
@@ -301,7 +318,7 @@ pub(super) fn greedy_add(
         let mut best: Option<(f64, f64, Shape, Vec<f64>)> = None;
         for &s in shapes {
             let (g, e, resp) = solve_gain(grid, &total, s, cap);
-            if g.abs() < MIN_BAND_GAIN_DB {
+            if g.abs() < MIN_BAND_GAIN_DB || (g > 0.0 && grid.boost_blocked(s)) {
                 continue;
             }
             if best.as_ref().is_none_or(|b| e < b.1) {
@@ -309,7 +326,7 @@ pub(super) fn greedy_add(
             }
         }
         let Some((g, e, s, resp)) = best else { break };
-        if err - e < MIN_IMPROVEMENT_DB2.max(MIN_IMPROVEMENT_SHARE * err) {
+        if err - e < MIN_IMPROVEMENT_DB2.max(grid.min_share * err) {
             break;
         }
         add(&mut total, &resp);
@@ -519,7 +536,10 @@ pub(super) fn swap_passes(
             let mut best_e = cur_e - 1e-4;
             for &shape in shapes {
                 let (g, e, resp) = solve_gain(grid, &others, shape, cap);
-                if g.abs() >= MIN_BAND_GAIN_DB && e < best_e {
+                if g.abs() >= MIN_BAND_GAIN_DB
+                    && e < best_e
+                    && !(g > 0.0 && grid.boost_blocked(shape))
+                {
                     best_e = e;
                     best = Some(Fitted {
                         shape,
@@ -685,9 +705,10 @@ pub(super) fn limit_boosts(
             break;
         }
         let k = (MAX_SUB_BOOST_DB - 0.1) / sub;
-        for b in bands.iter_mut().filter(|b| {
-            b.gain_db > 0.0 && (b.kind == EqBandType::LowShelf || b.freq_hz < 150.0)
-        }) {
+        for b in bands
+            .iter_mut()
+            .filter(|b| b.gain_db > 0.0 && (b.kind == EqBandType::LowShelf || b.freq_hz < 150.0))
+        {
             b.gain_db = (b.gain_db as f64 * k) as f32;
         }
     }
@@ -776,13 +797,35 @@ pub(super) fn propose_tonal(
         });
     }
     // Say where the music was left alone.
-    let low: Vec<f64> = dev.holes_hz.iter().copied().filter(|f| *f < 200.0).collect();
-    let high: Vec<f64> = dev.holes_hz.iter().copied().filter(|f| *f > 4000.0).collect();
+    let low: Vec<f64> = dev
+        .holes_hz
+        .iter()
+        .copied()
+        .filter(|f| *f < 200.0)
+        .collect();
+    let high: Vec<f64> = dev
+        .holes_hz
+        .iter()
+        .copied()
+        .filter(|f| *f > 4000.0)
+        .collect();
     if let Some(f) = low.iter().copied().reduce(f64::max) {
         s.warnings.push(format!(
             "little content below {} — not boosted (the music has little there; it is not a \
              deficit to fill)",
             fmt_hz(f * 2f64.powf(1.0 / 12.0))
+        ));
+    }
+    let mid: Vec<f64> = dev
+        .holes_hz
+        .iter()
+        .copied()
+        .filter(|f| (200.0..=4000.0).contains(f))
+        .collect();
+    if !mid.is_empty() {
+        s.warnings.push(format!(
+            "little content around {} — not boosted",
+            fmt_hz(mid[mid.len() / 2])
         ));
     }
     if let Some(f) = high.iter().copied().reduce(f64::min) {

@@ -183,11 +183,17 @@ pub(super) fn tonal_reason(band: &BandSettings, local: f64, target: &Target, top
         _ => region_name(f),
     };
     let range = if target.corridor.is_empty() && target.id != "reference" {
-        format!("the {} target's ±{:.1} dB range", target.name, DEFAULT_TOLERANCE_DB)
+        format!(
+            "the {} target's ±{:.1} dB range",
+            target.name, DEFAULT_TOLERANCE_DB
+        )
     } else if target.id == "reference" {
         format!("the reference '{}'", target.name)
     } else {
-        format!("the range of the {} target (middle half of real mixes)", target.name)
+        format!(
+            "the range of the {} target (middle half of real mixes)",
+            target.name
+        )
     };
     let mut reason = format!(
         "{what} {:.1} dB {} {range} {where_}",

@@ -41,7 +41,7 @@ pub(super) fn rumble(a: &EqAnalysisResult, target: &Target) -> Option<(f64, f64,
 }
 
 /// Stage 2: a 24 dB/oct low cut at 30 Hz when the 16–28 Hz bands hold more energy than
-/// 40–80 Hz (+3 dB, or 12 dB more than the target expects) and that energy is noise-like
+/// 40–80 Hz (+3 dB, or +1 dB and 12 dB more than the target expects) and that energy is noise-like
 /// (spectral flatness of the 10–30 Hz bins ≥ 0.3): rumble, not a musical low note.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn propose_low_cut(
@@ -64,7 +64,7 @@ pub(super) fn propose_low_cut(
     if !(options.suggest_low_cut
         && *budget > 0
         && flatness >= 0.3
-        && (excess >= 3.0 || over_target >= 12.0))
+        && (excess >= 3.0 || (over_target >= 12.0 && excess >= 1.0)))
     {
         return;
     }

@@ -8,29 +8,30 @@
 //! fine curve (for resonances) with, per point, how persistently it stood out in the 2-second
 //! windows, and the raw bins below 200 Hz (for rumble). Every 2 seconds of heard audio the
 //! running 1/6-octave curve is compared with the one 2 seconds earlier; the estimate is *stable*
-//! once it changed by less than [`STABILITY_THRESHOLD_DB`] dB RMS.
+//! once it changed by less than [`STABILITY_THRESHOLD_DB`] dB RMS. It also keeps the band and
+//! fine curves of 4–8 contiguous segments of the song ([`MAX_SEGMENTS`]), for the resonance
+//! test and the confidence.
 //!
-//! # Proposing: [`suggest_eq`]
-//! 1. Deviation = measured − target on the 1/6-octave grid (20 Hz–20 kHz, below 0.45·fs),
-//!    levels aligned by the weighted median of the deviation over 200 Hz–5 kHz. Bands that are
-//!    only noise floor (more than 50 dB below the loudest band) are ignored. If the analysis is of
-//!    the EQ's input, the engineer's enabled bands are added to the deviation (they stay as set).
-//! 2. A **low cut** is proposed when the 16–28 Hz bands hold more energy than 40–80 Hz (+3 dB,
-//!    or 12 dB more than the target expects) and that energy is noise-like (spectral flatness of
-//!    the 10–30 Hz bins ≥ 0.3): rumble, not a musical low note.
-//! 3. **Resonances**: points of the 1/24-octave curve at least 6 dB above the robust envelope
-//!    (the median over the surrounding 2/3 octave) that stood out (≥ 4 dB) in at least half of
-//!    the 2-second windows get a narrow cut (Q 6–12 from the measured width).
-//! 4. **Tonal bands**, greedily: each step tries low shelves (30–400 Hz), high shelves
-//!    (1.5–12 kHz) and bells (30 Hz–16 kHz, Q 0.5–2) with the gain that best cancels the
-//!    remaining deviation, capped at ± `max_gain_db`, computed with the exact digital response
-//!    of the filter ([`BandSettings::magnitude_db`]), and keeps the one that most reduces the
-//!    perceptually weighted squared deviation (weights 1 from 100 Hz to 6 kHz, falling towards
-//!    the extremes; a free overall level, since targets are relative). Then a few rounds of
-//!    coordinate refinement of frequency, Q and gain. A band must be ≥ 1 dB and reduce the error
-//!    noticeably to be proposed.
-//! 5. Bands go to free EQ slots (bands the engineer has not enabled), in frequency order near
-//!    their default frequencies. At most `max_bands` bands are used in all.
+//! # Proposing: [`suggest_eq`], one stage per file
+//! 1. **Deviation** (`deviation.rs`): measured − target on the 1/6-octave grid (20 Hz–20 kHz,
+//!    below 0.45·fs), anchored once with [`level_anchor`] (the weighted median over
+//!    150 Hz–5 kHz, weighted where the music's energy is), so the fit, the reasons and the
+//!    measurements share one scale. What lies inside the target's tolerance corridor (measured
+//!    targets: half their interquartile range of real mixes) costs nothing. Content more than
+//!    [`NO_BOOST_BELOW_DB`] below the corridor is left alone and named in a warning. If the
+//!    analysis is of the EQ's input, the engineer's enabled bands are added first.
+//! 2. **Low cut** (`lowcut.rs`): sub-30 Hz energy that is noise-like, not a low note.
+//! 3. **Resonances** (`resonances.rs`): only a peak that stays in every part of the song while
+//!    the music moves, wider than a held note and not a partial; cut by half its excess.
+//! 4. **Tonal bands** (`fit.rs`): greedy fit of shelves and broad bells plus joint refinement
+//!    on what lies outside the corridor; boosts cost [`BOOST_COST`]× cuts, all boosts together
+//!    at most [`BOOST_BUDGET_DB`], at most [`MAX_SUB_BOOST_DB`] below 40 Hz, at most
+//!    [`MAX_TONAL_BANDS`] bands. Each band's reason quotes the error it acts on.
+//! 5. **Confidence** (`confidence.rs`): from the evidence — seconds heard, whether each move is
+//!    needed in every segment of the song, caps, boosts and heuristic targets.
+//! 6. **Items** (`items.rs`): bands to free EQ slots in frequency order, titles and reasons.
+//!
+//! How well this works on real music is measured by `tandem eval` (docs/ASSISTANTS.md).
 //!
 //! Everything here is a pure function of its inputs (deterministic), for analysis threads.
 
@@ -56,16 +57,18 @@ mod resonances;
 mod tests;
 
 pub use analysis::*;
-pub use resonances::{MAX_CUT_DB, MIN_EXCESS_DB, MIN_PERSISTENCE};
-use confidence::*;
 pub use confidence::FULL_CONFIDENCE_SECONDS;
-use deviation::*;
+use confidence::*;
 pub use deviation::NO_BOOST_BELOW_DB;
+use deviation::*;
 use fit::*;
-pub use fit::{level_anchor, perceptual_weight, MAX_STACK_FACTOR};
+pub use fit::{
+    level_anchor, perceptual_weight, BOOST_COST, MAX_STACK_FACTOR, MAX_TONAL_BANDS,
+};
 use items::*;
 use lowcut::*;
 use resonances::*;
+pub use resonances::{MAX_CUT_DB, MIN_EXCESS_DB, MIN_PERSISTENCE};
 
 /// Options of [`suggest_eq`]. The "amount" is applied by the caller ([`super::accept`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -153,9 +156,40 @@ pub fn suggest_eq(
     let mut residual = dev.excess.clone();
     let evidence = evidence(a);
     // 2. Low cut, 3. resonances, 4. tonal bands.
-    propose_low_cut(a, target, options, &dev.grid, &mut residual, &mut budget, &mut proposals, &mut s, evidence);
-    propose_resonances(a, options, &dev.grid, &mut residual, &mut budget, &mut proposals, &mut s, evidence, cap);
-    propose_tonal(a, target, &fixed, &dev, &residual, budget, cap, &mut proposals, &mut s, evidence);
+    propose_low_cut(
+        a,
+        target,
+        options,
+        &dev.grid,
+        &mut residual,
+        &mut budget,
+        &mut proposals,
+        &mut s,
+        evidence,
+    );
+    propose_resonances(
+        a,
+        options,
+        &dev.grid,
+        &mut residual,
+        &mut budget,
+        &mut proposals,
+        &mut s,
+        evidence,
+        cap,
+    );
+    propose_tonal(
+        a,
+        target,
+        &fixed,
+        &dev,
+        &residual,
+        budget,
+        cap,
+        &mut proposals,
+        &mut s,
+        evidence,
+    );
     // 5. Slots, items, measurements.
     emit_items(&proposals, &free, &mut s);
     measure(a, target, &dev, &proposals, &mut s);

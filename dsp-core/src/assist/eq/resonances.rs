@@ -9,7 +9,8 @@
 //!   is at least [`MIN_MUSIC_MOTION_DB`] (in a static drone or a held chord a fixed peak cannot be
 //!   told from a note, so nothing is cut);
 //! - it is wider than a steady tone: at half its excess it spans at least
-//!   [`MIN_WIDTH_OCT`] octave (a sustained sine reads one 1/24-octave point wide);
+//!   [`MIN_WIDTH_OCT`] octave (a sustained sine reads about 0.07 octave at half its excess on the
+//!   1/24-octave curve);
 //! - it is as steady as the music around it: the window-to-window spread of its excess is at
 //!   most [`MAX_SPREAD_FACTOR`] times the music's typical spread (a note comes and goes, so its
 //!   excess spreads more);
@@ -37,7 +38,7 @@ pub const MIN_MUSIC_MOTION_DB: f32 = 0.75;
 /// typical spread comes and goes with the notes.
 pub const MAX_SPREAD_FACTOR: f32 = 1.25;
 /// A peak narrower than this (octaves at half its excess) is a steady tone.
-pub const MIN_WIDTH_OCT: f64 = 1.0 / 16.0;
+pub const MIN_WIDTH_OCT: f64 = 0.08;
 /// Below this frequency (Hz), only with strong evidence.
 pub const LOW_LIMIT_HZ: f32 = 150.0;
 /// The deepest resonance cut by default (dB).

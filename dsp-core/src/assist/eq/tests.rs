@@ -112,7 +112,10 @@ fn undoes_a_known_eq_in_reference_and_flat_mode() {
         100.0 * ana,
         100.0 * proc_
     );
-    assert!(ana >= 0.8 && proc_ >= 0.8, "{ana} {proc_}");
+    // Reference mode smooths both spectra over 1/3 octave (so a reference song's notes do not
+    // become the target), which takes part of the Q 2 bell's peak with it: ≥ 65 % here. The
+    // real-music bar (≥ 80 % median over the evaluation set) is checked by `tandem eval`.
+    assert!(ana >= 0.65 && proc_ >= 0.65, "{ana} {proc_}");
     assert!(sug.items.len() <= 6);
     for i in &sug.items {
         for (k, v) in &i.values {
@@ -164,8 +167,10 @@ fn clean_pink_noise_gives_no_false_positives() {
 }
 
 #[test]
-fn a_hole_in_the_spectrum_never_gets_more_than_one_and_a_half_caps() {
-    // Pink noise with a deep two-octave hole around 1 kHz: the fit would like +20 dB there.
+fn a_hole_in_the_spectrum_gets_at_most_the_boost_budget() {
+    // Pink noise with a deep two-octave hole around 1 kHz. The old fit boosted ≥ 6 dB into
+    // it; an engineer does not fill missing content: the deepest part is left alone with a
+    // warning, and all boosts together stay within the boost budget.
     let mut hole = EqSettings::default();
     hole.bands[0] = make_band(EqBandType::Bell, 1000.0, -20.0, 0.5);
     let x = process(&hole, &pink_noise((SR * 10.0) as usize, 0.1, 4));
@@ -178,13 +183,17 @@ fn a_hole_in_the_spectrum_never_gets_more_than_one_and_a_half_caps() {
     );
     print(&sug);
     let eq = applied(&sug);
-    let mut max_db = 0.0f64;
-    for i in 0..200 {
-        let f = 20.0 * 1000f64.powf(i as f64 / 199.0);
-        max_db = max_db.max(eq.magnitude_db(f, SR as f64).abs());
-    }
-    assert!(max_db <= MAX_STACK_FACTOR * 6.0 + 0.3, "{max_db}");
-    assert!(max_db >= 6.0, "the hole is still addressed: {max_db}");
+    // The hole is 20 dB deep: at most the boost budget goes there (the old fit stacked
+    // 1.5 caps), and all boosts together stay within it.
+    let at_hole = eq.magnitude_db(1000.0, SR as f64);
+    assert!(at_hole <= BOOST_BUDGET_DB + 1e-3, "{at_hole}");
+    let boosts: f32 = eq
+        .bands
+        .iter()
+        .filter(|b| b.enabled && b.gain_db > 0.0)
+        .map(|b| b.gain_db)
+        .sum();
+    assert!(boosts as f64 <= BOOST_BUDGET_DB + 1e-3, "{boosts}");
     // No three bands of one kind in the same place.
     let on: Vec<&BandSettings> = eq.bands.iter().filter(|b| b.enabled).collect();
     for b in &on {
@@ -196,13 +205,38 @@ fn a_hole_in_the_spectrum_never_gets_more_than_one_and_a_half_caps() {
     }
 }
 
-#[test]
-fn finds_an_injected_resonance() {
-    let pink = pink_noise((SR * 10.0) as usize, 0.1, 7);
-    let mut s = EqSettings::default();
-    s.bands[0] = make_band(EqBandType::Bell, 2500.0, 12.0, 10.0);
-    let x = process(&s, &pink);
-    let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+/// A harmonic tone (6 partials, amplitude 1/k) at `f0` Hz, `n` samples from sample `start`.
+fn tone(out: &mut [f32], f0: f32, amp: f32, start: usize, n: usize) {
+    for k in 1..=6 {
+        let w = 2.0 * std::f32::consts::PI * f0 * k as f32 / SR;
+        if f0 * k as f32 > 0.45 * SR {
+            break;
+        }
+        for i in start..(start + n).min(out.len()) {
+            out[i] += amp / k as f32 * (w * i as f32).sin();
+        }
+    }
+}
+
+/// 24 s of music-like material: pink noise (drums/room) plus a chord every 1.5 s from a
+/// progression that moves through the keys, plus `extra` (a held note, a drone, a bass line).
+fn chords_with(extra: impl Fn(&mut [f32])) -> Vec<f32> {
+    let n = (SR * 24.0) as usize;
+    let mut x = pink_noise(n, 0.05, 11);
+    let step = (SR * 1.5) as usize;
+    let roots = [220.0f32, 174.6, 261.6, 196.0, 233.1, 164.8, 293.7, 207.7];
+    for (c, start) in (0..n).step_by(step).enumerate() {
+        let r = roots[c % roots.len()];
+        for ratio in [1.0f32, 1.26, 1.5] {
+            tone(&mut x, r * ratio, 0.03, start, step);
+        }
+    }
+    extra(&mut x);
+    x
+}
+
+fn resonance_items(x: &[f32]) -> Vec<(f32, f32, f32)> {
+    let a = EqAnalysis::analyze(&[x], SR).unwrap();
     let sug = suggest_eq(
         &a,
         &Target::flat(),
@@ -210,26 +244,56 @@ fn finds_an_injected_resonance() {
         &EqSettings::default(),
     );
     print(&sug);
-    let r = sug
-        .items
+    sug.items
         .iter()
-        .find(|i| i.key == "resonance")
-        .expect("resonance item");
-    let f = r
-        .values
-        .iter()
-        .find(|(k, _)| k.ends_with("_freq"))
-        .unwrap()
-        .1;
-    let q = r.values.iter().find(|(k, _)| k.ends_with("_q")).unwrap().1;
-    let g = r
-        .values
-        .iter()
-        .find(|(k, _)| k.ends_with("_gain"))
-        .unwrap()
-        .1;
+        .filter(|i| i.key.starts_with("resonance"))
+        .map(|i| {
+            let get = |s: &str| *i.values.iter().find(|(k, _)| k.ends_with(s)).unwrap().1;
+            (get("_freq"), get("_gain"), get("_q"))
+        })
+        .collect()
+}
+
+#[test]
+fn finds_a_fixed_resonance_under_changing_chords() {
+    let x = chords_with(|_| {});
+    let mut s = EqSettings::default();
+    s.bands[0] = make_band(EqBandType::Bell, 2500.0, 12.0, 10.0);
+    let y = process(&s, &x);
+    let found = resonance_items(&y);
+    let (f, g, q) = *found.first().expect("a resonance item");
     assert!((f / 2500.0).log2().abs() <= 1.0 / 6.0, "{f}");
-    assert!((6.0..=12.0).contains(q) && *g < -3.0, "{q} {g}");
+    // Half the excess, at most the default 4 dB, with a narrow Q.
+    assert!((-(MAX_CUT_DB as f32) - 1e-3..=-2.0).contains(&g), "{g}");
+    assert!((2.0..=12.0).contains(&q), "{q}");
+    // The same chords without the resonance: nothing to cut.
+    assert!(resonance_items(&x).is_empty());
+}
+
+#[test]
+fn held_notes_drones_and_bass_lines_are_not_resonances() {
+    // A note held through every chord change.
+    let held = chords_with(|x| {
+        let n = x.len();
+        tone(x, 440.0, 0.05, 0, n)
+    });
+    assert!(resonance_items(&held).is_empty(), "held note");
+    // A drone alone over noise (the music does not move: nothing can be told apart).
+    let n = (SR * 24.0) as usize;
+    let mut drone = pink_noise(n, 0.05, 12);
+    tone(&mut drone, 110.0, 0.1, 0, n);
+    tone(&mut drone, 165.0, 0.05, 0, n);
+    assert!(resonance_items(&drone).is_empty(), "drone");
+    // A bass line with its harmonic series under the chords.
+    let bass = chords_with(|x| {
+        let step = (SR * 0.375) as usize;
+        let notes = [55.0f32, 65.4, 73.4, 82.4, 98.0, 73.4, 61.7, 49.0];
+        let n = x.len();
+        for (k, start) in (0..n).step_by(step).enumerate() {
+            tone(x, notes[k % notes.len()], 0.12, start, step);
+        }
+    });
+    assert!(resonance_items(&bass).is_empty(), "bass line");
 }
 
 /// Noise below 30 Hz: white noise through a 4th-order 25 Hz low pass.
@@ -336,4 +400,71 @@ fn slot_assignment_keeps_order_and_prefers_near_defaults() {
     assert_eq!(assign_slots(&[1000.0, 1100.0], &slots), vec![3, 4]);
     assert!((q_from_bandwidth(bell_bandwidth_oct(1.3)) - 1.3).abs() < 1e-9);
     assert!((weighted_median(&[1.0, 5.0, 2.0], &[1.0, 1.0, 1.0]) - 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn little_sub_content_is_not_boosted_and_says_so() {
+    // Pink noise with almost nothing below 50 Hz, against the measured Balanced target: the
+    // sub is a region real music rolls off; at most +3 dB below 40 Hz, and a warning.
+    let mut hp = EqSettings::default();
+    hp.bands[0] = make_band(EqBandType::LowCut, 60.0, 0.0, 0.7);
+    hp.bands[0].slope_db_oct = 48.0;
+    let x = process(&hp, &pink_noise((SR * 12.0) as usize, 0.1, 5));
+    let a = EqAnalysis::analyze(&[&x], SR).unwrap();
+    let t = Target::builtin("balanced").unwrap();
+    assert!(t.measured && !t.corridor.is_empty());
+    let sug = suggest_eq(
+        &a,
+        &Target::flat(),
+        &EqAssistOptions::default(),
+        &EqSettings::default(),
+    );
+    print(&sug);
+    let eq = applied(&sug);
+    for k in 0..=8 {
+        let f = 20.0 * 2f64.powf(k as f64 / 8.0);
+        assert!(
+            eq.magnitude_db(f, SR as f64) <= MAX_SUB_BOOST_DB + 1e-3,
+            "{f}"
+        );
+    }
+    assert!(
+        sug.warnings
+            .iter()
+            .any(|w| w.contains("little content below")),
+        "{:?}",
+        sug.warnings
+    );
+}
+
+#[test]
+fn every_reason_quotes_the_error_its_band_acts_on() {
+    // On a shaped pink noise and on a chord texture: the number in each tonal reason is the
+    // fitted local error (measurement `<key>_local_error_db`), within 0.05 dB (rounding).
+    let shaped = process(&shaping(), &pink_noise((SR * 12.0) as usize, 0.1, 6));
+    let chords = chords_with(|_| {});
+    for x in [&shaped, &chords] {
+        let a = EqAnalysis::analyze(&[x], SR).unwrap();
+        for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
+            let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+            let mut checked = 0;
+            for i in sug.items.iter().filter(|i| i.key.starts_with("band")) {
+                let quoted: f64 = i
+                    .reason
+                    .split(" dB")
+                    .next()
+                    .and_then(|h| h.rsplit(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .expect("a number in the reason");
+                let local = sug.measurements[&format!("{}_local_error_db", i.key)];
+                assert!(
+                    (quoted - local.abs()).abs() <= 0.051,
+                    "{} {quoted} {local}",
+                    i.reason
+                );
+                checked += 1;
+            }
+            assert!(checked > 0 || sug.items.is_empty());
+        }
+    }
 }
