@@ -62,9 +62,7 @@ use confidence::*;
 pub use deviation::NO_BOOST_BELOW_DB;
 use deviation::*;
 use fit::*;
-pub use fit::{
-    level_anchor, perceptual_weight, BOOST_COST, MAX_STACK_FACTOR, MAX_TONAL_BANDS,
-};
+pub use fit::{level_anchor, perceptual_weight, BOOST_COST, MAX_STACK_FACTOR, MAX_TONAL_BANDS};
 use items::*;
 use lowcut::*;
 use resonances::*;
