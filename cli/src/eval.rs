@@ -274,6 +274,8 @@ pub struct EqTrackResult {
     pub narrow_cuts: usize,
     /// Titles of the items proposed on the untouched track.
     pub titles: Vec<String>,
+    /// Titles of the items proposed after the +6 dB shelf at 120 Hz (damage invariance).
+    pub shelf_titles: Vec<String>,
     /// The largest boost below 40 Hz of any generic suggestion made here, dB.
     pub max_boost_below_40hz_db: f64,
     /// Frequency of the added resonance, Hz.
@@ -414,6 +416,7 @@ pub fn eval_eq_track(t: &Track, k: usize, n: usize) -> Result<EqTrackResult, Str
         items: s0.items.len(),
         narrow_cuts,
         titles: s0.items.iter().map(|i| i.title.clone()).collect(),
+        shelf_titles: ss.items.iter().map(|i| i.title.clone()).collect(),
         max_boost_below_40hz_db: max_boost_low,
         resonance_hz: f_res,
         resonance_found_oct,

@@ -7,9 +7,13 @@ use super::*;
 /// the music has little there (a rolled-off sub, an empty top), it is not a deficit to fill.
 pub const NO_BOOST_BELOW_DB: f64 = 6.0;
 
+/// Half-width (dB) of a target's corridor up to which a deviation counts fully; where the
+/// corridor is wider (real mixes differ more), its weight falls with the square of the ratio.
+pub const SPREAD_REFERENCE_DB: f64 = 2.5;
+
 /// The share of a target's corridor (measured: the interquartile range of real mixes) that
-/// counts as on target. Half of it: a mix at the edge of what real music does is still worth a
-/// modest move, and a change to the music (a boomy shelf) must show in the proposal.
+/// counts as on target. A quarter of it: a mix at the edge of what real music does is still
+/// worth a modest move, and a change to the music (a boomy shelf) must show in the proposal.
 pub const CORRIDOR_SCALE: f32 = 0.25;
 
 /// Reference mode: the reference has content wherever it is compared, so only a much deeper
@@ -38,7 +42,8 @@ pub(super) struct Deviation {
 /// scaled by [`CORRIDOR_SCALE`].
 pub(super) fn corridor(target: &Target, f: f64) -> (f64, f64) {
     let (lo, hi) = target.corridor_at(f as f32);
-    ((lo * CORRIDOR_SCALE) as f64, (hi * CORRIDOR_SCALE) as f64)
+    let k = CORRIDOR_SCALE as f64;
+    (lo as f64 * k, hi as f64 * k)
 }
 
 /// The part of `d` (dB) outside the corridor (`lo` ≤ 0 ≤ `hi`).
@@ -156,6 +161,13 @@ pub(super) fn deviation(
     let mut holes_hz = Vec::new();
     for (i, d) in dev.iter().enumerate() {
         let (lo, hi) = corridor(target, grid.freq_hz[i]);
+        // Where real mixes differ a lot (the sub, the air), a deviation says less: the
+        // weight falls with the square of the corridor's half-width beyond SPREAD_REFERENCE_DB.
+        let (tlo, thi) = target.corridor_at(grid.freq_hz[i] as f32);
+        let half = ((thi - tlo) / 2.0) as f64;
+        if half > 0.0 {
+            grid.weight[i] *= (SPREAD_REFERENCE_DB / half).powi(2).min(1.0);
+        }
         let e = outside(*d, lo, hi);
         let limit = if reference {
             REFERENCE_NO_BOOST_BELOW_DB

@@ -591,7 +591,12 @@ pub const MAX_STACK_FACTOR: f64 = 1.5;
 /// the bands together still move any frequency by more than [`MAX_STACK_FACTOR`] × `cap`, every
 /// gain is scaled down so they do not. Without this the greedy fit stacks three +6 dB bells on a
 /// region that is merely empty in the material (a synthetic mix with nothing at 1 kHz).
-pub(super) fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) -> Vec<BandSettings> {
+pub(super) fn limit_stacking(
+    bands: Vec<BandSettings>,
+    grid: &Grid,
+    cap: f64,
+    stack_factor: f64,
+) -> Vec<BandSettings> {
     let mut merged: Vec<(BandSettings, f64)> = Vec::new();
     for b in bands {
         let same = merged.iter_mut().find(|(m, _)| {
@@ -609,7 +614,7 @@ pub(super) fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) ->
     let mut out = Vec::new();
     for (b, total) in merged {
         let first = total.clamp(-cap, cap);
-        let extra = (MAX_STACK_FACTOR - 1.0) * cap;
+        let extra = (stack_factor - 1.0) * cap;
         let rest = (total - first).clamp(-extra, extra);
         let mut a = b;
         a.gain_db = ((first * 10.0).round() / 10.0) as f32;
@@ -625,7 +630,7 @@ pub(super) fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) ->
         add(&mut sum, &grid.response(b));
     }
     let peak = sum.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let limit = MAX_STACK_FACTOR * cap;
+    let limit = stack_factor * cap;
     if peak > limit {
         let k = limit / peak;
         for b in out.iter_mut() {
@@ -637,25 +642,20 @@ pub(super) fn limit_stacking(bands: Vec<BandSettings>, grid: &Grid, cap: f64) ->
 }
 
 /// The one level anchor of the EQ assistant: the level (dB) at which a deviation curve `dev`
-/// (measured − target, per band at `freq_hz`) counts as zero. It is the weighted median of
-/// `dev` over 150 Hz–5 kHz, each band weighted by [`perceptual_weight`] times its amplitude
-/// relative to the loudest band there (`band_db`, the measured levels): anchored where the
-/// music's energy is, so that one loud region decides and an empty one does not. The fit, the
-/// reasons, the measurements, reference mode and the measured targets all use it.
+/// (measured − target, per band at `freq_hz`) counts as zero. It is the median of `dev` over
+/// the mids, 200 Hz–5 kHz, weighted by [`perceptual_weight`] (the loudness weighting of the
+/// ear), over the bands that hold content (`band_db`, the measured levels, finite). A median
+/// in the mids is where the music's loudness lives, and a change in the bass or the top (a
+/// boomy shelf, a dull treble) does not move it, so the deviation it leaves is the change
+/// itself. The fit, the reasons, the measurements, reference mode and the measured targets all
+/// use it.
 pub fn level_anchor(freq_hz: &[f64], band_db: &[f64], dev: &[f64]) -> f64 {
-    let in_range = |f: f64| (150.0..=5000.0).contains(&f);
-    let peak = freq_hz
-        .iter()
-        .zip(band_db)
-        .filter(|(f, d)| in_range(**f) && d.is_finite())
-        .map(|(_, d)| *d)
-        .fold(f64::NEG_INFINITY, f64::max);
     let w: Vec<f64> = freq_hz
         .iter()
         .zip(band_db)
         .map(|(&f, &d)| {
-            if in_range(f) && d.is_finite() && peak.is_finite() {
-                perceptual_weight(f as f32) as f64 * 10f64.powf((d - peak).max(-60.0) / 20.0)
+            if (200.0..=5000.0).contains(&f) && d.is_finite() {
+                perceptual_weight(f as f32) as f64
             } else {
                 0.0
             }
@@ -769,7 +769,12 @@ pub(super) fn propose_tonal(
         })
         .collect();
     tonal.sort_by(|x, y| x.freq_hz.total_cmp(&y.freq_hz));
-    let tonal = limit_stacking(tonal, grid, cap);
+    let stack = if reference {
+        MAX_STACK_FACTOR
+    } else {
+        MAX_STACK_FACTOR
+    };
+    let tonal = limit_stacking(tonal, grid, cap, stack);
     let others: Vec<BandSettings> = proposals.iter().map(|p| p.band).collect();
     let boost_budget = if reference {
         REFERENCE_BOOST_BUDGET_DB
