@@ -7,9 +7,12 @@
 //!
 //! The built-in curves live in `dsp-core/data/tonal_targets.json` (compiled in), each with a
 //! `version` and a `source` text saying honestly what it is based on: Flat is exact by
-//! definition, Balanced follows the general shape of published average spectra of commercial
-//! music, the others are hand-drawn heuristics. [`Target::from_reference`] builds a target from
-//! a reference track's measured spectrum (reference mode).
+//! definition; Balanced, Warm and Bright are measured on real music and come from
+//! `dsp-core/data/measured_targets.json` (the median spectrum of a documented set of tracks with
+//! its interquartile range as the tolerance corridor, rebuilt by `tandem build-targets`; they
+//! replace the hand-drawn entries of the same id); Vocal, Bass, Drums and Acoustic are
+//! hand-drawn heuristics (`measured: false`). [`Target::from_reference`] builds a target from a
+//! reference track's measured spectrum (reference mode).
 
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;

@@ -134,6 +134,16 @@ fn body(
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Target").color(theme::TEXT_DIM));
                 enum_combo(ui, "eq_target", &params.target, cx.setter, 120.0);
+                let index = params.target.value().to_index();
+                if crate::analyzer::target_for(index, &params.reference)
+                    .is_some_and(|t| !t.measured)
+                {
+                    ui.label(RichText::new("heuristic").color(theme::TEXT_DIM))
+                        .on_hover_text(
+                            "A hand-drawn curve, not measured on real recordings: \
+                             its proposals get less confidence.",
+                        );
+                }
                 if params.target.value() == Target::Reference {
                     ui.add(
                         egui::TextEdit::singleline(&mut st.reference_path)

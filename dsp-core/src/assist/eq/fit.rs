@@ -769,12 +769,7 @@ pub(super) fn propose_tonal(
         })
         .collect();
     tonal.sort_by(|x, y| x.freq_hz.total_cmp(&y.freq_hz));
-    let stack = if reference {
-        MAX_STACK_FACTOR
-    } else {
-        MAX_STACK_FACTOR
-    };
-    let tonal = limit_stacking(tonal, grid, cap, stack);
+    let tonal = limit_stacking(tonal, grid, cap, MAX_STACK_FACTOR);
     let others: Vec<BandSettings> = proposals.iter().map(|p| p.band).collect();
     let boost_budget = if reference {
         REFERENCE_BOOST_BUDGET_DB
