@@ -457,9 +457,9 @@ fn screenshot_editor(ed: &Editor, out_dir: &Path) -> Vec<String> {
                 break id.to_string();
             }
         }
-        if started.elapsed() > Duration::from_secs(20) {
+        if started.elapsed() > Duration::from_secs(60) {
             return vec![format!(
-                "no window titled {:?} after 20 s:\n{}",
+                "no window titled {:?} after 60 s:\n{}",
                 ed.title,
                 read_log(&log_path)
             )];
