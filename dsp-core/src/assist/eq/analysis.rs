@@ -84,11 +84,6 @@ pub struct EqAnalysisResult {
     /// confidence. Empty before the first 2-second window.
     #[serde(default)]
     pub segment_band_db: Vec<Vec<f32>>,
-    /// Per fine point: the standard deviation (dB) over the 2-second windows of how far it
-    /// stood above its envelope. A peak that stays while the music's pitch content moves
-    /// keeps standing out; the typical value over all points says how much the music moves.
-    #[serde(default)]
-    pub fine_excess_sd: Vec<f32>,
     /// The fine curve (dB, on `fine_center_hz`) of each segment, like `segment_band_db`: a
     /// resonance stands out in every part of the song, a note only where it is played.
     #[serde(default)]
@@ -122,8 +117,6 @@ pub struct EqAnalysis {
     last_change_db: Option<f32>,
     windows: u32,
     persistence_counts: Vec<u32>,
-    excess_sum: Vec<f64>,
-    excess_sq_sum: Vec<f64>,
     /// Band power sums, fine power sums and window counts of the contiguous segments.
     segments: Vec<(Vec<f64>, Vec<f64>, u32)>,
     windows_per_segment: u32,
@@ -214,8 +207,6 @@ impl EqAnalysis {
             window_frames: 0,
             frames_per_window,
             persistence_counts: vec![0; fine.len()],
-            excess_sum: vec![0.0; fine.len()],
-            excess_sq_sum: vec![0.0; fine.len()],
             segments: Vec::with_capacity(MAX_SEGMENTS + 1),
             windows_per_segment: 1,
             band,
@@ -251,8 +242,6 @@ impl EqAnalysis {
         self.last_change_db = None;
         self.windows = 0;
         self.persistence_counts.fill(0);
-        self.excess_sum.fill(0.0);
-        self.excess_sq_sum.fill(0.0);
         self.segments.clear();
         self.windows_per_segment = 1;
     }
@@ -335,8 +324,6 @@ impl EqAnalysis {
             if e >= PERSIST_EXCESS_DB {
                 self.persistence_counts[i] += 1;
             }
-            self.excess_sum[i] += e as f64;
-            self.excess_sq_sum[i] += (e as f64) * (e as f64);
         }
         // This window's band powers go to the current segment.
         let win_band = Self::smooth_db(&self.band, &self.window_power, self.window_frames);
@@ -462,16 +449,6 @@ impl EqAnalysis {
                 .segments
                 .iter()
                 .map(|(_, p, n)| p.iter().map(|x| db(x / (*n).max(1) as f64)).collect())
-                .collect(),
-            fine_excess_sd: self
-                .excess_sum
-                .iter()
-                .zip(&self.excess_sq_sum)
-                .map(|(s, q)| {
-                    let n = self.windows.max(1) as f64;
-                    let m = s / n;
-                    ((q / n - m * m).max(0.0)).sqrt() as f32
-                })
                 .collect(),
         }
     }

@@ -120,7 +120,6 @@ pub(super) fn deviation(
         level_db.push(*raw as f64);
     }
     let mut grid = Grid {
-        free_level: false,
         gain_penalty: if reference {
             REFERENCE_GAIN_PENALTY
         } else {

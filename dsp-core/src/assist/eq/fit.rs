@@ -33,8 +33,6 @@ pub fn perceptual_weight(freq_hz: f32) -> f32 {
 /// The fitting grid: frequencies, deviation (dB) and weights.
 #[derive(Debug, Clone)]
 pub(super) struct Grid {
-    /// Fit with a free overall level (true) or against the aligned level (false).
-    pub(super) free_level: bool,
     pub(super) freq_hz: Vec<f64>,
     pub(super) weight: Vec<f64>,
     pub(super) weight_sum: f64,
@@ -50,23 +48,14 @@ pub(super) struct Grid {
 }
 
 impl Grid {
-    /// Weighted mean of `r`.
-    pub(super) fn mean(&self, r: &[f64]) -> f64 {
-        if self.weight_sum <= 0.0 || !self.free_level {
-            return 0.0;
-        }
-        r.iter().zip(&self.weight).map(|(r, w)| r * w).sum::<f64>() / self.weight_sum
-    }
-
-    /// Weighted mean square of `r` after removing its weighted mean (the free level), dB².
+    /// Weighted mean square of `r` (dB, already anchored), dB².
     pub(super) fn error(&self, r: &[f64]) -> f64 {
         if self.weight_sum <= 0.0 {
             return 0.0;
         }
-        let m = self.mean(r);
         r.iter()
             .zip(&self.weight)
-            .map(|(r, w)| w * (r - m).powi(2))
+            .map(|(r, w)| w * r.powi(2))
             .sum::<f64>()
             / self.weight_sum
     }
@@ -187,17 +176,15 @@ pub(super) struct Shape {
 /// Best capped gain for `shape` against residual `r`, with the exact error it leaves
 /// (including the gain penalty). Returns (gain dB, error, response on the grid).
 pub(super) fn solve_gain(grid: &Grid, r: &[f64], shape: Shape, cap: f64) -> (f64, f64, Vec<f64>) {
-    // Least-squares gain (free level, gain penalty) using the per-dB shape of the filter
+    // Least-squares gain (gain penalty) using the per-dB shape of the filter
     // designed at `probe` dB: the dB response is nearly proportional to the gain.
-    let mr = grid.mean(r);
     let estimate = |probe: f64| -> Option<f64> {
         let h = grid.response(&make_band(shape.kind, shape.freq_hz, probe, shape.q));
         let b: Vec<f64> = h.iter().map(|v| v / probe).collect();
-        let mb = grid.mean(&b);
         let (mut num, mut den) = (0.0, 0.0);
         for ((bi, ri), w) in b.iter().zip(r).zip(&grid.weight) {
-            num += w * (bi - mb) * (ri - mr);
-            den += w * (bi - mb) * (bi - mb);
+            num += w * bi * ri;
+            den += w * bi * bi;
         }
         if den <= 1e-12 {
             return None;
@@ -415,12 +402,7 @@ pub(super) fn joint_refine(grid: &Grid, r: &[f64], bands: &mut [Fitted], cap: f6
         for rs in resps {
             add(&mut t, rs);
         }
-        let mean = grid.mean(&t);
-        let mut e: Vec<f64> = t
-            .iter()
-            .zip(&sqrt_w)
-            .map(|(v, sw)| (v - mean) * sw)
-            .collect();
+        let mut e: Vec<f64> = t.iter().zip(&sqrt_w).map(|(v, sw)| v * sw).collect();
         for k in 0..nb {
             e.push(grid.penalty(x[3 * k + 2]).sqrt() * x[3 * k + 2].signum());
         }
@@ -713,21 +695,10 @@ pub(super) fn limit_boosts(
         }
     }
     for b in bands.iter_mut() {
-        b.gain_db = (b.gain_db * 10.0).floor_toward_zero() / 10.0;
+        b.gain_db = (b.gain_db * 10.0).trunc() / 10.0;
     }
     bands.retain(|b| b.gain_db.abs() >= 0.5 || !b.kind.uses_gain());
     bands
-}
-
-/// Rounds towards zero (a limit stays a limit after rounding).
-trait FloorTowardZero {
-    fn floor_toward_zero(self) -> Self;
-}
-
-impl FloorTowardZero for f32 {
-    fn floor_toward_zero(self) -> Self {
-        self.trunc()
-    }
 }
 
 /// Stage 4: the tonal bands — greedy fit with refinement on what lies outside the corridor

@@ -4,19 +4,19 @@
 //! cut them. A peak of the 1/24-octave curve is proposed for a narrow cut only when all of this
 //! holds (each a measured fact, quoted in the reason):
 //! - it stands at least [`MIN_EXCESS_DB`] above its surrounding 2/3 octave over everything heard
-//!   and stood out in at least [`MIN_PERSISTENCE`] of the 2-second windows;
-//! - the music around it moved: the typical window-to-window spread of the fine curve's excess
+//!   and by [`SEGMENT_EXCESS_DB`] in at least [`MIN_PERSISTENCE`] of the song's 4–8 segments;
+//! - the music around it moved: the typical segment-to-segment spread of the fine curve's excess
 //!   is at least [`MIN_MUSIC_MOTION_DB`] (in a static drone or a held chord a fixed peak cannot be
 //!   told from a note, so nothing is cut);
 //! - it is wider than a steady tone: at half its excess it spans at least
 //!   [`MIN_WIDTH_OCT`] octave (a sustained sine reads about 0.07 octave at half its excess on the
 //!   1/24-octave curve);
-//! - it is as steady as the music around it: the window-to-window spread of its excess is at
+//! - it is as steady as the music around it: the segment-to-segment spread of its excess is at
 //!   most [`MAX_SPREAD_FACTOR`] times the music's typical spread (a note comes and goes, so its
 //!   excess spreads more);
 //! - it is not a partial of a tracked fundamental: not two or more stronger steady peaks at ½,
 //!   ⅓ or ¼ of its frequency;
-//! - below [`LOW_LIMIT_HZ`] only with strong evidence (twice the excess, persistent in 90 %).
+//! - below [`LOW_LIMIT_HZ`] only with strong evidence (twice the excess, in 90 % of the segments).
 //!
 //! The cut is half the excess, at most [`MAX_CUT_DB`] (and the band cap), with the Q of the
 //! measured width (2–12).
@@ -25,13 +25,13 @@ use super::*;
 
 /// A fine point must stand this far above its envelope (dB) over the whole analysis.
 pub const MIN_EXCESS_DB: f32 = 5.0;
-/// The fraction of 2-second windows in which it must have stood out.
+/// The share of the song's segments in which it must have stood out.
 pub const MIN_PERSISTENCE: f32 = 0.75;
 /// Excess (dB) a fine point must show in a segment to count as standing out there.
 pub const SEGMENT_EXCESS_DB: f32 = 3.0;
 /// Segments needed before any resonance is proposed (8 s of music at the start).
 pub const MIN_SEGMENTS: usize = 4;
-/// The typical (median) window-to-window spread of the excess (dB, 150 Hz–5 kHz) below which
+/// The typical (median) segment-to-segment spread of the excess (dB, 150 Hz–5 kHz) below which
 /// the music is too static to tell a resonance from a note.
 pub const MIN_MUSIC_MOTION_DB: f32 = 0.75;
 /// A peak whose excess spreads over the windows more than this many times the music's
@@ -50,24 +50,11 @@ pub(super) struct Resonance {
     pub(super) freq_hz: f64,
     pub(super) excess_db: f64,
     pub(super) q: f64,
+    /// Share of the 2-second windows in which it stood out (the confidence's evidence).
     pub(super) persistence: f64,
+    /// Share of the song's segments in which it stood out (the criterion the reason quotes).
+    pub(super) segment_share: f64,
     pub(super) width_oct: f64,
-}
-
-/// The typical window-to-window spread (dB) of the fine excess over 150 Hz–5 kHz: how much the
-/// music's pitch content moves. `None` before two windows.
-pub(super) fn music_motion_db(a: &EqAnalysisResult) -> Option<f32> {
-    if a.windows < 2 || a.fine_excess_sd.len() != a.fine_center_hz.len() {
-        return None;
-    }
-    let v: Vec<f32> = a
-        .fine_center_hz
-        .iter()
-        .zip(&a.fine_excess_sd)
-        .filter(|(f, _)| (150.0..=5000.0).contains(*f))
-        .map(|(_, s)| *s)
-        .collect();
-    Some(median(&v))
 }
 
 /// Per fine point over the song's segments: (share of segments in which it stood at least
@@ -137,7 +124,7 @@ pub(super) fn find_resonances(a: &EqAnalysisResult, max: usize) -> Vec<Resonance
     let mut found: Vec<Resonance> = Vec::new();
     for &i in &peaks {
         let e = excess[i];
-        let strong = e >= 2.0 * MIN_EXCESS_DB && persistence(i) >= 0.9;
+        let strong = e >= 2.0 * MIN_EXCESS_DB && stats[i].0 >= 0.9;
         if !(60.0..=top).contains(&f[i])
             || (f[i] < LOW_LIMIT_HZ && !strong)
             || e < MIN_EXCESS_DB
@@ -202,6 +189,7 @@ pub(super) fn find_resonances(a: &EqAnalysisResult, max: usize) -> Vec<Resonance
             excess_db: e as f64,
             q,
             persistence: persistence(i) as f64,
+            segment_share: stats[i].0 as f64,
             width_oct,
         });
     }
@@ -234,7 +222,7 @@ pub(super) fn propose_resonances(
     evidence: f32,
     cap: f64,
 ) {
-    if let Some(m) = music_motion_db(a) {
+    if let Some(m) = segment_motion_db(a, &segment_stats(a)) {
         s.measurements.insert("music_motion_db".into(), m as f64);
     }
     let found = if options.detect_resonances {
@@ -259,12 +247,12 @@ pub(super) fn propose_resonances(
             role: "resonance",
             reason: format!(
                 "peak at {} stands {:.1} dB above the surrounding spectrum (1/24-octave \
-                 analysis), stood out in {:.0} % of the 2-second windows while the music around \
+                 analysis), stood out in {:.0} % of the song's segments while the music around \
                  it moved, {:.2} octave wide (wider than a held note) and no partial of another \
                  steady peak: a resonance, cut by half its excess",
                 fmt_hz(r.freq_hz),
                 r.excess_db,
-                100.0 * r.persistence,
+                100.0 * r.segment_share,
                 r.width_oct
             ),
             confidence: resonance_confidence(evidence, r.persistence, r.excess_db),
