@@ -74,13 +74,18 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         } => response_cmd(cli, *plugin, set, *rate, *points),
         Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
         Command::BuildTargets { set, output } => {
-            let v = crate::eval::build_targets(set).map_err(Failure::Input)?;
+            let v = crate::eval::targets::build_targets(set).map_err(Failure::Input)?;
             let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
             crate::audio_io::check_output(output)?;
             crate::audio_io::prepare_file(output, text.as_bytes())?.commit()?;
             Ok(())
         }
-        Command::Eval { set, tracks, check } => eval_cmd(cli, set, tracks, *check),
+        Command::Eval {
+            assistants,
+            set,
+            tracks,
+            check,
+        } => eval_cmd(cli, assistants, set, tracks, *check),
     }
 }
 
@@ -370,6 +375,23 @@ fn render_and_write(
             }
         })
         .map_err(|e| input_err(input, e))?;
+    write_rendered(channels, input, audio, out, target, title, pb)
+}
+
+/// The second half of [`render_and_write`]: resamples the rendered `channels` to `--rate`,
+/// draws the plot, and writes both atomically, reporting on `pb` (positioned after the render).
+fn write_rendered(
+    channels: Vec<Vec<f32>>,
+    input: &Path,
+    audio: &Audio,
+    out: &Outputs,
+    target: Option<&Target>,
+    title: &str,
+    pb: Option<indicatif::ProgressBar>,
+) -> Result<Audio, Failure> {
+    // The resampling's progress continues from where the render left the bar.
+    let done = pb.as_ref().map_or(0, |p| p.position());
+    let resample_to = out.rate.filter(|r| *r != audio.sample_rate);
     let mut rendered = Audio {
         channels,
         sample_rate: audio.sample_rate,
@@ -381,7 +403,7 @@ fn render_and_write(
         let channels =
             crate::resample::resample(&rendered.channels, audio.sample_rate, rate, &mut |n| {
                 if let Some(pb) = &pb {
-                    pb.set_position((frames + n) as u64);
+                    pb.set_position(done + n as u64);
                 }
             })
             .map_err(Failure::Other)?;
@@ -621,17 +643,40 @@ fn master_cmd(cli: &Cli, input: &Path, out: &Outputs, a: &AssistArgs) -> Result<
     let output = out.output;
     let audio = read_audio(input)?;
     // The master analysis measures the input's loudness; the "before" column reuses it.
-    let (s, amount, target, input_loudness) =
+    let (mut s, amount, target, input_loudness) =
         run_suggest_measured(cli, Kind::Master, input, &audio, a)?;
     let before = analysis_report_with(input, &audio, input_loudness)?;
-    let settings = engines::accepted(
-        Kind::Master,
-        &Settings::default_for(Kind::Master),
-        &s,
-        amount,
-    );
     let title = format!("Tandem master: {}", file_name(input));
-    let rendered = render_and_write(cli, &settings, input, &audio, out, target.as_ref(), &title)?;
+    // Render, verify on the whole file and correct the drive and ceiling when needed.
+    let frames = audio.frames() as u64;
+    let resample = out.rate.is_some_and(|r| r != audio.sample_rate);
+    let total = frames * (engines::MASTER_MAX_PASSES as u64 + u64::from(resample));
+    let pb = progress_bar(cli, total, &format!("rendering {}", output.display()));
+    let verified = engines::master_render_verified(
+        &mut s,
+        &audio.channels,
+        audio.sample_rate,
+        amount,
+        &mut |pass, n| {
+            if let Some(pb) = &pb {
+                pb.set_position((pass as u64 - 1) * frames + n as u64);
+            }
+        },
+    )
+    .map_err(|e| input_err(input, e))?;
+    if let Some(pb) = &pb {
+        pb.set_length(frames * (verified.passes as u64 + u64::from(resample)));
+        pb.set_position(frames * verified.passes as u64);
+    }
+    let rendered = write_rendered(
+        verified.rendered,
+        input,
+        &audio,
+        out,
+        target.as_ref(),
+        &title,
+        pb,
+    )?;
     let after = analysis_report(output, &rendered)?;
     let target_lufs = s.measurements.get("target_lufs").copied();
     let ceiling = s.measurements.get("target_ceiling_dbtp").copied();
@@ -958,23 +1003,84 @@ fn demo(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
     Ok(())
 }
 
-fn eval_cmd(cli: &Cli, set: &Path, tracks: &[String], check: bool) -> Result<(), Failure> {
-    let pb = spinner(cli, "evaluating the EQ assistant");
-    let rows = crate::eval::run_eq(set, tracks).map_err(Failure::Input)?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
+fn eval_cmd(
+    cli: &Cli,
+    assistants: &[Kind],
+    set: &Path,
+    tracks: &[String],
+    check: bool,
+) -> Result<(), Failure> {
+    use crate::eval::{comp, eq, master};
+    let want = |k: Kind| assistants.is_empty() || assistants.contains(&k);
+    let mut json = serde_json::Map::new();
+    let mut missed = Vec::new();
+    let mut first = true;
+    let mut gap = |cli: &Cli| {
+        if !first && !cli.json && !cli.quiet {
+            println!();
+        }
+        first = false;
+    };
+    if want(Kind::Eq) {
+        let pb = spinner(cli, "evaluating the EQ assistant");
+        let rows = eq::run(set, tracks).map_err(Failure::Input)?;
+        drop(pb);
+        let summary = eq::summarize(&rows);
+        gap(cli);
+        if !cli.json && !cli.quiet {
+            eq::print_table(&rows, &summary);
+        }
+        if !eq::passes(&summary) {
+            missed.push("eq");
+        }
+        json.insert(
+            "eq".into(),
+            serde_json::json!({ "tracks": rows, "summary": summary }),
+        );
     }
-    let summary = crate::eval::summarize(&rows);
+    if want(Kind::Comp) {
+        let pb = spinner(cli, "evaluating the Comp assistant");
+        let rows = comp::run(set, tracks).map_err(Failure::Input)?;
+        drop(pb);
+        let summary = comp::summarize(&rows);
+        gap(cli);
+        if !cli.json && !cli.quiet {
+            comp::print_table(&rows, &summary);
+        }
+        if !comp::passes(&summary) {
+            missed.push("comp");
+        }
+        json.insert(
+            "comp".into(),
+            serde_json::json!({ "tracks": rows, "summary": summary }),
+        );
+    }
+    if want(Kind::Master) {
+        let pb = spinner(cli, "evaluating the Master assistant");
+        let rows = master::run(set, tracks).map_err(Failure::Input)?;
+        drop(pb);
+        let summary = master::summarize(&rows);
+        gap(cli);
+        if !cli.json && !cli.quiet {
+            master::print_table(&rows, &summary);
+        }
+        if !master::passes(&summary) {
+            missed.push("master");
+        }
+        json.insert(
+            "master".into(),
+            serde_json::json!({ "tracks": rows, "summary": summary }),
+        );
+    }
     if cli.json {
-        let out = serde_json::json!({ "eq": { "tracks": rows, "summary": summary } });
+        let out = serde_json::Value::Object(json);
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-    } else if !cli.quiet {
-        crate::eval::print_table(&rows, &summary);
     }
-    if check && !crate::eval::passes(&summary) {
-        return Err(Failure::Other(
-            "eval: the EQ assistant misses at least one bar (see the table)".into(),
-        ));
+    if check && !missed.is_empty() {
+        return Err(Failure::Other(format!(
+            "eval: at least one bar missed by: {} (see the tables)",
+            missed.join(", ")
+        )));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use dsp_core::assist::master::{
     suggest_master, MasterAnalysis, MasterAssistOptions, MasterReference, MasterTarget, Platform,
 };
 use dsp_core::assist::targets::{Target, TargetId};
-use dsp_core::assist::Suggestion;
+use dsp_core::assist::{Suggestion, SuggestionItem};
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
@@ -345,6 +345,164 @@ pub fn accepted(kind: Kind, base: &Settings, suggestion: &Suggestion, amount: f3
     s
 }
 
+/// Most renders `tandem master` makes to verify and correct its result.
+pub const MASTER_MAX_PASSES: usize = 3;
+/// `tandem master` corrects the drive until the output is this close to the target, LU.
+pub const MASTER_VERIFY_TOLERANCE_LU: f64 = 0.1;
+
+/// The whole file's true peak by dsp-core's [`dsp_core::loudness::true_peak::TruePeakMeter`], dBTP.
+pub fn true_peak_dbtp(channels: &[Vec<f32>], sample_rate: f32) -> Option<f64> {
+    let config = ProcessorConfig::new(sample_rate, 4096, channels.len()).ok()?;
+    let mut meter = dsp_core::loudness::true_peak::TruePeakMeter::new(config).ok()?;
+    let refs: Vec<&[f32]> = channels.iter().map(|c| c.as_slice()).collect();
+    meter.process(&refs);
+    Some(meter.max_dbtp() as f64)
+}
+
+/// What [`master_render_verified`] rendered and measured.
+#[derive(Debug, Clone)]
+pub struct MasterVerified {
+    /// The rendered audio (latency compensated, the input's length).
+    pub rendered: Vec<Vec<f32>>,
+    /// Renders made (1 = the suggestion met its target as simulated).
+    pub passes: usize,
+    /// Integrated loudness and true peak of the first render (the suggestion as simulated).
+    pub first: (Option<f64>, Option<f64>),
+    /// Integrated loudness and true peak of the final render.
+    pub last: (Option<f64>, Option<f64>),
+}
+
+/// Renders the whole file through the master suggestion `s` accepted at `amount`, then
+/// verifies it: the file is all there, so when the integrated loudness misses the target by
+/// more than [`MASTER_VERIFY_TOLERANCE_LU`] or the true peak (dsp-core's meter) exceeds the
+/// ceiling, the limiter drive (secant on the measured loudness) and ceiling are corrected in `s`
+/// (values, the limiter item and its reason) and the file rendered again, at most
+/// [`MASTER_MAX_PASSES`] renders in all. At an amount below 100 % the engineer asked for less
+/// than the target, so nothing is corrected.
+pub fn master_render_verified(
+    s: &mut Suggestion,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+    amount: f32,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<MasterVerified, String> {
+    let sr = sample_rate as f32;
+    let target = s.measurements.get("target_lufs").copied();
+    let ceiling = s.measurements.get("target_ceiling_dbtp").copied();
+    let base = Settings::default_for(Kind::Master);
+    let mut prev: Option<(f64, f64)> = None; // (drive, loudness)
+    let mut first = (None, None);
+    let mut pass = 0;
+    loop {
+        pass += 1;
+        let settings = accepted(Kind::Master, &base, s, amount);
+        let rendered = settings.render_with_progress(channels, sr, &mut |n| progress(pass, n))?;
+        let refs: Vec<&[f32]> = rendered.iter().take(2).map(|c| c.as_slice()).collect();
+        let lufs = dsp_core::loudness::measure_integrated(&refs, sr, false)
+            .map_err(|e| e.to_string())?
+            .0;
+        let tp = true_peak_dbtp(&rendered, sr);
+        if pass == 1 {
+            first = (lufs, tp);
+        }
+        let done = |s: &mut Suggestion| {
+            s.measurements.insert("verified_passes".into(), pass as f64);
+            if let Some(l) = lufs {
+                s.measurements.insert("verified_lufs".into(), l);
+            }
+            if let Some(t) = tp {
+                s.measurements.insert("verified_true_peak_dbtp".into(), t);
+            }
+        };
+        let (Some(t), Some(c), Some(l), Settings::Master(m)) = (target, ceiling, lufs, &settings)
+        else {
+            done(s);
+            return Ok(MasterVerified {
+                rendered,
+                passes: pass,
+                first,
+                last: (lufs, tp),
+            });
+        };
+        let err = t - l;
+        let over = tp.map_or(0.0, |tp| tp - c);
+        // The level control: input gain (≤ 0, turning a hot mix down) and then drive.
+        let level = (m.in_gain_db.min(0.0) + m.lim_drive_db) as f64;
+        let loud_ok = err.abs() <= MASTER_VERIFY_TOLERANCE_LU
+            || (level >= 24.0 && err > 0.0)
+            || (level <= -24.0 && err < 0.0);
+        let peak_ok = over <= 0.0 || m.lim_ceiling_dbtp <= -3.0;
+        if amount < 1.0 || pass >= MASTER_MAX_PASSES || (loud_ok && peak_ok) {
+            done(s);
+            return Ok(MasterVerified {
+                rendered,
+                passes: pass,
+                first,
+                last: (lufs, tp),
+            });
+        }
+        // Loudness per dB of level: 1 below the limiter, less as it works harder.
+        let slope = match prev {
+            Some((pd, pl)) if (level - pd).abs() > 1e-3 => {
+                ((l - pl) / (level - pd)).clamp(0.2, 1.2)
+            }
+            _ => 1.0,
+        };
+        prev = Some((level, l));
+        let new_level = if loud_ok {
+            level
+        } else {
+            (level + err / slope).clamp(-24.0, 24.0)
+        };
+        let round = |v: f64| ((v * 100.0).round() / 100.0) as f32;
+        let (new_in, new_drive) = if new_level < 0.0 {
+            (round(new_level), 0.0)
+        } else {
+            (0.0, round(new_level))
+        };
+        let new_ceiling = if peak_ok {
+            m.lim_ceiling_dbtp
+        } else {
+            (m.lim_ceiling_dbtp - over as f32 - 0.02).max(-3.0)
+        };
+        s.values.insert("lim_drive".into(), new_drive);
+        s.values.insert("lim_ceiling".into(), new_ceiling);
+        if new_in != 0.0 || s.values.contains_key("in_gain") {
+            s.values.insert("in_gain".into(), new_in);
+        }
+        let measured = format!(
+            " Rendered whole, the file measured {l:.1} LUFS{}; corrected",
+            tp.map_or(String::new(), |tp| format!(" and {tp:.2} dBTP"))
+        );
+        if let Some(it) = s.items.iter_mut().find(|i| i.key == "input") {
+            it.values.insert("in_gain".into(), new_in);
+            it.title = if new_in < 0.0 {
+                format!("Turn the input down by {:.1} dB", -new_in)
+            } else {
+                "Input gain 0 dB".into()
+            };
+            it.reason
+                .push_str(&format!("{measured} to {new_in:+.2} dB."));
+        } else if new_in != 0.0 {
+            s.items.push(SuggestionItem {
+                key: "input".into(),
+                title: format!("Turn the input down by {:.1} dB", -new_in),
+                values: [("in_gain".to_string(), new_in)].into_iter().collect(),
+                reason: format!("{measured} the input gain to {new_in:+.2} dB: the drive alone cannot make it quieter."),
+                confidence: s.items.iter().find(|i| i.key == "limiter").map_or(0.5, |i| i.confidence),
+            });
+        }
+        if let Some(it) = s.items.iter_mut().find(|i| i.key == "limiter") {
+            it.values.insert("lim_drive".into(), new_drive);
+            it.values.insert("lim_ceiling".into(), new_ceiling);
+            it.title = format!("Limiter: drive {new_drive:.1} dB, ceiling {new_ceiling:.1} dBTP");
+            it.reason.push_str(&format!(
+                "{measured} to drive {new_drive:.2} dB, ceiling {new_ceiling:.2} dBTP."
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,6 +537,66 @@ mod tests {
                 .max_by(|a, b| out[0][*a].abs().total_cmp(&out[0][*b].abs()))
                 .unwrap();
             assert!((peak as i64 - 1000).abs() <= 2, "{kind:?}: peak at {peak}");
+        }
+    }
+
+    /// A 20 s stereo test programme: noise bursts at two levels (deterministic).
+    fn programme(sr: u32, gain: f32) -> Vec<Vec<f32>> {
+        let n = 20 * sr as usize;
+        let mut state = 0x2545_f491_u32;
+        let mut rnd = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as f32 / u32::MAX as f32 * 2.0 - 1.0
+        };
+        (0..2)
+            .map(|_| {
+                (0..n)
+                    .map(|i| {
+                        let loud = (i / (sr as usize / 2)) % 3 == 0;
+                        rnd() * gain * if loud { 1.0 } else { 0.2 }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The verification corrects a suggestion that misses its target (here made to miss on
+    /// purpose: drive 2 dB short, then a hot mix whose input gain is 3 dB short of quiet
+    /// enough), within the tolerance, and says so in the limiter item.
+    #[test]
+    fn master_verification_corrects_a_missed_target() {
+        let sr = 48_000;
+        for (gain, field, error) in [(0.1f32, "lim_drive", -2.0f32), (0.9, "in_gain", 3.0)] {
+            let x = programme(sr, gain);
+            let opts = AssistOptions::default();
+            let (mut s, _) = suggest_with_target(Kind::Master, &x, sr, &opts).unwrap();
+            let target = s.measurements["target_lufs"];
+            let v = s.values.get(field).copied().unwrap_or(0.0) + error;
+            s.values.insert(field.into(), v);
+            let r = master_render_verified(&mut s, &x, sr, 1.0, &mut |_, _| {}).unwrap();
+            let first = r.first.0.unwrap();
+            let last = r.last.0.unwrap();
+            assert!(
+                (first - target).abs() > 1.0,
+                "{field}: the miss is real ({first})"
+            );
+            assert!(r.passes > 1, "{field}");
+            assert!(
+                (last - target).abs() <= MASTER_VERIFY_TOLERANCE_LU + 0.05,
+                "{field}: {last} LUFS against {target}"
+            );
+            let c = s.measurements["target_ceiling_dbtp"];
+            assert!(r.last.1.unwrap() <= c + 1e-3, "{field}: true peak");
+            let lim = s.items.iter().find(|i| i.key == "limiter").unwrap();
+            assert!(lim.reason.contains("Rendered whole"), "{}", lim.reason);
+            assert_eq!(s.measurements["verified_passes"], r.passes as f64);
+            // The corrected suggestion is what a second render plays.
+            let again = accepted(Kind::Master, &Settings::default_for(Kind::Master), &s, 1.0)
+                .render(&x, sr as f32)
+                .unwrap();
+            assert_eq!(again, r.rendered, "{field}");
         }
     }
 }

@@ -124,9 +124,6 @@ pub enum Command {
     /// Time the standard DSP and analysis configurations in-process (CPU ms and × real time
     /// for 60 s of 48 kHz stereo); see docs/PERFORMANCE.md.
     Bench,
-    /// Judge the assistants on real, mastered music: the evaluation set fetched by
-    /// `tools/eval/fetch-music.sh` (see docs/ASSISTANTS.md). Prints one table per assistant
-    /// (with --json, the rows and the summary as JSON).
     /// Rebuild the measured tonal targets (Balanced, Warm, Bright) from the profile set fetched
     /// by `tools/eval/fetch-music.sh`, as the JSON of dsp-core/data/measured_targets.json.
     BuildTargets {
@@ -137,7 +134,13 @@ pub enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// Judge the assistants on real, mastered music: the evaluation set fetched by
+    /// `tools/eval/fetch-music.sh` (see docs/ASSISTANTS.md). Prints one table per assistant
+    /// (with --json, the rows and the summaries as JSON).
     Eval {
+        /// Which assistants: eq, comp, master (repeatable; default: all three).
+        #[arg(long = "assistant", value_enum, value_name = "KIND")]
+        assistants: Vec<crate::engines::Kind>,
         /// The set's folder (holding manifest.tsv).
         #[arg(long, default_value = "eval-music/eval")]
         set: PathBuf,

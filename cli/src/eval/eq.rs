@@ -1,150 +1,19 @@
-//! `tandem eval`: the assistants judged on real, mastered music (the evaluation set that
-//! `tools/eval/fetch-music.sh` fetches). One table per assistant, also as JSON; how each measure
-//! is computed is in docs/ASSISTANTS.md.
-//!
-//! Every measure of the sound uses an independent meter ([`third_octave_db`]: a plain Welch
-//! power spectrum summed into 1/3-octave bands, not the assistant's own analysis), on the
-//! central [`EXCERPT_SECONDS`] of each track.
+//! The EQ table of `tandem eval`: generic mode on the untouched tracks (narrow cuts, boosts
+//! below 40 Hz, reason/fit agreement, loudness change, confidence calibration), an added fixed
+//! resonance, reference mode against a known damage and damage invariance.
 
-use crate::audio_io::{read_audio, Audio};
+use super::{
+    excerpt, lufs, median, run_tracks, spectral_deviation_db, third_octave_db, Track,
+    EXCERPT_SECONDS,
+};
+use crate::audio_io::read_audio;
 use crate::engines::{accepted, Kind, Settings};
 use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisResult, EqAssistOptions};
 use dsp_core::assist::targets::{Target, TargetId};
 use dsp_core::assist::Suggestion;
 use dsp_core::chains::eq::{BandSettings, EqBandType, EqSettings, Placement};
-use realfft::RealFftPlanner;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
-
-/// Seconds taken from the middle of each track.
-pub const EXCERPT_SECONDS: f64 = 150.0;
-
-/// One row of the manifest.
-#[derive(Debug, Clone)]
-pub struct Track {
-    pub id: String,
-    pub path: PathBuf,
-    pub description: String,
-}
-
-/// Reads `DIR/manifest.tsv` (id, package, file, description).
-pub fn read_manifest(dir: &Path) -> Result<Vec<Track>, String> {
-    let m = dir.join("manifest.tsv");
-    let text = std::fs::read_to_string(&m).map_err(|e| {
-        format!(
-            "{}: {e} (fetch the set first: tools/eval/fetch-music.sh)",
-            m.display()
-        )
-    })?;
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() < 4 {
-            return Err(format!(
-                "{}:{}: expected 4 tab-separated columns",
-                m.display(),
-                n + 1
-            ));
-        }
-        out.push(Track {
-            id: f[0].to_string(),
-            path: dir.join(f[2]),
-            description: f[3].to_string(),
-        });
-    }
-    if out.is_empty() {
-        return Err(format!("{}: no tracks", m.display()));
-    }
-    Ok(out)
-}
-
-/// The central `seconds` of `audio`, at most two channels.
-fn excerpt(audio: &Audio, seconds: f64) -> Vec<Vec<f32>> {
-    let n = audio.frames();
-    let want = ((seconds * audio.sample_rate as f64) as usize).min(n);
-    let start = (n - want) / 2;
-    audio
-        .channels
-        .iter()
-        .take(2)
-        .map(|c| c[start..start + want].to_vec())
-        .collect()
-}
-
-/// The independent meter: Hann-windowed 8192-point Welch power spectrum (50 % overlap, channels
-/// averaged), summed into ISO 1/3-octave bands from 25 Hz to 16 kHz (bands above 0.45 × the
-/// rate or with fewer than 2 bins left out). Returns (centre Hz, dB).
-pub fn third_octave_db(channels: &[Vec<f32>], sr: f64) -> Vec<(f64, f64)> {
-    let n = 8192usize;
-    let hop = n / 2;
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(n);
-    let win: Vec<f64> = (0..n)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
-        .collect();
-    let mut psd = vec![0.0f64; n / 2 + 1];
-    let mut input = fft.make_input_vec();
-    let mut spec = fft.make_output_vec();
-    let mut frames = 0usize;
-    for ch in channels {
-        let mut i = 0;
-        while i + n <= ch.len() {
-            for (k, x) in input.iter_mut().enumerate() {
-                *x = ch[i + k] as f64 * win[k];
-            }
-            if fft.process(&mut input, &mut spec).is_ok() {
-                for (p, c) in psd.iter_mut().zip(&spec) {
-                    *p += c.norm_sqr();
-                }
-                frames += 1;
-            }
-            i += hop;
-        }
-    }
-    let df = sr / n as f64;
-    let mut out = Vec::new();
-    for k in 14..=42 {
-        let fc = 10f64.powf(k as f64 / 10.0);
-        let (lo, hi) = (fc * 2f64.powf(-1.0 / 6.0), fc * 2f64.powf(1.0 / 6.0));
-        if hi > 0.45 * sr {
-            break;
-        }
-        let (b0, b1) = ((lo / df).ceil() as usize, (hi / df).floor() as usize);
-        if b1 < b0 + 1 {
-            continue;
-        }
-        let p: f64 = psd[b0..=b1.min(psd.len() - 1)].iter().sum::<f64>() / frames.max(1) as f64;
-        out.push((fc, 10.0 * p.max(1e-30).log10()));
-    }
-    out
-}
-
-/// Deviation in dB between two spectra of [`third_octave_db`]: RMS over 40 Hz–16 kHz, where
-/// both have content (within 60 dB of their loudest band), after removing the median difference
-/// (so an overall level change is not a deviation).
-pub fn spectral_deviation_db(a: &[(f64, f64)], b: &[(f64, f64)]) -> f64 {
-    let pa = a.iter().map(|x| x.1).fold(f64::MIN, f64::max);
-    let pb = b.iter().map(|x| x.1).fold(f64::MIN, f64::max);
-    let mut d: Vec<f64> = a
-        .iter()
-        .zip(b)
-        .filter(|(x, y)| (40.0..=16_500.0).contains(&x.0) && x.1 > pa - 60.0 && y.1 > pb - 60.0)
-        .map(|(x, y)| x.1 - y.1)
-        .collect();
-    if d.is_empty() {
-        return 0.0;
-    }
-    let mut s = d.clone();
-    s.sort_by(f64::total_cmp);
-    let med = s[s.len() / 2];
-    for v in d.iter_mut() {
-        *v -= med;
-    }
-    (d.iter().map(|v| v * v).sum::<f64>() / d.len() as f64).sqrt()
-}
+use std::path::Path;
 
 fn band(kind: EqBandType, f: f32, g: f32, q: f32) -> BandSettings {
     BandSettings {
@@ -174,7 +43,7 @@ fn accepted_eq(s: &Suggestion) -> EqSettings {
     }
 }
 
-fn analyze(audio: &[Vec<f32>], sr: u32) -> EqAnalysisResult {
+pub(super) fn analyze(audio: &[Vec<f32>], sr: u32) -> EqAnalysisResult {
     let v: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
     EqAnalysis::analyze(&v, sr as f32).expect("valid sample rate")
 }
@@ -293,13 +162,6 @@ pub struct EqTrackResult {
     pub loudness_change_lu: f64,
     /// Items of the whole-excerpt suggestion with whether the two halves agree.
     pub calibration: Vec<CalibrationItem>,
-}
-
-fn lufs(audio: &[Vec<f32>], sr: u32) -> Option<f64> {
-    let v: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
-    dsp_core::loudness::measure(&v, sr as f32)
-        .ok()
-        .and_then(|s| s.integrated_lufs)
 }
 
 /// Runs every EQ measure on one track (index `k` of `n` picks its resonance frequency).
@@ -448,19 +310,6 @@ pub struct EqSummary {
     pub median_loudness_change_lu: f64,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    }
-}
-
 pub fn summarize(rows: &[EqTrackResult]) -> EqSummary {
     let cal: Vec<&CalibrationItem> = rows.iter().flat_map(|r| &r.calibration).collect();
     let bucket = |lo: f32, hi: f32| {
@@ -595,31 +444,8 @@ pub fn print_table(rows: &[EqTrackResult], s: &EqSummary) {
 }
 
 /// Runs the EQ evaluation over `dir` on two threads. Returns the rows in manifest order.
-pub fn run_eq(dir: &Path, only: &[String]) -> Result<Vec<EqTrackResult>, String> {
-    let mut tracks = read_manifest(dir)?;
-    let n = tracks.len();
-    let indexed: Vec<(usize, Track)> = tracks.drain(..).enumerate().collect();
-    let todo: Vec<(usize, Track)> = indexed
-        .into_iter()
-        .filter(|(_, t)| only.is_empty() || only.iter().any(|o| o == &t.id))
-        .collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|sc| {
-        for _ in 0..2 {
-            sc.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((k, t)) = todo.get(i) else { break };
-                let r = eval_eq_track(t, *k, n).map_err(|e| format!("{}: {e}", t.id));
-                results.lock().expect("no panics while held").push((*k, r));
-            });
-        }
-    });
-    let mut rows = results
-        .into_inner()
-        .map_err(|_| "a worker panicked".to_string())?;
-    rows.sort_by_key(|r| r.0);
-    rows.into_iter().map(|r| r.1).collect()
+pub fn run(dir: &Path, only: &[String]) -> Result<Vec<EqTrackResult>, String> {
+    run_tracks(dir, only, eval_eq_track)
 }
 
 /// True when every bar of issue 15 that the summary measures is met.
@@ -633,152 +459,4 @@ pub fn passes(s: &EqSummary) -> bool {
         && s.max_boost_below_40hz_db <= 3.0 + 1e-6
         && s.max_reason_mismatch_db <= 1.0
         && (s.high_confidence_items == 0 || s.high_confidence_agree_pct >= 90.0)
-}
-
-/// One track's long-term 1/6-octave spectrum (the EQ analysis of the whole track), anchored
-/// with [`dsp_core::assist::eq::level_anchor`]: (Hz, dB) for the bands below 0.45 × its rate.
-fn anchored_curve(t: &Track) -> Result<Vec<(f64, f64)>, String> {
-    let audio = read_audio(&t.path).map_err(|e| e.to_string())?;
-    let ch: Vec<Vec<f32>> = audio.channels.iter().take(2).cloned().collect();
-    let a = analyze(&ch, audio.sample_rate);
-    let f: Vec<f64> = a.band_center_hz.iter().map(|v| *v as f64).collect();
-    let d: Vec<f64> = a.band_db.iter().map(|v| *v as f64).collect();
-    let anchor = dsp_core::assist::eq::level_anchor(&f, &d, &d);
-    let top = 0.45 * audio.sample_rate as f64;
-    Ok(f.iter()
-        .zip(&d)
-        .filter(|(f, _)| (19.0..=20_500.0).contains(*f) && **f <= top)
-        .map(|(f, d)| (*f, d - anchor))
-        .collect())
-}
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let x = p * (v.len() - 1) as f64;
-    let (i, t) = (x.floor() as usize, x - x.floor());
-    if i + 1 < v.len() {
-        v[i] * (1.0 - t) + v[i + 1] * t
-    } else {
-        v[i]
-    }
-}
-
-/// Builds the measured mix targets (Balanced, Warm, Bright) from the profile set in `dir`:
-/// per 1/6-octave band the median of the tracks' anchored long-term spectra and their
-/// interquartile range as the tolerance corridor, over all tracks (Balanced), the third with the
-/// most low end against top end (Warm) and the third with the least (Bright). Returns the JSON
-/// of `dsp-core/data/measured_targets.json`.
-pub fn build_targets(dir: &Path) -> Result<serde_json::Value, String> {
-    let tracks = read_manifest(dir)?;
-    let curves: Vec<(String, Vec<(f64, f64)>)> = std::thread::scope(|sc| {
-        let hs: Vec<_> = tracks
-            .chunks(tracks.len().div_ceil(2))
-            .map(|part| {
-                sc.spawn(move || {
-                    part.iter()
-                        .map(|t| anchored_curve(t).map(|c| (t.id.clone(), c)))
-                        .collect::<Result<Vec<_>, String>>()
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for h in hs {
-            all.extend(h.join().map_err(|_| "a worker panicked".to_string())??);
-        }
-        Ok::<_, String>(all)
-    })?;
-    let mean_over = |c: &[(f64, f64)], lo: f64, hi: f64| {
-        let v: Vec<f64> = c
-            .iter()
-            .filter(|p| (lo..=hi).contains(&p.0))
-            .map(|p| p.1)
-            .collect();
-        v.iter().sum::<f64>() / v.len().max(1) as f64
-    };
-    let mut by_tilt: Vec<(f64, usize)> = curves
-        .iter()
-        .enumerate()
-        .map(|(i, (_, c))| {
-            (
-                mean_over(c, 60.0, 250.0) - mean_over(c, 2500.0, 10_000.0),
-                i,
-            )
-        })
-        .collect();
-    by_tilt.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let third = curves.len().div_ceil(3);
-    let warm: Vec<usize> = by_tilt[..third].iter().map(|p| p.1).collect();
-    let bright: Vec<usize> = by_tilt[by_tilt.len() - third..]
-        .iter()
-        .map(|p| p.1)
-        .collect();
-    let all: Vec<usize> = (0..curves.len()).collect();
-    let freqs: Vec<f64> = curves
-        .iter()
-        .max_by_key(|c| c.1.len())
-        .map(|c| c.1.iter().map(|p| p.0).collect())
-        .unwrap_or_default();
-    let make = |id: &str, name: &str, members: &[usize], what: &str| {
-        let mut points = Vec::new();
-        let mut corridor = Vec::new();
-        for (k, &f) in freqs.iter().enumerate() {
-            // Every other 1/6-octave band (1/3-octave points), pooled over ±1/6 octave.
-            if k % 2 != 0 {
-                continue;
-            }
-            let mut v: Vec<f64> = members
-                .iter()
-                .flat_map(|&i| curves[i].1.iter())
-                .filter(|p| (p.0 / f).log2().abs() <= 1.0 / 6.0 + 1e-3)
-                .map(|p| p.1)
-                .collect();
-            if v.len() < 3 {
-                continue;
-            }
-            let (q1, q2, q3) = (
-                percentile(&mut v, 0.25),
-                percentile(&mut v, 0.5),
-                percentile(&mut v, 0.75),
-            );
-            let r = |x: f64| (x * 10.0).round() / 10.0;
-            let fr = (f * 10.0).round() / 10.0;
-            points.push(serde_json::json!([fr, r(q2)]));
-            corridor.push(serde_json::json!([fr, r(q1 - q2), r(q3 - q2)]));
-        }
-        // Relative curves: 0 dB at 1 kHz, like every built-in target.
-        let at_1k = points
-            .iter()
-            .find(|p| (p[0].as_f64().unwrap_or(0.0) - 1000.0).abs() < 1.0)
-            .and_then(|p| p[1].as_f64())
-            .unwrap_or(0.0);
-        for p in points.iter_mut() {
-            let v = p[1].as_f64().unwrap_or(0.0) - at_1k;
-            p[1] = serde_json::json!((v * 10.0).round() / 10.0);
-        }
-        let ids: Vec<&str> = members.iter().map(|&i| curves[i].0.as_str()).collect();
-        serde_json::json!({
-            "id": id,
-            "name": name,
-            "version": 2,
-            "source": format!(
-                "Tandem {name} v2, measured: the median long-term 1/6-octave spectrum (EQ \
-                 analysis, pink-referenced, anchored with level_anchor) of {what} of the profile \
-                 set ({} tracks: {}), rebuilt by `tandem build-targets`; the corridor is their \
-                 interquartile range.",
-                members.len(),
-                ids.join(", ")
-            ),
-            "points": points,
-            "corridor": corridor,
-        })
-    };
-    Ok(serde_json::json!({
-        "version": 2,
-        "built_from": "tools/eval/tracks.tsv, set 'profile' (freely licensed game soundtracks in Debian packages, kept apart from the evaluation set)",
-        "targets": [
-            make("balanced", "Balanced", &all, "all tracks"),
-            make("warm", "Warm", &warm, "the third with the most low end against top end (60-250 Hz vs 2.5-10 kHz)"),
-            make("bright", "Bright", &bright, "the third with the least low end against top end"),
-        ]
-    }))
 }
