@@ -554,7 +554,7 @@ mod tests {
             .map(|_| {
                 (0..n)
                     .map(|i| {
-                        let loud = (i / (sr as usize / 2)) % 3 == 0;
+                        let loud = (i / (sr as usize / 2)).is_multiple_of(3);
                         rnd() * gain * if loud { 1.0 } else { 0.2 }
                     })
                     .collect()
