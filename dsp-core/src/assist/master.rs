@@ -6,8 +6,8 @@
 //!   custom target.
 //! - [`MasterAnalysis`]: streaming analysis fed planar chunks (1 or 2 channels) on an analysis
 //!   thread — BS.1770 loudness (integrated, LRA, true peak), the EQ assistant's tonal band curve
-//!   ([`EqAnalysis`]), stereo correlation, low-end side/mid ratio — and a bounded, decimated
-//!   excerpt of the audio for simulation (see [`MasterAnalysis`]). One-shot:
+//!   ([`EqAnalysis`]), stereo correlation, low-end side/mid ratio — and a bounded excerpt of the
+//!   audio for simulation, stratified by loudness over everything heard ([`Excerpt`]). One-shot:
 //!   [`MasterAnalysis::analyze`].
 //! - [`suggest_master`]: broad tonal moves, glue, stereo fixes, and limiter drive + ceiling
 //!   solved by **simulating the whole [`MasterChain`]** on the analysed audio.
@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use super::eq::{EqAnalysis, EqAnalysisConfig, EqAnalysisResult, FULL_CONFIDENCE_SECONDS};
+use super::excerpt::Excerpt;
 use super::targets::{Target, TargetId};
 use super::{Suggestion, SuggestionItem};
 use crate::chains::master::{MasterChain, MasterSettings, PARAMS};
@@ -35,10 +36,8 @@ pub const LOW_END_HZ: f32 = 120.0;
 pub const SUGGESTED_MONO_BELOW_HZ: f32 = 120.0;
 /// Side/mid energy below [`LOW_END_HZ`] above which the low end counts as too wide, in dB.
 pub const LOW_END_MAX_SIDE_TO_MID_DB: f32 = -12.0;
-/// Length of one stored excerpt chunk for simulation, in seconds.
-pub const SIM_CHUNK_SECONDS: f32 = 1.0;
-/// The most audio kept for simulation, in seconds at rates up to 96 kHz (proportionally fewer
-/// seconds above, so memory stays below ≈ 23 MB for stereo).
+/// The most audio kept for simulation ([`Excerpt`]), in seconds at rates up to 96 kHz
+/// (proportionally fewer seconds above, so memory stays below ≈ 23 MB for stereo).
 pub const SIM_MAX_SECONDS: f32 = 30.0;
 /// Loudness tolerance of the drive solution, in LU.
 pub const LOUDNESS_TOLERANCE_LU: f64 = 0.2;
@@ -301,10 +300,9 @@ pub struct MasterAnalysisResult {
 
 /// Streaming analysis for the mastering assistant (analysis thread; allocates).
 ///
-/// The simulation excerpt: audio is cut into [`SIM_CHUNK_SECONDS`] chunks; at most
-/// `SIM_MAX_SECONDS` (scaled down above 96 kHz) are kept. When the store is full, every other
-/// kept chunk is dropped and from then on only every other new chunk is kept (the stride
-/// doubles), so the excerpt always samples the whole programme evenly.
+/// The simulation excerpt is an [`Excerpt`] of at most `SIM_MAX_SECONDS` (scaled down above
+/// 96 kHz): chunks chosen so their loudness spreads like the whole programme's, joined with
+/// crossfades.
 pub struct MasterAnalysis {
     sample_rate_hz: f32,
     channels: usize,
@@ -312,12 +310,7 @@ pub struct MasterAnalysis {
     loudness: LoudnessAnalyzer,
     sums: [f64; 5],
     frames: u64,
-    chunk_frames: usize,
-    max_chunks: usize,
-    stride: u64,
-    chunk_index: u64,
-    current: Vec<Vec<f32>>,
-    kept: Vec<(u64, Vec<Vec<f32>>)>,
+    excerpt: Excerpt,
 }
 
 impl std::fmt::Debug for MasterAnalysis {
@@ -337,10 +330,7 @@ impl MasterAnalysis {
         if !(1..=2).contains(&channels) {
             return Err(ConfigError::Channels(channels));
         }
-        let chunk_frames = ((SIM_CHUNK_SECONDS * sample_rate_hz).round() as usize).max(1);
-        let max_chunks = ((SIM_MAX_SECONDS * 96_000.0f32.min(sample_rate_hz) / sample_rate_hz)
-            .floor() as usize)
-            .max(4);
+        let max_seconds = SIM_MAX_SECONDS * 96_000.0f32.min(sample_rate_hz) / sample_rate_hz;
         Ok(Self {
             sample_rate_hz,
             channels,
@@ -348,14 +338,7 @@ impl MasterAnalysis {
             loudness: LoudnessAnalyzer::new(channels, sample_rate_hz)?,
             sums: [0.0; 5],
             frames: 0,
-            chunk_frames,
-            max_chunks,
-            stride: 1,
-            chunk_index: 0,
-            current: (0..channels)
-                .map(|_| Vec::with_capacity(chunk_frames))
-                .collect(),
-            kept: Vec::new(),
+            excerpt: Excerpt::new(sample_rate_hz, channels, max_seconds),
         })
     }
 
@@ -375,10 +358,7 @@ impl MasterAnalysis {
         self.loudness.reset();
         self.sums = [0.0; 5];
         self.frames = 0;
-        self.stride = 1;
-        self.chunk_index = 0;
-        self.current.iter_mut().for_each(Vec::clear);
-        self.kept.clear();
+        self.excerpt.reset();
     }
 
     /// Feeds planar chunks (extra channels are ignored, missing ones repeat the first;
@@ -410,56 +390,12 @@ impl MasterAnalysis {
             }
         }
         self.frames += n as u64;
-        let mut pos = 0;
-        while pos < n {
-            let take = (self.chunk_frames - self.current[0].len()).min(n - pos);
-            let keep = self.chunk_index.is_multiple_of(self.stride);
-            if keep {
-                for (cur, src) in self.current.iter_mut().zip(&clean) {
-                    cur.extend_from_slice(&src[pos..pos + take]);
-                }
-            } else {
-                for cur in self.current.iter_mut() {
-                    cur.resize(cur.len() + take, 0.0);
-                }
-            }
-            pos += take;
-            if self.current[0].len() >= self.chunk_frames {
-                if keep {
-                    let chunk: Vec<Vec<f32>> = self
-                        .current
-                        .iter_mut()
-                        .map(|c| std::mem::replace(c, Vec::with_capacity(self.chunk_frames)))
-                        .collect();
-                    self.kept.push((self.chunk_index, chunk));
-                } else {
-                    self.current.iter_mut().for_each(Vec::clear);
-                }
-                self.chunk_index += 1;
-                if self.kept.len() > self.max_chunks {
-                    let s2 = self.stride * 2;
-                    self.kept.retain(|(i, _)| i.is_multiple_of(s2));
-                    self.stride = s2;
-                }
-            }
-        }
+        self.excerpt.process(&refs);
     }
 
-    /// The excerpt kept for simulation (planar, concatenated chunks plus the current partial
-    /// chunk if it is being kept).
+    /// The excerpt kept for simulation (planar, see [`Excerpt::audio`]).
     pub fn excerpt(&self) -> Vec<Vec<f32>> {
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); self.channels];
-        for (_, chunk) in &self.kept {
-            for (o, c) in out.iter_mut().zip(chunk) {
-                o.extend_from_slice(c);
-            }
-        }
-        if self.chunk_index.is_multiple_of(self.stride) {
-            for (o, c) in out.iter_mut().zip(&self.current) {
-                o.extend_from_slice(c);
-            }
-        }
-        out
+        self.excerpt.audio()
     }
 
     /// The full BS.1770 / R128 measurement of everything fed: the values
@@ -1006,13 +942,21 @@ pub fn suggest_master(
     let mut pre_tp = f64::NEG_INFINITY;
     let mut pre_lufs = -200.0;
     let mut pre: Vec<Vec<f32>> = Vec::new();
+    // The excerpt stands for the whole programme, but its integrated loudness is not exactly
+    // the programme's (gating, the loudest moments): the simulation aims at the target shifted
+    // by that measured offset, and its predictions are reported shifted back.
+    let excerpt_lufs = loudness_of(audio, sr, false).0.unwrap_or(integrated);
+    let offset = (integrated - excerpt_lufs).clamp(-6.0, 6.0);
+    sug.measurements
+        .insert("excerpt_loudness_offset_lu".into(), offset);
+    let sim_target = target_lufs - offset;
     for pass in 0..2 {
         s.glue_on = false;
         s.lim_drive_db = 0.0;
         let (p0, _) = render_pre(&s, audio, sr);
         let (l0, tp0) = loudness_of(&p0, sr, true);
         let (l0, tp0) = (l0.unwrap_or(-200.0), tp0.unwrap_or(-200.0));
-        let needed_peak_gr = (target_lufs - l0) - (ceiling as f64 - tp0);
+        let needed_peak_gr = (sim_target - l0) - (ceiling as f64 - tp0);
         glue_item = None;
         glue_gr = 0.0;
         pre = p0;
@@ -1084,21 +1028,23 @@ pub fn suggest_master(
         }
         let mut eval = |d: f32| limited_loudness(&pre, sr, &s, d);
         let l_at_0 = eval(0.0);
-        if pass == 0 && l_at_0 > target_lufs + LOUDNESS_TOLERANCE_LU {
+        if pass == 0 && l_at_0 > sim_target + LOUDNESS_TOLERANCE_LU {
             // Too loud already: turn the input down and solve again.
-            s.in_gain_db = ((target_lufs - l_at_0) as f32 - 0.5).clamp(-24.0, 0.0);
+            s.in_gain_db = ((sim_target - l_at_0) as f32 - 0.5).clamp(-24.0, 0.0);
             continue;
         }
-        let guess = (target_lufs - pre_lufs) as f32;
-        result = solve_drive(&mut eval, target_lufs, guess);
+        let guess = (sim_target - pre_lufs) as f32;
+        result = solve_drive(&mut eval, sim_target, guess);
         break;
     }
     let (mut drive, mut predicted) = result;
     s.lim_drive_db = drive;
     // Verify on the whole chain (real settings, latency compensated, true peak measured like
-    // any BS.1770 meter) and correct: the drive for loudness, the limiter ceiling when the
-    // reconstructed peak of heavy limiting overshoots the target's ceiling.
+    // any BS.1770 meter) and correct: the level for loudness (the drive, or the input gain when
+    // even no drive is too loud), the limiter ceiling when the reconstructed peak of heavy
+    // limiting overshoots the target's ceiling.
     let mut predicted_tp = None;
+    let mut prev: Option<(f64, f64)> = None;
     for _ in 0..5 {
         let refs: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
         let Ok(out) = MasterChain::render(&s, &refs, sr) else {
@@ -1107,9 +1053,10 @@ pub fn suggest_master(
         let (l, tp) = loudness_of(&out, sr, true);
         predicted = l.unwrap_or(predicted);
         predicted_tp = tp;
-        let err = target_lufs - predicted;
+        let err = sim_target - predicted;
+        let level = (s.in_gain_db.min(0.0) + drive) as f64;
         let loud_ok =
-            err.abs() <= 0.1 || (drive >= 24.0 && err > 0.0) || (drive <= 0.0 && err < 0.0);
+            err.abs() <= 0.1 || (level >= 24.0 && err > 0.0) || (level <= -24.0 && err < 0.0);
         let over = tp.map_or(0.0, |tp| tp - ceiling as f64 + TRUE_PEAK_GUARD_DB);
         let peak_ok = over <= 0.0 || s.lim_ceiling_dbtp <= cmin;
         if loud_ok && peak_ok {
@@ -1119,10 +1066,26 @@ pub fn suggest_master(
             s.lim_ceiling_dbtp = (s.lim_ceiling_dbtp - over as f32 - 0.05).max(cmin);
         }
         if !loud_ok {
-            drive = (drive + err as f32).clamp(0.0, 24.0);
+            // Loudness per dB of level: 1 below the limiter, less as it works harder.
+            let slope = match prev {
+                Some((pl, pv)) if (level - pl).abs() > 1e-3 => {
+                    ((predicted - pv) / (level - pl)).clamp(0.2, 1.2)
+                }
+                _ => 1.0,
+            };
+            prev = Some((level, predicted));
+            let new_level = (level + err / slope).clamp(-24.0, 24.0) as f32;
+            if new_level < 0.0 {
+                s.in_gain_db = (new_level * 100.0).round() / 100.0;
+                drive = 0.0;
+            } else {
+                s.in_gain_db = 0.0;
+                drive = new_level;
+            }
             s.lim_drive_db = drive;
         }
     }
+    let predicted = predicted + offset;
     let drive = (drive * 100.0).round() / 100.0;
     s.lim_drive_db = drive;
     let peak_limiting = (pre_tp + drive as f64 - s.lim_ceiling_dbtp as f64).max(0.0);
@@ -1144,7 +1107,7 @@ pub fn suggest_master(
     }
     if peak_limiting > max_lim as f64 {
         let d_s = ((s.lim_ceiling_dbtp as f64 + max_lim as f64 - pre_tp) as f32).clamp(0.0, 24.0);
-        let l_s = limited_loudness(&pre, sr, &s, d_s);
+        let l_s = limited_loudness(&pre, sr, &s, d_s) + offset;
         let sensible = (l_s * 2.0).floor() / 2.0;
         sug.measurements
             .insert("sensible_target_lufs".into(), sensible);

@@ -9,6 +9,7 @@
 
 pub mod comp;
 pub mod eq;
+pub mod excerpt;
 pub mod master;
 pub mod targets;
 

@@ -1,0 +1,417 @@
+//! A representative excerpt of everything heard, in bounded memory: what the Comp and Master
+//! assistants simulate their chains on.
+//!
+//! The stream is cut into chunks of [`CHUNK_SECONDS`]. Each chunk's loudness is measured as
+//! BS.1770 does (K-weighted mean square, channels summed), and every non-silent chunk's loudness
+//! goes into a histogram of the whole programme (a few hundred counters, whatever its length).
+//! At most `max_chunks` chunks of audio are kept. While fewer have been heard, all are kept; after
+//! that each new chunk competes with the kept ones, and the one dropped is the one whose removal
+//! leaves the kept loudnesses closest to the programme's loudness quantiles at
+//! (j + ½) / `max_chunks` (sum of absolute differences, sorted against sorted): the excerpt is
+//! **stratified by short-term loudness**, so its loud and quiet passages stand in the same
+//! proportions as the song's, the loudest stratum included, wherever in the song they were.
+//!
+//! [`Excerpt::audio`] joins the kept chunks in time order with [`FADE_SECONDS`] crossfades (each
+//! chunk keeps that much of the audio after it): neighbours in time cross with gains summing to
+//! one, so they join exactly as they were played; chunks from different places cross at equal
+//! power, so no click and no loudness dip enters the simulation.
+//!
+//! Silent chunks (below [`SILENCE_LUFS`]) are neither kept nor counted.
+
+use crate::loudness::{channel_weight, energy_to_lufs, k_weighting_coefficients};
+
+/// Length of one chunk, s.
+pub const CHUNK_SECONDS: f32 = 2.0;
+/// Crossfade at each join, s.
+pub const FADE_SECONDS: f32 = 0.02;
+/// Chunks quieter than this are silence, LUFS (BS.1770's absolute gate).
+pub const SILENCE_LUFS: f64 = -70.0;
+
+const HIST_MIN: f64 = -70.0;
+const HIST_MAX: f64 = 10.0;
+const HIST_STEP: f64 = 0.25;
+const HIST_BINS: usize = ((HIST_MAX - HIST_MIN) / HIST_STEP) as usize;
+
+/// One kept chunk: its index in the stream, its loudness and its audio (the chunk plus the
+/// crossfade tail after it), planar.
+#[derive(Debug, Clone)]
+struct Chunk {
+    index: u64,
+    lufs: f64,
+    audio: Vec<Vec<f32>>,
+}
+
+/// Streaming, bounded store of a loudness-stratified excerpt (see the module docs). Allocates
+/// (analysis threads only).
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    channels: usize,
+    chunk_frames: usize,
+    fade_frames: usize,
+    max_chunks: usize,
+    /// K-weighting biquads (shelf, high-pass) per channel: coefficients and state.
+    coeffs: ([f64; 5], [f64; 5]),
+    state: Vec<[f64; 4]>,
+    /// Channel-weighted K-weighted energy of the chunk being measured, and its frames so far.
+    energy: f64,
+    measured: usize,
+    /// Loudness of the last measured chunk, waiting for its crossfade tail.
+    pending: Option<f64>,
+    /// The chunk being collected (chunk plus tail).
+    current: Vec<Vec<f32>>,
+    index: u64,
+    kept: Vec<Chunk>,
+    hist: Vec<u32>,
+    counted: u64,
+}
+
+impl Excerpt {
+    /// A store for `channels` planar channels at `sample_rate_hz` keeping at most
+    /// `max_seconds` (at least two chunks).
+    pub fn new(sample_rate_hz: f32, channels: usize, max_seconds: f32) -> Self {
+        let chunk_frames = ((CHUNK_SECONDS * sample_rate_hz).round() as usize).max(1);
+        let fade_frames =
+            ((FADE_SECONDS * sample_rate_hz).round() as usize).clamp(1, chunk_frames / 2 + 1);
+        let max_chunks = ((max_seconds / CHUNK_SECONDS).floor() as usize).max(2);
+        Self {
+            channels,
+            chunk_frames,
+            fade_frames,
+            max_chunks,
+            coeffs: k_weighting_coefficients(sample_rate_hz as f64),
+            state: vec![[0.0; 4]; channels * 2],
+            energy: 0.0,
+            measured: 0,
+            pending: None,
+            current: (0..channels)
+                .map(|_| Vec::with_capacity(chunk_frames + fade_frames))
+                .collect(),
+            index: 0,
+            kept: Vec::new(),
+            hist: vec![0; HIST_BINS],
+            counted: 0,
+        }
+    }
+
+    /// Clears everything heard.
+    pub fn reset(&mut self) {
+        self.state.iter_mut().for_each(|s| *s = [0.0; 4]);
+        self.energy = 0.0;
+        self.measured = 0;
+        self.pending = None;
+        self.current.iter_mut().for_each(Vec::clear);
+        self.index = 0;
+        self.kept.clear();
+        self.hist.fill(0);
+        self.counted = 0;
+    }
+
+    /// Non-silent chunks heard so far.
+    pub fn chunks_heard(&self) -> u64 {
+        self.counted
+    }
+
+    /// Seconds of non-silent audio heard, counted in whole chunks.
+    pub fn seconds_heard(&self) -> f32 {
+        self.counted as f32 * CHUNK_SECONDS
+    }
+
+    /// Feeds planar channels (one finite slice per configured channel, equal lengths; the
+    /// caller sanitises).
+    pub fn process(&mut self, channels: &[&[f32]]) {
+        let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        if channels.len() < self.channels {
+            return;
+        }
+        let (sh, hp) = self.coeffs;
+        for i in 0..n {
+            let mut e = 0.0f64;
+            for c in 0..self.channels {
+                let x = channels[c][i];
+                self.current[c].push(x);
+                let y = biquad(&sh, &mut self.state[2 * c], x as f64);
+                let y = biquad(&hp, &mut self.state[2 * c + 1], y);
+                e += channel_weight(self.channels, c) * y * y;
+            }
+            self.energy += e;
+            self.measured += 1;
+            if self.measured == self.chunk_frames {
+                let mean = self.energy / self.chunk_frames as f64;
+                self.pending = Some(energy_to_lufs(mean).unwrap_or(-200.0));
+                self.energy = 0.0;
+                self.measured = 0;
+            }
+            if self.current[0].len() == self.chunk_frames + self.fade_frames {
+                self.close_chunk();
+            }
+        }
+    }
+
+    fn close_chunk(&mut self) {
+        let lufs = self.pending.take().unwrap_or(-200.0);
+        let index = self.index;
+        self.index += 1;
+        // The next chunk starts with this one's tail.
+        let (c, f) = (self.chunk_frames, self.fade_frames);
+        let audio: Vec<Vec<f32>> = self
+            .current
+            .iter_mut()
+            .map(|cur| {
+                let next = cur[c..].to_vec();
+                let mut mine = std::mem::replace(cur, Vec::with_capacity(c + f));
+                cur.extend_from_slice(&next);
+                mine.shrink_to_fit();
+                mine
+            })
+            .collect();
+        if lufs < SILENCE_LUFS {
+            return;
+        }
+        let bin = (((lufs - HIST_MIN) / HIST_STEP) as usize).min(HIST_BINS - 1);
+        self.hist[bin] += 1;
+        self.counted += 1;
+        self.kept.push(Chunk { index, lufs, audio });
+        if self.kept.len() > self.max_chunks {
+            let drop = self.least_representative();
+            self.kept.remove(drop);
+        }
+    }
+
+    /// The programme's loudness at quantile `p` (0–1), from the histogram (bin centres).
+    fn quantile(&self, p: f64) -> f64 {
+        let want = (p * self.counted as f64).floor() as u64;
+        let mut seen = 0u64;
+        for (b, &n) in self.hist.iter().enumerate() {
+            seen += n as u64;
+            if seen > want {
+                return HIST_MIN + (b as f64 + 0.5) * HIST_STEP;
+            }
+        }
+        HIST_MAX
+    }
+
+    /// Index (into `kept`) of the chunk whose removal best matches the programme's quantiles.
+    fn least_representative(&self) -> usize {
+        let n = self.max_chunks;
+        let q: Vec<f64> = (0..n)
+            .map(|j| self.quantile((j as f64 + 0.5) / n as f64))
+            .collect();
+        let mut order: Vec<usize> = (0..self.kept.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.kept[a]
+                .lufs
+                .total_cmp(&self.kept[b].lufs)
+                .then(self.kept[a].index.cmp(&self.kept[b].index))
+        });
+        let mut best = (f64::INFINITY, 0);
+        for skip in 0..order.len() {
+            let cost: f64 = order
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != skip)
+                .map(|(_, &i)| self.kept[i].lufs)
+                .zip(&q)
+                .map(|(l, q)| (l - q).abs())
+                .sum();
+            // Ties go to the oldest chunk, so the excerpt follows the song as it goes on.
+            if cost < best.0 - 1e-9 {
+                best = (cost, order[skip]);
+            } else if (cost - best.0).abs() <= 1e-9
+                && self.kept[order[skip]].index < self.kept[best.1].index
+            {
+                best.1 = order[skip];
+            }
+        }
+        best.1
+    }
+
+    /// The kept chunks' loudness, in time order, LUFS.
+    pub fn chunk_loudness(&self) -> Vec<f64> {
+        let mut k: Vec<&Chunk> = self.kept.iter().collect();
+        k.sort_by_key(|c| c.index);
+        k.iter().map(|c| c.lufs).collect()
+    }
+
+    /// The excerpt: the kept chunks in time order joined with crossfades (see the module
+    /// docs), planar. Empty before the first non-silent chunk is complete.
+    pub fn audio(&self) -> Vec<Vec<f32>> {
+        let mut k: Vec<&Chunk> = self.kept.iter().collect();
+        k.sort_by_key(|c| c.index);
+        join(&k, self.channels, self.fade_frames)
+    }
+}
+
+/// Joins chunks (in the given order) with crossfades of `fade` frames over each chunk's tail.
+fn join(chunks: &[&Chunk], channels: usize, fade: usize) -> Vec<Vec<f32>> {
+    let total: usize = chunks
+        .iter()
+        .map(|c| c.audio[0].len() - fade)
+        .sum::<usize>()
+        + fade;
+    let mut out: Vec<Vec<f32>> = (0..channels).map(|_| Vec::with_capacity(total)).collect();
+    let mut prev: Option<u64> = None;
+    for chunk in chunks {
+        let adjacent = prev.is_some_and(|p| p + 1 == chunk.index);
+        for (o, a) in out.iter_mut().zip(&chunk.audio) {
+            if prev.is_none() {
+                o.extend_from_slice(a);
+                continue;
+            }
+            let start = o.len() - fade;
+            for i in 0..fade {
+                let t = (i as f64 + 0.5) / fade as f64;
+                let th = 0.5 * std::f64::consts::PI * t;
+                let (g_out, g_in) = if adjacent {
+                    // Gains summing to one: the same audio crosses into itself.
+                    let s = th.sin().powi(2);
+                    (1.0 - s, s)
+                } else {
+                    // Equal power for unrelated audio.
+                    (th.cos(), th.sin())
+                };
+                o[start + i] = (o[start + i] as f64 * g_out + a[i] as f64 * g_in) as f32;
+            }
+            o.extend_from_slice(&a[fade..]);
+        }
+        prev = Some(chunk.index);
+    }
+    out
+}
+
+/// One direct-form-I biquad step: `c` = [b0, b1, b2, a1, a2], `s` = [x1, x2, y1, y2].
+fn biquad(c: &[f64; 5], s: &mut [f64; 4], x: f64) -> f64 {
+    let y = c[0] * x + c[1] * s[0] + c[2] * s[1] - c[3] * s[2] - c[4] * s[3];
+    *s = [x, s[0], y, s[2]];
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SR: f32 = 8000.0;
+
+    /// A 1 kHz sine at `db` dBFS for `seconds`, stereo.
+    fn tone(db: f32, seconds: f32) -> Vec<Vec<f32>> {
+        let a = 10f32.powf(db / 20.0) * std::f32::consts::SQRT_2;
+        let n = (seconds * SR) as usize;
+        let x: Vec<f32> = (0..n)
+            .map(|i| a * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / SR).sin())
+            .collect();
+        vec![x.clone(), x]
+    }
+
+    fn feed(e: &mut Excerpt, x: &[Vec<f32>]) {
+        let refs: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
+        // Varying, odd block sizes: the chunking must not depend on them.
+        let n = refs[0].len();
+        let mut pos = 0;
+        let mut step = 1;
+        while pos < n {
+            let m = step.min(n - pos);
+            let part: Vec<&[f32]> = refs.iter().map(|c| &c[pos..pos + m]).collect();
+            e.process(&part);
+            pos += m;
+            step = step * 7 % 3001 + 1;
+        }
+    }
+
+    /// Chunk loudness is BS.1770's: a 1 kHz sine at −20 dBFS RMS per channel in stereo reads
+    /// −20 + 3 − 0.691 + K-weighting's +0.69 dB at 1 kHz ≈ −17.0 LUFS (the published reference
+    /// value for this signal is −20 LUFS per channel, −17 for two).
+    #[test]
+    fn chunk_loudness_is_bs1770() {
+        let mut e = Excerpt::new(SR, 2, 30.0);
+        feed(&mut e, &tone(-20.0, 10.0));
+        let l = e.chunk_loudness();
+        assert!(l.len() >= 4, "{l:?}");
+        for v in &l[1..] {
+            assert!((v - (-17.0)).abs() < 0.1, "{v}");
+        }
+    }
+
+    /// A programme that is quiet for 60 s then loud for 20 s: the excerpt keeps both in the
+    /// song's proportions (3 : 1), not the most recent 30 s, and not only the loud part.
+    #[test]
+    fn the_excerpt_is_stratified_by_loudness() {
+        let mut e = Excerpt::new(SR, 2, 20.0);
+        feed(&mut e, &tone(-30.0, 60.0));
+        feed(&mut e, &tone(-10.0, 20.0));
+        let l = e.chunk_loudness();
+        assert_eq!(l.len(), 10);
+        let loud = l.iter().filter(|v| **v > -20.0).count();
+        assert!((2..=3).contains(&loud), "{l:?}");
+        // Time order: the quiet chunks come first.
+        assert!(l[0] < -20.0 && l[9] > -20.0, "{l:?}");
+        // Bounded: 10 chunks (plus tails), whatever the length.
+        let a = e.audio();
+        let want = 10 * e.chunk_frames + e.fade_frames;
+        assert_eq!(a[0].len(), want);
+    }
+
+    /// Adjacent chunks join exactly as played; unrelated ones cross at equal power, without a
+    /// click or a loudness dip.
+    #[test]
+    fn joins_are_exact_between_neighbours_and_smooth_elsewhere() {
+        let x = tone(-20.0, 9.0);
+        let mut e = Excerpt::new(SR, 2, 30.0);
+        feed(&mut e, &x);
+        let a = e.audio();
+        // All 4 complete chunks are neighbours: the excerpt is the input's first 8 s + tail.
+        let n = a[0].len();
+        assert_eq!(n, 4 * e.chunk_frames + e.fade_frames);
+        for i in 0..n {
+            assert!((a[0][i] - x[0][i]).abs() < 1e-5, "sample {i}");
+        }
+        // Unrelated chunks: two independent noises (the same level) from far apart.
+        let mut seed = 1u32;
+        let mut noise = |len: usize| -> Vec<f32> {
+            (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+                })
+                .collect()
+        };
+        let fade = 400;
+        let a = Chunk {
+            index: 0,
+            lufs: 0.0,
+            audio: vec![noise(4000 + fade)],
+        };
+        let b = Chunk {
+            index: 7,
+            lufs: 0.0,
+            audio: vec![noise(4000 + fade)],
+        };
+        let j = join(&[&a, &b], 1, fade);
+        assert_eq!(j[0].len(), 8000 + fade);
+        let power = |s: &[f32]| s.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / s.len() as f64;
+        let around = power(&j[0][3000..4000]);
+        let cross = power(&j[0][4000..4000 + fade]);
+        assert!(
+            (10.0 * (cross / around).log10()).abs() < 1.0,
+            "{around} {cross}"
+        );
+        // No click: the join's largest step is of the order of the noise's own (an abrupt cut
+        // between two noises of ±0.5 can step by up to 1.0, twice the bound).
+        let step = |s: &[f32]| {
+            s.windows(2)
+                .map(|w| (w[1] - w[0]).abs())
+                .fold(0.0, f32::max)
+        };
+        let own = step(&a.audio[0]).max(step(&b.audio[0]));
+        assert!(step(&j[0][3990..4000 + fade + 10]) <= 1.2 * own);
+        // The first sample of the fade continues the first chunk, the last one the second.
+        assert!((j[0][4000] - a.audio[0][4000]).abs() < 0.01);
+        assert!((j[0][4000 + fade - 1] - b.audio[0][fade - 1]).abs() < 0.01);
+    }
+
+    #[test]
+    fn silence_is_neither_kept_nor_counted() {
+        let mut e = Excerpt::new(SR, 2, 30.0);
+        feed(&mut e, &[vec![0.0; 80_000], vec![0.0; 80_000]]);
+        assert_eq!(e.chunks_heard(), 0);
+        assert!(e.audio()[0].is_empty());
+    }
+}
