@@ -124,14 +124,20 @@ impl Excerpt {
             return;
         }
         let (sh, hp) = self.coeffs;
+        let nch = self.channels;
         for i in 0..n {
             let mut e = 0.0f64;
-            for c in 0..self.channels {
-                let x = channels[c][i];
-                self.current[c].push(x);
-                let y = biquad(&sh, &mut self.state[2 * c], x as f64);
-                let y = biquad(&hp, &mut self.state[2 * c + 1], y);
-                e += channel_weight(self.channels, c) * y * y;
+            for (c, ((src, cur), st)) in channels
+                .iter()
+                .zip(self.current.iter_mut())
+                .zip(self.state.chunks_exact_mut(2))
+                .enumerate()
+            {
+                let x = src[i];
+                cur.push(x);
+                let y = biquad(&sh, &mut st[0], x as f64);
+                let y = biquad(&hp, &mut st[1], y);
+                e += channel_weight(nch, c) * y * y;
             }
             self.energy += e;
             self.measured += 1;
