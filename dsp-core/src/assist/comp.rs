@@ -12,11 +12,15 @@
 //!   hence the **peak-to-loudness ratio** PLR = sample peak (dBFS) − integrated (LUFS);
 //! - **onsets** ([`detect_onsets`], default [`OnsetParams`]) on the kept audio: onset rate, mean
 //!   10→90 % **transient rise time**, median **inter-onset interval** and the tempo it implies;
-//! - the most recent audio (at most [`CompAnalysisConfig::keep_seconds`]), kept for simulation.
+//! - an excerpt of everything heard for simulation, at most [`CompAnalysisConfig::keep_seconds`]
+//!   long, stratified by loudness so its loud and quiet passages stand in the song's proportions
+//!   ([`Excerpt`]): a quiet last half minute no longer sets the threshold for the tutti.
 //!
+//! Every statistic covers everything heard, in bounded memory (histograms, the excerpt).
 //! Every [`STABILITY_WINDOW_SECONDS`] of heard audio the 90th percentile of the 50 ms levels and
 //! the median crest factor are compared with the previous window's; the analysis is *stable* once
-//! both moved by less than [`STABILITY_THRESHOLD_DB`].
+//! both moved by less than [`STABILITY_THRESHOLD_DB`] and at least [`MIN_STABLE_SECONDS`] were
+//! heard.
 //!
 //! # Average gain reduction (the definition used everywhere)
 //! [`average_gain_reduction`] runs the real [`CompChain`] (internal key) over the audio in 1 ms
@@ -32,15 +36,16 @@
 //! in `data/comp_styles.json`). Attack = clamp(`attack_rise_factor` × rise time) to the style's
 //! range (styles that *let through* use an attack longer than the rise, styles that *catch* one
 //! at or below it); release = clamp(`release_ioi_factor` × inter-onset interval). The threshold
-//! is then **solved** by bisection so that [`average_gain_reduction`] on the analysed audio (the
-//! loudest [`CompSuggestOptions::sim_seconds`] of it) equals the style's target, and the makeup
-//! so the integrated loudness of the output equals the input's (measured after simulation,
+//! is then **solved** by bisection so that [`average_gain_reduction`] on the excerpt (at most
+//! [`CompSuggestOptions::sim_seconds`] of it) equals the style's target, and the makeup so the
+//! integrated loudness of the output equals the input's (measured after simulation,
 //! `auto_makeup` off). Everything is a pure function of its inputs; it never panics.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use super::excerpt::Excerpt;
 use super::{Suggestion, SuggestionItem};
 use crate::analysis::features::{detect_onsets, OnsetParams};
 use crate::chains::comp::{ids, CompChain, CompDetector, CompSettings};
@@ -57,8 +62,10 @@ pub const LOUD_RELATIVE_DB: f32 = 20.0;
 pub const FRAME_MS: f32 = 10.0;
 /// Crest-factor window, ms.
 pub const CREST_WINDOW_MS: f32 = 200.0;
-/// Default length of the kept recent audio, s.
-pub const DEFAULT_KEEP_SECONDS: f32 = 30.0;
+/// Default length of the simulation excerpt, s.
+pub const DEFAULT_KEEP_SECONDS: f32 = 20.0;
+/// Seconds of heard audio before the analysis can be stable.
+pub const MIN_STABLE_SECONDS: f32 = 30.0;
 /// Length of one stability window, s of heard audio.
 pub const STABILITY_WINDOW_SECONDS: f32 = 5.0;
 /// Stable once successive windows move the 50 ms p90 level and median crest by less than this, dB.
@@ -391,12 +398,12 @@ pub struct CompAnalysisConfig {
     pub channels: usize,
     /// Windows below this RMS (dBFS) are silence.
     pub gate_dbfs: f32,
-    /// Seconds of recent audio kept for simulation (1–600).
+    /// Length of the simulation excerpt, s (1–600).
     pub keep_seconds: f32,
 }
 
 impl CompAnalysisConfig {
-    /// Defaults: −60 dBFS gate, 30 s kept.
+    /// Defaults: −60 dBFS gate, a 20 s excerpt.
     pub fn new(sample_rate_hz: f32, channels: usize) -> Self {
         Self {
             sample_rate_hz,
@@ -454,7 +461,7 @@ pub struct CompAnalysisResult {
     pub median_ioi_ms: Option<f32>,
     /// Tempo implied by the inter-onset interval, folded into 70–180 BPM.
     pub tempo_bpm: Option<f32>,
-    /// The kept audio (planar), for simulation. Not serialised.
+    /// The excerpt (planar), for simulation. Not serialised.
     #[serde(skip)]
     pub audio: Vec<Vec<f32>>,
 }
@@ -481,9 +488,8 @@ pub struct CompAnalysis {
     prev: Option<(f32, f32)>,
     last_change: Option<f32>,
     windows: u32,
-    ring: Vec<Vec<f32>>,
-    ring_pos: usize,
-    ring_filled: usize,
+    excerpt: Excerpt,
+    clean: Vec<Vec<f32>>,
 }
 
 impl std::fmt::Debug for CompAnalysis {
@@ -510,7 +516,6 @@ impl CompAnalysis {
             ));
         }
         let sr = config.sample_rate_hz;
-        let keep = (config.keep_seconds as f64 * sr as f64).round() as usize;
         let w10 = Window::new(FRAME_MS, sr);
         let windows_per_stability =
             ((STABILITY_WINDOW_SECONDS * sr) as u64 / w10.len as u64).max(1);
@@ -533,9 +538,8 @@ impl CompAnalysis {
             prev: None,
             last_change: None,
             windows: 0,
-            ring: vec![vec![0.0; keep.max(1)]; config.channels],
-            ring_pos: 0,
-            ring_filled: 0,
+            excerpt: Excerpt::new(sr, config.channels, config.keep_seconds),
+            clean: vec![Vec::new(); config.channels],
         })
     }
 
@@ -561,21 +565,26 @@ impl CompAnalysis {
             self.loudness.process(&channels[..nch]);
         }
         let gate = self.config.gate_dbfs;
-        let cap = self.ring[0].len();
         let inv = 1.0 / nch as f64;
+        for (c, clean) in self.clean.iter_mut().enumerate() {
+            clean.clear();
+            match channels.get(c) {
+                Some(ch) => clean.extend(ch[..n].iter().map(|&x| crate::util::sanitize(x))),
+                None => clean.resize(n, 0.0),
+            }
+        }
+        {
+            let refs: Vec<&[f32]> = self.clean.iter().map(|c| c.as_slice()).collect();
+            self.excerpt.process(&refs);
+        }
         for i in 0..n {
             let mut ms = 0.0f64;
             let mut pk = 0.0f32;
-            for c in 0..nch {
-                let x = channels
-                    .get(c)
-                    .map_or(0.0, |ch| crate::util::sanitize(ch[i]));
+            for clean in &self.clean {
+                let x = clean[i];
                 ms += (x as f64) * (x as f64);
                 pk = pk.max(x.abs());
-                self.ring[c][self.ring_pos] = x;
             }
-            self.ring_pos = (self.ring_pos + 1) % cap;
-            self.ring_filled = (self.ring_filled + 1).min(cap);
             ms *= inv;
             self.peak = self.peak.max(pk);
             if let Some((l, _)) = self.w10.push(ms, pk) {
@@ -626,24 +635,10 @@ impl CompAnalysis {
         }
     }
 
-    /// The kept audio in time order (allocates).
-    fn kept_audio(&self) -> Vec<Vec<f32>> {
-        let cap = self.ring[0].len();
-        let start = (self.ring_pos + cap - self.ring_filled) % cap;
-        self.ring
-            .iter()
-            .map(|r| {
-                (0..self.ring_filled)
-                    .map(|k| r[(start + k) % cap])
-                    .collect()
-            })
-            .collect()
-    }
-
-    /// What was heard so far (allocates; runs onset detection on the kept audio).
+    /// What was heard so far (allocates; runs onset detection on the excerpt).
     pub fn result(&self) -> CompAnalysisResult {
         let sr = self.config.sample_rate_hz;
-        let audio = self.kept_audio();
+        let audio = self.excerpt.audio();
         let refs: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
         let onsets = detect_onsets(&refs, sr, &OnsetParams::default()).unwrap_or_default();
         let stats = self.loudness.stats();
@@ -663,14 +658,16 @@ impl CompAnalysis {
             Some(bpm)
         });
         let w10_s = self.w10.len as f32 / sr;
+        let heard_seconds = self.heard_windows as f32 * w10_s;
         CompAnalysisResult {
             sample_rate_hz: sr,
             channels: self.config.channels,
             duration_s: self.frames as f32 / sr,
-            heard_seconds: self.heard_windows as f32 * w10_s,
+            heard_seconds,
             gate_dbfs: self.config.gate_dbfs,
             windows: self.windows,
-            stable: self.last_change.is_some_and(|c| c < STABILITY_THRESHOLD_DB),
+            stable: heard_seconds >= MIN_STABLE_SECONDS
+                && self.last_change.is_some_and(|c| c < STABILITY_THRESHOLD_DB),
             stability_change_db: self.last_change,
             rms_10ms: self.h10.report(),
             rms_50ms: self.h50.report(),
@@ -689,71 +686,16 @@ impl CompAnalysis {
         }
     }
 
-    /// One-shot analysis of whole planar channels at `sample_rate_hz`. Statistics cover all of
-    /// it; the kept audio is the loudest [`DEFAULT_KEEP_SECONDS`] (or everything if shorter).
+    /// One-shot analysis of whole planar channels at `sample_rate_hz`: statistics and the
+    /// excerpt cover all of it.
     pub fn analyze(
         channels: &[&[f32]],
         sample_rate_hz: f32,
     ) -> Result<CompAnalysisResult, ConfigError> {
-        let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        validate_sample_rate(sample_rate_hz)?;
-        let keep_frames = (DEFAULT_KEEP_SECONDS as f64 * sample_rate_hz as f64) as usize;
-        let (start, end) = loudest_span(channels, len, keep_frames, sample_rate_hz);
-        let seconds = ((end - start) as f32 / sample_rate_hz).clamp(1.0, 600.0);
-        let mut cfg = CompAnalysisConfig::new(sample_rate_hz, channels.len());
-        cfg.keep_seconds = seconds;
-        let mut a = Self::new(cfg)?;
-        // Feed everything before the span, then the span last so it is what is kept.
-        let pre: Vec<&[f32]> = channels.iter().map(|c| &c[..start]).collect();
-        let span: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
-        let post: Vec<&[f32]> = channels.iter().map(|c| &c[end..len]).collect();
-        a.process(&pre);
-        a.process(&post);
-        // The ring keeps only the span (post and pre are older than it in feed order).
-        let mut r = {
-            a.process(&span);
-            a.result()
-        };
-        r.duration_s = len as f32 / sample_rate_hz;
-        Ok(r)
+        let mut a = Self::new(CompAnalysisConfig::new(sample_rate_hz, channels.len()))?;
+        a.process(channels);
+        Ok(a.result())
     }
-}
-
-/// The `[start, end)` of the loudest `span` frames (by energy over 100 ms blocks), or all.
-fn loudest_span(channels: &[&[f32]], len: usize, span: usize, sr: f32) -> (usize, usize) {
-    if len <= span || span == 0 {
-        return (0, len);
-    }
-    let block = ((sr * 0.1) as usize).max(1);
-    let nb = len / block;
-    let e: Vec<f64> = (0..nb)
-        .map(|b| {
-            channels
-                .iter()
-                .map(|c| {
-                    c[b * block..(b + 1) * block]
-                        .iter()
-                        .map(|&x| {
-                            let x = crate::util::sanitize(x) as f64;
-                            x * x
-                        })
-                        .sum::<f64>()
-                })
-                .sum()
-        })
-        .collect();
-    let w = (span / block).max(1).min(nb);
-    let mut sum: f64 = e[..w].iter().sum();
-    let (mut best, mut best_at) = (sum, 0);
-    for b in w..nb {
-        sum += e[b] - e[b - w];
-        if sum > best {
-            best = sum;
-            best_at = b + 1 - w;
-        }
-    }
-    let start = best_at * block;
-    (start, (start + span).min(len))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -992,12 +934,11 @@ pub fn suggest_comp(
         );
     }
 
-    // The audio to simulate: the loudest sim_seconds of what was kept.
+    // The audio to simulate: the excerpt (at most sim_seconds of it).
     let len = analysis.audio.iter().map(|c| c.len()).min().unwrap_or(0);
     let sim_frames = (options.sim_seconds.clamp(1.0, 600.0) as f64 * sr as f64) as usize;
-    let refs_all: Vec<&[f32]> = analysis.audio.iter().map(|c| &c[..len]).collect();
-    let (a0, a1) = loudest_span(&refs_all, len, sim_frames, sr);
-    let audio: Vec<&[f32]> = refs_all.iter().map(|c| &c[a0..a1]).collect();
+    let (a0, a1) = (0, len.min(sim_frames));
+    let audio: Vec<&[f32]> = analysis.audio.iter().map(|c| &c[a0..a1]).collect();
     let have_audio = !audio.is_empty() && a1 > a0 && audio.len() <= MAX_CHANNELS;
 
     let mut solved = false;
