@@ -3,6 +3,9 @@
 //! gain reduction the suggestion claims against an independent measurement of the render, the
 //! loudness change with the suggestion accepted (the fairness of the A/B), and the timing.
 //!
+//! Each excerpt is also made dense (driven into Master's limiter by [`DENSE_LUFS`] minus its
+//! loudness) and the suggestion on that copy recorded: dense material must be declined or kept gentle.
+//!
 //! The independent gain reduction does not read the compressor's gain computer: it renders the
 //! excerpt with the suggestion accepted but makeup 0, cuts input and output into 10 ms frames,
 //! and averages 10·log10(input power / output power) over the loud frames (input frames above
@@ -13,6 +16,7 @@ use crate::audio_io::read_audio;
 use crate::engines::{accepted, Kind, Settings};
 use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompStyle, CompSuggestOptions};
 use dsp_core::chains::comp::CompSettings;
+use dsp_core::chains::master::MasterSettings;
 use serde::Serialize;
 use std::path::Path;
 
@@ -20,6 +24,9 @@ use std::path::Path;
 pub const DENSE_PLR_DB: f64 = 10.5;
 /// The most gain reduction dense material may get, dB.
 pub const DENSE_MAX_GR_DB: f64 = 1.5;
+/// Each excerpt is driven into Master's limiter by the difference between this and its
+/// integrated loudness (LUFS), which makes it dense.
+pub const DENSE_LUFS: f64 = -6.0;
 
 /// One track's Comp row.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +55,10 @@ pub struct CompTrackResult {
     pub confidence: f64,
     pub titles: Vec<String>,
     pub warnings: Vec<String>,
+    /// The same excerpt made dense (driven into Master's limiter): its PLR, dB, …
+    pub dense_plr_db: f64,
+    /// … and the gain reduction the suggestion claims on it, dB (`None`: declined).
+    pub dense_claimed_gr_db: Option<f64>,
 }
 
 /// Mean power per 10 ms frame (channels averaged).
@@ -126,6 +137,23 @@ pub fn eval_comp_track(t: &Track, _k: usize, _n: usize) -> Result<CompTrackResul
     let wet = Settings::Comp(dry).render(&x, sr as f32)?;
     let measured_gr_db = measured_gain_reduction_db(&x, &wet, sr);
     let m = |k: &str| s.measurements.get(k).copied();
+
+    // The same music made dense: the assistant must decline or stay gentle.
+    let in_lufs = lufs(&x, sr).unwrap_or(-20.0);
+    let limited = Settings::Master(MasterSettings {
+        lim_drive_db: ((DENSE_LUFS - in_lufs) as f32).clamp(0.0, 24.0),
+        ..MasterSettings::default()
+    })
+    .render(&x, sr as f32)?;
+    let lv: Vec<&[f32]> = limited.iter().map(|c| c.as_slice()).collect();
+    let la = CompAnalysis::analyze(&lv, sr as f32).map_err(|e| e.to_string())?;
+    let ls = suggest_comp(
+        &la,
+        CompStyle::Glue,
+        &CompSuggestOptions::default(),
+        &CompSettings::default(),
+    );
+    let dense_declined = !ls.items.iter().any(|i| i.key == "threshold");
     Ok(CompTrackResult {
         id: t.id.clone(),
         seconds: x[0].len() as f64 / sr as f64,
@@ -147,6 +175,12 @@ pub fn eval_comp_track(t: &Track, _k: usize, _n: usize) -> Result<CompTrackResul
         confidence: s.confidence as f64,
         titles: s.items.iter().map(|i| i.title.clone()).collect(),
         warnings: s.warnings.clone(),
+        dense_plr_db: ls.measurements.get("plr_db").copied().unwrap_or(f64::NAN),
+        dense_claimed_gr_db: if dense_declined {
+            None
+        } else {
+            ls.measurements.get("predicted_avg_gr_db").copied()
+        },
     })
 }
 
@@ -162,6 +196,7 @@ pub struct CompSummary {
     pub dense_tracks: usize,
     pub dense_ok: usize,
     pub declined: usize,
+    pub dense_copies_declined: usize,
     pub median_measured_gr_db: f64,
 }
 
@@ -195,10 +230,25 @@ pub fn summarize(rows: &[CompTrackResult]) -> CompSummary {
             .map(|r| (r.claimed_gr_db - r.measured_gr_db).abs())
             .fold(0.0, f64::max),
         timing_in_range: rows.iter().filter(|r| timing_ok(r)).count(),
-        dense_tracks: rows.iter().filter(|r| r.plr_db < DENSE_PLR_DB).count(),
+        dense_tracks: rows.iter().filter(|r| r.plr_db < DENSE_PLR_DB).count()
+            + rows
+                .iter()
+                .filter(|r| r.dense_plr_db < DENSE_PLR_DB)
+                .count(),
         dense_ok: rows
             .iter()
             .filter(|r| r.plr_db < DENSE_PLR_DB && dense_ok(r))
+            .count()
+            + rows
+                .iter()
+                .filter(|r| {
+                    r.dense_plr_db < DENSE_PLR_DB
+                        && r.dense_claimed_gr_db.is_none_or(|g| g <= DENSE_MAX_GR_DB)
+                })
+                .count(),
+        dense_copies_declined: rows
+            .iter()
+            .filter(|r| r.dense_claimed_gr_db.is_none())
             .count(),
         declined: rows.iter().filter(|r| r.declined).count(),
         median_measured_gr_db: median(rows.iter().map(|r| r.measured_gr_db).collect()),
@@ -247,7 +297,7 @@ pub fn print_table(rows: &[CompTrackResult], s: &CompSummary) {
             format!("{:.2}", r.claimed_gr_db)
         };
         println!(
-            "{:<22} {:>6.1} {:>6.1} {:>6.1} {:>8} {:>8.2} {:>6.1} {:>7.1} {:>8} {:>7.2} {:>4.0}%",
+            "{:<22} {:>6.1} {:>6.1} {:>6.1} {:>8} {:>8.2} {:>6.1} {:>7.1} {:>8} {:>7.2} {:>4.0}% {:>9.1} {:>9}",
             r.id,
             r.plr_db,
             r.lra_lu,
@@ -258,7 +308,10 @@ pub fn print_table(rows: &[CompTrackResult], s: &CompSummary) {
             r.attack_ms,
             rel,
             r.loudness_change_lu,
-            100.0 * r.confidence
+            100.0 * r.confidence,
+            r.dense_plr_db,
+            r.dense_claimed_gr_db
+                .map_or("declined".to_string(), |g| format!("{g:.2}"))
         );
     }
     let pass = |ok: bool| if ok { "ok" } else { "MISS" };
@@ -285,11 +338,12 @@ pub fn print_table(rows: &[CompTrackResult], s: &CompSummary) {
         pass(s.timing_in_range == n)
     );
     println!(
-        "dense material (PLR < {DENSE_PLR_DB} dB) at <= {DENSE_MAX_GR_DB} dB or declined: {}/{} [{}]; declined on {} track(s); median measured gain reduction {:.2} dB",
+        "dense material (PLR < {DENSE_PLR_DB} dB; the tracks and their copies through a heavy limiter) at <= {DENSE_MAX_GR_DB} dB or declined: {}/{} [{}]; declined on {} track(s) and {} dense copies; median measured gain reduction {:.2} dB",
         s.dense_ok,
         s.dense_tracks,
         pass(s.dense_ok == s.dense_tracks),
         s.declined,
+        s.dense_copies_declined,
         s.median_measured_gr_db
     );
 }

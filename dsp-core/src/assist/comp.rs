@@ -40,6 +40,17 @@
 //! [`CompSuggestOptions::sim_seconds`] of it) equals the style's target, and the makeup so the
 //! integrated loudness of the output equals the input's (measured after simulation,
 //! `auto_makeup` off). Everything is a pure function of its inputs; it never panics.
+//!
+//! The **material** changes the style's proposal ([`MaterialRule`], the `material` record of
+//! the style data, where the rule and its sources are written down): the target gain reduction
+//! is scaled by a density factor from the peak-to-loudness ratio, and below
+//! `decline_below_db` the assistant declines with an item that changes nothing ("Already dense:
+//! little to gain"); a loudness range of `dynamic_lra_lu` or more limits the ratio; styles with a
+//! [`CrestBackoff`] (Transient control) back off on a low crest factor. An explicit target
+//! ([`CompSuggestOptions::target_avg_gr_db`]) is the engineer's and is not scaled. Each value
+//! that a range or limit held says so in its reason. Confidence comes from the coverage of the
+//! song, the stability of the level statistics across windows, whether the threshold was solved
+//! or held at a limit, and how much compression the material calls for.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -71,7 +82,7 @@ pub const STABILITY_WINDOW_SECONDS: f32 = 5.0;
 /// Stable once successive windows move the 50 ms p90 level and median crest by less than this, dB.
 pub const STABILITY_THRESHOLD_DB: f32 = 0.5;
 /// Seconds of heard audio after which the evidence counts as complete.
-pub const FULL_CONFIDENCE_SECONDS: f32 = 20.0;
+pub const FULL_CONFIDENCE_SECONDS: f32 = MIN_STABLE_SECONDS;
 /// Less heard audio than this gives an empty suggestion, s.
 pub const MIN_HEARD_SECONDS: f32 = 1.0;
 
@@ -211,6 +222,66 @@ pub struct StyleParams {
     pub lookahead_ms: f32,
     /// Program-dependent release.
     pub auto_release: bool,
+    /// How the style backs off on material with a low crest factor (`None`: it does not).
+    #[serde(default)]
+    pub crest_backoff: Option<CrestBackoff>,
+}
+
+/// A style's back-off on low-crest material (a record of the style data): below `below_db` of
+/// median 200 ms crest factor, the ratio is at most `max_ratio`, the attack at least
+/// `min_attack_ms` and the target gain reduction scaled by `target_scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CrestBackoff {
+    /// Crest factor below which the style backs off, dB.
+    pub below_db: f32,
+    /// Largest ratio on such material.
+    pub max_ratio: f32,
+    /// Shortest attack on such material, ms.
+    pub min_attack_ms: f32,
+    /// Target gain reduction scale on such material.
+    pub target_scale: f32,
+}
+
+/// How the material changes every style's proposal (the `material` record of the style data;
+/// its `about` states the rule and its sources).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MaterialRule {
+    /// PLR range over which the target gain reduction goes from 0 to the style's, dB.
+    pub dense_plr_db: [f32; 2],
+    /// A scaled target below this declines, dB.
+    pub decline_below_db: f32,
+    /// Loudness range from which the ratio is limited, LU.
+    pub dynamic_lra_lu: f32,
+    /// The largest ratio on such material.
+    pub dynamic_max_ratio: f32,
+}
+
+impl Default for MaterialRule {
+    /// The numbers of the data file (used only if it lacked the record).
+    fn default() -> Self {
+        Self {
+            dense_plr_db: [9.0, 13.0],
+            decline_below_db: 0.5,
+            dynamic_lra_lu: 12.0,
+            dynamic_max_ratio: 2.0,
+        }
+    }
+}
+
+impl MaterialRule {
+    /// The density factor (0–1) for a peak-to-loudness ratio; 1 when unknown.
+    pub fn density_factor(&self, plr_db: Option<f32>) -> f32 {
+        let [lo, hi] = self.dense_plr_db;
+        match plr_db.filter(|p| p.is_finite()) {
+            Some(p) if hi > lo => ((p - lo) / (hi - lo)).clamp(0.0, 1.0),
+            _ => 1.0,
+        }
+    }
+}
+
+/// The material rule of the built-in style data.
+pub fn material_rule() -> MaterialRule {
+    parsed().2
 }
 
 impl StyleParams {
@@ -243,6 +314,7 @@ impl StyleParams {
             default_release_ms: 200.0,
             lookahead_ms: 0.0,
             auto_release: false,
+            crest_backoff: None,
         }
     }
 }
@@ -251,14 +323,16 @@ impl StyleParams {
 struct StyleFile {
     version: u32,
     styles: Vec<StyleParams>,
+    #[serde(default)]
+    material: MaterialRule,
 }
 
-fn parsed() -> &'static (u32, Vec<StyleParams>) {
-    static CELL: OnceLock<(u32, Vec<StyleParams>)> = OnceLock::new();
+fn parsed() -> &'static (u32, Vec<StyleParams>, MaterialRule) {
+    static CELL: OnceLock<(u32, Vec<StyleParams>, MaterialRule)> = OnceLock::new();
     CELL.get_or_init(|| match serde_json::from_str::<StyleFile>(STYLES_JSON) {
-        Ok(f) => (f.version, f.styles),
+        Ok(f) => (f.version, f.styles, f.material),
         // Compiled in and checked by the tests; never fail at run time.
-        Err(_) => (0, Vec::new()),
+        Err(_) => (0, Vec::new(), MaterialRule::default()),
     })
 }
 
@@ -892,12 +966,93 @@ pub fn suggest_comp(
         return sug;
     }
     let sr = analysis.sample_rate_hz;
+    let evidence = (analysis.heard_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0);
+    // Stability across the analysis windows: full below the threshold, less as the level
+    // statistics still move.
+    let stab = analysis.stability_change_db.map_or(0.6, |c| {
+        (1.0 - (c - STABILITY_THRESHOLD_DB).max(0.0) / (4.0 * STABILITY_THRESHOLD_DB))
+            .clamp(0.4, 1.0)
+    }) * if analysis.stable { 1.0 } else { 0.85 };
 
-    // Timing from transients and tempo.
-    let (a_lo, a_hi) = (
+    // The material: density, dynamics and crest change the style's proposal (the rule and its
+    // sources are in the style data).
+    let rule = material_rule();
+    let mut ratio = p.ratio;
+    let (mut a_lo, mut a_hi) = (
         p.attack_ms[0].min(p.attack_ms[1]),
         p.attack_ms[0].max(p.attack_ms[1]),
     );
+    let mut target = target;
+    let mut material: Vec<String> = Vec::new();
+    let density = if options.target_avg_gr_db.is_none() {
+        rule.density_factor(analysis.plr_db)
+    } else {
+        1.0
+    };
+    if density < 1.0 {
+        material.push(format!(
+            "the material is already dense (PLR {:.1} dB; below {:.0} dB the style's {target:.1} dB is scaled down) → {:.1} dB",
+            analysis.plr_db.unwrap_or(0.0),
+            rule.dense_plr_db[1],
+            target * density
+        ));
+        target *= density;
+    }
+    let crest = analysis.crest_200ms.p50;
+    if let (Some(b), Some(c)) = (p.crest_backoff, crest) {
+        if c < b.below_db {
+            if options.target_avg_gr_db.is_none() {
+                target *= b.target_scale.clamp(0.0, 1.0);
+            }
+            ratio = ratio.min(b.max_ratio);
+            a_lo = a_lo.max(b.min_attack_ms);
+            a_hi = a_hi.max(a_lo);
+            material.push(format!(
+                "a low crest factor ({c:.1} dB, below {:.0} dB) leaves little transient to catch → at most {:.0}:1, attack at least {:.1} ms{}",
+                b.below_db,
+                b.max_ratio,
+                b.min_attack_ms,
+                if options.target_avg_gr_db.is_none() {
+                    format!(", {target:.1} dB")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+    if analysis.loudness_range_lu >= rule.dynamic_lra_lu && ratio > rule.dynamic_max_ratio {
+        ratio = rule.dynamic_max_ratio;
+        material.push(format!(
+            "the material is very dynamic (loudness range {:.1} LU, from {:.0} LU on) → a gentler {:.0}:1 levels it without squashing the quiet passages",
+            analysis.loudness_range_lu, rule.dynamic_lra_lu, ratio
+        ));
+    }
+    sug.measurements
+        .insert("target_avg_gr_db".into(), target as f64);
+    sug.measurements
+        .insert("density_factor".into(), density as f64);
+    if target < rule.decline_below_db && options.target_avg_gr_db.is_none() {
+        let conf = (evidence * stab).clamp(0.0, 1.0);
+        sug.items.push(SuggestionItem {
+            key: "declined".into(),
+            title: "Already dense: little to gain".into(),
+            values: BTreeMap::new(),
+            reason: format!(
+                "Peak-to-loudness ratio {} (loudness range {:.1} LU, crest factor {}): the peaks sit only a few dB above the loudness, so {} would take away what little movement is left. Below {:.1} dB of gain reduction a compressor is not worth inserting; nothing is proposed.",
+                fmt_opt(analysis.plr_db, "dB"),
+                analysis.loudness_range_lu,
+                fmt_opt(crest, "dB"),
+                style.name(),
+                rule.decline_below_db,
+            ),
+            confidence: conf,
+        });
+        sug.measurements.insert("declined".into(), 1.0);
+        sug.confidence = conf;
+        return sug;
+    }
+
+    // Timing from transients and tempo.
     let (r_lo, r_hi) = (
         p.release_ms[0].min(p.release_ms[1]),
         p.release_ms[0].max(p.release_ms[1]),
@@ -912,9 +1067,22 @@ pub fn suggest_comp(
         .filter(|r| r.is_finite())
         .map_or(p.default_release_ms, |i| i * p.release_ioi_factor);
     let release = round_to(release_raw.clamp(r_lo, r_hi), 1.0).clamp(r_lo, r_hi);
+    let attack_clamp = (attack_raw < a_lo || attack_raw > a_hi).then(|| {
+        format!(
+            " (the rise alone gives {}; held within {}–{})",
+            fmt_attack(attack_raw),
+            fmt_attack(a_lo),
+            fmt_attack(a_hi)
+        )
+    });
+    let release_clamp = (release_raw < r_lo || release_raw > r_hi).then(|| {
+        format!(
+            " (the onsets alone give {release_raw:.0} ms; held within the style's {r_lo:.0}–{r_hi:.0} ms)"
+        )
+    });
 
     let mut s = CompSettings {
-        ratio: p.ratio,
+        ratio,
         knee_db: p.knee_db,
         detector: p.detector(),
         attack_ms: attack,
@@ -942,6 +1110,7 @@ pub fn suggest_comp(
     let have_audio = !audio.is_empty() && a1 > a0 && audio.len() <= MAX_CHANNELS;
 
     let mut solved = false;
+    let mut threshold_clamp = None;
     let mut predicted_gr = None;
     let mut makeup = 0.0f32;
     let mut out_lufs = None;
@@ -971,12 +1140,14 @@ pub fn suggest_comp(
             ));
             }
             predicted_gr = Some(g_hi);
+            threshold_clamp = Some(" (held at the 0 dBFS limit)");
             hi
         } else if g_lo < target {
             sug.warnings.push(format!(
                 "The material is too quiet to reach {target:.1} dB of average gain reduction: at the lowest threshold (−60 dBFS) it gets {g_lo:.1} dB."
             ));
             predicted_gr = Some(g_lo);
+            threshold_clamp = Some(" (held at the −60 dBFS limit)");
             lo
         } else {
             for _ in 0..13 {
@@ -1036,15 +1207,16 @@ pub fn suggest_comp(
     makeup = round_to(makeup, 0.1).clamp(-24.0, 24.0);
     s.makeup_db = makeup;
 
-    // Confidence.
-    let evidence = (analysis.heard_seconds / FULL_CONFIDENCE_SECONDS).clamp(0.0, 1.0);
-    let stab = if analysis.stable { 1.0 } else { 0.7 };
+    // Confidence: coverage of the song, stability across windows, whether the threshold was
+    // solved or held at a limit, and how much compression the material calls for (a move the
+    // density rule scaled down is a closer call).
     let onset_ev = if analysis.rise_time_ms.is_some() && analysis.onset_count >= 2 {
         0.4 + 0.6 * (analysis.onset_count as f32 / 8.0).min(1.0)
     } else {
         0.3
     };
-    let conf_t = (evidence * stab * if solved { 1.0 } else { 0.5 }).clamp(0.0, 1.0);
+    let need = 0.6 + 0.4 * density;
+    let conf_t = (evidence * stab * need * if solved { 1.0 } else { 0.5 }).clamp(0.0, 1.0);
     let conf_timing = (evidence * stab * onset_ev).clamp(0.0, 1.0);
     let conf_m = (evidence * stab * if out_lufs.is_some() { 1.0 } else { 0.3 }).clamp(0.0, 1.0);
 
@@ -1079,11 +1251,19 @@ pub fn suggest_comp(
             (ids::DETECTOR, s.detector.index() as f32),
         ],
         format!(
-            "{} aims at {target:.1} dB of average gain reduction; with ratio {ratio_txt}, a {:.0} dB knee and {} sensing that takes a threshold of {:.1} dBFS{gr_txt}. Loud 50 ms levels: median {}, 90th percentile {}.",
+            "{} aims at {target:.1} dB of average gain reduction{}; with ratio {ratio_txt}, a {:.0} dB knee and {} sensing that takes a threshold of {:.1} dBFS{}{gr_txt}, solved on {:.0} s chosen across the {:.0} s heard. Loud 50 ms levels: median {}, 90th percentile {}.",
             style.name(),
+            if material.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", material.join("; "))
+            },
             s.knee_db,
             if s.detector == CompDetector::Rms { "RMS" } else { "peak" },
             s.threshold_db,
+            threshold_clamp.unwrap_or(""),
+            (a1 - a0) as f32 / sr,
+            analysis.heard_seconds,
             fmt_opt(analysis.rms_50ms.p50, "dBFS"),
             fmt_opt(analysis.rms_50ms.p90, "dBFS"),
         ),
@@ -1124,8 +1304,10 @@ pub fn suggest_comp(
             (ids::LOOKAHEAD, s.lookahead_ms),
         ],
         format!(
-            "Crest factor {} (200 ms median), {transient_txt}; {release_txt}.",
+            "Crest factor {} (200 ms median), {transient_txt}{}; {release_txt}{}.",
             fmt_opt(analysis.crest_200ms.p50, "dB"),
+            attack_clamp.unwrap_or_default(),
+            release_clamp.unwrap_or_default(),
         ),
         conf_timing,
     );

@@ -55,15 +55,19 @@ fn lufs(x: &[&[f32]]) -> f64 {
         .unwrap()
 }
 
-/// Analyses `x`, suggests `style`, accepts the suggestion onto default settings, runs the chain
-/// and checks the style's target average gain reduction (±1 dB), the loudness (±1 LU) and the
-/// practitioner ranges of attack/release.
+/// Analyses `x`, suggests `style` with the style's own target asked for explicitly (so the
+/// material rule does not scale it: these synthetic signals test the solver, not the rule),
+/// accepts the suggestion onto default settings, runs the chain and checks the target average
+/// gain reduction (±1 dB), the loudness (±1 LU) and the practitioner ranges of attack/release.
 fn check_style(style: CompStyle, x: &[f32]) -> Suggestion {
     let a = CompAnalysis::analyze(&[x], SR).unwrap();
     let sug = suggest_comp(
         &a,
         style,
-        &CompSuggestOptions::default(),
+        &CompSuggestOptions {
+            target_avg_gr_db: Some(style.params().target_avg_gr_db),
+            ..CompSuggestOptions::default()
+        },
         &CompSettings::default(),
     );
     sug.validate().unwrap();
@@ -204,6 +208,12 @@ fn every_style_keeps_its_practitioner_ranges_on_drums() {
     let x = drums(6.0);
     let a = CompAnalysis::analyze(&[&x], SR).unwrap();
     let opts = CompSuggestOptions::default();
+    assert_eq!(
+        material_rule().density_factor(a.plr_db),
+        1.0,
+        "{:?}",
+        a.plr_db
+    );
     for style in [CompStyle::Punch, CompStyle::Transient] {
         let sug = suggest_comp(&a, style, &opts, &CompSettings::default());
         sug.validate().unwrap();
@@ -328,4 +338,157 @@ fn simulation_output_is_latency_compensated() {
     let rep = average_gain_reduction(&s, &[&x], SR, false).unwrap();
     assert!(rep.output.is_empty());
     assert!(rep.average_db > 5.0 && rep.max_db >= rep.average_db);
+}
+
+/// `x` through a hard limiter: `drive` dB of gain, then clipped at ±0.5 (dense material).
+fn squashed(x: &[f32], drive: f32) -> Vec<f32> {
+    let g = 10f32.powf(drive / 20.0);
+    x.iter().map(|v| (v * g).clamp(-0.5, 0.5)).collect()
+}
+
+/// Dense material (a low peak-to-loudness ratio) gets less gain reduction, scaled by the rule of
+/// the style data, and below half a dB the assistant declines with an item that changes nothing
+/// and says why; an explicit target is the engineer's and is kept.
+#[test]
+fn dense_material_gets_less_or_is_declined() {
+    let x = drums(12.0);
+    let rule = material_rule();
+    let opts = CompSuggestOptions::default();
+    let glue = CompStyle::Glue.params().target_avg_gr_db;
+    let mut seen_scaled = false;
+    let mut seen_declined = false;
+    for drive in [0.0, 6.0, 12.0, 24.0] {
+        let y = squashed(&x, drive);
+        let a = CompAnalysis::analyze(&[&y], SR).unwrap();
+        let f = rule.density_factor(a.plr_db);
+        let s = suggest_comp(&a, CompStyle::Glue, &opts, &CompSettings::default());
+        s.validate().unwrap();
+        let target = s.measurements["target_avg_gr_db"] as f32;
+        assert!((target - glue * f).abs() < 1e-4, "{drive}: {target} vs {f}");
+        if glue * f < rule.decline_below_db {
+            seen_declined = true;
+            assert_eq!(s.items.len(), 1);
+            let it = &s.items[0];
+            assert_eq!(it.key, "declined");
+            assert!(it.values.is_empty() && s.values.is_empty());
+            assert!(
+                it.reason.contains("Peak-to-loudness ratio"),
+                "{}",
+                it.reason
+            );
+            assert!(it.confidence > 0.0);
+        } else if f < 1.0 {
+            seen_scaled = true;
+            let th = &s.items[0];
+            assert!(th.reason.contains("already dense"), "{}", th.reason);
+            let g = s.measurements["predicted_avg_gr_db"] as f32;
+            assert!((g - glue * f).abs() < 0.5, "{drive}: {g}");
+        }
+        // The engineer's explicit target is not scaled.
+        let own = CompSuggestOptions {
+            target_avg_gr_db: Some(3.0),
+            ..opts
+        };
+        let s = suggest_comp(&a, CompStyle::Glue, &own, &CompSettings::default());
+        assert_eq!(s.measurements["target_avg_gr_db"], 3.0);
+        assert!(s.items.iter().any(|i| i.key == "threshold"));
+    }
+    assert!(seen_scaled && seen_declined);
+}
+
+/// Very dynamic material (loudness range at or above the rule's) gets a gentler ratio, and the
+/// reason says so.
+#[test]
+fn very_dynamic_material_gets_a_gentler_ratio() {
+    // Drums alternating 10 s at full level and 10 s 20 dB down: a wide loudness range.
+    let x = drums(40.0);
+    let n = (10.0 * SR) as usize;
+    let y: Vec<f32> = x
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if (i / n) % 2 == 1 { v * 0.1 } else { *v })
+        .collect();
+    let a = CompAnalysis::analyze(&[&y], SR).unwrap();
+    let rule = material_rule();
+    assert!(
+        a.loudness_range_lu >= rule.dynamic_lra_lu,
+        "{}",
+        a.loudness_range_lu
+    );
+    let s = suggest_comp(
+        &a,
+        CompStyle::Glue,
+        &CompSuggestOptions::default(),
+        &CompSettings::default(),
+    );
+    let c = CompSettings::from_param_map(&s.values);
+    assert_eq!(c.ratio, rule.dynamic_max_ratio);
+    assert!(
+        s.items[0].reason.contains("very dynamic"),
+        "{}",
+        s.items[0].reason
+    );
+    // The drums alone: the style's ratio.
+    let a = CompAnalysis::analyze(&[&x], SR).unwrap();
+    let s = suggest_comp(
+        &a,
+        CompStyle::Glue,
+        &CompSuggestOptions::default(),
+        &CompSettings::default(),
+    );
+    assert_eq!(
+        CompSettings::from_param_map(&s.values).ratio,
+        CompStyle::Glue.params().ratio
+    );
+}
+
+/// Transient control backs off on material with a low crest factor (no sub-millisecond attack
+/// at 8:1 on a sustained tone); the reason names the crest factor. On drums it does not.
+#[test]
+fn transient_style_backs_off_on_low_crest_material() {
+    let b = CompStyle::Transient.params().crest_backoff.unwrap();
+    let opts = CompSuggestOptions {
+        target_avg_gr_db: Some(2.0),
+        ..CompSuggestOptions::default()
+    };
+    let t = slow_tone(15.0);
+    let a = CompAnalysis::analyze(&[&t], SR).unwrap();
+    assert!(a.crest_200ms.p50.unwrap() < b.below_db);
+    let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
+    let c = CompSettings::from_param_map(&s.values);
+    assert!(c.ratio <= b.max_ratio, "{}", c.ratio);
+    assert!(c.attack_ms >= b.min_attack_ms, "{}", c.attack_ms);
+    assert!(
+        s.items[0].reason.contains("low crest factor"),
+        "{}",
+        s.items[0].reason
+    );
+    let x = drums(12.0);
+    let a = CompAnalysis::analyze(&[&x], SR).unwrap();
+    assert!(a.crest_200ms.p50.unwrap() >= b.below_db);
+    let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
+    let c = CompSettings::from_param_map(&s.values);
+    assert_eq!(c.ratio, CompStyle::Transient.params().ratio);
+    assert!(c.attack_ms < 1.0);
+}
+
+/// A time constant held at the style's range says so, with the value the measurement gave.
+#[test]
+fn clamped_timing_says_so() {
+    let x = drums(12.0);
+    let a = CompAnalysis::analyze(&[&x], SR).unwrap();
+    let p = CompStyle::Glue.params();
+    let raw = a.rise_time_ms.unwrap() * p.attack_rise_factor;
+    assert!(
+        raw < p.attack_ms[0],
+        "the drums' rise must be clamped here: {raw}"
+    );
+    let s = suggest_comp(
+        &a,
+        CompStyle::Glue,
+        &CompSuggestOptions::default(),
+        &CompSettings::default(),
+    );
+    let timing = s.items.iter().find(|i| i.key == "timing").unwrap();
+    assert!(timing.reason.contains("held within"), "{}", timing.reason);
 }

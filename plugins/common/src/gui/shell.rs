@@ -543,7 +543,14 @@ impl<P: Params> Shell<P> {
                             ui.with_layout(
                                 egui::Layout::right_to_left(egui::Align::Center),
                                 |ui| {
-                                    if pending.is_empty() {
+                                    if item.values.is_empty() {
+                                        // A finding that proposes no change ("nothing to do").
+                                        ui.label(
+                                            RichText::new("No change")
+                                                .size(12.0)
+                                                .color(theme::TEXT_DIM),
+                                        );
+                                    } else if pending.is_empty() {
                                         ui.label(
                                             RichText::new("Applied").size(12.0).color(theme::OK),
                                         );
