@@ -62,6 +62,11 @@ pub struct MasterTrackResult {
     pub reference_before_db: f64,
     /// … and of the render, dB.
     pub reference_after_db: f64,
+    /// Deviation of the whole track (the reference) from the undamaged excerpt, dB: what a
+    /// perfect match of the reference would leave.
+    pub reference_floor_db: f64,
+    /// Deviation of the render from the undamaged excerpt when that excerpt is the reference, dB.
+    pub self_reference_after_db: f64,
     /// Render minus the reference's integrated loudness, LU.
     pub reference_loudness_error_lu: f64,
     /// Render's true peak minus the ceiling, dB.
@@ -160,6 +165,10 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     // Reference mastering of a damaged excerpt, the whole track as the reference.
     let reference = MasterReference::from_analysis(&t.id, &a).ok_or("the track is silent")?;
     let clean = central(&x, (REFERENCE_EXCERPT_SECONDS * sr as f64) as usize);
+    let meter_clean = third_octave_db(&clean, sr as f64);
+    // How far the whole track (the reference) is from its own central excerpt: what matching
+    // the reference perfectly would leave.
+    let floor = spectral_deviation_db(&third_octave_db(&x, sr as f64), &meter_clean);
     drop(x);
     let damaged = Settings::Eq(damage()).render(&clean, srf)?;
     let dv: Vec<&[f32]> = damaged.iter().map(|c| c.as_slice()).collect();
@@ -171,9 +180,19 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     let target = MasterTarget::default();
     let mut s = suggest_master(&da, &target, &options, &MasterSettings::default());
     let v = master_render_verified(&mut s, &damaged, sr, 1.0, &mut no_progress)?;
-    let meter_clean = third_octave_db(&clean, sr as f64);
     let before = spectral_deviation_db(&third_octave_db(&damaged, sr as f64), &meter_clean);
     let after = spectral_deviation_db(&third_octave_db(&v.rendered, sr as f64), &meter_clean);
+    // The same with the undamaged excerpt itself as the reference (nothing to find but the
+    // damage: a perfect match leaves 0 dB).
+    let cv: Vec<&[f32]> = clean.iter().map(|c| c.as_slice()).collect();
+    let ca = MasterAnalysis::analyze(&cv, srf).map_err(|e| e.to_string())?;
+    let self_options = MasterAssistOptions {
+        reference: Some(MasterReference::from_analysis("excerpt", &ca).ok_or("silent excerpt")?),
+        ..MasterAssistOptions::default()
+    };
+    let mut ss = suggest_master(&da, &target, &self_options, &MasterSettings::default());
+    let sv = master_render_verified(&mut ss, &damaged, sr, 1.0, &mut no_progress)?;
+    let self_after = spectral_deviation_db(&third_octave_db(&sv.rendered, sr as f64), &meter_clean);
     let out_lufs = lufs(&v.rendered, sr).unwrap_or(f64::NAN);
     let tp = true_peak_dbtp(&v.rendered, srf).unwrap_or(f64::NAN);
     let ceiling = s
@@ -189,6 +208,8 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
         targets,
         reference_before_db: before,
         reference_after_db: after,
+        reference_floor_db: floor,
+        self_reference_after_db: self_after,
         reference_loudness_error_lu: out_lufs - reference.integrated_lufs,
         reference_true_peak_over_db: tp - ceiling,
         reference_titles: s.items.iter().map(|i| i.title.clone()).collect(),
@@ -209,6 +230,8 @@ pub struct MasterSummary {
     pub max_abs_first_error_lu: f64,
     pub reference_before_median_db: f64,
     pub reference_after_median_db: f64,
+    pub reference_floor_median_db: f64,
+    pub self_reference_after_median_db: f64,
     pub reference_loudness_within: usize,
     pub reference_true_peak_ok: usize,
 }
@@ -236,6 +259,10 @@ pub fn summarize(rows: &[MasterTrackResult]) -> MasterSummary {
         max_abs_first_error_lu: all().map(|t| t.first_error_lu.abs()).fold(0.0, f64::max),
         reference_before_median_db: median(rows.iter().map(|r| r.reference_before_db).collect()),
         reference_after_median_db: median(rows.iter().map(|r| r.reference_after_db).collect()),
+        reference_floor_median_db: median(rows.iter().map(|r| r.reference_floor_db).collect()),
+        self_reference_after_median_db: median(
+            rows.iter().map(|r| r.self_reference_after_db).collect(),
+        ),
         reference_loudness_within: rows
             .iter()
             .filter(|r| r.reference_loudness_error_lu.abs() <= REFERENCE_TOLERANCE_LU)
@@ -313,17 +340,19 @@ pub fn print_table(rows: &[MasterTrackResult], s: &MasterSummary) {
         "Reference mastering: the central {REFERENCE_EXCERPT_SECONDS:.0} s made worse, the whole track as reference"
     );
     println!(
-        "{:<22} {:>9} {:>9} {:>8} {:>8}",
-        "track", "before dB", "after dB", "dLU", "TP over"
+        "{:<22} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9}",
+        "track", "before dB", "after dB", "floor dB", "dLU", "TP over", "self ref"
     );
     for r in rows {
         println!(
-            "{:<22} {:>9.2} {:>9.2} {:>8.2} {:>8.2}",
+            "{:<22} {:>9.2} {:>9.2} {:>9.2} {:>8.2} {:>8.2} {:>9.2}",
             r.id,
             r.reference_before_db,
             r.reference_after_db,
+            r.reference_floor_db,
             r.reference_loudness_error_lu,
-            r.reference_true_peak_over_db
+            r.reference_true_peak_over_db,
+            r.self_reference_after_db
         );
     }
     println!();
@@ -340,9 +369,10 @@ pub fn print_table(rows: &[MasterTrackResult], s: &MasterSummary) {
         s.first_render_within_0_5, n, s.max_abs_first_error_lu
     );
     println!(
-        "reference mastering: median deviation {:.2} dB from {:.2} (bar {REFERENCE_MAX_DEVIATION_DB}) [{}]; loudness within {REFERENCE_TOLERANCE_LU} LU on {}/{} [{}]; true peak <= ceiling on {}/{} [{}]",
+        "reference mastering: median deviation {:.2} dB from {:.2} (bar {REFERENCE_MAX_DEVIATION_DB}; the whole track itself is {:.2} dB from the excerpt) [{}]; loudness within {REFERENCE_TOLERANCE_LU} LU on {}/{} [{}]; true peak <= ceiling on {}/{} [{}]",
         s.reference_after_median_db,
         s.reference_before_median_db,
+        s.reference_floor_median_db,
         pass(s.reference_after_median_db <= REFERENCE_MAX_DEVIATION_DB),
         s.reference_loudness_within,
         n,
@@ -350,6 +380,10 @@ pub fn print_table(rows: &[MasterTrackResult], s: &MasterSummary) {
         s.reference_true_peak_ok,
         n,
         pass(s.reference_true_peak_ok == n)
+    );
+    println!(
+        "with the undamaged excerpt itself as the reference (a perfect match leaves 0): median deviation {:.2} dB",
+        s.self_reference_after_median_db
     );
 }
 

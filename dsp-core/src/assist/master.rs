@@ -45,6 +45,9 @@ pub const LOUDNESS_TOLERANCE_LU: f64 = 0.2;
 pub const TRUE_PEAK_GUARD_DB: f64 = 0.02;
 /// Minimum of heard (non-silent) audio for a suggestion, in seconds.
 pub const MIN_HEARD_SECONDS: f32 = 1.0;
+/// Seconds of heard audio before the analysis can be stable (the tonal estimate converging on
+/// an intro is not enough).
+pub const MIN_STABLE_SECONDS: f32 = 30.0;
 
 /// One platform's target as stored in the data file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,6 +242,8 @@ impl MasterReference {
 pub struct MasterAssistOptions {
     /// Largest tonal move of any section, in dB.
     pub max_tonal_db: f32,
+    /// Largest tonal move of any section in reference mode (the target is a measured song), dB.
+    pub max_reference_tonal_db: f32,
     /// Largest mean glue gain reduction, in dB (0 = never suggest glue).
     pub max_glue_gr_db: f32,
     /// Most limiting before a warning, in dB of **peak limiting**: the true peak of the signal
@@ -256,6 +261,7 @@ impl Default for MasterAssistOptions {
     fn default() -> Self {
         Self {
             max_tonal_db: 3.0,
+            max_reference_tonal_db: 6.0,
             max_glue_gr_db: 2.0,
             max_limiting_db: 6.0,
             tonal_target: None,
@@ -275,7 +281,8 @@ pub struct MasterAnalysisResult {
     pub duration_s: f64,
     /// Seconds of non-silent audio (as the tonal analysis gates it).
     pub heard_seconds: f32,
-    /// True once the tonal estimate stopped changing.
+    /// True once the tonal estimate stopped changing and at least [`MIN_STABLE_SECONDS`] were
+    /// heard.
     pub stable: bool,
     /// Integrated loudness, LUFS (`None`: silence).
     pub integrated_lufs: Option<f64>,
@@ -438,7 +445,7 @@ impl MasterAnalysis {
             channels: self.channels,
             duration_s: self.frames as f64 / self.sample_rate_hz as f64,
             heard_seconds: tonal.heard_seconds,
-            stable: tonal.stable,
+            stable: tonal.stable && tonal.heard_seconds >= MIN_STABLE_SECONDS,
             integrated_lufs: stats.integrated_lufs,
             loudness_range_lu: stats.loudness_range_lu,
             true_peak_dbtp: stats.true_peak_dbtp,
@@ -564,18 +571,26 @@ const TONAL_SECTIONS: [(&str, &str, f32, f32); 4] = [
 
 /// Least-squares gains (dB) of the four sections that bring the band curve towards the target,
 /// each clamped to ±`max_db`; plus the per-section measured deviation (dB, mix − target, averaged
-/// over the section's main region) for the reasons.
+/// over the section's main region) for the reasons, and the sections' (frequency, Q).
+///
+/// With `search` (reference mode: the target is a measured song, not a taste prior), each
+/// section's frequency and Q are also chosen, by coordinate descent over a small grid within the
+/// section's region (still broad: Q 0.5–1.4), to leave the smallest weighted residual; only the
+/// bands where the target has content count.
 fn fit_tonal(
     tonal: &EqAnalysisResult,
     target: &Target,
     max_db: f32,
     sr: f32,
-) -> Option<([f32; 4], [f32; 4])> {
+    search: bool,
+) -> Option<TonalFit> {
+    let (lo_hz, hi_hz) = target.valid_hz.unwrap_or((0.0, f32::INFINITY));
     let bands: Vec<(f32, f32)> = tonal
         .band_center_hz
         .iter()
         .zip(&tonal.band_db)
         .filter(|(f, d)| **f >= 30.0 && **f <= 16_000.0 && f.is_finite() && d.is_finite())
+        .filter(|(f, _)| !search || (lo_hz..=hi_hz).contains(*f))
         .map(|(f, d)| (*f, *d))
         .collect();
     if bands.len() < 8 {
@@ -604,42 +619,35 @@ fn fit_tonal(
     }
     let offset = mids.iter().sum::<f32>() / mids.len() as f32;
     diff.iter_mut().for_each(|d| d.1 -= offset);
-    // Basis: dB response per dB of gain.
-    let basis: Vec<[f64; 4]> = diff
-        .iter()
-        .map(|&(f, _, _)| {
-            let mut row = [0.0; 4];
-            for (k, (_, _, freq, q)) in TONAL_SECTIONS.iter().enumerate() {
-                let spec = match k {
-                    0 => crate::filters::FilterSpec::low_shelf(*freq as f64, 3.0, *q as f64),
-                    3 => crate::filters::FilterSpec::high_shelf(*freq as f64, 3.0, *q as f64),
-                    _ => crate::filters::FilterSpec::bell(*freq as f64, 3.0, *q as f64),
-                };
-                row[k] = spec.magnitude_db(f as f64, sr as f64) / 3.0;
-            }
-            row
-        })
-        .collect();
-    // Normal equations with a small ridge.
-    let mut a = [[0.0f64; 4]; 4];
-    let mut b = [0.0f64; 4];
-    for (row, &(_, d, w)) in basis.iter().zip(&diff) {
-        for i in 0..4 {
-            b[i] += w * row[i] * -(d as f64);
-            for j in 0..4 {
-                a[i][j] += w * row[i] * row[j];
+    let mut shape: [(f32, f32); 4] = TONAL_SECTIONS.map(|(_, _, f, q)| (f, q));
+    let (mut gains, mut residual) = solve_sections(&diff, &shape, max_db, sr)?;
+    if search {
+        for _ in 0..2 {
+            for k in 0..4 {
+                let (lo, hi) = SEARCH_HZ[k];
+                let mut best = (residual, shape[k], gains);
+                for step in 0..=8 {
+                    let f = lo * (hi / lo).powf(step as f32 / 8.0);
+                    for q in [0.5f32, 0.7, 1.0, 1.4] {
+                        if k == 0 || k == 3 {
+                            if q != 0.7 {
+                                continue;
+                            }
+                        }
+                        let mut trial = shape;
+                        trial[k] = (f, q);
+                        if let Some((g, r)) = solve_sections(&diff, &trial, max_db, sr) {
+                            if r < best.0 - 1e-9 {
+                                best = (r, (f, q), g);
+                            }
+                        }
+                    }
+                }
+                residual = best.0;
+                shape[k] = best.1;
+                gains = best.2;
             }
         }
-    }
-    let ridge = 0.05 * diff.len() as f64 * 0.1;
-    for (i, r) in a.iter_mut().enumerate() {
-        r[i] += ridge;
-    }
-    let g = solve4(a, b)?;
-    let mut gains = [0.0f32; 4];
-    for k in 0..4 {
-        let v = (g[k] as f32).clamp(-max_db, max_db);
-        gains[k] = (v * 10.0).round() / 10.0;
     }
     // Measured deviation per region, for the reasons.
     let regions = [
@@ -661,7 +669,108 @@ fn fit_tonal(
             v.iter().sum::<f32>() / v.len() as f32
         };
     }
-    Some((gains, dev))
+    Some(TonalFit {
+        gains,
+        deviation: dev,
+        shape,
+    })
+}
+
+/// What [`fit_tonal`] found.
+struct TonalFit {
+    /// Gain of each section, dB (rounded to 0.1).
+    gains: [f32; 4],
+    /// Mix − target over each section's main region, dB.
+    deviation: [f32; 4],
+    /// (frequency Hz, Q) of each section.
+    shape: [(f32, f32); 4],
+}
+
+/// The frequency range each section's frequency is searched over in reference mode, Hz.
+const SEARCH_HZ: [(f32, f32); 4] = [
+    (60.0, 250.0),
+    (150.0, 800.0),
+    (1000.0, 6000.0),
+    (4000.0, 12_000.0),
+];
+
+/// Least-squares gains of the sections at `shape` for the deviation `diff` (Hz, dB, weight),
+/// clamped to ±`max_db` (the clamped ones held and the others solved again), rounded to 0.1 dB;
+/// with the weighted squared residual.
+fn solve_sections(
+    diff: &[(f32, f32, f64)],
+    shape: &[(f32, f32); 4],
+    max_db: f32,
+    sr: f32,
+) -> Option<([f32; 4], f64)> {
+    // Basis: dB response per dB of gain.
+    let basis: Vec<[f64; 4]> = diff
+        .iter()
+        .map(|&(f, _, _)| {
+            let mut row = [0.0; 4];
+            for (k, &(freq, q)) in shape.iter().enumerate() {
+                let spec = match k {
+                    0 => crate::filters::FilterSpec::low_shelf(freq as f64, 3.0, q as f64),
+                    3 => crate::filters::FilterSpec::high_shelf(freq as f64, 3.0, q as f64),
+                    _ => crate::filters::FilterSpec::bell(freq as f64, 3.0, q as f64),
+                };
+                row[k] = spec.magnitude_db(f as f64, sr as f64) / 3.0;
+            }
+            row
+        })
+        .collect();
+    let ridge = 0.05 * diff.len() as f64 * 0.1;
+    let mut fixed: [Option<f64>; 4] = [None; 4];
+    let mut g = [0.0f64; 4];
+    for _ in 0..3 {
+        // Normal equations with a small ridge; held sections enter as known terms.
+        let mut a = [[0.0f64; 4]; 4];
+        let mut b = [0.0f64; 4];
+        for (row, &(_, d, w)) in basis.iter().zip(diff) {
+            let known: f64 = (0..4).filter_map(|k| fixed[k].map(|v| v * row[k])).sum();
+            for i in 0..4 {
+                if fixed[i].is_some() {
+                    continue;
+                }
+                b[i] += w * row[i] * -(d as f64 + known);
+                for j in 0..4 {
+                    if fixed[j].is_none() {
+                        a[i][j] += w * row[i] * row[j];
+                    }
+                }
+            }
+        }
+        for (i, r) in a.iter_mut().enumerate() {
+            r[i] += if fixed[i].is_some() { 1.0 } else { ridge };
+        }
+        let sol = solve4(a, b)?;
+        let mut changed = false;
+        for k in 0..4 {
+            g[k] = fixed[k].unwrap_or(sol[k]);
+            if fixed[k].is_none() && g[k].abs() > max_db as f64 {
+                fixed[k] = Some(g[k].clamp(-(max_db as f64), max_db as f64));
+                g[k] = fixed[k].unwrap_or(g[k]);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut gains = [0.0f32; 4];
+    for k in 0..4 {
+        let v = (g[k] as f32).clamp(-max_db, max_db);
+        gains[k] = (v * 10.0).round() / 10.0;
+    }
+    let residual = basis
+        .iter()
+        .zip(diff)
+        .map(|(row, &(_, d, w))| {
+            let e = d as f64 + (0..4).map(|k| gains[k] as f64 * row[k]).sum::<f64>();
+            w * e * e
+        })
+        .sum();
+    Some((gains, residual))
 }
 
 /// Solves a 4×4 system by Gaussian elimination with partial pivoting.
@@ -836,14 +945,29 @@ pub fn suggest_master(
         3.0
     };
     let mut tonal_items = Vec::new();
+    let max_tonal = match reference {
+        Some(_) if options.max_reference_tonal_db.is_finite() => {
+            options.max_reference_tonal_db.clamp(0.0, 12.0)
+        }
+        _ => max_tonal,
+    };
     if max_tonal > 0.0 {
-        if let Some((gains, dev)) = fit_tonal(&analysis.tonal, &tonal_target, max_tonal, sr) {
+        if let Some(fit) = fit_tonal(
+            &analysis.tonal,
+            &tonal_target,
+            max_tonal,
+            sr,
+            reference.is_some(),
+        ) {
             let regions = ["30–120 Hz", "180–500 Hz", "1.5–5 kHz", "6–16 kHz"];
-            for (k, &(prefix, name, freq, q)) in TONAL_SECTIONS.iter().enumerate() {
-                let g = gains[k];
+            for (k, &(prefix, name, _, _)) in TONAL_SECTIONS.iter().enumerate() {
+                let g = fit.gains[k];
                 if g.abs() < 0.5 {
                     continue;
                 }
+                let (freq, q) = fit.shape[k];
+                let freq = freq.round();
+                let q = (q * 10.0).round() / 10.0;
                 let gain_id = format!("{prefix}_gain");
                 let freq_id = format!("{prefix}_freq");
                 let place_id = format!("{prefix}_place");
@@ -860,16 +984,21 @@ pub fn suggest_master(
                     values.push((q_id.as_str(), q));
                 }
                 let verb = if g > 0.0 { "Lift" } else { "Cut" };
-                let strength = (dev[k].abs() / 3.0).clamp(0.3, 1.0);
+                let strength = (fit.deviation[k].abs() / 3.0).clamp(0.3, 1.0);
+                let limit = if g.abs() >= max_tonal - 0.05 {
+                    format!(" (held at the ±{max_tonal:.1} dB limit)")
+                } else {
+                    String::new()
+                };
                 tonal_items.push(item(
                     prefix,
                     format!("{verb} the {name} ({freq:.0} Hz) by {:.1} dB", g.abs()),
                     &values,
                     format!(
                         "{} sits {} relative to the {} curve (mids aligned); a broad {} of {} \
-                         brings it closer (limited to ±{max_tonal:.1} dB).",
+                         brings it closer{limit}.",
                         regions[k],
-                        fmt_db(dev[k]),
+                        fmt_db(fit.deviation[k]),
                         tonal_target.name,
                         name,
                         fmt_db(g),
@@ -1159,9 +1288,11 @@ pub fn suggest_master(
         ],
         format!(
             "From {integrated:.1} LUFS to the {target_lufs:.1} LUFS of {target_name}: the whole \
-             chain simulated on {:.0} s of the mix predicts {predicted:.1} LUFS with \
-             {peak_limiting:.1} dB of peak limiting, true peak held at {ceiling:.1} dBTP{}.",
+             chain simulated on {:.0} s chosen across the {:.0} s heard (loud and quiet passages \
+             in the song's proportions) predicts {predicted:.1} LUFS with {peak_limiting:.1} dB \
+             of peak limiting, true peak held at {ceiling:.1} dBTP{}.",
             frames as f64 / sr as f64,
+            analysis.heard_seconds,
             if s.lim_ceiling_dbtp < ceiling - 1e-3 {
                 format!(
                     " (the limiter's ceiling is set {:.2} dB lower: heavy limiting overshot \

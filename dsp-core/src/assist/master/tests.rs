@@ -226,6 +226,94 @@ fn reference_mode_matches_the_reference_loudness() {
     assert!(tp <= -1.0 + 1e-3);
 }
 
+/// Reference mode undoes a known tonal damage (boomy lows, a muddy 400 Hz, dull highs) when
+/// the undamaged audio is the reference: the sections' frequencies and Q are searched, the moves
+/// stay within ±`max_reference_tonal_db` and broad, and the summed response of the accepted
+/// sections cancels most of the damage's response.
+#[test]
+fn reference_mode_undoes_a_known_tonal_damage() {
+    let x = pink_noise(12 * 48_000, 0.05, 3);
+    let y = pink_noise(12 * 48_000, 0.05, 4);
+    let damage = MasterSettings {
+        ls_gain_db: 5.0,
+        ls_freq_hz: 100.0,
+        bell1_gain_db: 4.0,
+        bell1_freq_hz: 400.0,
+        bell1_q: 1.0,
+        hs_gain_db: -5.0,
+        hs_freq_hz: 8000.0,
+        ..Default::default()
+    };
+    let d = MasterChain::render(&damage, &[&x, &y], SR).unwrap();
+    let ra = MasterAnalysis::analyze(&[&x, &y], SR).unwrap();
+    let reference = MasterReference::from_analysis("clean", &ra).unwrap();
+    let a = MasterAnalysis::analyze(&[&d[0], &d[1]], SR).unwrap();
+    let opts = MasterAssistOptions {
+        reference: Some(reference),
+        ..Default::default()
+    };
+    let s = suggest_master(
+        &a,
+        &MasterTarget::default(),
+        &opts,
+        &MasterSettings::default(),
+    );
+    let st = apply(&s);
+    let max = opts.max_reference_tonal_db;
+    for (g, q) in [
+        (st.ls_gain_db, 0.7),
+        (st.bell1_gain_db, st.bell1_q),
+        (st.bell2_gain_db, st.bell2_q),
+        (st.hs_gain_db, 0.7),
+    ] {
+        assert!(g.abs() <= max + 1e-3 && (0.5..=1.4).contains(&q), "{st:?}");
+    }
+    // Residual of damage + correction over 40 Hz–16 kHz (level removed), against the damage's.
+    let eq = |m: &MasterSettings, f: f64| {
+        let spec = |kind: u8, freq: f32, g: f32, q: f32| {
+            match kind {
+                0 => crate::filters::FilterSpec::low_shelf(freq as f64, g as f64, q as f64),
+                3 => crate::filters::FilterSpec::high_shelf(freq as f64, g as f64, q as f64),
+                _ => crate::filters::FilterSpec::bell(freq as f64, g as f64, q as f64),
+            }
+            .magnitude_db(f, SR as f64)
+        };
+        spec(0, m.ls_freq_hz, m.ls_gain_db, 0.7)
+            + spec(1, m.bell1_freq_hz, m.bell1_gain_db, m.bell1_q)
+            + spec(2, m.bell2_freq_hz, m.bell2_gain_db, m.bell2_q)
+            + spec(3, m.hs_freq_hz, m.hs_gain_db, 0.7)
+    };
+    let rms = |v: Vec<f64>| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt()
+    };
+    let freqs: Vec<f64> = (0..60)
+        .map(|k| 40.0 * 400f64.powf(k as f64 / 59.0))
+        .collect();
+    let before = rms(freqs.iter().map(|&f| eq(&damage, f)).collect());
+    let after = rms(freqs.iter().map(|&f| eq(&damage, f) + eq(&st, f)).collect());
+    assert!(
+        after < 0.35 * before,
+        "{before:.2} -> {after:.2} dB: {st:?}"
+    );
+    // Generic mode (the Balanced prior) keeps its ±3 dB.
+    let g = suggest_master(
+        &a,
+        &MasterTarget::default(),
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    let gs = apply(&g);
+    for v in [
+        gs.ls_gain_db,
+        gs.bell1_gain_db,
+        gs.bell2_gain_db,
+        gs.hs_gain_db,
+    ] {
+        assert!(v.abs() <= 3.0 + 1e-3);
+    }
+}
+
 #[test]
 fn tonal_moves_are_broad_limited_and_not_invented() {
     // Pink noise against the Flat target: nothing to do.
