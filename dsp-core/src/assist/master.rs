@@ -629,10 +629,9 @@ fn fit_tonal(
                 for step in 0..=8 {
                     let f = lo * (hi / lo).powf(step as f32 / 8.0);
                     for q in [0.5f32, 0.7, 1.0, 1.4] {
-                        if k == 0 || k == 3 {
-                            if q != 0.7 {
-                                continue;
-                            }
+                        // Shelves keep their Q.
+                        if (k == 0 || k == 3) && q != 0.7 {
+                            continue;
                         }
                         let mut trial = shape;
                         trial[k] = (f, q);
