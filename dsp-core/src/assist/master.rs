@@ -1263,11 +1263,18 @@ pub fn suggest_master(
     if let Some(g) = glue_item {
         items.push(g);
     }
-    let lim_conf = if (predicted - target_lufs).abs() <= LOUDNESS_TOLERANCE_LU {
-        0.95
+    // The limiter's confidence: coverage of the song, whether the simulation reached the
+    // target, how hard the limiter must work (the more limiting, the less certain the result
+    // is what the engineer wants) and how well the excerpt stood for the whole (its loudness
+    // offset).
+    let reach = if (predicted - target_lufs).abs() <= LOUDNESS_TOLERANCE_LU {
+        1.0
     } else {
         0.5
-    } * (0.4 + 0.6 * evidence);
+    };
+    let strain = 1.0 - (peak_limiting / (2.0 * max_lim.max(0.5) as f64)).min(0.5) as f32;
+    let representative = 1.0 - (offset.abs() / 5.0).min(0.3) as f32;
+    let lim_conf = (reach * strain * representative * (0.4 + 0.6 * evidence)).clamp(0.0, 1.0);
     items.push(item(
         "limiter",
         format!(
