@@ -63,6 +63,8 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
         .collect();
     bundle_all(vec!["--features".to_string(), features.join(",")])?;
     build_standalones()?;
+    // The real-music smoke subset: the plugin tests play it too (tests/tests/clap_real_music.rs).
+    fetch_smoke_music()?;
     let mut test_args = vec!["test", "--workspace"];
     test_args.extend(extra.iter().copied());
     run("cargo", &test_args)?;
@@ -70,14 +72,19 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     eval_smoke()
 }
 
-/// The real-music evaluation's smoke subset (two tracks, one 46 MB download): the whole
-/// `tandem eval` path runs on real music and must finish with a table. The full set and its
-/// bars: `tools/eval/fetch-music.sh && cargo run --release -p tandem-cli -- eval --check`.
-fn eval_smoke() -> nice_plug_xtask::Result<()> {
+/// Fetches the evaluation set's two-track smoke subset (one 46 MB download) into
+/// `target/eval-smoke`.
+fn fetch_smoke_music() -> nice_plug_xtask::Result<()> {
     run(
         "tools/eval/fetch-music.sh",
         &["--smoke", "target/eval-smoke"],
-    )?;
+    )
+}
+
+/// The real-music evaluation on the smoke subset (fetched by [`fetch_smoke_music`]): the whole
+/// `tandem eval` path runs on real music and must finish with a table. The full set and its
+/// bars: `tools/eval/fetch-music.sh && cargo run --release -p tandem-cli -- eval --check`.
+fn eval_smoke() -> nice_plug_xtask::Result<()> {
     run(
         "cargo",
         &[

@@ -13,8 +13,18 @@ use std::time::{Duration, Instant};
 
 /// How long the thread sleeps when the tap is empty. Keeps it off the CPU when no audio flows.
 pub const IDLE_SLEEP: Duration = Duration::from_millis(25);
-/// How often (in seconds of heard audio) the suggestion is recomputed while learning.
+/// How often (in seconds of heard audio) the suggestion is recomputed while learning, at least.
 pub const SUGGEST_EVERY_S: f32 = 1.0;
+/// The share of one core a learning instance may spend re-solving its suggestion while music
+/// plays in real time: after a suggestion that took `t` seconds, the next one waits for
+/// `t / LEARN_BUDGET` seconds of heard audio (at least [`SUGGEST_EVERY_S`], at most
+/// [`MAX_SUGGEST_EVERY_S`]).
+pub const LEARN_BUDGET: f32 = 0.02;
+/// The longest wait between two suggestions while learning, in seconds of heard audio.
+pub const MAX_SUGGEST_EVERY_S: f32 = 60.0;
+/// When no audio arrived for this long (the transport stopped), a suggestion that has not yet
+/// seen everything heard is brought up to date.
+pub const IDLE_CATCH_UP: Duration = Duration::from_millis(500);
 
 /// Where the analysis thread reads audio from: the consumer side of the audio tap.
 pub trait AudioSource: Send + 'static {
@@ -31,14 +41,16 @@ pub trait AudioSource: Send + 'static {
 pub trait Analyzer: Send + 'static {
     /// Forgets everything heard (the `learn` control).
     fn restart(&mut self);
-    /// Consumes interleaved frames while learning (not called once the suggestion is held).
+    /// Consumes interleaved frames: everything heard, before and after the suggestion is held
+    /// (the statistics cover the whole song; a held suggestion is only not replaced).
     fn feed(&mut self, interleaved: &[f32], channels: usize);
     /// Sees every block, learning or not: display spectra, the recent audio used for level
     /// matching. The default does nothing.
     fn monitor(&mut self, _interleaved: &[f32], _channels: usize) {}
     /// Seconds of non-silent audio heard since the last restart.
     fn heard_seconds(&self) -> f32;
-    /// True once the estimate stopped changing; the thread then holds the suggestion.
+    /// True once the estimate stopped changing; the thread then holds the suggestion (until the
+    /// engineer restarts learning or asks for a rebuild by changing the target or style).
     fn is_stable(&self) -> bool;
     /// True when the suggestion should be rebuilt from what was heard without relearning (the
     /// engineer picked another target or style). Checked a few times per second.
@@ -118,6 +130,8 @@ fn run<S: AudioSource, A: Analyzer>(
     let channels = source.channels().max(1);
     let mut buf = vec![0.0f32; 4096 * channels];
     let mut since_suggest_s = 0.0f32;
+    let mut suggest_every_s = SUGGEST_EVERY_S;
+    let mut idle_since: Option<Instant> = None;
     let mut last_check = Instant::now() - CHECK_EVERY;
     let mut last_level = Instant::now() - LEVEL_REFRESH;
     let mut level_key: Option<(BTreeMap<String, f32>, BTreeMap<String, f32>)> = None;
@@ -129,6 +143,7 @@ fn run<S: AudioSource, A: Analyzer>(
             shared.stable.store(false, Ordering::Release);
             shared.heard_seconds.store(0.0, Ordering::Release);
             since_suggest_s = 0.0;
+            suggest_every_s = SUGGEST_EVERY_S;
         }
         let frames = source.read_frames(&mut buf);
         shared
@@ -141,17 +156,22 @@ fn run<S: AudioSource, A: Analyzer>(
                 .fetch_add(frames as u64, Ordering::Relaxed);
             let data = &buf[..frames * channels];
             an.monitor(data, channels);
-            let held = an.is_stable() && shared.stable.load(Ordering::Acquire);
-            if !held {
-                let before = an.heard_seconds();
-                an.feed(data, channels);
-                let heard = an.heard_seconds();
-                shared.heard_seconds.store(heard, Ordering::Release);
-                since_suggest_s += (heard - before).max(0.0);
-            }
+            let before = an.heard_seconds();
+            an.feed(data, channels);
+            let heard = an.heard_seconds();
+            shared.heard_seconds.store(heard, Ordering::Release);
+            since_suggest_s += (heard - before).max(0.0);
+            idle_since = None;
+        } else if idle_since.is_none() {
+            idle_since = Some(Instant::now());
         }
-        let hold = shared.hold.load(Ordering::Acquire);
-        let mut suggest_now = since_suggest_s >= SUGGEST_EVERY_S && !hold;
+        // A held suggestion stays until the engineer restarts or changes the target; listening
+        // goes on regardless.
+        let held = shared.stable.load(Ordering::Acquire);
+        let hold = shared.hold.load(Ordering::Acquire) || held;
+        let stopped = idle_since.is_some_and(|t| t.elapsed() >= IDLE_CATCH_UP);
+        let mut suggest_now =
+            !hold && (since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0));
         let check_now = last_check.elapsed() >= CHECK_EVERY;
         let manual_values = if suggest_now || check_now {
             Some(manual())
@@ -159,16 +179,26 @@ fn run<S: AudioSource, A: Analyzer>(
             None
         };
         if let Some(m) = &manual_values {
-            if check_now && !hold && an.heard_seconds() > 0.0 && an.wants_resuggest(m) {
+            if check_now
+                && !shared.hold.load(Ordering::Acquire)
+                && an.heard_seconds() > 0.0
+                && an.wants_resuggest(m)
+            {
                 suggest_now = true;
             }
             if suggest_now {
                 since_suggest_s = 0.0;
+                let t0 = Instant::now();
                 if let Some(s) = an.suggest(m) {
                     let _ = shared.store.set_suggestion(Some(s));
                     level_key = None;
                 }
-                shared.stable.store(an.is_stable(), Ordering::Release);
+                // Keep re-solving within the learning budget.
+                suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
+                    .clamp(SUGGEST_EVERY_S, MAX_SUGGEST_EVERY_S);
+                shared
+                    .stable
+                    .store(held || an.is_stable(), Ordering::Release);
             }
         }
         if check_now {
