@@ -524,7 +524,15 @@ fn editors_open_at_their_size_and_draw_every_region() {
     let mut failures = Vec::new();
     for ed in EDITORS {
         let t = Instant::now();
-        let problems = screenshot_editor(ed, &out_dir);
+        let mut problems = screenshot_editor(ed, &out_dir);
+        // The very first X client on a loaded 2-core machine has once needed more than a minute
+        // (fresh font and shader caches; its log stayed empty) and then opened in 2 s on the
+        // next run: a window that never appeared gets one more start. A drawing problem does
+        // not.
+        if problems.len() == 1 && problems[0].starts_with("no window titled") {
+            println!("{}: no window in 60 s, starting it once more", ed.title);
+            problems = screenshot_editor(ed, &out_dir);
+        }
         println!(
             "{}: {} in {:.1} s -> {}",
             ed.title,

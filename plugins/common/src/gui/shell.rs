@@ -109,7 +109,8 @@ pub fn level_offset_text(offset_lu: f32, match_levels: bool, boost_quieter: bool
 /// The learn progress line.
 pub fn learn_text(heard_seconds: f32, stable: bool) -> String {
     if stable {
-        format!("Stable after {heard_seconds:.1} s \u{2014} suggestion held")
+        // Listening goes on after the hold: the figure is what has been heard so far.
+        format!("Suggestion held \u{2014} still listening, {heard_seconds:.1} s heard")
     } else if heard_seconds.is_nan() || heard_seconds <= 0.05 {
         "Waiting for audio\u{2026}".into()
     } else {
@@ -147,6 +148,11 @@ pub fn pending_changes(
         .collect();
     let all = changes(suggestion, manual, Selection::All, amount, neutral);
     (items, all)
+}
+
+/// How many proposals (items that change something) still have writes pending.
+pub fn proposals_open(item_changes: &[Changes]) -> usize {
+    item_changes.iter().filter(|c| !c.is_empty()).count()
 }
 
 /// The editor frame. Build one in `Plugin::editor()` and hand it to [`create_editor`], or call
@@ -464,11 +470,16 @@ impl<P: Params> Shell<P> {
                         ui.label(RichText::new(msg).size(11.5).color(theme::OK));
                     }
                 }
+                // Count what the engineer sees: the proposals still to accept, not parameters.
                 let n = all_changes.len();
+                let open = proposals_open(&item_changes);
                 let label = if n == 0 {
                     "Everything accepted".to_string()
                 } else {
-                    format!("Accept all  ({n} change{})", if n == 1 { "" } else { "s" })
+                    format!(
+                        "Accept all  ({open} proposal{})",
+                        if open == 1 { "" } else { "s" }
+                    )
                 };
                 let button = egui::Button::new(
                     RichText::new(label)
@@ -530,16 +541,18 @@ impl<P: Params> Shell<P> {
                 }
                 for (item, pending) in suggestion.items.iter().zip(&item_changes) {
                     card(ui, |ui| {
+                        // The title gets the whole width and wraps; the button and the state
+                        // sit on their own row, so neither covers the title.
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(&item.title)
+                                    .size(13.5)
+                                    .strong()
+                                    .color(theme::TEXT),
+                            )
+                            .wrap(),
+                        );
                         ui.horizontal(|ui| {
-                            ui.add(
-                                egui::Label::new(
-                                    RichText::new(&item.title)
-                                        .size(13.5)
-                                        .strong()
-                                        .color(theme::TEXT),
-                                )
-                                .truncate(),
-                            );
                             ui.with_layout(
                                 egui::Layout::right_to_left(egui::Align::Center),
                                 |ui| {
@@ -783,7 +796,7 @@ mod tests {
         assert_eq!(learn_text(12.44, false), "Learning\u{2026} 12.4 s heard");
         assert_eq!(
             learn_text(18.0, true),
-            "Stable after 18.0 s \u{2014} suggestion held"
+            "Suggestion held \u{2014} still listening, 18.0 s heard"
         );
         assert_eq!(percent(0.724), "72 %");
         assert_eq!(percent(1.7), "100 %");
@@ -827,5 +840,8 @@ mod tests {
         );
         assert!(items[1].is_empty());
         assert_eq!(all, items[0]);
+        // "Accept all" counts proposals, not parameter writes: one open, two writes.
+        assert_eq!(proposals_open(&items), 1);
+        assert_eq!(all.len(), 2);
     }
 }
