@@ -1,4 +1,6 @@
+use super::style::parsed;
 use super::*;
+use crate::assist::Suggestion;
 use crate::chains::comp::CompSettings;
 use crate::testsignals::{drum_loop, pink_noise, Noise};
 
