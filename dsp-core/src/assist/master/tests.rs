@@ -1,4 +1,7 @@
 use super::*;
+use crate::assist::targets::Target;
+use crate::assist::Suggestion;
+use crate::chains::master::{MasterChain, MasterSettings};
 use crate::loudness::measure;
 use crate::testsignals::{demo_mix, pink_noise};
 
