@@ -496,12 +496,13 @@ pub const MASTER_JOB_SECONDS: f64 = 240.0;
 /// The whole `tandem master` job without file I/O, as `tandem master` computes it: the master
 /// assistant's analysis and suggestion (simulating the chain; its loudness measurement of the
 /// input is the report's "before" column), the input report's crest factor and correlation, the
-/// render with the suggestion accepted, and the verification report of the output (loudness,
-/// true peak, crest factor, correlation), on a 4-minute 44.1 kHz stereo demo mix.
+/// render with the suggestion accepted, verified and corrected on the whole file (one to three
+/// renders), and the report of the output (loudness, true peak, crest factor, correlation), on
+/// a 4-minute 44.1 kHz stereo demo mix.
 fn master_job_row(runs: usize) -> Result<Row, String> {
     use crate::audio_io::Audio;
     use crate::commands::analysis_report_with;
-    use crate::engines::{accepted, suggest_measured, AssistOptions, Kind, Settings};
+    use crate::engines::{master_render_verified, suggest_measured, AssistOptions, Kind};
     use crate::Failure;
     let rate = 44_100u32;
     let [l, r] = dsp_core::testsignals::demo_mix(MASTER_JOB_SECONDS, rate as f64);
@@ -517,12 +518,13 @@ fn master_job_row(runs: usize) -> Result<Row, String> {
         Failure::Usage(m) | Failure::Input(m) | Failure::Other(m) => m,
     };
     let job = || -> Result<(), String> {
-        let (s, _, input_loudness) = suggest_measured(Kind::Master, &input.channels, rate, &opts)?;
+        let (mut s, _, input_loudness) =
+            suggest_measured(Kind::Master, &input.channels, rate, &opts)?;
         let before = analysis_report_with(std::path::Path::new("input"), &input, input_loudness)
             .map_err(message)?;
-        let settings = accepted(Kind::Master, &Settings::default_for(Kind::Master), &s, 1.0);
+        let verified = master_render_verified(&mut s, &input.channels, rate, 1.0, &mut |_, _| {})?;
         let output = Audio {
-            channels: settings.render(&input.channels, rate as f32)?,
+            channels: verified.rendered,
             sample_rate: rate,
         };
         let after =

@@ -88,6 +88,12 @@ pub struct AssistantShared {
     pub hold: AtomicBool,
     /// The persisted suggestion (also read by the audio thread through its atomics).
     pub store: Arc<SuggestionStore>,
+    /// A newer suggestion, built from everything heard after the held one, when it differs
+    /// materially ([`differs_materially`]); the editor offers it ("a newer suggestion is ready
+    /// — update") and never swaps it in by itself. Analysis thread and editor only.
+    pub newer: Mutex<Option<Suggestion>>,
+    /// True while [`newer`](Self::newer) holds a suggestion (cheap to poll every frame).
+    pub newer_ready: AtomicBool,
 }
 
 impl AssistantShared {
@@ -102,8 +108,53 @@ impl AssistantShared {
             analysed_frames: AtomicU64::new(0),
             hold: AtomicBool::new(false),
             store,
+            newer: Mutex::new(None),
+            newer_ready: AtomicBool::new(false),
         })
     }
+
+    /// Takes the newer suggestion in place of the held one (the editor's "update"). Returns
+    /// whether there was one.
+    pub fn take_newer(&self) -> bool {
+        let newer = self
+            .newer
+            .lock()
+            .map(|mut n| n.take())
+            .unwrap_or_else(|e| e.into_inner().take());
+        self.newer_ready.store(false, Ordering::Release);
+        match newer {
+            Some(s) => self.store.set_suggestion(Some(s)).is_ok(),
+            None => false,
+        }
+    }
+
+    fn set_newer(&self, s: Option<Suggestion>) {
+        let ready = s.is_some();
+        match self.newer.lock() {
+            Ok(mut n) => *n = s,
+            Err(e) => *e.into_inner() = s,
+        }
+        self.newer_ready.store(ready, Ordering::Release);
+    }
+}
+
+/// True when `b` would change the sound materially against `a`: another set of parameters, a
+/// frequency moved by more than 1/6 octave, or any other value by more than 1 (dB, ms, ratio
+/// step) or 10 % of its size, whichever is larger.
+pub fn differs_materially(a: &Suggestion, b: &Suggestion) -> bool {
+    if a.values.len() != b.values.len() || a.values.keys().ne(b.values.keys()) {
+        return true;
+    }
+    a.values
+        .iter()
+        .zip(b.values.values())
+        .any(|((id, &x), &y)| {
+            if id.ends_with("_freq") && x > 0.0 && y > 0.0 {
+                (y / x).log2().abs() > 1.0 / 6.0
+            } else {
+                (x - y).abs() > (0.1 * x.abs().max(y.abs())).max(1.0)
+            }
+        })
 }
 
 /// Reads the manual parameter values (plain units, by stable ID) for the thread. Parameter reads
@@ -142,6 +193,7 @@ fn run<S: AudioSource, A: Analyzer>(
             an.restart();
             shared.stable.store(false, Ordering::Release);
             shared.heard_seconds.store(0.0, Ordering::Release);
+            shared.set_newer(None);
             since_suggest_s = 0.0;
             suggest_every_s = SUGGEST_EVERY_S;
         }
@@ -170,10 +222,13 @@ fn run<S: AudioSource, A: Analyzer>(
         let held = shared.stable.load(Ordering::Acquire);
         let hold = shared.hold.load(Ordering::Acquire) || held;
         let stopped = idle_since.is_some_and(|t| t.elapsed() >= IDLE_CATCH_UP);
-        let mut suggest_now =
-            !hold && (since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0));
+        let due = since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0);
+        let mut suggest_now = !hold && due;
+        // Held: the music moved on, so look (within the same budget) whether a suggestion from
+        // everything heard would now be materially different, and offer it.
+        let look_again = held && !shared.hold.load(Ordering::Acquire) && due;
         let check_now = last_check.elapsed() >= CHECK_EVERY;
-        let manual_values = if suggest_now || check_now {
+        let manual_values = if suggest_now || check_now || look_again {
             Some(manual())
         } else {
             None
@@ -199,6 +254,20 @@ fn run<S: AudioSource, A: Analyzer>(
                 shared
                     .stable
                     .store(held || an.is_stable(), Ordering::Release);
+                // A rebuild the engineer asked for replaces any newer one on offer.
+                shared.set_newer(None);
+            } else if look_again {
+                since_suggest_s = 0.0;
+                let t0 = Instant::now();
+                let newer = an.suggest(m).filter(|n| {
+                    shared
+                        .store
+                        .suggestion()
+                        .is_some_and(|held| differs_materially(&held, n))
+                });
+                suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
+                    .clamp(SUGGEST_EVERY_S, MAX_SUGGEST_EVERY_S);
+                shared.set_newer(newer);
             }
         }
         if check_now {

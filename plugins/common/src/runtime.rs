@@ -183,7 +183,10 @@ mod tests {
         }
         fn suggest(&mut self, _manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
             let mut s = Suggestion::empty("test", "unity");
-            s.values.insert("out_gain".into(), -3.0);
+            // −3 dB for the test's 0.5 level; a louder song asks for more.
+            let level = self.sum / (self.frames.max(1) * 2) as f64;
+            let gain = if level > 0.6 { -6.0 } else { -3.0 };
+            s.values.insert("out_gain".into(), gain);
             s.heard_seconds = self.heard_seconds();
             Some(s)
         }
@@ -271,6 +274,70 @@ mod tests {
         rt.push(&[&block, &block]);
         assert!(wait_for(|| !shared.stable.load(Ordering::Acquire)));
         rt.stop();
+    }
+
+    /// After the hold the thread keeps listening; when the rest of the song would change the
+    /// suggestion materially it offers a newer one and leaves the held one in place until the
+    /// engineer takes it.
+    #[test]
+    fn a_held_suggestion_stays_and_a_newer_one_is_offered() {
+        let mut rt = runtime();
+        start(&mut rt);
+        let shared = rt.shared.clone();
+        let quiet = vec![0.5f32; 480];
+        for i in 0..300 {
+            rt.push(&[&quiet, &quiet]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
+        assert_eq!(shared.store.value(0), -3.0);
+        assert!(!shared.newer_ready.load(Ordering::Acquire));
+        // The song gets much louder: 20 s at 1.0 moves the mean level above 0.6.
+        let loud = vec![1.0f32; 480];
+        for i in 0..2000 {
+            rt.push(&[&loud, &loud]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.newer_ready.load(Ordering::Acquire)));
+        assert!(shared.heard_seconds.load(Ordering::Acquire) > 20.0);
+        assert_eq!(shared.store.value(0), -3.0, "the held suggestion stays");
+        assert!(shared.take_newer());
+        assert_eq!(shared.store.value(0), -6.0);
+        assert!(!shared.newer_ready.load(Ordering::Acquire));
+        rt.stop();
+    }
+
+    #[test]
+    fn material_difference_ignores_rounding_and_sees_real_moves() {
+        use crate::assistant::differs_materially;
+        let mk = |pairs: &[(&str, f32)]| {
+            let mut s = Suggestion::empty("t", "t");
+            for (k, v) in pairs {
+                s.values.insert(k.to_string(), *v);
+            }
+            s
+        };
+        let a = mk(&[("b1_gain", -3.0), ("b1_freq", 250.0), ("attack", 20.0)]);
+        assert!(!differs_materially(
+            &a,
+            &mk(&[("b1_gain", -3.4), ("b1_freq", 270.0), ("attack", 21.5)])
+        ));
+        assert!(differs_materially(
+            &a,
+            &mk(&[("b1_gain", -4.5), ("b1_freq", 250.0), ("attack", 20.0)])
+        ));
+        assert!(differs_materially(
+            &a,
+            &mk(&[("b1_gain", -3.0), ("b1_freq", 320.0), ("attack", 20.0)])
+        ));
+        assert!(differs_materially(
+            &a,
+            &mk(&[("b1_gain", -3.0), ("b1_freq", 250.0)])
+        ));
     }
 
     #[test]

@@ -513,9 +513,36 @@ impl<P: Params> Shell<P> {
                 }
             });
 
+        let mut take_newer = false;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                if self.shared.newer_ready.load(Ordering::Acquire) {
+                    let heard = self.shared.heard_seconds.load(Ordering::Relaxed);
+                    card(ui, |ui| {
+                        ui.label(
+                            RichText::new("A newer suggestion is ready")
+                                .size(13.0)
+                                .strong()
+                                .color(theme::SUGGESTED),
+                        );
+                        ui.label(
+                            RichText::new(format!(
+                                "The music has moved on since this one was held: a suggestion from the {} heard would differ. Nothing changes until you update.",
+                                format_seconds(heard)
+                            ))
+                            .size(12.0)
+                            .color(theme::TEXT_DIM),
+                        );
+                        if ui
+                            .button(RichText::new("Update").size(12.0).strong())
+                            .clicked()
+                        {
+                            take_newer = true;
+                        }
+                    });
+                    ui.add_space(8.0);
+                }
                 for warning in &suggestion.warnings {
                     egui::Frame::new()
                         .fill(theme::WARN.gamma_multiply(0.12))
@@ -597,6 +624,9 @@ impl<P: Params> Shell<P> {
                 }
             });
 
+        if take_newer && self.shared.take_newer() {
+            self.toast = Some(("Updated to the newer suggestion".into(), now));
+        }
         if let Some((what, writes)) = to_apply {
             let n = self.index.apply(setter, &writes);
             self.toast = Some((
