@@ -34,7 +34,7 @@ pub mod testsignals;
 pub mod util;
 
 /// The lowest sample rate any processor accepts, in Hz.
-pub const MIN_SAMPLE_RATE_HZ: f32 = 8_000.0;
+pub const MIN_SAMPLE_RATE_HZ: f32 = 1_000.0;
 /// The highest sample rate any processor accepts, in Hz.
 pub const MAX_SAMPLE_RATE_HZ: f32 = 768_000.0;
 /// The most channels any processor is built for.

@@ -14,6 +14,14 @@ pub fn check_output(output: &[Vec<f32>], bound: f32) -> Result<(), String> {
     if let Some((ch, i, x)) = first_non_finite(output) {
         return Err(format!("non-finite output {x} at channel {ch}, frame {i}"));
     }
+    for (ch, c) in output.iter().enumerate() {
+        if let Some(i) = c.iter().position(|x| x.is_subnormal()) {
+            return Err(format!(
+                "subnormal output {:e} at channel {ch}, frame {i}",
+                c[i]
+            ));
+        }
+    }
     let peak = peak_abs(output);
     if peak > bound {
         return Err(format!("output peak {peak} exceeds {bound}"));

@@ -35,6 +35,12 @@ pub struct LoudnessStats {
     pub duration_s: f64,
 }
 
+/// The lowest sample rate (Hz) the integrated measurement accepts: `ebur128` designs its
+/// K-weighting shelf (1.68 kHz) by the bilinear transform, which turns unstable once the shelf
+/// lies above Nyquist. Below it the plugins' assistants report that they cannot listen, and the
+/// real-time meter ([`super::ShortTermLoudness`]) measures without the shelf.
+pub const MIN_MEASURED_RATE_HZ: f32 = 8_000.0;
+
 /// BS.1770-4 / EBU R128 loudness analyzer for any channel count and sample rate, fed planar
 /// chunks of any length. For exact gating it keeps every 400 ms block energy and every 3 s
 /// short-term energy (`ebur128` queue mode, about 90 bytes per second of audio, growing while
@@ -98,6 +104,9 @@ impl LoudnessAnalyzer {
         full: bool,
     ) -> Result<Self, ConfigError> {
         validate_sample_rate(sample_rate_hz)?;
+        if sample_rate_hz < MIN_MEASURED_RATE_HZ {
+            return Err(ConfigError::SampleRate(sample_rate_hz));
+        }
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(ConfigError::Channels(channels));
         }
@@ -513,6 +522,10 @@ mod tests {
         assert!(LoudnessAnalyzer::new(0, 48_000.0).is_err());
         assert!(LoudnessAnalyzer::new(9, 48_000.0).is_err());
         assert!(LoudnessAnalyzer::new(2, 1_000.0).is_err());
+        assert!(LoudnessAnalyzer::new(2, 7_999.0).is_err());
+        let n = noise(8_000, 3.0, 3);
+        let st = measure(&[&n], 8_000.0).unwrap();
+        assert!(st.integrated_lufs.is_some_and(f64::is_finite));
         assert!(LoudnessAnalyzer::new(2, f32::NAN).is_err());
     }
 

@@ -18,22 +18,30 @@ pub const SILENCE_LUFS: f32 = -120.0;
 /// f0 = 38.135 Hz, Q = 0.5003) by the bilinear transform, exactly as libebur128 / the `ebur128`
 /// crate do, so at 48 kHz they reproduce the coefficients printed in BS.1770-4 and at other
 /// rates both meters agree.
+///
+/// At rates where the shelf lies above 0.45 × the rate (below about 3.7 kHz) the bilinear design
+/// turns unstable; there the shelf stage passes the signal unchanged (below 0.45 × 3.7 kHz the
+/// shelf's gain is under 1 dB), so the meter stays finite at any rate a host may offer.
 #[allow(non_snake_case)]
 pub fn k_weighting_coefficients(sample_rate_hz: f64) -> ([f64; 5], [f64; 5]) {
     let f0 = 1681.974450955533;
     let G = 3.999843853973347;
     let Q = 0.7071752369554196;
-    let K = (std::f64::consts::PI * f0 / sample_rate_hz).tan();
-    let Vh = 10f64.powf(G / 20.0);
-    let Vb = Vh.powf(0.4996667741545416);
-    let a0 = 1.0 + K / Q + K * K;
-    let shelf = [
-        (Vh + Vb * K / Q + K * K) / a0,
-        2.0 * (K * K - Vh) / a0,
-        (Vh - Vb * K / Q + K * K) / a0,
-        2.0 * (K * K - 1.0) / a0,
-        (1.0 - K / Q + K * K) / a0,
-    ];
+    let shelf = if f0 < 0.45 * sample_rate_hz {
+        let K = (std::f64::consts::PI * f0 / sample_rate_hz).tan();
+        let Vh = 10f64.powf(G / 20.0);
+        let Vb = Vh.powf(0.4996667741545416);
+        let a0 = 1.0 + K / Q + K * K;
+        [
+            (Vh + Vb * K / Q + K * K) / a0,
+            2.0 * (K * K - Vh) / a0,
+            (Vh - Vb * K / Q + K * K) / a0,
+            2.0 * (K * K - 1.0) / a0,
+            (1.0 - K / Q + K * K) / a0,
+        ]
+    } else {
+        [1.0, 0.0, 0.0, 0.0, 0.0]
+    };
     let f0 = 38.13547087602444;
     let Q = 0.5003270373238773;
     let K = (std::f64::consts::PI * f0 / sample_rate_hz).tan();
@@ -309,6 +317,30 @@ mod tests {
         for rate in [44_100u32, 48_000, 96_000] {
             let n = (3.6 * rate as f64) as usize;
             compare_with_ebur128(&noise(n, 0.5, 11), &noise(n, 0.25, 12), rate);
+        }
+    }
+
+    /// At the lowest rates a host may offer (the shelf lies above Nyquist, where the bilinear
+    /// design is unstable) the meter stays finite and reads a 100 Hz tone within 2.5 dB of what
+    /// it reads at 48 kHz (the K-weighting there is the high-pass alone).
+    #[test]
+    fn stays_finite_and_close_at_the_lowest_rates() {
+        let read = |rate: f32| {
+            let s = sine(100.0, -23.0, 4.0, rate as u32);
+            let mut meter =
+                ShortTermLoudness::new(ProcessorConfig::new(rate, 256, 2).unwrap()).unwrap();
+            for c in s.chunks(256) {
+                meter.analyze(&[c, c]);
+            }
+            meter.short_term_lufs()
+        };
+        let at_48k = read(48_000.0);
+        for rate in [1_000.0f32, 1_234.57, 2_000.0, 3_000.0, 3_700.0, 8_000.0] {
+            let l = read(rate);
+            assert!(
+                l.is_finite() && (l - at_48k).abs() < 2.5,
+                "{rate} Hz: {l} vs {at_48k}"
+            );
         }
     }
 

@@ -94,6 +94,17 @@ pub fn sanitize(x: f32) -> f32 {
     }
 }
 
+/// Sets every subnormal sample (and −0) to +0, so nothing downstream of a plugin computes on
+/// denormals. Real-time safe; vectorises.
+#[inline]
+pub fn flush_subnormals(xs: &mut [f32]) {
+    for x in xs {
+        if x.abs() < f32::MIN_POSITIVE {
+            *x = 0.0;
+        }
+    }
+}
+
 /// True when every sample is finite.
 #[inline]
 pub fn all_finite(xs: &[f32]) -> bool {
@@ -103,6 +114,14 @@ pub fn all_finite(xs: &[f32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flush_subnormals_zeroes_only_subnormals() {
+        let mut x = [1e-40f32, -1e-39, f32::MIN_POSITIVE, -0.5, 0.0, -0.0, 1.0];
+        flush_subnormals(&mut x);
+        assert_eq!(x, [0.0, 0.0, f32::MIN_POSITIVE, -0.5, 0.0, 0.0, 1.0]);
+        assert!(x.iter().all(|v| !v.is_subnormal()));
+    }
 
     #[test]
     fn db_gain_round_trip() {
