@@ -406,6 +406,84 @@ pub enum OutFormat {
     Float32,
 }
 
+/// The file `path` names, for telling whether two paths are one file: (device, inode) after
+/// following symlinks; `None` when nothing is there yet.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// `path` with its folder resolved (symlinks, `..`), for comparing outputs that do not exist
+/// yet.
+fn resolved(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    match (std::fs::canonicalize(dir), path.file_name()) {
+        (Ok(d), Some(n)) => d.join(n),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// True when `a` and `b` name the same file: the same device and inode (hard links and
+/// symlinks included) or, when one does not exist yet, the same resolved path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (file_identity(a), file_identity(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => resolved(a) == resolved(b),
+    }
+}
+
+/// The largest WAV data chunk (bytes): its size field and the RIFF size are 32-bit.
+pub const MAX_WAV_DATA_BYTES: u64 = u32::MAX as u64 - 1024;
+
+/// Checks that `frames` frames of `channels` channels fit in one WAV file in `format`.
+pub fn check_wav_fits(
+    path: &Path,
+    frames: u64,
+    channels: usize,
+    format: OutFormat,
+) -> Result<(), FileError> {
+    let bytes_per_sample = match format {
+        OutFormat::Int16 => 2,
+        OutFormat::Int24 => 3,
+        OutFormat::Float32 => 4,
+    };
+    let bytes = frames
+        .saturating_mul(channels as u64)
+        .saturating_mul(bytes_per_sample);
+    if bytes > MAX_WAV_DATA_BYTES {
+        return Err(err(
+            path,
+            format!(
+                "the output would hold {:.1} GiB of audio, more than a WAV file can (4 GiB); \
+                 use fewer bits, a lower --rate or a shorter input",
+                bytes as f64 / (1u64 << 30) as f64
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads at most `limit` bytes of text from `path` (a preset, a JSON file): larger is an error,
+/// so a device or a huge file cannot exhaust memory.
+pub fn read_text_bounded(path: &Path, limit: u64) -> Result<String, FileError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| open_error(path, e))?;
+    let mut text = String::new();
+    file.take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| err(path, format!("cannot read: {e}")))?;
+    if text.len() as u64 > limit {
+        return Err(err(
+            path,
+            format!("larger than {} MiB: not a preset", limit >> 20),
+        ));
+    }
+    Ok(text)
+}
+
 /// Checks that `path` can be an output file: its folder exists and it names a file.
 pub fn check_output(path: &Path) -> Result<(), FileError> {
     let dir = path
@@ -434,7 +512,9 @@ pub struct Pending {
 }
 
 impl Pending {
-    fn new(dest: &Path) -> Result<Self, FileError> {
+    /// Creates the temporary file exclusively (`create_new`: never an existing file or a
+    /// symlink planted at its name) beside `dest`, under a name no other run uses.
+    fn new(dest: &Path) -> Result<(Self, std::fs::File), FileError> {
         check_output(dest)?;
         let dir = dest
             .parent()
@@ -443,16 +523,37 @@ impl Pending {
         let file_name = dest
             .file_name()
             .ok_or_else(|| err(dest, "not a file name"))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
-        Ok(Self {
-            tmp,
-            dest: dest.to_path_buf(),
-            done: false,
-        })
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        for attempt in 0..100u32 {
+            let tmp = dir.join(format!(
+                ".{}.tmp-{}-{:x}-{attempt}",
+                file_name.to_string_lossy(),
+                std::process::id(),
+                nanos
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(f) => {
+                    return Ok((
+                        Self {
+                            tmp,
+                            dest: dest.to_path_buf(),
+                            done: false,
+                        },
+                        f,
+                    ))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(err(dest, format!("cannot write: {e}"))),
+            }
+        }
+        Err(err(dest, "cannot create a temporary file beside it"))
     }
 
     /// Renames the temporary file to its destination.
@@ -475,16 +576,20 @@ impl Drop for Pending {
 
 /// Writes `bytes` to a temporary file beside `path`, to be renamed by [`Pending::commit`].
 pub fn prepare_file(path: &Path, bytes: &[u8]) -> Result<Pending, FileError> {
-    let p = Pending::new(path)?;
-    std::fs::write(&p.tmp, bytes).map_err(|e| err(path, format!("cannot write: {e}")))?;
+    use std::io::Write;
+    let (p, mut f) = Pending::new(path)?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| err(path, format!("cannot write: {e}")))?;
     Ok(p)
 }
 
 /// Writes planar audio as WAV to a temporary file beside `path`, to be renamed by
 /// [`Pending::commit`].
 pub fn prepare_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<Pending, FileError> {
-    let p = Pending::new(path)?;
-    write_wav_inner(&p.tmp, audio, format).map_err(|e| err(path, e.problem))?;
+    check_wav_fits(path, audio.frames() as u64, audio.channels.len(), format)?;
+    let (p, f) = Pending::new(path)?;
+    write_wav_inner(&p.tmp, f, audio, format).map_err(|e| err(path, e.problem))?;
     Ok(p)
 }
 
@@ -494,7 +599,12 @@ pub fn write_wav(path: &Path, audio: &Audio, format: OutFormat) -> Result<(), Fi
     prepare_wav(path, audio, format)?.commit()
 }
 
-fn write_wav_inner(tmp: &Path, audio: &Audio, format: OutFormat) -> Result<(), FileError> {
+fn write_wav_inner(
+    tmp: &Path,
+    file: std::fs::File,
+    audio: &Audio,
+    format: OutFormat,
+) -> Result<(), FileError> {
     let channels = audio.channels.len() as u16;
     let (bits, sample_format) = match format {
         OutFormat::Int16 => (16, hound::SampleFormat::Int),
@@ -508,7 +618,7 @@ fn write_wav_inner(tmp: &Path, audio: &Audio, format: OutFormat) -> Result<(), F
         sample_format,
     };
     let io = |e: hound::Error| err(tmp, format!("cannot write: {e}"));
-    let mut w = hound::WavWriter::create(tmp, spec).map_err(io)?;
+    let mut w = hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(io)?;
     let mut dither = Tpdf::new(0x5eed);
     for i in 0..audio.frames() {
         for ch in &audio.channels {
@@ -548,5 +658,67 @@ impl Tpdf {
     }
     fn next(&mut self) -> f64 {
         self.uniform() + self.uniform()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Temporary files are created exclusively under unpredictable names: a symlink planted at
+    /// the name an earlier version used (`.name.tmp-PID`) is not written through, two pending
+    /// writes of one destination get two files, and a dropped one leaves nothing.
+    #[test]
+    fn temp_files_are_exclusive_and_never_follow_a_planted_symlink() {
+        let d = std::env::temp_dir().join(format!("tandem-pending-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let victim = d.join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        let dest = d.join("out.json");
+        std::os::unix::fs::symlink(
+            &victim,
+            d.join(format!(".out.json.tmp-{}", std::process::id())),
+        )
+        .unwrap();
+        let a = prepare_file(&dest, b"first").unwrap();
+        let b = prepare_file(&dest, b"second").unwrap();
+        assert_ne!(a.tmp, b.tmp);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        drop(b);
+        a.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "first");
+        let left: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-") && !n.ends_with(&std::process::id().to_string()))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn one_file_is_recognised_through_links_and_dots() {
+        let d = std::env::temp_dir().join(format!("tandem-same-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        let f = d.join("a.wav");
+        std::fs::write(&f, "x").unwrap();
+        std::os::unix::fs::symlink(&f, d.join("l.wav")).unwrap();
+        std::fs::hard_link(&f, d.join("h.wav")).unwrap();
+        assert!(same_file(&f, &d.join("l.wav")));
+        assert!(same_file(&f, &d.join("h.wav")));
+        assert!(same_file(&f, &d.join("sub/../a.wav")));
+        assert!(same_file(&d.join("new.wav"), &d.join("sub/../new.wav")));
+        assert!(!same_file(&f, &d.join("new.wav")));
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn wav_size_limit() {
+        let p = Path::new("x.wav");
+        assert!(check_wav_fits(p, 100_000_000, 2, OutFormat::Float32).is_ok());
+        assert!(check_wav_fits(p, 600_000_000, 2, OutFormat::Float32).is_err());
+        assert!(check_wav_fits(p, u64::MAX, 8, OutFormat::Int16).is_err());
     }
 }

@@ -249,6 +249,9 @@ fn suggest_cmd(
 ) -> Result<(), Failure> {
     if let Some(p) = plot {
         check_output(p)?;
+        let mut inputs = vec![input];
+        inputs.extend(a.reference.as_deref());
+        guard_outputs(&[("--plot", p)], &inputs)?;
     }
     let audio = read_audio(input)?;
     let (s, amount, target) = run_suggest(cli, kind, input, &audio, a)?;
@@ -329,8 +332,9 @@ struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
-    /// Validates the output options before any heavy work.
-    fn check(&self) -> Result<(), Failure> {
+    /// Validates the output options before any heavy work; `inputs` are every file the command
+    /// reads (the input, a preset, a reference), none of which an output may be.
+    fn check(&self, inputs: &[&Path]) -> Result<(), Failure> {
         if let Some(r) = self.rate {
             if !(8_000..=768_000).contains(&r) {
                 return Err(Failure::Usage(format!(
@@ -341,16 +345,46 @@ impl Outputs<'_> {
         check_output(self.output)?;
         if let Some(p) = self.plot {
             check_output(p)?;
-            if p == self.output {
-                return Err(Failure::Usage(format!(
-                    "--plot {}: the same file as the output",
-                    p.display()
-                )));
-            }
         }
+        let mut outputs = vec![("the output", self.output)];
+        outputs.extend(self.plot.map(|p| ("--plot", p)));
+        guard_outputs(&outputs, inputs)
+    }
+
+    /// Checks, once the input is read, that the output fits in a WAV file.
+    fn check_size(&self, audio: &Audio) -> Result<(), Failure> {
+        let rate = self.rate.unwrap_or(audio.sample_rate) as u64;
+        let frames = (audio.frames() as u64 * rate).div_ceil(audio.sample_rate.max(1) as u64);
+        crate::audio_io::check_wav_fits(self.output, frames, audio.channels.len(), self.bits)?;
         Ok(())
     }
 }
+
+/// Refuses, before any work, an output that is one of the files read or another output (the
+/// same file by device and inode, through symlinks and hard links, or the same resolved path):
+/// the CLI never overwrites its own input.
+fn guard_outputs(outputs: &[(&str, &Path)], inputs: &[&Path]) -> Result<(), Failure> {
+    use crate::audio_io::same_file;
+    for (k, (what, o)) in outputs.iter().enumerate() {
+        if let Some(i) = inputs.iter().find(|i| same_file(o, i)) {
+            return Err(Failure::Usage(format!(
+                "{}: {what} would overwrite {}, which this command reads",
+                o.display(),
+                i.display()
+            )));
+        }
+        if let Some((other, _)) = outputs[..k].iter().find(|(_, p)| same_file(o, p)) {
+            return Err(Failure::Usage(format!(
+                "{}: {what} is the same file as {other}",
+                o.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The largest preset or suggestion file read (bytes).
+const MAX_PRESET_BYTES: u64 = 16 << 20;
 
 /// Renders `audio` through `settings` (with a progress bar), resamples to `--rate`, draws the
 /// plot, and writes the audio and the plot atomically (neither is left behind on a failure).
@@ -429,15 +463,11 @@ fn write_rendered(
         }
         None => None,
     };
+    // The audio first: a failure leaves neither new file and deletes nothing that was there.
     let wav = prepare_wav(out.output, &rendered, out.bits)?;
+    wav.commit()?;
     if let Some(png) = png {
         png.commit()?;
-    }
-    if let Err(e) = wav.commit() {
-        if let Some(p) = out.plot {
-            let _ = std::fs::remove_file(p);
-        }
-        return Err(e.into());
     }
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -447,8 +477,7 @@ fn write_rendered(
 
 /// Reads a preset: a suggestion JSON (its full set is taken) or a flat {id: value} object.
 fn read_preset(path: &Path, kind: Kind) -> Result<BTreeMap<String, f32>, Failure> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+    let text = crate::audio_io::read_text_bounded(path, MAX_PRESET_BYTES)?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Failure::Input(format!("{}: not JSON ({e})", path.display())))?;
     if value.get("format_version").is_some() {
@@ -493,7 +522,10 @@ fn render_cmd(
     a: &AssistArgs,
 ) -> Result<(), Failure> {
     // Validate every argument before any heavy work.
-    out.check()?;
+    let mut inputs = vec![input];
+    inputs.extend(preset);
+    inputs.extend(a.reference.as_deref());
+    out.check(&inputs)?;
     let output = out.output;
     let mut sets = Vec::new();
     for s in set {
@@ -523,6 +555,7 @@ fn render_cmd(
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     }
     let audio = read_audio(input)?;
+    out.check_size(&audio)?;
     let mut report = None;
     let mut target = None;
     if suggested {
@@ -639,9 +672,12 @@ fn response_cmd(
 }
 
 fn master_cmd(cli: &Cli, input: &Path, out: &Outputs, a: &AssistArgs) -> Result<(), Failure> {
-    out.check()?;
+    let mut inputs = vec![input];
+    inputs.extend(a.reference.as_deref());
+    out.check(&inputs)?;
     let output = out.output;
     let audio = read_audio(input)?;
+    out.check_size(&audio)?;
     // The master analysis measures the input's loudness; the "before" column reuses it.
     let (mut s, amount, target, input_loudness) =
         run_suggest_measured(cli, Kind::Master, input, &audio, a)?;

@@ -560,3 +560,166 @@ fn plot_draws_the_spectra_as_png_and_a_bad_plot_path_leaves_nothing() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// No invocation in this matrix of bad arguments changes a file it was given to read: an output
+/// that is the input (by name, through `..`, a symlink or a hard link), the preset or the
+/// reference, a plot that is the input or the output, a preset that never ends, an output too
+/// large for WAV. Each fails with one line and a non-zero exit, before any work, and leaves no
+/// new file.
+#[test]
+fn no_invocation_changes_an_input() {
+    let d = tmp("guard");
+    let p = |n: &str| d.join(n).to_str().unwrap().to_string();
+    let input = d.join("in.wav");
+    write_wav_i16(&input, &vec![[3000, -2000]; 24_000]);
+    let reference = d.join("ref.wav");
+    write_wav_i16(&reference, &vec![[1000, 1000]; 24_000]);
+    let preset = d.join("preset.json");
+    std::fs::write(&preset, "{\"b1_gain\": -3}").unwrap();
+    std::os::unix::fs::symlink(&input, d.join("link.wav")).unwrap();
+    std::fs::hard_link(&input, d.join("hard.wav")).unwrap();
+    std::fs::create_dir(d.join("sub")).unwrap();
+    // 12 minutes of 8 kHz stereo: at 768 kHz in 32-bit float, 4.4 GB of audio.
+    let long = d.join("long.wav");
+    {
+        let spec = hound::WavSpec {
+            channels: 2,
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&long, spec).unwrap();
+        let mut i16w = w.get_i16_writer(720 * 8_000 * 2);
+        for i in 0..720 * 8_000 * 2 {
+            i16w.write_sample(((i % 200) as i16 - 100) * 50);
+        }
+        i16w.flush().unwrap();
+        w.finalize().unwrap();
+    }
+    let inputs = [&input, &reference, &preset, &long];
+    let before: Vec<Vec<u8>> = inputs.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let files_before = listing();
+    let (i, r, pr) = (p("in.wav"), p("ref.wav"), p("preset.json"));
+    let dotdot = format!("{}/sub/../in.wav", d.display());
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (vec!["render", "eq", &i, "-o", &i], 2, "in.wav"),
+        (vec!["render", "eq", &i, "-o", &dotdot], 2, "in.wav"),
+        (
+            vec!["render", "eq", &i, "-o", &p("link.wav")],
+            2,
+            "link.wav",
+        ),
+        (
+            vec!["render", "eq", &i, "-o", &p("hard.wav")],
+            2,
+            "hard.wav",
+        ),
+        (
+            vec!["render", "eq", &i, "-o", &p("y.wav"), "--plot", &i],
+            2,
+            "in.wav",
+        ),
+        (
+            vec!["render", "eq", &i, "-o", &p("y.wav"), "--plot", &p("y.wav")],
+            2,
+            "y.wav",
+        ),
+        (
+            vec!["render", "eq", &i, "-o", &pr, "--preset", &pr],
+            2,
+            "preset.json",
+        ),
+        (
+            vec![
+                "render",
+                "eq",
+                &i,
+                "-o",
+                &p("y.wav"),
+                "--preset",
+                "/dev/zero",
+            ],
+            3,
+            "/dev/zero",
+        ),
+        (
+            vec![
+                "render",
+                "eq",
+                &i,
+                "--suggested",
+                "--reference",
+                &r,
+                "-o",
+                &r,
+            ],
+            2,
+            "ref.wav",
+        ),
+        (
+            vec!["master", &i, "--reference", &r, "-o", &r],
+            2,
+            "ref.wav",
+        ),
+        (
+            vec![
+                "master",
+                &i,
+                "-o",
+                &p("y.wav"),
+                "--plot",
+                &r,
+                "--reference",
+                &r,
+            ],
+            2,
+            "ref.wav",
+        ),
+        (vec!["suggest", "eq", &i, "--plot", &i], 2, "in.wav"),
+        (
+            vec![
+                "render",
+                "eq",
+                &p("long.wav"),
+                "-o",
+                &p("big.wav"),
+                "--rate",
+                "768000",
+                "--bits",
+                "32f",
+            ],
+            3,
+            "4 GiB",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, c, w)| (a.into_iter().map(String::from).collect(), c, w))
+    .collect();
+    for (args, code, what) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let t = std::time::Instant::now();
+        let o = tandem(&args);
+        assert_one_line_error(&o, *code, what);
+        assert!(
+            t.elapsed().as_secs() < 20,
+            "{args:?} did work before refusing"
+        );
+        for (f, b) in inputs.iter().zip(&before) {
+            assert_eq!(
+                &std::fs::read(f).unwrap(),
+                b,
+                "{args:?} changed {}",
+                f.display()
+            );
+        }
+        assert_eq!(listing(), files_before, "{args:?} left a file behind");
+    }
+}
