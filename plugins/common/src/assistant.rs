@@ -94,6 +94,21 @@ pub struct AssistantShared {
     pub newer: Mutex<Option<Suggestion>>,
     /// True while [`newer`](Self::newer) holds a suggestion (cheap to poll every frame).
     pub newer_ready: AtomicBool,
+    /// Faults (panics) the analysis thread caught: after the first it restarts listening from a
+    /// clean analyzer, after [`MAX_FAULTS`] it stops. The audio is never touched.
+    pub faults: std::sync::atomic::AtomicU32,
+}
+
+/// Faults after which the analysis thread stops instead of restarting.
+pub const MAX_FAULTS: u32 = 2;
+
+/// What the editor says about faults of the analysis thread, if any.
+pub fn fault_text(faults: u32) -> Option<&'static str> {
+    match faults {
+        0 => None,
+        f if f < MAX_FAULTS => Some("Assistant stopped after a fault \u{2014} restarted"),
+        _ => Some("Assistant stopped after a second fault \u{2014} reload the plugin to try again"),
+    }
 }
 
 impl AssistantShared {
@@ -110,6 +125,7 @@ impl AssistantShared {
             store,
             newer: Mutex::new(None),
             newer_ready: AtomicBool::new(false),
+            faults: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -323,14 +339,29 @@ impl AnalysisThread {
             .name(format!("{name} analysis"))
             .spawn(move || {
                 LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
-                run(
-                    &stop_thread,
-                    &mut source,
-                    &analyzer,
-                    &shared,
-                    &manual,
-                    &suggested_set,
-                );
+                // A panic in an analyzer (a bug) must not end the assistant silently: it is
+                // caught, counted for the editor, and listening restarts from a clean analyzer
+                // once; a second fault stops the thread. The audio thread never waits on this.
+                loop {
+                    let body = std::panic::AssertUnwindSafe(|| {
+                        run(
+                            &stop_thread,
+                            &mut source,
+                            &analyzer,
+                            &shared,
+                            &manual,
+                            &suggested_set,
+                        )
+                    });
+                    if std::panic::catch_unwind(body).is_ok() {
+                        break;
+                    }
+                    let faults = shared.faults.fetch_add(1, Ordering::AcqRel) + 1;
+                    if faults >= MAX_FAULTS || stop_thread.load(Ordering::Acquire) {
+                        break;
+                    }
+                    shared.restart_requested.store(true, Ordering::Release);
+                }
                 LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
             })?;
         Ok(Self {

@@ -311,6 +311,90 @@ mod tests {
         rt.stop();
     }
 
+    /// Panics on a "poison" sample (a stand-in for any bug in an analyzer).
+    struct FaultyAnalyzer(LevelAnalyzer);
+
+    impl Analyzer for FaultyAnalyzer {
+        fn restart(&mut self) {
+            self.0.restart()
+        }
+        fn feed(&mut self, interleaved: &[f32], channels: usize) {
+            assert!(!interleaved.contains(&0.75), "analyzer bug");
+            self.0.feed(interleaved, channels)
+        }
+        fn heard_seconds(&self) -> f32 {
+            self.0.heard_seconds()
+        }
+        fn is_stable(&self) -> bool {
+            self.0.is_stable()
+        }
+        fn suggest(&mut self, m: &BTreeMap<String, f32>) -> Option<Suggestion> {
+            self.0.suggest(m)
+        }
+        fn level_offset_lu(
+            &mut self,
+            m: &BTreeMap<String, f32>,
+            s: &BTreeMap<String, f32>,
+        ) -> Option<f32> {
+            self.0.level_offset_lu(m, s)
+        }
+    }
+
+    /// A panic in the analyzer is caught: the first restarts listening from scratch (the held
+    /// suggestion stays, the editor says "restarted"), the second stops the thread; pushing
+    /// audio never blocks either way.
+    #[test]
+    fn an_analyzer_panic_restarts_once_then_stops() {
+        use crate::assistant::{fault_text, MAX_FAULTS};
+        let mut rt = runtime();
+        rt.start(
+            "faulty",
+            48_000.0,
+            2,
+            FaultyAnalyzer(LevelAnalyzer {
+                rate: 48_000.0,
+                frames: 0,
+                sum: 0.0,
+            }),
+            Box::new(BTreeMap::new),
+            Box::new(|s, _| s.values.clone()),
+        )
+        .unwrap();
+        let shared = rt.shared.clone();
+        let play = |rt: &mut AssistRuntime, level: f32, blocks: usize| {
+            let x = vec![level; 480];
+            for i in 0..blocks {
+                rt.push(&[&x, &x]);
+                if i % 20 == 0 {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+        };
+        play(&mut rt, 0.5, 300);
+        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
+        assert_eq!(fault_text(0), None);
+        play(&mut rt, 0.75, 5);
+        assert!(wait_for(|| shared.faults.load(Ordering::Acquire) == 1));
+        assert!(fault_text(1).unwrap().contains("restarted"));
+        assert_eq!(shared.store.value(0), -3.0, "the held suggestion stays");
+        // Listening restarted from a clean analyzer: "heard" starts again and grows.
+        assert!(wait_for(|| !shared.stable.load(Ordering::Acquire)));
+        play(&mut rt, 0.5, 150);
+        assert!(wait_for(
+            || shared.heard_seconds.load(Ordering::Acquire) > 0.5
+        ));
+        assert!(rt.is_running());
+        play(&mut rt, 0.75, 5);
+        assert!(wait_for(
+            || shared.faults.load(Ordering::Acquire) == MAX_FAULTS
+        ));
+        assert!(wait_for(|| !rt.is_running()));
+        assert!(fault_text(MAX_FAULTS).unwrap().contains("stopped"));
+        // The audio side goes on: pushing into a stopped thread's tap drops and counts.
+        play(&mut rt, 0.5, 2000);
+        rt.stop();
+    }
+
     #[test]
     fn material_difference_ignores_rounding_and_sees_real_moves() {
         use crate::assistant::differs_materially;

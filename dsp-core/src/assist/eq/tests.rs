@@ -468,3 +468,38 @@ fn every_reason_quotes_the_error_its_band_acts_on() {
         }
     }
 }
+
+/// With every band already in use (and with one or none free) the assistant never runs out of
+/// slots: no panic (overflow checks are on in tests), and it proposes no more bands than are
+/// free, whatever the material (rumble, a shaped tilt, a held tone, silence, a few frames).
+#[test]
+fn all_bands_in_use_never_overflows_the_band_budget() {
+    let mut rumble = pink_noise((SR * 12.0) as usize, 0.1, 7);
+    for (i, x) in rumble.iter_mut().enumerate() {
+        *x += 0.3 * (std::f32::consts::TAU * 20.0 * i as f32 / SR).sin();
+    }
+    let shaped = process(&shaping(), &pink_noise((SR * 12.0) as usize, 0.1, 8));
+    let tone: Vec<f32> = (0..(SR * 12.0) as usize)
+        .map(|i| 0.3 * (std::f32::consts::TAU * 1000.0 * i as f32 / SR).sin())
+        .collect();
+    let silence = vec![0.0f32; (SR * 3.0) as usize];
+    let short = pink_noise(100, 0.1, 9);
+    for x in [&rumble, &shaped, &tone, &silence, &short] {
+        let analysis = EqAnalysis::analyze(&[x], SR).unwrap();
+        for used in [NUM_BANDS, NUM_BANDS - 1, 0] {
+            let mut current = EqSettings::default();
+            for b in current.bands.iter_mut().take(used) {
+                b.enabled = true;
+            }
+            let s = suggest_eq(
+                &analysis,
+                &crate::assist::targets::TargetId::Balanced.target(),
+                &EqAssistOptions::default(),
+                &current,
+            );
+            s.validate().unwrap();
+            let bands = s.items.iter().filter(|i| !i.values.is_empty()).count();
+            assert!(bands <= NUM_BANDS - used, "{used} in use: {bands} proposed");
+        }
+    }
+}

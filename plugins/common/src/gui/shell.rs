@@ -371,6 +371,15 @@ impl<P: Params> Shell<P> {
             {
                 self.shared.restart_requested.store(true, Ordering::Release);
             }
+            if let Some(t) =
+                crate::assistant::fault_text(self.shared.faults.load(Ordering::Relaxed))
+            {
+                ui.add_space(10.0);
+                ui.label(RichText::new(t).size(12.0).color(theme::WARN))
+                    .on_hover_text(
+                        "The analysis thread met a fault and was caught; the audio and your settings are not affected.",
+                    );
+            }
             let dropped = self.shared.dropped_frames.load(Ordering::Relaxed);
             if dropped > 0 {
                 ui.add_space(10.0);
