@@ -217,3 +217,50 @@ fn reset_matches_fresh_instance() {
         );
     }
 }
+
+/// Deactivating or destroying a plugin never waits out a whole suggestion: with the analysis
+/// thread busy (a flood of 192 kHz noise, so it is analysing and solving), `deactivate()` and
+/// destroy return within 50 ms, wherever in its work the thread is (stopped after 0 to 1.5 s).
+#[test]
+fn deactivate_and_destroy_return_within_50_ms_while_solving() {
+    use std::time::{Duration, Instant};
+    let _serial = serial();
+    let limit = Duration::from_millis(50);
+    for put in each_plugin() {
+        let mut worst = (Duration::ZERO, 0u64, "");
+        for (k, wait_ms) in [0u64, 150, 300, 500, 750, 1000, 1500]
+            .into_iter()
+            .enumerate()
+        {
+            let mut plugin = put.instantiate();
+            plugin.activate(192_000.0, 8192).unwrap();
+            process_noise(&mut plugin, 192_000 * 12, &put, "flood");
+            std::thread::sleep(Duration::from_millis(wait_ms));
+            let destroy = k % 2 == 1;
+            let t = Instant::now();
+            if destroy {
+                drop(plugin);
+            } else {
+                plugin.deactivate();
+            }
+            let took = t.elapsed();
+            if took > worst.0 {
+                worst = (
+                    took,
+                    wait_ms,
+                    if destroy { "destroy" } else { "deactivate" },
+                );
+            }
+        }
+        eprintln!("{}: slowest stop {:?} ({})", put.name, worst.0, worst.2);
+        assert!(
+            worst.0 < limit,
+            "{}: {} took {:?} (stopped {} ms after the flood)",
+            put.name,
+            worst.2,
+            worst.0,
+            worst.1
+        );
+        assert_no_tandem_threads(put.name);
+    }
+}

@@ -7,6 +7,7 @@
 //! numbers and a confidence, and the measurements behind it. The same JSON is persisted in the
 //! plugin state and printed by `tandem suggest --json`.
 
+pub mod cancel;
 pub mod comp;
 pub mod eq;
 pub mod excerpt;

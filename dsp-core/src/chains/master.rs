@@ -1195,6 +1195,9 @@ impl MasterChain {
             }
             each_block(self);
             start += len;
+            if crate::assist::cancel::requested() {
+                break;
+            }
         }
     }
 
@@ -1220,10 +1223,11 @@ impl MasterChain {
                 v
             })
             .collect();
-        {
-            let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+        // In slices, so an analysis thread's stop ends an offline render early.
+        crate::assist::cancel::in_slices(n + lat, |r| {
+            let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[r.clone()]).collect();
             chain.process(&mut refs);
-        }
+        });
         for b in &mut bufs {
             b.drain(..lat);
         }

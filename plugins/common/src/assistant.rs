@@ -260,7 +260,12 @@ fn run<S: AudioSource, A: Analyzer>(
             if suggest_now {
                 since_suggest_s = 0.0;
                 let t0 = Instant::now();
-                if let Some(s) = an.suggest(m) {
+                let suggestion = an.suggest(m);
+                if stop.load(Ordering::Acquire) {
+                    // Cancelled half-way: the result means nothing.
+                    break;
+                }
+                if let Some(s) = suggestion {
                     let _ = shared.store.set_suggestion(Some(s));
                     level_key = None;
                 }
@@ -275,7 +280,11 @@ fn run<S: AudioSource, A: Analyzer>(
             } else if look_again {
                 since_suggest_s = 0.0;
                 let t0 = Instant::now();
-                let newer = an.suggest(m).filter(|n| {
+                let newer = an.suggest(m);
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                let newer = newer.filter(|n| {
                     shared
                         .store
                         .suggestion()
@@ -339,6 +348,9 @@ impl AnalysisThread {
             .name(format!("{name} analysis"))
             .spawn(move || {
                 LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
+                // Long simulations inside a suggestion poll the stop flag, so deactivate and
+                // destroy never wait out a whole solve.
+                let _cancel = dsp_core::assist::cancel::Scope::new(stop_thread.clone());
                 // A panic in an analyzer (a bug) must not end the assistant silently: it is
                 // caught, counted for the editor, and listening restarts from a clean analyzer
                 // once; a second fault stops the thread. The audio thread never waits on this.

@@ -144,6 +144,10 @@ pub fn loudness_through<C: AssistedChain>(
         let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[start..start + n]).collect();
         chain.process_keyed(&mut io, None);
         start += n;
+        // The thread's stop (deactivate, destroy) ends the render early.
+        if dsp_core::assist::cancel::requested() {
+            return None;
+        }
     }
     let lat = chain.latency_samples().min(frames);
     let view: Vec<&[f32]> = buf.iter().map(|c| &c[lat..frames]).collect();

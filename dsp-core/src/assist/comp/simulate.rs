@@ -52,6 +52,10 @@ pub fn average_gain_reduction(
     let mut frame_gr = Vec::with_capacity(n_frames);
     let mut frame_ms = Vec::with_capacity(n_frames);
     for f in 0..n_frames {
+        // An analysis thread's stop ends the simulation early (its result is discarded).
+        if crate::assist::cancel::requested() {
+            break;
+        }
         let a = f * frame;
         let b = (a + frame).min(total);
         let m = b - a;

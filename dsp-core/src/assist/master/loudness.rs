@@ -71,6 +71,9 @@ pub(super) fn loudness_stage(
         .insert("excerpt_loudness_offset_lu".into(), offset);
     let sim_target = target_lufs - offset;
     for pass in 0..2 {
+        if crate::assist::cancel::requested() {
+            break;
+        }
         s.glue_on = false;
         s.lim_drive_db = 0.0;
         let (p0, _) = render_pre(&s, audio, sr);
@@ -95,6 +98,9 @@ pub(super) fn loudness_stage(
             let (mut lo, mut hi) = (-40.0f32, 0.0f32);
             let mut best: Option<(f32, f32)> = None;
             for _ in 0..9 {
+                if crate::assist::cancel::requested() {
+                    break;
+                }
                 let thr = 0.5 * (lo + hi);
                 g.glue_threshold_db = thr;
                 let (_, gr) = render_pre(&g, audio, sr);
@@ -166,6 +172,9 @@ pub(super) fn loudness_stage(
     let mut predicted_tp = None;
     let mut prev: Option<(f64, f64)> = None;
     for _ in 0..5 {
+        if crate::assist::cancel::requested() {
+            break;
+        }
         let refs: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
         let Ok(out) = MasterChain::render(&s, &refs, sr) else {
             break;

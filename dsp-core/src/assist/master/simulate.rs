@@ -12,6 +12,9 @@ pub(super) fn loudness_of(
     sr: f32,
     true_peak: bool,
 ) -> (Option<f64>, Option<f64>) {
+    if crate::assist::cancel::requested() {
+        return (None, None);
+    }
     let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
     crate::loudness::measure_integrated(&refs, sr, true_peak).unwrap_or((None, None))
 }
@@ -23,6 +26,9 @@ pub(super) fn render_pre(
     audio: &[Vec<f32>],
     sr: f32,
 ) -> (Vec<Vec<f32>>, f32) {
+    if crate::assist::cancel::requested() {
+        return (vec![Vec::new(); audio.len()], 0.0);
+    }
     let mut bufs: Vec<Vec<f32>> = audio.to_vec();
     let Ok(config) = ProcessorConfig::new(sr, 512, bufs.len()) else {
         return (bufs, 0.0);
@@ -50,6 +56,9 @@ pub(super) fn limited_loudness(
     drive_db: f32,
 ) -> f64 {
     let fallback = -200.0;
+    if crate::assist::cancel::requested() {
+        return fallback;
+    }
     let Ok(config) = ProcessorConfig::new(sr, 4096, pre.len()) else {
         return fallback;
     };
@@ -66,9 +75,12 @@ pub(super) fn limited_loudness(
         .iter()
         .map(|c| c.iter().map(|x| x * g).collect())
         .collect();
-    {
-        let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
+    let n = bufs.iter().map(Vec::len).min().unwrap_or(0);
+    if !crate::assist::cancel::in_slices(n, |r| {
+        let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[r.clone()]).collect();
         lim.process(&mut refs);
+    }) {
+        return fallback;
     }
     loudness_of(&bufs, sr, false).0.unwrap_or(fallback)
 }
@@ -86,6 +98,9 @@ pub(super) fn solve_drive(
     let mut prev: Option<(f32, f64)> = None;
     let mut best = (d, f64::INFINITY, 0.0);
     for _ in 0..16 {
+        if crate::assist::cancel::requested() {
+            break;
+        }
         let l = eval(d);
         let f = l - target;
         if f.abs() < best.1 {
