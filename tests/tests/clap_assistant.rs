@@ -133,3 +133,53 @@ fn suggestions_are_learned_saved_and_restored_without_changing_the_sound() {
         );
     }
 }
+
+/// A learned suggestion survives what a DAW does between sessions and renders: reactivation
+/// at another sample rate and buffer size, and a project reload, each followed by seconds of
+/// quite different music (the demo mix 12 dB quieter and without its top): the suggestion in
+/// the state is still the one learned. (It is replaced only on Restart learning or a target
+/// change; a materially newer one is offered in the editor.)
+#[test]
+fn a_learned_suggestion_survives_reactivation_and_reload() {
+    for put in each_plugin() {
+        let (mut plugin, _) = learn(&put);
+        plugin.deactivate();
+        let held = suggestion_in_state(&mut plugin).expect("holds a suggestion");
+        let other: Vec<Vec<f32>> = demo(6.0)
+            .into_iter()
+            .map(|c| {
+                let mut y = 0.0f32;
+                c.into_iter()
+                    .map(|x| {
+                        y += 0.05 * (x - y);
+                        0.25 * y
+                    })
+                    .collect()
+            })
+            .collect();
+        // Reactivated at another rate and buffer size.
+        plugin.activate(96_000.0, 1024).unwrap();
+        play(&mut plugin, &other);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            suggestion_in_state(&mut plugin).as_ref(),
+            Some(&held),
+            "{}: a reactivation replaced the suggestion",
+            put.name
+        );
+        // Saved, reloaded into a new instance, activated and played.
+        plugin.deactivate();
+        let saved = plugin.save_state().unwrap();
+        let mut restored = put.instantiate();
+        restored.load_state(&saved).unwrap();
+        restored.activate(SR, BLOCK as u32).unwrap();
+        play(&mut restored, &other);
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            suggestion_in_state(&mut restored).as_ref(),
+            Some(&held),
+            "{}: a reload replaced the suggestion",
+            put.name
+        );
+    }
+}

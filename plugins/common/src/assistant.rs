@@ -203,6 +203,14 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut last_level = Instant::now() - LEVEL_REFRESH;
     let mut level_key: Option<(BTreeMap<String, f32>, BTreeMap<String, f32>)> = None;
     let mut audio_since_level = false;
+    // A suggestion already in the store when listening starts (saved with the project, or held
+    // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
+    // analyzer that has heard a second does not replace it. It is replaced when the engineer
+    // restarts learning or changes the target or style; when the music heard from now on would
+    // change it materially, the editor offers the newer one.
+    if shared.store.suggestion().is_some() {
+        shared.stable.store(true, Ordering::Release);
+    }
     while !stop.load(Ordering::Acquire) {
         let mut an = analyzer.lock().unwrap_or_else(|e| e.into_inner());
         if shared.restart_requested.swap(false, Ordering::AcqRel) {

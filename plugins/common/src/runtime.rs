@@ -311,6 +311,50 @@ mod tests {
         rt.stop();
     }
 
+    /// A suggestion in the store when the thread starts (restored with the project, or held
+    /// before a reactivation) stays: a fresh analyzer hearing louder music offers a newer one
+    /// and does not replace it.
+    #[test]
+    fn a_stored_suggestion_survives_reactivation() {
+        let mut rt = runtime();
+        start(&mut rt);
+        let shared = rt.shared.clone();
+        let quiet = vec![0.5f32; 480];
+        for i in 0..300 {
+            rt.push(&[&quiet, &quiet]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
+        assert_eq!(shared.store.value(0), -3.0);
+        // Deactivate, then activate again (a new thread and a fresh analyzer) and play louder
+        // music: a fresh analyzer would propose -6 dB after a second.
+        rt.stop();
+        shared.stable.store(false, Ordering::Release);
+        start(&mut rt);
+        let loud = vec![1.0f32; 480];
+        for i in 0..2000 {
+            rt.push(&[&loud, &loud]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.newer_ready.load(Ordering::Acquire)));
+        assert!(shared.stable.load(Ordering::Acquire));
+        assert_eq!(shared.store.value(0), -3.0, "the stored suggestion stays");
+        // Restart learning replaces it with what is heard from then on.
+        shared.restart_requested.store(true, Ordering::Release);
+        for i in 0..300 {
+            rt.push(&[&loud, &loud]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        assert!(wait_for(|| shared.store.value(0) == -6.0));
+        rt.stop();
+    }
+
     /// Panics on a "poison" sample (a stand-in for any bug in an analyzer).
     struct FaultyAnalyzer(LevelAnalyzer);
 
