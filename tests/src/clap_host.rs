@@ -1300,7 +1300,7 @@ impl TestPlugin {
                 "channels of different lengths: {lengths:?}"
             )));
         }
-        if frames == 0 || frames > config.max_frames as usize {
+        if frames > config.max_frames as usize {
             return Err(HarnessError::Usage(format!(
                 "block of {frames} frames (max {})",
                 config.max_frames

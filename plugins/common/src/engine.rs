@@ -144,6 +144,9 @@ pub fn suggested_settings<C: AssistedChain>(
     }
 }
 
+/// The largest block the chains are built for; a host block above it is processed in pieces.
+pub const MAX_INTERNAL_BLOCK: usize = 8192;
+
 /// A plugin's audio engine around chain `C`.
 pub struct AssistedEngine<C: AssistedChain> {
     chain: C,
@@ -169,7 +172,8 @@ impl<C: AssistedChain> AssistedEngine<C> {
         if channels > 2 {
             return Err(ConfigError::Channels(channels));
         }
-        let max_block = max_block.max(1);
+        // Larger host blocks are split: buffers never scale with what a host announces.
+        let max_block = max_block.clamp(1, MAX_INTERNAL_BLOCK);
         let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
         Ok(Self {
             chain: C::build(config, manual)?,

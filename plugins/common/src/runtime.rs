@@ -414,10 +414,16 @@ mod tests {
                 }
             }
         };
+        // One poison sample: only the chunk the thread reads it in faults.
+        let poison = |rt: &mut AssistRuntime| {
+            let mut x = vec![0.5f32; 480];
+            x[100] = 0.75;
+            rt.push(&[&x, &x]);
+        };
         play(&mut rt, 0.5, 300);
         assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
         assert_eq!(fault_text(0), None);
-        play(&mut rt, 0.75, 5);
+        poison(&mut rt);
         assert!(wait_for(|| shared.faults.load(Ordering::Acquire) == 1));
         assert!(fault_text(1).unwrap().contains("restarted"));
         assert_eq!(shared.store.value(0), -3.0, "the held suggestion stays");
@@ -428,7 +434,7 @@ mod tests {
             || shared.heard_seconds.load(Ordering::Acquire) > 0.5
         ));
         assert!(rt.is_running());
-        play(&mut rt, 0.75, 5);
+        poison(&mut rt);
         assert!(wait_for(
             || shared.faults.load(Ordering::Acquire) == MAX_FAULTS
         ));
