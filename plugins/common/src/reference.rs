@@ -5,7 +5,7 @@
 use nice_plug::params::persist::PersistentField;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Holds the loaded reference `T` (what the plugin's assistant needs of it), a generation
@@ -14,7 +14,11 @@ pub struct ReferenceSlot<T> {
     inner: Mutex<Option<T>>,
     generation: AtomicU64,
     error: Mutex<Option<String>>,
-    loading: std::sync::atomic::AtomicBool,
+    loading: AtomicBool,
+    /// Asks a running load to stop (checked between chunks of the file).
+    cancel: Arc<AtomicBool>,
+    /// The loader thread, joined by [`ReferenceSlot::shutdown`].
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl<T> Default for ReferenceSlot<T> {
@@ -23,8 +27,25 @@ impl<T> Default for ReferenceSlot<T> {
             inner: Mutex::new(None),
             generation: AtomicU64::new(0),
             error: Mutex::new(None),
-            loading: std::sync::atomic::AtomicBool::new(false),
+            loading: AtomicBool::new(false),
+            cancel: Arc::new(AtomicBool::new(false)),
+            worker: Mutex::new(None),
         }
+    }
+}
+
+/// The longest reference track read, in seconds (30 minutes; the editor says so).
+pub const MAX_REFERENCE_SECONDS: u64 = 30 * 60;
+
+/// What the editor says about the files it reads as references.
+pub const REFERENCE_LIMIT_TEXT: &str = "WAV, up to 30 minutes (read in one-second chunks)";
+
+/// Resets the loading flag however the loader ends (returns, errs, panics).
+struct LoadingGuard<'a>(&'a AtomicBool);
+
+impl Drop for LoadingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
@@ -58,72 +79,215 @@ impl<T: Clone + Send + 'static> ReferenceSlot<T> {
 
     /// Loads a reference with `load` on a helper thread (reading and analysing a whole song
     /// takes a moment; the editor must not freeze). The result or the error lands in the slot.
+    /// `load` gets a "cancelled?" check to poll between chunks. A panic in it is caught and
+    /// reported; the loading flag is reset however it ends. Ignored while a load runs.
     pub fn load_in_background(
         self: &Arc<Self>,
         path: std::path::PathBuf,
-        load: fn(&std::path::Path) -> Result<T, String>,
+        load: fn(&std::path::Path, &dyn Fn() -> bool) -> Result<T, String>,
     ) {
         if self.loading.swap(true, Ordering::AcqRel) {
             return;
         }
+        // The previous loader has finished (loading was false): reap it.
+        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
+        }
+        self.cancel.store(false, Ordering::Release);
         let slot = self.clone();
         let spawned = std::thread::Builder::new()
             .name("Tandem reference".into())
             .spawn(move || {
-                match load(&path) {
+                let _guard = LoadingGuard(&slot.loading);
+                let cancel = slot.cancel.clone();
+                let cancelled = move || cancel.load(Ordering::Acquire);
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    load(&path, &cancelled)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(format!(
+                        "{}: the reference could not be analysed (internal error)",
+                        path.display()
+                    ))
+                });
+                match result {
                     Ok(r) => slot.set(Some(r)),
+                    Err(_) if cancelled() => {
+                        *slot.error.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(format!("{}: loading cancelled", display_name(&path)))
+                    }
                     Err(e) => *slot.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e),
                 }
-                slot.loading.store(false, Ordering::Release);
             });
-        if spawned.is_err() {
-            self.loading.store(false, Ordering::Release);
+        match spawned {
+            Ok(h) => *self.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(h),
+            Err(_) => self.loading.store(false, Ordering::Release),
+        }
+    }
+
+    /// Asks a running load to stop (the editor's Cancel); returns at once.
+    pub fn cancel_loading(&self) {
+        self.cancel.store(true, Ordering::Release);
+    }
+
+    /// Stops a running load and waits for its thread (the plugin instance is going away: the
+    /// loader must not outlive it or its library).
+    pub fn shutdown(&self) {
+        self.cancel.store(true, Ordering::Release);
+        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
         }
     }
 }
 
-/// Reads a WAV file (16/24/32-bit integer or 32-bit float) into planar channels (at most the
-/// first two) and its sample rate, for analysing a reference track. Errors are one line naming
-/// the file and the problem.
-pub fn read_wav_planar(path: &std::path::Path) -> Result<(Vec<Vec<f32>>, u32), String> {
-    let shown = path.display();
-    let mut reader =
-        hound::WavReader::open(path).map_err(|e| format!("{shown}: cannot read as WAV ({e})"))?;
-    let spec = reader.spec();
-    let channels = spec.channels as usize;
-    if channels == 0 || channels > 8 {
-        return Err(format!("{shown}: {channels} channels is not supported"));
-    }
-    if !(8_000..=768_000).contains(&spec.sample_rate) {
-        return Err(format!(
-            "{shown}: sample rate {} Hz is not supported",
-            spec.sample_rate
-        ));
-    }
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("{shown}: truncated or corrupt ({e})"))?,
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(8, 32) - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("{shown}: truncated or corrupt ({e})"))?
+/// A WAV file opened for streaming: its rate and channel count are known before any audio is
+/// read, so the analyses can be built first and fed chunk by chunk (memory stays bounded).
+pub struct WavStream {
+    reader: hound::WavReader<std::io::BufReader<std::fs::File>>,
+    path: std::path::PathBuf,
+    /// Sample rate, Hz.
+    pub sample_rate: u32,
+    /// Channels fed to the analyses (the file's first two).
+    pub channels: usize,
+    file_channels: usize,
+}
+
+impl WavStream {
+    /// Opens `path`: a regular file (a FIFO or a device would block or never end), a WAV of
+    /// 1–8 channels at 8–768 kHz, at most [`MAX_REFERENCE_SECONDS`] long. Errors are one line
+    /// naming the file and the problem.
+    pub fn open(path: &std::path::Path) -> Result<Self, String> {
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("{shown}: cannot read ({e})"))?;
+        if !meta.is_file() {
+            return Err(format!("{shown}: not a regular file"));
         }
-    };
-    if samples.len() < channels * spec.sample_rate as usize {
-        return Err(format!("{shown}: shorter than one second"));
+        let reader = hound::WavReader::open(path)
+            .map_err(|e| format!("{shown}: cannot read as WAV ({e})"))?;
+        let spec = reader.spec();
+        let channels = spec.channels as usize;
+        if channels == 0 || channels > 8 {
+            return Err(format!("{shown}: {channels} channels is not supported"));
+        }
+        if !(8_000..=768_000).contains(&spec.sample_rate) {
+            return Err(format!(
+                "{shown}: sample rate {} Hz is not supported",
+                spec.sample_rate
+            ));
+        }
+        let seconds = reader.duration() as u64 / spec.sample_rate as u64;
+        if seconds > MAX_REFERENCE_SECONDS {
+            return Err(format!(
+                "{shown}: {} minutes long; a reference may be up to {} minutes",
+                seconds / 60,
+                MAX_REFERENCE_SECONDS / 60
+            ));
+        }
+        Ok(Self {
+            reader,
+            path: path.to_path_buf(),
+            sample_rate: spec.sample_rate,
+            channels: channels.min(2),
+            file_channels: channels,
+        })
     }
-    if samples.iter().any(|x| !x.is_finite()) {
+
+    /// Reads the whole file in one-second chunks of planar audio (the first two channels),
+    /// handing each to `each`, stopping with an error when `cancelled()` turns true. Returns the
+    /// frames read. Errors: truncated or corrupt data, NaN/Inf samples, shorter than a second.
+    pub fn for_each_chunk(
+        mut self,
+        cancelled: &dyn Fn() -> bool,
+        each: &mut dyn FnMut(&[&[f32]]),
+    ) -> Result<u64, String> {
+        let shown = self.path.display().to_string();
+        let spec = self.reader.spec();
+        let shape = (
+            self.sample_rate as usize * self.file_channels,
+            self.channels,
+            self.file_channels,
+        );
+        let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(8, 32) - 1)) as f32;
+        let frames = match spec.sample_format {
+            hound::SampleFormat::Float => {
+                stream(self.reader.samples::<f32>(), shape, cancelled, each, &shown)?
+            }
+            hound::SampleFormat::Int => stream(
+                self.reader
+                    .samples::<i32>()
+                    .map(|r| r.map(|v| v as f32 * scale)),
+                shape,
+                cancelled,
+                each,
+                &shown,
+            )?,
+        };
+        if frames < self.sample_rate as u64 {
+            return Err(format!("{shown}: shorter than one second"));
+        }
+        Ok(frames)
+    }
+}
+
+/// The chunk loop of [`WavStream::for_each_chunk`] over any sample iterator; `shape` is
+/// (samples per chunk, channels handed on, channels in the file).
+fn stream(
+    mut samples: impl Iterator<Item = Result<f32, hound::Error>>,
+    (chunk, channels, file_channels): (usize, usize, usize),
+    cancelled: &dyn Fn() -> bool,
+    each: &mut dyn FnMut(&[&[f32]]),
+    shown: &str,
+) -> Result<u64, String> {
+    let mut inter: Vec<f32> = Vec::with_capacity(chunk);
+    let mut planar: Vec<Vec<f32>> = vec![Vec::with_capacity(chunk / file_channels); channels];
+    let mut frames = 0u64;
+    loop {
+        if cancelled() {
+            return Err(format!("{shown}: loading cancelled"));
+        }
+        inter.clear();
+        for s in samples.by_ref().take(chunk) {
+            inter.push(s.map_err(|e| format!("{shown}: truncated or corrupt ({e})"))?);
+        }
+        if !feed_chunk(
+            &inter,
+            &mut planar,
+            channels,
+            file_channels,
+            &mut frames,
+            each,
+            shown,
+        )? {
+            return Ok(frames);
+        }
+    }
+}
+
+/// De-interleaves one chunk and hands it on; false when the chunk was empty (the end).
+fn feed_chunk(
+    inter: &[f32],
+    planar: &mut [Vec<f32>],
+    channels: usize,
+    file_channels: usize,
+    frames: &mut u64,
+    each: &mut dyn FnMut(&[&[f32]]),
+    shown: &str,
+) -> Result<bool, String> {
+    let n = inter.len() / file_channels;
+    if n == 0 {
+        return Ok(false);
+    }
+    if inter.iter().any(|x| !x.is_finite()) {
         return Err(format!("{shown}: holds NaN or infinite samples"));
     }
-    let planar = (0..channels.min(2))
-        .map(|c| samples.iter().skip(c).step_by(channels).copied().collect())
-        .collect();
-    Ok((planar, spec.sample_rate))
+    for (c, p) in planar.iter_mut().enumerate().take(channels) {
+        p.clear();
+        p.extend(inter.iter().skip(c).step_by(file_channels).take(n));
+    }
+    let view: Vec<&[f32]> = planar.iter().map(|p| p.as_slice()).collect();
+    each(&view);
+    *frames += n as u64;
+    Ok(true)
 }
 
 /// The file name of `path` for display.
@@ -191,7 +355,7 @@ mod tests {
     #[test]
     fn background_load_reports_errors() {
         let slot: Arc<ReferenceSlot<Vec<f32>>> = Arc::new(ReferenceSlot::default());
-        slot.load_in_background("/nonexistent.wav".into(), |p| {
+        slot.load_in_background("/nonexistent.wav".into(), |p, _| {
             Err(format!("{}: file not found", p.display()))
         });
         let t0 = std::time::Instant::now();
@@ -203,5 +367,102 @@ mod tests {
             Some("/nonexistent.wav: file not found")
         );
         assert!(slot.get().is_none());
+    }
+
+    /// A loader that panics leaves the slot usable: the flag is reset, the error says so, and
+    /// the next load runs.
+    #[test]
+    fn a_panicking_loader_resets_the_flag() {
+        let slot: Arc<ReferenceSlot<Vec<f32>>> = Arc::new(ReferenceSlot::default());
+        slot.load_in_background("x.wav".into(), |_, _| panic!("decoder bug"));
+        let t0 = std::time::Instant::now();
+        while (slot.is_loading() || slot.error().is_none()) && t0.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!slot.is_loading());
+        assert!(slot.error().unwrap().contains("internal error"));
+        slot.load_in_background("y.wav".into(), |_, _| Ok(vec![1.0]));
+        let t0 = std::time::Instant::now();
+        while slot.get().is_none() && t0.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(slot.get(), Some(vec![1.0]));
+        assert!(slot.error().is_none());
+    }
+
+    /// A FIFO (or any non-regular file) is refused before it is opened (opening would block
+    /// until a writer appears), and a load can be cancelled or stopped with the instance.
+    #[test]
+    fn fifos_are_refused_and_loads_cancel_and_stop() {
+        let d = std::env::temp_dir().join(format!("tandem-ref-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let fifo = d.join("pipe.wav");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = WavStream::open(&fifo).err().unwrap();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        assert!(WavStream::open(&d)
+            .err()
+            .unwrap()
+            .contains("not a regular file"));
+        // A loader that only stops when cancelled: Cancel ends it, and so does shutdown.
+        let slot: Arc<ReferenceSlot<Vec<f32>>> = Arc::new(ReferenceSlot::default());
+        fn endless(_: &std::path::Path, cancelled: &dyn Fn() -> bool) -> Result<Vec<f32>, String> {
+            while !cancelled() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err("stopped".into())
+        }
+        slot.load_in_background("song.wav".into(), endless);
+        assert!(slot.is_loading());
+        slot.cancel_loading();
+        let t0 = std::time::Instant::now();
+        while slot.is_loading() && t0.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert!(!slot.is_loading());
+        assert_eq!(slot.error().as_deref(), Some("song.wav: loading cancelled"));
+        slot.load_in_background("song.wav".into(), endless);
+        let t0 = std::time::Instant::now();
+        slot.shutdown();
+        assert!(t0.elapsed().as_millis() < 500);
+        assert!(!slot.is_loading());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// The stream reads a file in one-second chunks of at most two channels, the whole of it.
+    #[test]
+    fn wav_streams_in_one_second_chunks() {
+        let d = std::env::temp_dir().join(format!("tandem-wav-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let path = d.join("three.wav");
+        let spec = hound::WavSpec {
+            channels: 3,
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for i in 0..8_000 * 5 / 2 {
+            for c in 0..3i16 {
+                w.write_sample((i % 100) as i16 * (c + 1)).unwrap();
+            }
+        }
+        w.finalize().unwrap();
+        let wav = WavStream::open(&path).unwrap();
+        assert_eq!((wav.sample_rate, wav.channels), (8_000, 2));
+        let mut sizes = Vec::new();
+        let frames = wav
+            .for_each_chunk(&|| false, &mut |c| {
+                assert_eq!(c.len(), 2);
+                sizes.push(c[0].len());
+            })
+            .unwrap();
+        assert_eq!(frames, 20_000);
+        assert_eq!(sizes, vec![8_000, 8_000, 4_000]);
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

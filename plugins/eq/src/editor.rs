@@ -147,15 +147,22 @@ fn body(
                 if params.target.value() == Target::Reference {
                     ui.add(
                         egui::TextEdit::singleline(&mut st.reference_path)
-                            .hint_text("/path/to/reference.wav")
+                            .hint_text("/path/to/reference.wav (WAV, up to 30 min)")
                             .desired_width(260.0),
                     );
-                    if ui.button("Load reference").clicked() {
+                    if ui
+                        .button("Load reference")
+                        .on_hover_text(tandem_common::reference::REFERENCE_LIMIT_TEXT)
+                        .clicked()
+                    {
                         let path = std::path::PathBuf::from(st.reference_path.trim());
                         params.reference.load_in_background(path, load_reference);
                     }
                     if params.reference.is_loading() {
                         ui.spinner();
+                        if ui.small_button("Cancel").clicked() {
+                            params.reference.cancel_loading();
+                        }
                     }
                     match (
                         params.reference.get().map(|r| r.name),

@@ -235,6 +235,9 @@ impl Plugin for TandemEq {
 impl Drop for TandemEq {
     fn drop(&mut self) {
         self.runtime.stop();
+        // A reference still loading stops with the instance (its thread runs this library's
+        // code).
+        self.params.reference.shutdown();
     }
 }
 

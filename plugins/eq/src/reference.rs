@@ -2,11 +2,11 @@
 //! the editor, turned into a tonal target and saved with the project (see
 //! [`tandem_common::reference`]).
 
-use dsp_core::assist::eq::EqAnalysis;
+use dsp_core::assist::eq::{EqAnalysis, EqAnalysisConfig};
 use dsp_core::assist::targets::Target;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tandem_common::reference::{display_name, read_wav_planar};
+use tandem_common::reference::{display_name, WavStream};
 
 /// A loaded reference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,13 +20,14 @@ pub struct Reference {
 /// The EQ's reference slot.
 pub type ReferenceSlot = tandem_common::reference::ReferenceSlot<Reference>;
 
-/// Reads a WAV file and derives its tonal target. Errors name the file and the problem in one
-/// line.
-pub fn load_reference(path: &Path) -> Result<Reference, String> {
-    let (planar, rate) = read_wav_planar(path)?;
-    let view: Vec<&[f32]> = planar.iter().map(|c| c.as_slice()).collect();
-    let result =
-        EqAnalysis::analyze(&view, rate as f32).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Reads a WAV file chunk by chunk (memory stays bounded; `cancelled` is polled between
+/// chunks) and derives its tonal target. Errors name the file and the problem in one line.
+pub fn load_reference(path: &Path, cancelled: &dyn Fn() -> bool) -> Result<Reference, String> {
+    let wav = WavStream::open(path)?;
+    let mut analysis = EqAnalysis::new(EqAnalysisConfig::new(wav.sample_rate as f32, wav.channels))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    wav.for_each_chunk(cancelled, &mut |chunk| analysis.process(chunk))?;
+    let result = analysis.result();
     if result.heard_seconds <= 0.0 {
         return Err(format!("{}: silent", path.display()));
     }

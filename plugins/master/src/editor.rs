@@ -139,10 +139,14 @@ fn body(
                 if params.match_reference.value() {
                     ui.add(
                         egui::TextEdit::singleline(&mut st.reference_path)
-                            .hint_text("/path/to/reference.wav")
+                            .hint_text("/path/to/reference.wav (WAV, up to 30 min)")
                             .desired_width(240.0),
                     );
-                    if ui.button("Load").clicked() {
+                    if ui
+                        .button("Load")
+                        .on_hover_text(tandem_common::reference::REFERENCE_LIMIT_TEXT)
+                        .clicked()
+                    {
                         let path = std::path::PathBuf::from(st.reference_path.trim());
                         params
                             .reference
@@ -150,6 +154,9 @@ fn body(
                     }
                     if params.reference.is_loading() {
                         ui.spinner();
+                        if ui.small_button("Cancel").clicked() {
+                            params.reference.cancel_loading();
+                        }
                     }
                     match (params.reference.get(), params.reference.error()) {
                         (_, Some(e)) => {

@@ -239,6 +239,9 @@ impl Plugin for TandemMaster {
 impl Drop for TandemMaster {
     fn drop(&mut self) {
         self.runtime.stop();
+        // A reference still loading stops with the instance (its thread runs this library's
+        // code).
+        self.params.reference.shutdown();
     }
 }
 
