@@ -224,6 +224,7 @@ struct PluginExts {
     audio_ports: Option<PluginAudioPorts>,
     audio_ports_config: Option<PluginAudioPortsConfig>,
     timer: Option<PluginTimer>,
+    gui: Option<clack_extensions::gui::PluginGui>,
 }
 
 /// One message the plugin logged through the host's log extension.
@@ -301,6 +302,7 @@ impl<'a> SharedHandler<'a> for HostShared {
             audio_ports: instance.get_extension(),
             audio_ports_config: instance.get_extension(),
             timer: instance.get_extension(),
+            gui: instance.get_extension(),
         });
     }
 
@@ -378,6 +380,26 @@ impl<'a> HostMainThread<'a> {
 }
 
 impl<'a> MainThreadHandler<'a> for HostMainThread<'a> {}
+
+/// The host side of the GUI extension (nice-plug's editors need it to exist): requests are
+/// acknowledged and otherwise ignored; the test's parent window has a fixed size.
+impl clack_extensions::gui::HostGuiImpl for HostShared {
+    fn resize_hints_changed(&self) {}
+
+    fn request_resize(&self, _new_size: clack_extensions::gui::GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+
+    fn closed(&self, _was_destroyed: bool) {}
+}
 
 impl HostParamsImplMainThread for HostMainThread<'_> {
     fn rescan(&self, flags: ParamRescanFlags) {
@@ -465,7 +487,8 @@ impl HostHandlers for TestHost {
             .register::<HostState>()
             .register::<HostTimer>()
             .register::<HostAudioPorts>()
-            .register::<HostAudioPortsConfig>();
+            .register::<HostAudioPortsConfig>()
+            .register::<clack_extensions::gui::HostGui>();
     }
 }
 
@@ -1156,6 +1179,47 @@ impl TestPlugin {
     /// Parameter changes the plugin output during the last `process` call.
     pub fn output_param_changes(&self) -> &[ParamChange] {
         &self.output_param_changes
+    }
+
+    // -- gui --------------------------------------------------------------------------------
+
+    /// Opens the editor embedded in the X11 window `parent` (`gui.create` for X11, not
+    /// floating, then `set_parent` and `show`). Returns its size.
+    ///
+    /// # Safety
+    ///
+    /// `parent` must stay a valid window until [`gui_close`](Self::gui_close).
+    pub unsafe fn gui_open_x11(&mut self, parent: u64) -> Result<(u32, u32), HarnessError> {
+        use clack_extensions::gui::{GuiApiType, GuiConfiguration, Window};
+        let gui = self
+            .exts
+            .gui
+            .ok_or_else(|| HarnessError::Usage("plugin has no gui extension".into()))?;
+        let handle = self.instance.plugin_handle();
+        let config = GuiConfiguration {
+            api_type: GuiApiType::X11,
+            is_floating: false,
+        };
+        if !gui.is_api_supported(&handle, config) {
+            return Err(HarnessError::Usage("X11 embedding not supported".into()));
+        }
+        let fail = |what: &str| HarnessError::Usage(format!("gui.{what} failed"));
+        gui.create(&handle, config).map_err(|_| fail("create"))?;
+        let size = gui.get_size(&handle).ok_or_else(|| fail("get_size"))?;
+        // SAFETY: the caller keeps `parent` alive until gui_close.
+        unsafe { gui.set_parent(&handle, Window::from_x11_handle(parent as _)) }
+            .map_err(|_| fail("set_parent"))?;
+        gui.show(&handle).map_err(|_| fail("show"))?;
+        Ok((size.width, size.height))
+    }
+
+    /// Hides and destroys an open editor (`gui.hide`, `gui.destroy`).
+    pub fn gui_close(&mut self) {
+        if let Some(gui) = self.exts.gui {
+            let handle = self.instance.plugin_handle();
+            let _ = gui.hide(&handle);
+            gui.destroy(&handle);
+        }
     }
 
     // -- latency ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 //!   instances (parameters, processing, latency, state, lifecycle).
 //! - [`signals`]: test signals and measurements.
 //! - [`checks`]: shared assertions and random parameter automation.
+//! - [`xvfb`]: a private X server for the tests that open editors.
 //!
 //! The integration tests live in `tests/clap_*.rs`. Build the bundles first:
 //! `cargo xtask bundle-all && cargo test -p tests`.
@@ -11,3 +12,4 @@
 pub mod checks;
 pub mod clap_host;
 pub mod signals;
+pub mod xvfb;

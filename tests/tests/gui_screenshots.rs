@@ -10,12 +10,12 @@
 //! which `cargo xtask test` does). When either is missing the test fails if `CI` or
 //! `TANDEM_REQUIRE_HOSTS` is set, and otherwise prints why it did not run.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tests::clap_host::workspace_root;
+use tests::xvfb::{KillOnDrop, Xvfb};
 
 /// Height of the shell's header and status bar and width of its suggestion panel, in pixels at
 /// scale 1 (`plugins/common/src/gui/shell.rs`: `exact_size(56.0)`, `exact_size(32.0)`,
@@ -259,17 +259,7 @@ fn check_screenshot(img: &Rgb, expected: (u32, u32)) -> Vec<String> {
 // Processes.
 
 fn require_or_skip(why: &str) -> bool {
-    let required =
-        std::env::var_os("CI").is_some() || std::env::var_os("TANDEM_REQUIRE_HOSTS").is_some();
-    assert!(!required, "{why}");
-    eprintln!("NOTE: {why}; skipping the editor screenshot test (CI requires it)");
-    false
-}
-
-fn which(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-        .unwrap_or(false)
+    tests::xvfb::require_or_skip(why, "the editor screenshot test")
 }
 
 fn target_dir() -> PathBuf {
@@ -285,7 +275,7 @@ fn standalone(bin: &str) -> PathBuf {
 fn tools_available() -> bool {
     let missing: Vec<&str> = ["Xvfb", "xdotool", "import", "convert"]
         .into_iter()
-        .filter(|t| !which(t))
+        .filter(|t| !tests::xvfb::which(t))
         .collect();
     if !missing.is_empty() {
         return require_or_skip(&format!(
@@ -309,87 +299,6 @@ fn tools_available() -> bool {
         ));
     }
     true
-}
-
-/// Kills and reaps a child process when dropped, so no Xvfb or standalone outlives the test.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A private X server on a display number it picks itself (`-displayfd`), so parallel runs
-/// never collide.
-struct Xvfb {
-    _child: KillOnDrop,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        let screen = format!("{}x{}x24", SCREEN.0, SCREEN.1);
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                &screen,
-                "-nolisten",
-                "tcp",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start Xvfb");
-        let stdout = child.stdout.take().unwrap();
-        let child = KillOnDrop(child);
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(15))
-            .expect("Xvfb did not report its display within 15 s");
-        let n: u32 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("Xvfb reported no display number: {line:?}"));
-        Xvfb {
-            _child: child,
-            display: format!(":{n}"),
-        }
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        c.env("DISPLAY", &self.display);
-        c
-    }
-
-    fn run(&self, program: &str, args: &[&str]) -> Result<Vec<u8>, String> {
-        let out = self
-            .command(program)
-            .args(args)
-            .output()
-            .map_err(|e| format!("{program}: {e}"))?;
-        if out.status.success() {
-            Ok(out.stdout)
-        } else {
-            Err(format!(
-                "`{program} {}` failed ({}): {}",
-                args.join(" "),
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
-    }
 }
 
 fn read_log(path: &Path) -> String {
@@ -421,7 +330,7 @@ fn default_size(key: &str) -> (u32, u32) {
 /// Opens one editor, screenshots it and returns the problems found (empty when it looks right).
 fn screenshot_editor(ed: &Editor, out_dir: &Path) -> Vec<String> {
     let expected = default_size(ed.key);
-    let x = Xvfb::start();
+    let x = Xvfb::start(SCREEN);
     let log_path = out_dir.join(format!("{}.log", ed.key));
     let log = std::fs::File::create(&log_path).unwrap();
     let app = x
