@@ -201,8 +201,8 @@ impl MasterAnalyzer {
     }
 
     fn refresh_status(&mut self) {
-        let r = self.analysis.result();
-        self.status = (r.heard_seconds, r.stable);
+        // Cheap: heard time and stability only (the full result copies the excerpt).
+        self.status = self.analysis.status();
         self.frames_since_status = 0;
     }
 }

@@ -264,6 +264,13 @@ impl EqAnalysis {
         }
     }
 
+    /// Whether the estimate is stable (what [`EqAnalysisResult::stable`] says), without
+    /// building a result.
+    pub fn is_stable(&self) -> bool {
+        self.last_change_db
+            .is_some_and(|c| c < STABILITY_THRESHOLD_DB)
+    }
+
     /// Seconds of non-silent audio heard so far.
     pub fn heard_seconds(&self) -> f32 {
         (self.frames_used as f64 * self.hop as f64 / self.config.sample_rate_hz as f64) as f32

@@ -138,6 +138,13 @@ impl MasterAnalysis {
         self.excerpt.process(&refs);
     }
 
+    /// (heard seconds, stable): what [`Self::result`] reports as `heard_seconds` and `stable`,
+    /// without building the excerpt and the measurements (the plugin polls it twice a second).
+    pub fn status(&self) -> (f32, bool) {
+        let heard = self.eq.heard_seconds();
+        (heard, self.eq.is_stable() && heard >= MIN_STABLE_SECONDS)
+    }
+
     /// The excerpt kept for simulation (planar, see [`Excerpt::audio`]).
     pub fn excerpt(&self) -> Vec<Vec<f32>> {
         self.excerpt.audio()

@@ -498,3 +498,25 @@ fn the_analysis_loudness_is_the_measurement_of_the_input() {
         assert_eq!(a.result().integrated_lufs, want.integrated_lufs);
     }
 }
+
+/// The cheap status the plugin polls is exactly what the full result reports, all along a
+/// learning run (silence, music, past the minimum for "stable").
+#[test]
+fn status_matches_the_full_result() {
+    let sr = 24_000.0;
+    let [l, r] = crate::testsignals::demo_mix(40.0, sr as f64);
+    let mut a = MasterAnalysis::new(sr, 2).unwrap();
+    let silence = vec![0.0f32; 12_000];
+    a.process(&[&silence, &silence]);
+    let mut seen_stable = false;
+    for (cl, cr) in l.chunks(12_000).zip(r.chunks(12_000)) {
+        a.process(&[cl, cr]);
+        let full = a.result();
+        assert_eq!(a.status(), (full.heard_seconds, full.stable));
+        seen_stable |= full.stable;
+    }
+    assert!(
+        seen_stable,
+        "the demo never became stable: the test saw one state only"
+    );
+}
