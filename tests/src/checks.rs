@@ -123,3 +123,9 @@ pub fn set_by_text(plugin: &mut TestPlugin, key: &str, text: &str) {
         .unwrap_or_else(|| panic!("{key}: cannot parse {text:?}"));
     plugin.set_param_via_flush(p.id, v);
 }
+
+/// Fails when the plugin called a host function from the wrong thread (thread-check).
+pub fn assert_no_thread_violations(plugin: &TestPlugin, name: &str) {
+    let v = plugin.thread_violations();
+    assert!(v.is_empty(), "{name}: {v:?}");
+}

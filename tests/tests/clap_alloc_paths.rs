@@ -6,7 +6,7 @@
 //! ordinary blocks).
 
 use std::time::{Duration, Instant};
-use tests::checks::{check_output, OUTPUT_BOUND};
+use tests::checks::{assert_no_thread_violations, check_output, OUTPUT_BOUND};
 use tests::clap_host::{each_plugin, parse_nice_plug_state, ParamChange, TestPlugin};
 
 const SR: f64 = 48_000.0;
@@ -123,12 +123,7 @@ fn suggested_set_with_trim_and_moving_amount_and_state_loads_mid_playback() {
             put.name,
         );
         plugin.deactivate();
-        assert!(
-            plugin.thread_violations().is_empty(),
-            "{}: {:?}",
-            put.name,
-            plugin.thread_violations()
-        );
+        assert_no_thread_violations(&plugin, put.name);
     }
 }
 

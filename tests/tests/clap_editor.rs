@@ -7,7 +7,7 @@
 //! `TANDEM_REQUIRE_HOSTS` is set, and otherwise says why it did not run.
 
 use std::time::Duration;
-use tests::checks::{check_output, OUTPUT_BOUND};
+use tests::checks::{assert_no_thread_violations, check_output, OUTPUT_BOUND};
 use tests::clap_host::{each_plugin, TestPlugin};
 use tests::xvfb::{require_or_skip, which, Xvfb};
 use x11rb::connection::Connection;
@@ -81,11 +81,6 @@ fn editors_open_and_close_many_times_while_audio_plays() {
             play(&mut plugin, &music, &mut pos, 5, &what);
         }
         plugin.deactivate();
-        assert!(
-            plugin.thread_violations().is_empty(),
-            "{}: {:?}",
-            put.name,
-            plugin.thread_violations()
-        );
+        assert_no_thread_violations(&plugin, put.name);
     }
 }

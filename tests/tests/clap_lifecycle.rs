@@ -3,7 +3,7 @@
 
 use rand::Rng;
 use std::collections::HashMap;
-use tests::checks::{check_output, OUTPUT_BOUND};
+use tests::checks::{assert_no_thread_violations, check_output, OUTPUT_BOUND};
 use tests::clap_host::{each_plugin, PluginUnderTest, TestPlugin};
 use tests::signals::{rng, TestSignal};
 
@@ -101,12 +101,7 @@ fn activate_deactivate_100_times() {
             plugin.deactivate();
         }
         assert_no_tandem_threads(&format!("{} after 100 deactivations", put.name));
-        assert!(
-            plugin.thread_violations().is_empty(),
-            "{}: {:?}",
-            put.name,
-            plugin.thread_violations()
-        );
+        assert_no_thread_violations(&plugin, put.name);
     }
 }
 

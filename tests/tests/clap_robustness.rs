@@ -8,7 +8,7 @@
 //! `TANDEM_TEST_SEED` replays a failing seed. One test per plugin so they run in parallel.
 
 use rand::Rng;
-use tests::checks::{check_output, random_param_events, OUTPUT_BOUND};
+use tests::checks::{assert_no_thread_violations, check_output, random_param_events, OUTPUT_BOUND};
 use tests::clap_host::{PluginUnderTest, COMP, EQ, MASTER};
 use tests::signals::{random_block_sizes, rng, TestSignal};
 
@@ -115,12 +115,7 @@ fn robustness(put: PluginUnderTest) {
             plugin.deactivate();
         }
     }
-    assert!(
-        plugin.thread_violations().is_empty(),
-        "{}: {:?}",
-        put.name,
-        plugin.thread_violations()
-    );
+    assert_no_thread_violations(&plugin, put.name);
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! Needs the bundles: `cargo xtask bundle-all` first.
 
 use std::collections::HashSet;
-use tests::checks::{check_output, value_tolerance, values_close, OUTPUT_BOUND};
+use tests::checks::{
+    assert_no_thread_violations, check_output, value_tolerance, values_close, OUTPUT_BOUND,
+};
 use tests::clap_host::{each_plugin, nice_plug_param_hash, ParamChange, VENDOR};
 use tests::signals::sine;
 
@@ -347,11 +349,6 @@ fn params_set_through_flush_and_process_events() {
                 p.key()
             );
         }
-        assert!(
-            plugin.thread_violations().is_empty(),
-            "{}: {:?}",
-            put.name,
-            plugin.thread_violations()
-        );
+        assert_no_thread_violations(&plugin, put.name);
     }
 }

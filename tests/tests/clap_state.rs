@@ -7,7 +7,8 @@
 
 use rand::{Rng, RngCore};
 use tests::checks::{
-    check_output, param_values, set_non_default_values, values_close, OUTPUT_BOUND,
+    assert_no_thread_violations, check_output, param_values, set_non_default_values, values_close,
+    OUTPUT_BOUND,
 };
 use tests::clap_host::{
     each_plugin, make_nice_plug_state, parse_nice_plug_state, ParamDesc, PluginUnderTest,
@@ -218,12 +219,7 @@ fn bad_blobs_are_refused_or_harmless() {
             still_works(&mut plugin, &good, what, &put, &mut rng);
             plugin.deactivate();
         }
-        assert!(
-            plugin.thread_violations().is_empty(),
-            "{}: {:?}",
-            put.name,
-            plugin.thread_violations()
-        );
+        assert_no_thread_violations(&plugin, put.name);
     }
 }
 

@@ -221,6 +221,28 @@ mod tests {
         .unwrap();
     }
 
+    /// A running thread that learned 3 s at level 0.5 and holds its -3 dB suggestion.
+    fn learned() -> (AssistRuntime, Arc<AssistantShared>) {
+        let mut rt = runtime();
+        start(&mut rt);
+        let shared = rt.shared.clone();
+        play(&mut rt, 0.5, 300);
+        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
+        assert_eq!(shared.store.value(0), -3.0);
+        (rt, shared)
+    }
+
+    /// Pushes `blocks` 10 ms stereo blocks at `level`, paced so the reader keeps up.
+    fn play(rt: &mut AssistRuntime, level: f32, blocks: usize) {
+        let x = vec![level; 480];
+        for i in 0..blocks {
+            rt.push(&[&x, &x]);
+            if i % 20 == 0 {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+    }
+
     fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
         let t0 = Instant::now();
         while t0.elapsed() < Duration::from_secs(10) {
@@ -251,15 +273,9 @@ mod tests {
     fn audio_in_suggestion_out_and_learning_holds() {
         let mut rt = runtime();
         start(&mut rt);
-        let block = vec![0.5f32; 480];
         let shared = rt.shared.clone();
         // 3 s of audio, in 10 ms blocks, paced so the reader keeps up.
-        for i in 0..300 {
-            rt.push(&[&block, &block]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        play(&mut rt, 0.5, 300);
         assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
         assert!(shared.store.has_suggestion());
         assert_eq!(shared.store.value(0), -3.0);
@@ -271,7 +287,7 @@ mod tests {
         assert!(heard >= 2.0, "{heard}");
         // Restart learning clears progress.
         shared.restart_requested.store(true, Ordering::Release);
-        rt.push(&[&block, &block]);
+        play(&mut rt, 0.5, 1);
         assert!(wait_for(|| !shared.stable.load(Ordering::Acquire)));
         rt.stop();
     }
@@ -281,27 +297,10 @@ mod tests {
     /// engineer takes it.
     #[test]
     fn a_held_suggestion_stays_and_a_newer_one_is_offered() {
-        let mut rt = runtime();
-        start(&mut rt);
-        let shared = rt.shared.clone();
-        let quiet = vec![0.5f32; 480];
-        for i in 0..300 {
-            rt.push(&[&quiet, &quiet]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
-        assert_eq!(shared.store.value(0), -3.0);
+        let (mut rt, shared) = learned();
         assert!(!shared.newer_ready.load(Ordering::Acquire));
         // The song gets much louder: 20 s at 1.0 moves the mean level above 0.6.
-        let loud = vec![1.0f32; 480];
-        for i in 0..2000 {
-            rt.push(&[&loud, &loud]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        play(&mut rt, 1.0, 2000);
         assert!(wait_for(|| shared.newer_ready.load(Ordering::Acquire)));
         assert!(shared.heard_seconds.load(Ordering::Acquire) > 20.0);
         assert_eq!(shared.store.value(0), -3.0, "the held suggestion stays");
@@ -316,41 +315,19 @@ mod tests {
     /// and does not replace it.
     #[test]
     fn a_stored_suggestion_survives_reactivation() {
-        let mut rt = runtime();
-        start(&mut rt);
-        let shared = rt.shared.clone();
-        let quiet = vec![0.5f32; 480];
-        for i in 0..300 {
-            rt.push(&[&quiet, &quiet]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        assert!(wait_for(|| shared.stable.load(Ordering::Acquire)));
-        assert_eq!(shared.store.value(0), -3.0);
+        let (mut rt, shared) = learned();
         // Deactivate, then activate again (a new thread and a fresh analyzer) and play louder
         // music: a fresh analyzer would propose -6 dB after a second.
         rt.stop();
         shared.stable.store(false, Ordering::Release);
         start(&mut rt);
-        let loud = vec![1.0f32; 480];
-        for i in 0..2000 {
-            rt.push(&[&loud, &loud]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        play(&mut rt, 1.0, 2000);
         assert!(wait_for(|| shared.newer_ready.load(Ordering::Acquire)));
         assert!(shared.stable.load(Ordering::Acquire));
         assert_eq!(shared.store.value(0), -3.0, "the stored suggestion stays");
         // Restart learning replaces it with what is heard from then on.
         shared.restart_requested.store(true, Ordering::Release);
-        for i in 0..300 {
-            rt.push(&[&loud, &loud]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
+        play(&mut rt, 1.0, 300);
         assert!(wait_for(|| shared.store.value(0) == -6.0));
         rt.stop();
     }
@@ -405,15 +382,6 @@ mod tests {
         )
         .unwrap();
         let shared = rt.shared.clone();
-        let play = |rt: &mut AssistRuntime, level: f32, blocks: usize| {
-            let x = vec![level; 480];
-            for i in 0..blocks {
-                rt.push(&[&x, &x]);
-                if i % 20 == 0 {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-            }
-        };
         // One poison sample: only the chunk the thread reads it in faults.
         let poison = |rt: &mut AssistRuntime| {
             let mut x = vec![0.5f32; 480];
