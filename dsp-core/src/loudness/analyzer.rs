@@ -338,14 +338,26 @@ pub fn measure(channels: &[&[f32]], sample_rate_hz: f32) -> Result<LoudnessStats
 /// Integrated loudness (LUFS) and, when `true_peak`, true peak (dBTP) of whole planar channels
 /// (1–8) at `sample_rate_hz`: bit-for-bit the values [`measure`] reports, without the work for
 /// the rest of [`LoudnessStats`] (loudness range, momentary and short-term readings), for callers
-/// that measure many renders and read nothing else (the master assistant's simulation).
+/// that measure many renders and read nothing else (the assistants' simulations, the plugins'
+/// level match).
+///
+/// It polls [`crate::assist::cancel`] between slices: cancelled, it reports `(None, None)`.
 pub fn measure_integrated(
     channels: &[&[f32]],
     sample_rate_hz: f32,
     true_peak: bool,
 ) -> Result<(Option<f64>, Option<f64>), ConfigError> {
     let mut a = LoudnessAnalyzer::build(channels.len(), sample_rate_hz, true_peak, false)?;
-    a.process(channels);
+    let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+    let mut slice: Vec<&[f32]> = Vec::with_capacity(channels.len());
+    let done = crate::assist::cancel::in_slices(len, |r| {
+        slice.clear();
+        slice.extend(channels.iter().map(|c| &c[r.clone()]));
+        a.process(&slice);
+    });
+    if !done {
+        return Ok((None, None));
+    }
     Ok((a.integrated_lufs(), a.true_peak_dbtp()))
 }
 
@@ -559,5 +571,24 @@ mod tests {
             (None, None)
         );
         assert!(measure_integrated(&[], 48_000.0, true).is_err());
+    }
+
+    /// A cancelled measurement reports nothing rather than a partial reading.
+    #[test]
+    fn measure_integrated_reports_nothing_when_cancelled() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        let x = noise(96_000, 0.3, 3);
+        let flag = Arc::new(AtomicBool::new(true));
+        let scope = crate::assist::cancel::Scope::new(flag);
+        assert_eq!(
+            measure_integrated(&[&x], 48_000.0, false).unwrap(),
+            (None, None)
+        );
+        drop(scope);
+        assert!(measure_integrated(&[&x], 48_000.0, false)
+            .unwrap()
+            .0
+            .is_some());
     }
 }

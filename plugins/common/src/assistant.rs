@@ -327,7 +327,8 @@ fn run<S: AudioSource, A: Analyzer>(
         }
         drop(an);
         if frames == 0 {
-            std::thread::sleep(IDLE_SLEEP);
+            // Woken early by `AnalysisThread::stop`, so a stop never waits out the nap.
+            std::thread::park_timeout(IDLE_SLEEP);
         }
     }
 }
@@ -396,6 +397,7 @@ impl AnalysisThread {
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Release);
         if let Some(h) = self.handle.take() {
+            h.thread().unpark();
             let _ = h.join();
         }
     }

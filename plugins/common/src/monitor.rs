@@ -151,7 +151,8 @@ pub fn loudness_through<C: AssistedChain>(
     }
     let lat = chain.latency_samples().min(frames);
     let view: Vec<&[f32]> = buf.iter().map(|c| &c[lat..frames]).collect();
-    dsp_core::loudness::measure(&view, sample_rate)
+    // Integrated loudness only (the same value `measure` gives), polling the stop flag.
+    dsp_core::loudness::measure_integrated(&view, sample_rate, false)
         .ok()?
-        .integrated_lufs
+        .0
 }

@@ -3,7 +3,6 @@
 
 use super::{DEFAULT_GATE_DBFS, LOUD_RELATIVE_DB};
 use crate::chains::comp::{CompChain, CompSettings};
-use crate::loudness::LoudnessAnalyzer;
 use crate::{ConfigError, Processor, ProcessorConfig};
 
 /// The result of running the chain over audio ([`average_gain_reduction`]).
@@ -128,9 +127,10 @@ pub fn average_gain_reduction(
     Ok(report)
 }
 
-/// Integrated loudness (LUFS) of planar channels, without true peak.
+/// Integrated loudness (LUFS) of planar channels, without true peak (`None` when cancelled).
 pub fn integrated_lufs(channels: &[&[f32]], sample_rate_hz: f32) -> Option<f32> {
-    let mut a = LoudnessAnalyzer::with_true_peak(channels.len(), sample_rate_hz, false).ok()?;
-    a.process(channels);
-    a.integrated_lufs().map(|v| v as f32)
+    crate::loudness::measure_integrated(channels, sample_rate_hz, false)
+        .ok()?
+        .0
+        .map(|v| v as f32)
 }
