@@ -56,7 +56,7 @@ struct BodyState {
     suggested_curve: Vec<f32>,
     selected: usize,
     holds: [PeakHold; 4],
-    reference_path: String,
+    reference: gui::ReferencePicker,
 }
 
 /// Builds the editor.
@@ -80,7 +80,7 @@ pub fn create(
         suggested_curve: Vec::new(),
         selected: 0,
         holds: Default::default(),
-        reference_path: String::new(),
+        reference: Default::default(),
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
         body(ui, cx, &params, &display, &mut st);
@@ -145,39 +145,13 @@ fn body(
                         );
                 }
                 if params.target.value() == Target::Reference {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut st.reference_path)
-                            .hint_text("/path/to/reference.wav (WAV, up to 30 min)")
-                            .desired_width(260.0),
+                    st.reference.show(
+                        ui,
+                        &params.reference,
+                        load_reference,
+                        |r| format!("Reference: {}", r.name),
+                        260.0,
                     );
-                    if ui
-                        .button("Load reference")
-                        .on_hover_text(tandem_common::reference::REFERENCE_LIMIT_TEXT)
-                        .clicked()
-                    {
-                        let path = std::path::PathBuf::from(st.reference_path.trim());
-                        params.reference.load_in_background(path, load_reference);
-                    }
-                    if params.reference.is_loading() {
-                        ui.spinner();
-                        if ui.small_button("Cancel").clicked() {
-                            params.reference.cancel_loading();
-                        }
-                    }
-                    match (
-                        params.reference.get().map(|r| r.name),
-                        params.reference.error(),
-                    ) {
-                        (_, Some(e)) => {
-                            ui.label(RichText::new(e).color(theme::DANGER));
-                        }
-                        (Some(n), None) => {
-                            ui.label(RichText::new(format!("Reference: {n}")).color(theme::OK));
-                        }
-                        (None, None) => {
-                            ui.label(RichText::new("No reference loaded").color(theme::WARN));
-                        }
-                    }
                 }
             });
             ui.add_space(4.0);

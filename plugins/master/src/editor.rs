@@ -37,7 +37,7 @@ struct BodyState {
     manual_curve: Vec<f32>,
     suggested_curve: Vec<f32>,
     holds: [PeakHold; 4],
-    reference_path: String,
+    reference: gui::ReferencePicker,
     tab: usize,
 }
 
@@ -69,7 +69,7 @@ pub fn create(
         manual_curve: Vec::new(),
         suggested_curve: Vec::new(),
         holds: Default::default(),
-        reference_path: String::new(),
+        reference: Default::default(),
         tab: 3,
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
@@ -137,41 +137,13 @@ fn body(
             ui.horizontal(|ui| {
                 gui::param_toggle(ui, "Match reference", &params.match_reference, setter);
                 if params.match_reference.value() {
-                    ui.add(
-                        egui::TextEdit::singleline(&mut st.reference_path)
-                            .hint_text("/path/to/reference.wav (WAV, up to 30 min)")
-                            .desired_width(240.0),
+                    st.reference.show(
+                        ui,
+                        &params.reference,
+                        crate::reference::load_reference,
+                        |r| format!("{}: {:.1} LUFS", r.name, r.integrated_lufs),
+                        240.0,
                     );
-                    if ui
-                        .button("Load")
-                        .on_hover_text(tandem_common::reference::REFERENCE_LIMIT_TEXT)
-                        .clicked()
-                    {
-                        let path = std::path::PathBuf::from(st.reference_path.trim());
-                        params
-                            .reference
-                            .load_in_background(path, crate::reference::load_reference);
-                    }
-                    if params.reference.is_loading() {
-                        ui.spinner();
-                        if ui.small_button("Cancel").clicked() {
-                            params.reference.cancel_loading();
-                        }
-                    }
-                    match (params.reference.get(), params.reference.error()) {
-                        (_, Some(e)) => {
-                            ui.label(RichText::new(e).color(theme::DANGER));
-                        }
-                        (Some(r), None) => {
-                            ui.label(
-                                RichText::new(format!("{}: {:.1} LUFS", r.name, r.integrated_lufs))
-                                    .color(theme::OK),
-                            );
-                        }
-                        (None, None) => {
-                            ui.label(RichText::new("No reference loaded").color(theme::WARN));
-                        }
-                    }
                 }
             });
             if params.master_target.value() == PlatformParam::Custom {

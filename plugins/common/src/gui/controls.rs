@@ -371,6 +371,8 @@ pub fn enum_combo<T: Enum + PartialEq + Copy + 'static>(
     let mut chosen = None;
     egui::ComboBox::from_id_salt(id)
         .width(width)
+        // Tall enough for every choice (the EQ's nine targets) without scrolling.
+        .height(32.0 * names.len() as f32 + 16.0)
         .selected_text(names[current.to_index()])
         .show_ui(ui, |ui| {
             for (i, name) in names.iter().enumerate() {

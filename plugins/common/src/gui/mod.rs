@@ -54,6 +54,7 @@ pub mod accept;
 pub mod controls;
 pub mod editor;
 pub mod meters;
+pub mod reference;
 pub mod shell;
 pub mod spectrum;
 pub mod theme;
@@ -64,5 +65,6 @@ pub use editor::{EditorSize, EditorState, TandemEditor};
 pub use meters::{
     gain_reduction_meter, level_meter, loudness_readout, true_peak_readout, Loudness, PeakHold,
 };
+pub use reference::ReferencePicker;
 pub use shell::{create_editor, Shell, ShellApp, ShellConfig, ShellCtx, ShellEditor};
 pub use spectrum::{NodeDrag, Spectrum, SpectrumNode, SpectrumResponse};
