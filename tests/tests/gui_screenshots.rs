@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tests::clap_host::workspace_root;
+use tests::image::{busyness, Region, Rgb};
 use tests::xvfb::{KillOnDrop, Xvfb};
 
 /// Height of the shell's header and status bar and width of its suggestion panel, in pixels at
@@ -65,124 +66,6 @@ const EDITORS: &[Editor] = &[
         bin: "tandem-master-standalone",
     },
 ];
-
-// ---------------------------------------------------------------------------------------------
-// Image analysis (pure, unit-tested below).
-
-/// An RGB image, 8 bits per channel, rows top to bottom.
-struct Rgb {
-    width: u32,
-    height: u32,
-    data: Vec<u8>,
-}
-
-impl Rgb {
-    fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
-        let i = 3 * (y as usize * self.width as usize + x as usize);
-        [self.data[i], self.data[i + 1], self.data[i + 2]]
-    }
-
-    /// Parses a binary PPM (P6, maxval 255), which ImageMagick's `convert x.png ppm:-` writes.
-    fn from_ppm(bytes: &[u8]) -> Result<Rgb, String> {
-        let mut fields = Vec::new();
-        let mut i = 0;
-        while fields.len() < 4 {
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < bytes.len() && bytes[i] == b'#' {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-                continue;
-            }
-            let start = i;
-            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if start == i {
-                return Err("truncated PPM header".into());
-            }
-            fields.push(String::from_utf8_lossy(&bytes[start..i]).into_owned());
-        }
-        i += 1; // the single whitespace byte after maxval
-        if fields[0] != "P6" || fields[3] != "255" {
-            return Err(format!("not an 8-bit P6 PPM: {fields:?}"));
-        }
-        let width: u32 = fields[1].parse().map_err(|e| format!("width: {e}"))?;
-        let height: u32 = fields[2].parse().map_err(|e| format!("height: {e}"))?;
-        let len = 3 * width as usize * height as usize;
-        let data = bytes
-            .get(i..i + len)
-            .ok_or_else(|| format!("PPM has {} pixel bytes, expected {len}", bytes.len() - i))?
-            .to_vec();
-        Ok(Rgb {
-            width,
-            height,
-            data,
-        })
-    }
-}
-
-/// A named rectangle, pixels, end-exclusive.
-#[derive(Debug, Clone, Copy)]
-struct Region {
-    name: &'static str,
-    x0: u32,
-    y0: u32,
-    x1: u32,
-    y1: u32,
-}
-
-/// How much is drawn in a region.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Busyness {
-    /// Standard deviation of the luma (0–255).
-    luma_std: f64,
-    /// Distinct colours (exact RGB triples).
-    colours: usize,
-    /// Share of pixels that differ from the most common colour.
-    non_background: f64,
-}
-
-impl Busyness {
-    /// Drawn on: more than a flat fill with a few stray pixels. An empty analyzer's grid (about
-    /// 10 colours, 7 % of its pixels, luma std-dev 14) or a panel with one card of text on it
-    /// (hundreds of colours, 14 %, 12) passes; a uniform or nearly uniform fill does not.
-    fn is_drawn(&self) -> bool {
-        self.luma_std >= 3.0 && self.colours >= 4 && self.non_background >= 0.01
-    }
-}
-
-fn busyness(img: &Rgb, r: Region) -> Busyness {
-    let (x1, y1) = (r.x1.min(img.width), r.y1.min(img.height));
-    let mut counts: std::collections::HashMap<[u8; 3], usize> = Default::default();
-    let (mut sum, mut sum2, mut n) = (0.0f64, 0.0f64, 0usize);
-    for y in r.y0..y1 {
-        for x in r.x0..x1 {
-            let p = img.pixel(x, y);
-            *counts.entry(p).or_default() += 1;
-            let luma = 0.2126 * p[0] as f64 + 0.7152 * p[1] as f64 + 0.0722 * p[2] as f64;
-            sum += luma;
-            sum2 += luma * luma;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        return Busyness {
-            luma_std: 0.0,
-            colours: 0,
-            non_background: 0.0,
-        };
-    }
-    let mean = sum / n as f64;
-    let most = counts.values().copied().max().unwrap_or(0);
-    Busyness {
-        luma_std: (sum2 / n as f64 - mean * mean).max(0.0).sqrt(),
-        colours: counts.len(),
-        non_background: 1.0 - most as f64 / n as f64,
-    }
-}
 
 /// The regions of the shell (header, body, analyzer, suggestion panel, status bar) for a window
 /// of the given size.
@@ -531,15 +414,4 @@ fn checker_rejects_uniform_and_wrong_size_and_accepts_busy() {
     let problems = check_screenshot(&busy, (1000, 640));
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("default size is 1000x640"));
-}
-
-#[test]
-fn ppm_parser_reads_what_imagemagick_writes() {
-    let mut bytes = b"P6\n# made by hand\n2 1\n255\n".to_vec();
-    bytes.extend_from_slice(&[1, 2, 3, 250, 251, 252]);
-    let img = Rgb::from_ppm(&bytes).unwrap();
-    assert_eq!((img.width, img.height), (2, 1));
-    assert_eq!(img.pixel(1, 0), [250, 251, 252]);
-    assert!(Rgb::from_ppm(b"P6\n2 1\n255\n\x01\x02").is_err());
-    assert!(Rgb::from_ppm(b"P3\n1 1\n255\n1 2 3").is_err());
 }

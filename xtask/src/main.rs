@@ -16,12 +16,49 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("install") => install(args.collect()),
         Some("test") => test_all(args.collect()),
         Some("bundle-all") => bundle_all(args.collect()),
+        Some("screenshots") => screenshots(),
         Some("folders") => {
             print_folders();
             Ok(())
         }
         _ => nice_plug_xtask::main(),
     }
+}
+
+/// The README's pictures, from live runs: the live editor test (`tests/tests/live_editors.rs`:
+/// each standalone on JACK's dummy driver with a real track playing, under Xvfb) and its
+/// editor-only screenshots copied into `docs/screenshots/` as 256-colour PNGs.
+fn screenshots() -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::chdir_workspace_root()?;
+    std::env::set_var("TANDEM_REQUIRE_HOSTS", "1");
+    build_standalones()?;
+    fetch_smoke_music()?;
+    run(
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "tests",
+            "--test",
+            "live_editors",
+            "--",
+            "--nocapture",
+        ],
+    )?;
+    for (pkg, _) in PLUGINS {
+        let key = pkg.trim_start_matches("tandem-");
+        run(
+            "convert",
+            &[
+                &format!("target/screenshots/live-{key}.png"),
+                "-strip",
+                "-colors",
+                "256",
+                &format!("PNG8:docs/screenshots/{key}.png"),
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Runs a command from the workspace root, failing with its name when it fails.

@@ -122,6 +122,7 @@ pub fn segmented<T: Enum + PartialEq + Copy + 'static>(
                 .unwrap_or(ui.visuals().selection.stroke.color);
             let is_enabled = enabled.get(i).copied().unwrap_or(true);
             let r = segment_button(ui, name, selected, color, is_enabled, i, names.len());
+            super::probe::mark(ui.ctx(), &format!("segment:{name}"), r.rect);
             if r.clicked() && !selected {
                 set_param_gesture(setter, param, variant);
                 clicked = Some(r);

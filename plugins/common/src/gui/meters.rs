@@ -115,6 +115,7 @@ pub fn level_meter(
     max_db: f32,
 ) -> Response {
     let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+    super::probe::mark(ui.ctx(), &format!("meter:{label}"), rect);
     let painter = ui.painter_at(rect);
     let small = FontId::proportional(10.0);
 

@@ -54,6 +54,7 @@ pub mod accept;
 pub mod controls;
 pub mod editor;
 pub mod meters;
+pub mod probe;
 pub mod reference;
 pub mod shell;
 pub mod spectrum;

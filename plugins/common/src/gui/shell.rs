@@ -220,6 +220,7 @@ impl<P: Params> Shell<P> {
         body: impl FnOnce(&mut Ui, &ShellCtx),
     ) {
         self.refresh_suggestion();
+        super::probe::mark(ui.ctx(), "window", ui.max_rect());
         // Meters and learn progress move without input: keep repainting at ~30 fps.
         ui.ctx().request_repaint_after(Duration::from_millis(33));
         let params = self.params.clone();
@@ -275,6 +276,39 @@ impl<P: Params> Shell<P> {
                 };
                 body(ui, &cx);
             });
+        self.publish_probe(ui.ctx(), assist);
+    }
+
+    /// The editor probe's snapshot (only with `TANDEM_EDITOR_PROBE` set, see [`super::probe`]).
+    fn publish_probe(&self, ctx: &egui::Context, assist: &AssistParams) {
+        super::probe::publish(ctx, || {
+            let manual = self.index.manual_values();
+            let amount = assist.amount.value();
+            let (suggested, items, open) = match &self.cached {
+                Some(s) => {
+                    let (item_changes, _) = pending_changes(s, &manual, amount, &*self.neutral);
+                    let values = s
+                        .items
+                        .iter()
+                        .flat_map(|i| i.values.iter().map(|(k, v)| (k.clone(), *v)))
+                        .collect();
+                    (values, s.items.len(), proposals_open(&item_changes))
+                }
+                None => (BTreeMap::new(), 0, 0),
+            };
+            super::probe::Snapshot {
+                manual,
+                suggested,
+                items,
+                open_proposals: open,
+                compare: format!("{:?}", assist.compare.value()),
+                amount,
+                heard_seconds: self.shared.heard_seconds.load(Ordering::Relaxed),
+                stable: self.shared.stable.load(Ordering::Relaxed),
+                analysed_frames: self.shared.analysed_frames.load(Ordering::Relaxed),
+                ..Default::default()
+            }
+        });
     }
 
     fn header(&mut self, ui: &mut Ui, setter: &ParamSetter, assist: &AssistParams) {
@@ -337,8 +371,9 @@ impl<P: Params> Shell<P> {
             ui.add_space(14.0);
             ui.scope(|ui| {
                 ui.visuals_mut().selection.bg_fill = theme::SUGGESTED;
-                param_slider(ui, "Amount", &assist.amount, setter, 120.0)
+                let r = param_slider(ui, "Amount", &assist.amount, setter, 120.0)
                     .on_hover_text("Scales the suggestion from neutral (0 %) to full (100 %).");
+                super::probe::mark(ui.ctx(), "amount", r.rect);
             });
         });
     }
@@ -364,11 +399,11 @@ impl<P: Params> Shell<P> {
                     .color(theme::TEXT),
             );
             ui.add_space(6.0);
-            if ui
+            let restart = ui
                 .add(egui::Button::new(RichText::new("Restart learning").size(12.0)).small())
-                .on_hover_text("Forget what the assistant heard and listen again from now.")
-                .clicked()
-            {
+                .on_hover_text("Forget what the assistant heard and listen again from now.");
+            super::probe::mark(ui.ctx(), "restart_learning", restart.rect);
+            if restart.clicked() {
                 self.shared.restart_requested.store(true, Ordering::Release);
             }
             if let Some(t) =
@@ -502,8 +537,9 @@ impl<P: Params> Shell<P> {
                     theme::SUGGESTED
                 })
                 .min_size(Vec2::new(ui.available_width(), 32.0));
-                if ui
-                    .add_enabled(n > 0, button)
+                let accept_all = ui.add_enabled(n > 0, button);
+                super::probe::mark(ui.ctx(), "accept_all", accept_all.rect);
+                if accept_all
                     .on_hover_text(if amount < 0.999 {
                         format!("Writes the suggestion at {} amount into your settings (one undo step in most hosts).", percent(amount))
                     } else {

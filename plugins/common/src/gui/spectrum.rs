@@ -266,6 +266,7 @@ impl<'a> Spectrum<'a> {
             .max(80.0);
         let (outer, response) =
             ui.allocate_exact_size(Vec2::new(width, height), Sense::click_and_drag());
+        super::probe::mark(ui.ctx(), "spectrum", outer);
         let painter = ui.painter_at(outer);
         painter.rect_filled(outer, theme::RADIUS, theme::PLOT_BG);
 

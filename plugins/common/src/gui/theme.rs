@@ -47,6 +47,7 @@ pub const RADIUS: u8 = 4;
 /// `NiceEguiApp::build`; the shell does this for you.
 pub fn apply(ctx: &egui::Context, accent: Color32) {
     ctx.set_theme(egui::Theme::Dark);
+    ctx.set_fonts(fonts());
     ctx.style_mut_of(egui::Theme::Dark, |style| {
         style.text_styles = [
             (
@@ -117,4 +118,69 @@ pub fn apply(ctx: &egui::Context, accent: Color32) {
 
         w.open = w.active;
     });
+}
+
+/// egui's bundled fonts, with the monospace face (Hack) as the proportional text's last fallback:
+/// the reasons use arrows and symbols (→, ≈, ≤) that the proportional face lacks and would draw
+/// as empty boxes.
+pub fn fonts() -> egui::FontDefinitions {
+    let mut fonts = egui::FontDefinitions::default();
+    let mono = fonts
+        .families
+        .get(&FontFamily::Monospace)
+        .and_then(|f| f.first().cloned());
+    if let (Some(mono), Some(prop)) = (mono, fonts.families.get_mut(&FontFamily::Proportional)) {
+        if !prop.contains(&mono) {
+            prop.push(mono);
+        }
+    }
+    fonts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui::epaint::text::{Fonts, TextOptions};
+
+    /// Every character the assistants write into their reasons, titles and warnings draws as a
+    /// glyph, not an empty box (the sources of dsp-core's assistants are scanned for them).
+    #[test]
+    fn every_character_the_assistants_write_has_a_glyph() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsp-core/src/assist");
+        let mut chars = std::collections::BTreeSet::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let src = std::fs::read_to_string(&p).unwrap();
+                    // Only what is inside string literals on non-comment lines.
+                    for line in src.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                        for (k, part) in line.split('"').enumerate() {
+                            if k % 2 == 1 {
+                                chars.extend(part.chars().filter(|c| !c.is_ascii()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            chars.contains(&'→'),
+            "the scan found the arrow the reasons use: {chars:?}"
+        );
+        let mut fonts = Fonts::new(TextOptions::default(), fonts());
+        let font = egui::FontId::proportional(13.0);
+        let missing: String = chars
+            .iter()
+            .filter(|c| !fonts.has_glyph(&font, **c))
+            .collect();
+        assert!(missing.is_empty(), "no glyph for {missing:?}");
+        // Without the fallback the arrow has none: the test can fail.
+        let mut plain = Fonts::new(TextOptions::default(), egui::FontDefinitions::default());
+        assert!(!plain.has_glyph(&font, '→'));
+    }
 }
