@@ -1,18 +1,25 @@
-//! Tandem Master through its built CLAP bundle on real, mastered music: a whole track of the
-//! evaluation set's smoke subset is played through the plugin as a host would (at the file's
-//! sample rate, in 512-frame blocks, paced so the analysis thread keeps up), the learned
-//! suggestion is read from the plugin's saved state, and the track rendered with it (by the
-//! `tandem` CLI, which renders what the plugin plays: see `clap_vs_cli.rs`) must land within
-//! ±0.5 LU of the platform target — the bar of issue 16 for what the plugin proposes.
+//! The plugins through their built CLAP bundles on real, mastered music: a whole track of the
+//! evaluation set's smoke subset is played through each plugin as a host would (at the file's
+//! sample rate, in 512-frame blocks, paced so the analysis thread keeps up), and the learned
+//! suggestion is read from the plugin's saved state.
+//!
+//! - Tandem Master: the track rendered with it (by the `tandem` CLI, which renders what the
+//!   plugin plays: see `clap_vs_cli.rs`) must land within ±0.5 LU of the platform target — the
+//!   bar of issue 16 for what the plugin proposes.
+//! - One play-through hears the song (issue 19): the plugin's suggestion is close to what
+//!   `tandem suggest` proposes for the same whole file — EQ curve within 2 dB RMS (1/6-octave
+//!   points, 30 Hz–16 kHz), Comp threshold within 2 dB, Master limiter drive within 1.5 dB.
 //!
 //! The music comes from `tools/eval/fetch-music.sh --smoke target/eval-smoke` (`cargo xtask
 //! test` runs it first). Without it the test fails when `TANDEM_REQUIRE_HOSTS` is set (as
 //! `cargo xtask test` does) and otherwise prints why it did not run.
 
+use dsp_core::chains::eq::EqSettings;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tests::clap_host::{parse_nice_plug_state, TestPlugin, MASTER};
+use tests::clap_host::{parse_nice_plug_state, PluginUnderTest, TestPlugin, COMP, EQ, MASTER};
 
 const BLOCK: usize = 512;
 /// The track played: the smoke subset's 44.1 kHz acoustic adventure score (−16.5 LUFS, 3:18).
@@ -60,8 +67,16 @@ fn suggestion_in_state(plugin: &mut TestPlugin) -> Option<serde_json::Value> {
     (!v.is_null()).then_some(v)
 }
 
-#[test]
-fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
+/// One test at a time: each plays a whole track paced against the clock.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The smoke track decoded to a 32-bit float WAV in `dir` (through the CLI: an EQ with every
+/// band off passes the audio through unchanged): (path, planar audio, sample rate). `None` (or a
+/// failure under CI) when the music was not fetched.
+fn decoded(dir: &Path) -> Option<(PathBuf, Vec<Vec<f32>>, u32)> {
     let music = workspace().join("target/eval-smoke/eval").join(TRACK);
     if !music.exists() {
         let required =
@@ -72,11 +87,9 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
         );
         assert!(!required, "{why}");
         eprintln!("skipped: {why}");
-        return;
+        return None;
     }
-    let dir = std::env::temp_dir().join(format!("tandem-real-music-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    // Decode through the CLI (an EQ with every band off passes the audio through unchanged).
+    std::fs::create_dir_all(dir).unwrap();
     let wav = dir.join("track.wav");
     tandem(&[
         "render",
@@ -94,15 +107,17 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
     let audio: Vec<Vec<f32>> = (0..ch)
         .map(|c| s.iter().skip(c).step_by(ch).copied().collect())
         .collect();
-    let len = audio[0].len();
-    let seconds = len as f64 / spec.sample_rate as f64;
+    Some((wav, audio, spec.sample_rate))
+}
 
-    let mut plugin = MASTER.instantiate();
-    plugin
-        .activate(spec.sample_rate as f64, BLOCK as u32)
-        .unwrap();
+/// Plays `audio` once through a fresh instance of `put` and returns the suggestion it holds
+/// when the transport stops and the thread has settled.
+fn learn(put: &PluginUnderTest, audio: &[Vec<f32>], rate: u32) -> serde_json::Value {
+    let len = audio[0].len();
+    let mut plugin = put.instantiate();
+    plugin.activate(rate as f64, BLOCK as u32).unwrap();
     // About 20× real time: the debug analysis thread keeps up.
-    let pace = Duration::from_secs_f64(BLOCK as f64 / spec.sample_rate as f64 / 20.0);
+    let pace = Duration::from_secs_f64(BLOCK as f64 / rate as f64 / 20.0);
     let t0 = Instant::now();
     for (k, start) in (0..len).step_by(BLOCK).enumerate() {
         let n = BLOCK.min(len - start);
@@ -125,11 +140,103 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
         }
         assert!(
             t1.elapsed() < Duration::from_secs(120),
-            "no settled suggestion"
+            "{}: no settled suggestion",
+            put.key
         );
         last = now;
     };
     plugin.deactivate();
+    suggestion
+}
+
+/// What `tandem suggest <key>` proposes for the whole file (its default target or style).
+fn cli_suggestion(key: &str, wav: &Path) -> serde_json::Value {
+    serde_json::from_str(&tandem(&["suggest", key, wav.to_str().unwrap(), "--json"])).unwrap()
+}
+
+/// A suggested value (`values` holds the whole suggested set), `None` when absent.
+fn value(s: &serde_json::Value, id: &str) -> Option<f64> {
+    s["values"][id].as_f64()
+}
+
+/// The suggested EQ's response (dB) at 1/6-octave points from 30 Hz to 16 kHz.
+fn eq_curve(s: &serde_json::Value, rate: u32) -> Vec<f64> {
+    let map: BTreeMap<String, f32> = s["values"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_f64()? as f32)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let eq = EqSettings::from_param_map(&map);
+    (0..)
+        .map(|k| 30.0 * 2f64.powf(k as f64 / 6.0))
+        .take_while(|f| *f <= 16_000.0)
+        .map(|f| eq.magnitude_db(f, rate as f64))
+        .collect()
+}
+
+fn rms_difference(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len()).max(1);
+    (a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / n as f64).sqrt()
+}
+
+#[test]
+fn eq_and_comp_learn_in_one_play_through_what_the_cli_hears_in_the_file() {
+    let _serial = serial();
+    let dir = std::env::temp_dir().join(format!("tandem-real-music-ec-{}", std::process::id()));
+    let Some((wav, audio, rate)) = decoded(&dir) else {
+        return;
+    };
+    let eq = learn(&EQ, &audio, rate);
+    let eq_cli = cli_suggestion("eq", &wav);
+    let eq_rms = rms_difference(&eq_curve(&eq, rate), &eq_curve(&eq_cli, rate));
+    let comp = learn(&COMP, &audio, rate);
+    let comp_cli = cli_suggestion("comp", &wav);
+    let _ = std::fs::remove_dir_all(&dir);
+    let (t, t_cli) = (value(&comp, "threshold"), value(&comp_cli, "threshold"));
+    eprintln!(
+        "{TRACK}: EQ curve {eq_rms:.2} dB RMS from the CLI's ({:.0} s heard, stable {}); \
+         Comp threshold {t:?} vs the CLI's {t_cli:?} dBFS ({:.0} s heard, stable {})",
+        eq["heard_seconds"].as_f64().unwrap_or(0.0),
+        eq["stable"],
+        comp["heard_seconds"].as_f64().unwrap_or(0.0),
+        comp["stable"],
+    );
+    // No hold before the minimum coverage: a suggestion marked stable rests on enough music.
+    for (name, s, min) in [
+        ("EQ", &eq, dsp_core::assist::eq::MIN_STABLE_SECONDS),
+        ("Comp", &comp, dsp_core::assist::comp::MIN_STABLE_SECONDS),
+    ] {
+        let heard = s["heard_seconds"].as_f64().unwrap_or(0.0);
+        assert!(
+            s["stable"] != true || heard >= min as f64,
+            "{TRACK}: the {name} held a suggestion made on {heard:.0} s (minimum {min} s)"
+        );
+    }
+    assert!(
+        eq_rms <= 2.0,
+        "{TRACK}: the EQ's learned curve is {eq_rms:.2} dB RMS from the CLI's (bar 2 dB)"
+    );
+    let (Some(t), Some(t_cli)) = (t, t_cli) else {
+        panic!("{TRACK}: a threshold is missing: plugin {t:?}, CLI {t_cli:?}");
+    };
+    assert!(
+        (t - t_cli).abs() <= 2.0,
+        "{TRACK}: the Comp learned a threshold of {t:.1} dBFS, the CLI proposes {t_cli:.1} (bar 2 dB)"
+    );
+}
+
+#[test]
+fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
+    let _serial = serial();
+    let dir = std::env::temp_dir().join(format!("tandem-real-music-{}", std::process::id()));
+    let Some((wav, audio, rate)) = decoded(&dir) else {
+        return;
+    };
+    let seconds = audio[0].len() as f64 / rate as f64;
+    let suggestion = learn(&MASTER, &audio, rate);
     let heard = suggestion["heard_seconds"].as_f64().unwrap_or(0.0);
     eprintln!(
         "{TRACK}: {seconds:.0} s played, {heard:.0} s heard, stable {}; limiter: {}",
@@ -156,7 +263,13 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
         "32f",
     ]);
     let lufs = integrated_lufs(&out);
+    let cli = cli_suggestion("master", &wav);
     let _ = std::fs::remove_dir_all(&dir);
+    let (d, d_cli) = (
+        value(&suggestion, "lim_drive").unwrap_or(0.0),
+        value(&cli, "lim_drive").unwrap_or(0.0),
+    );
+    eprintln!("{TRACK}: limiter drive {d:.2} dB, the CLI's {d_cli:.2} dB");
     eprintln!("{TRACK}: the learned suggestion renders at {lufs:.2} LUFS");
     // The suggestion held is not an intro's: at least the minimum coverage was heard.
     assert!(
@@ -167,5 +280,10 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
         (lufs - TARGET_LUFS).abs() <= 0.5,
         "{TRACK}: the learned suggestion renders at {lufs:.2} LUFS against {TARGET_LUFS} \
          (heard {heard:.0} of {seconds:.0} s)"
+    );
+    assert!(
+        (d - d_cli).abs() <= 1.5,
+        "{TRACK}: the plugin learned a limiter drive of {d:.2} dB, the CLI proposes {d_cli:.2} \
+         (bar 1.5 dB)"
     );
 }

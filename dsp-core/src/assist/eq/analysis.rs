@@ -9,9 +9,13 @@ pub const BAND_FRACTION: f32 = 6.0;
 pub const FINE_FRACTION: f32 = 24.0;
 /// Length of one stability / persistence window, in seconds of heard audio.
 pub const WINDOW_SECONDS: f32 = 2.0;
-/// The estimate is stable once successive windows change the band curve by less than this, in
-/// dB RMS (bands 40 Hz–16 kHz above the noise floor).
+/// The estimate has converged once successive windows change the band curve by less than this,
+/// in dB RMS (bands 40 Hz–16 kHz above the noise floor).
 pub const STABILITY_THRESHOLD_DB: f32 = 0.5;
+/// Seconds of music heard before the estimate may count as stable (converged *and* enough of
+/// the song: an intro converges within seconds). The same minimum as the Comp and Master
+/// assistants.
+pub const MIN_STABLE_SECONDS: f32 = 30.0;
 /// Default frame gate, in dBFS mean square.
 pub const DEFAULT_GATE_DBFS: f32 = -60.0;
 /// Bands this far below the loudest band (dB) are treated as noise floor.
@@ -60,7 +64,7 @@ pub struct EqAnalysisResult {
     /// Completed 2-second windows.
     pub windows: u32,
     /// True once successive windows changed the band curve by less than
-    /// [`STABILITY_THRESHOLD_DB`].
+    /// [`STABILITY_THRESHOLD_DB`] and at least [`MIN_STABLE_SECONDS`] were heard.
     pub stable: bool,
     /// The last window-to-window change of the band curve, in dB RMS (`None` before two windows).
     pub stability_change_db: Option<f32>,
@@ -269,6 +273,7 @@ impl EqAnalysis {
     pub fn is_stable(&self) -> bool {
         self.last_change_db
             .is_some_and(|c| c < STABILITY_THRESHOLD_DB)
+            && self.heard_seconds() >= MIN_STABLE_SECONDS
     }
 
     /// Seconds of non-silent audio heard so far.
@@ -432,9 +437,7 @@ impl EqAnalysis {
             fft_size: self.fft_size,
             heard_seconds: self.heard_seconds(),
             windows: self.windows,
-            stable: self
-                .last_change_db
-                .is_some_and(|c| c < STABILITY_THRESHOLD_DB),
+            stable: self.is_stable(),
             stability_change_db: self.last_change_db,
             band_center_hz: self.band.centers_hz().to_vec(),
             band_db,

@@ -302,7 +302,10 @@ fn measure(
             s.heard_seconds
         ));
     }
-    if !a.stable && a.windows >= 2 {
+    let converged = a
+        .stability_change_db
+        .is_some_and(|c| c < STABILITY_THRESHOLD_DB);
+    if !converged && a.windows >= 2 {
         s.warnings
             .push("the spectrum is still changing between windows".into());
     }

@@ -162,8 +162,42 @@ fn clean_pink_noise_gives_no_false_positives() {
             assert_ne!(i.key, "lowcut");
             assert!(!i.key.starts_with("resonance"));
         }
-        assert!(a.stable, "{:?}", a.stability_change_db);
+        // Converged, but 10 s is not enough of a song to hold the suggestion.
+        assert!(
+            a.stability_change_db
+                .is_some_and(|c| c < STABILITY_THRESHOLD_DB),
+            "{:?}",
+            a.stability_change_db
+        );
+        assert!(!a.stable, "stable after only {} s", a.heard_seconds);
     }
+}
+
+/// "Stable" needs convergence and coverage: a steady signal converges within seconds but counts
+/// as stable only once [`MIN_STABLE_SECONDS`] were heard.
+#[test]
+fn stable_needs_convergence_and_the_minimum_coverage() {
+    let pink = pink_noise((SR * (MIN_STABLE_SECONDS + 4.0)) as usize, 0.1, 5);
+    let mut an = EqAnalysis::new(EqAnalysisConfig::new(SR, 1)).unwrap();
+    let cut = (SR * (MIN_STABLE_SECONDS - 4.0)) as usize;
+    an.process(&[&pink[..cut]]);
+    let early = an.result();
+    assert!(early
+        .stability_change_db
+        .is_some_and(|c| c < STABILITY_THRESHOLD_DB));
+    assert!(
+        !early.stable && !an.is_stable(),
+        "{} s heard",
+        early.heard_seconds
+    );
+    an.process(&[&pink[cut..]]);
+    let late = an.result();
+    assert!(
+        late.stable && an.is_stable(),
+        "{} s heard, {:?}",
+        late.heard_seconds,
+        late.stability_change_db
+    );
 }
 
 #[test]
