@@ -1,5 +1,6 @@
 //! Whole-plugin test harness for Tandem.
 //!
+//! - [`ardour`]: Ardour 7 headless (its VST3 scanner, a sandbox for its caches).
 //! - [`clap_host`]: a small CLAP host that loads the bundles from `target/bundled/` and drives
 //!   instances (parameters, processing, latency, state, lifecycle).
 //! - [`signals`]: test signals and measurements.
@@ -10,6 +11,7 @@
 //! The integration tests live in `tests/clap_*.rs`. Build the bundles first:
 //! `cargo xtask bundle-all && cargo test -p tests`.
 
+pub mod ardour;
 pub mod checks;
 pub mod clap_host;
 pub mod image;

@@ -213,6 +213,9 @@ fn run<S: AudioSource, A: Analyzer>(
     if shared.store.suggestion().is_some() {
         shared.stable.store(true, Ordering::Release);
     }
+    // The store's generation as this thread last left it: a change it did not make is a
+    // suggestion restored from outside.
+    let mut seen_generation = shared.store.generation();
     while !stop.load(Ordering::Acquire) {
         let mut an = analyzer.lock().unwrap_or_else(|e| e.into_inner());
         if shared.restart_requested.swap(false, Ordering::AcqRel) {
@@ -222,6 +225,21 @@ fn run<S: AudioSource, A: Analyzer>(
             shared.set_newer(None);
             since_suggest_s = 0.0;
             suggest_every_s = SUGGEST_EVERY_S;
+        }
+        // Written from outside the thread since it last looked: a host restoring a saved
+        // project after listening started (Ardour loads a session's plugin state into an
+        // already active plugin), or the engineer taking a newer suggestion. A suggestion that
+        // arrives this way is held like one present at the start; an empty one lets learning
+        // propose again.
+        let generation = shared.store.generation();
+        if generation != seen_generation {
+            seen_generation = generation;
+            shared
+                .stable
+                .store(shared.store.has_suggestion(), Ordering::Release);
+            shared.set_newer(None);
+            since_suggest_s = 0.0;
+            level_key = None;
         }
         let frames = source.read_frames(&mut buf);
         shared
@@ -276,8 +294,14 @@ fn run<S: AudioSource, A: Analyzer>(
                     break;
                 }
                 if let Some(s) = suggestion {
-                    let _ = shared.store.set_suggestion(Some(s));
-                    level_key = None;
+                    // Only over what this thread last saw: a suggestion restored meanwhile wins.
+                    if let Ok(Some(g)) = shared
+                        .store
+                        .set_suggestion_if_unchanged(Some(s), seen_generation)
+                    {
+                        seen_generation = g;
+                        level_key = None;
+                    }
                 }
                 // Keep re-solving within the learning budget.
                 suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)

@@ -332,6 +332,52 @@ mod tests {
         rt.stop();
     }
 
+    /// A host that restores a project's state into a plugin that is already listening (Ardour
+    /// does, on session load): the restored suggestion is held from then on, not replaced by
+    /// what the thread learns next (the thread is mid-learning, 1 s heard, not yet stable).
+    #[test]
+    fn a_suggestion_restored_while_listening_is_held() {
+        let mut rt = runtime();
+        start(&mut rt);
+        let shared = rt.shared.clone();
+        play(&mut rt, 0.5, 100);
+        assert!(wait_for(|| shared.store.value(0) == -3.0));
+        assert!(!shared.stable.load(Ordering::Acquire));
+        // The host restores a saved suggestion (what the persisted field does on state load).
+        let mut saved = Suggestion::empty("test", "unity");
+        saved.values.insert("out_gain".into(), -9.0);
+        shared.store.set_suggestion(Some(saved)).unwrap();
+        // Much more music, louder: unheld, the thread would replace it with -6 dB.
+        play(&mut rt, 1.0, 1500);
+        assert!(wait_for(|| shared.newer_ready.load(Ordering::Acquire)));
+        assert!(shared.stable.load(Ordering::Acquire), "held");
+        assert_eq!(shared.store.value(0), -9.0, "the restored suggestion stays");
+        rt.stop();
+    }
+
+    /// The analysis thread's write never lands over a suggestion written since it last looked.
+    #[test]
+    fn a_conditional_write_loses_to_a_newer_one() {
+        let store = SuggestionStore::new(&["out_gain"]);
+        let g = store.generation();
+        let mut a = Suggestion::empty("test", "unity");
+        a.values.insert("out_gain".into(), -1.0);
+        let mut b = a.clone();
+        b.values.insert("out_gain".into(), -2.0);
+        store.set_suggestion(Some(b)).unwrap();
+        assert_eq!(
+            store.set_suggestion_if_unchanged(Some(a.clone()), g),
+            Ok(None)
+        );
+        assert_eq!(store.value(0), -2.0);
+        let g = store.generation();
+        assert_eq!(
+            store.set_suggestion_if_unchanged(Some(a), g),
+            Ok(Some(g + 1))
+        );
+        assert_eq!(store.value(0), -1.0);
+    }
+
     /// Panics on a "poison" sample (a stand-in for any bug in an analyzer).
     struct FaultyAnalyzer(LevelAnalyzer);
 

@@ -43,10 +43,35 @@ impl SuggestionStore {
     /// Replaces the suggestion (or clears it with `None`). Invalid suggestions are refused and
     /// leave the store unchanged. Not for the audio thread.
     pub fn set_suggestion(&self, suggestion: Option<Suggestion>) -> Result<(), String> {
+        self.set_if(suggestion, None).map(|_| ())
+    }
+
+    /// Replaces the suggestion only while the store is still at `generation` (nobody else wrote
+    /// since it was read): the analysis thread's writes, so a suggestion the host restores while
+    /// a solve runs is never overwritten by the solve's result. Returns the store's new
+    /// generation when it was written, `None` when someone else wrote first.
+    pub fn set_suggestion_if_unchanged(
+        &self,
+        suggestion: Option<Suggestion>,
+        generation: u32,
+    ) -> Result<Option<u32>, String> {
+        self.set_if(suggestion, Some(generation))
+    }
+
+    fn set_if(
+        &self,
+        suggestion: Option<Suggestion>,
+        expected: Option<u32>,
+    ) -> Result<Option<u32>, String> {
         if let Some(s) = &suggestion {
             s.validate()?;
         }
         let mut guard = self.full.lock().unwrap_or_else(|e| e.into_inner());
+        // Every write holds the lock, so the generation cannot move between this check and the
+        // write below.
+        if expected.is_some_and(|g| g != self.generation.load(Ordering::Acquire)) {
+            return Ok(None);
+        }
         for (i, id) in self.ids.iter().enumerate() {
             let v = suggestion
                 .as_ref()
@@ -56,8 +81,11 @@ impl SuggestionStore {
         }
         self.present.store(suggestion.is_some(), Ordering::Release);
         *guard = suggestion;
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        Ok(())
+        Ok(Some(
+            self.generation
+                .fetch_add(1, Ordering::AcqRel)
+                .wrapping_add(1),
+        ))
     }
 
     /// A copy of the current suggestion. Not for the audio thread.
