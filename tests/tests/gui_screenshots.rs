@@ -193,15 +193,15 @@ fn read_log(path: &Path) -> String {
     tail.into_iter().rev().collect::<Vec<_>>().join("\n")
 }
 
-/// The editor's default size from `EditorState::new(w, h)` in `plugins/<key>/src/params.rs`, so
+/// The editor's default size from `EDITOR_SIZE` in `plugins/<key>/src/params.rs`, so
 /// the test follows the source.
 fn default_size(key: &str) -> (u32, u32) {
     let path = workspace_root().join(format!("plugins/{key}/src/params.rs"));
     let src = std::fs::read_to_string(&path).unwrap();
     let start = src
-        .find("EditorState::new(")
-        .unwrap_or_else(|| panic!("no EditorState::new( in {}", path.display()))
-        + "EditorState::new(".len();
+        .find("EDITOR_SIZE: (f32, f32) = (")
+        .unwrap_or_else(|| panic!("no EDITOR_SIZE in {}", path.display()))
+        + "EDITOR_SIZE: (f32, f32) = (".len();
     let args = &src[start..start + src[start..].find(')').unwrap()];
     let dims: Vec<u32> = args
         .split(',')

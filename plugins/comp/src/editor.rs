@@ -47,8 +47,10 @@ pub fn create(
     shared: Arc<AssistantShared>,
     display: Arc<Display>,
 ) -> Option<ShellEditor<CompParams>> {
+    let mut config = ShellConfig::new("Tandem Comp", "dynamics assistant", theme::accent::COMP);
+    config.min_size = crate::params::EDITOR_SIZE;
     let shell = Shell::new(
-        ShellConfig::new("Tandem Comp", "dynamics assistant", theme::accent::COMP),
+        config,
         params.clone(),
         |p| &p.assist,
         shared,

@@ -146,6 +146,10 @@ fn percent_param(name: &str, default: f32) -> FloatParam {
     .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
+/// The editor's default size, which is also its minimum: the layout is designed for it, and
+/// smaller windows would hide the meters or cut labels (the window may grow).
+pub const EDITOR_SIZE: (f32, f32) = (1000.0, 640.0);
+
 /// All of Tandem Comp's parameters and persisted fields.
 #[derive(Params)]
 pub struct CompParams {
@@ -290,7 +294,7 @@ impl CompParams {
             style: EnumParam::new("Style", Style::Glue),
             assist: AssistParams::default(),
             suggestion: store,
-            editor_state: EditorState::new(1000.0, 640.0),
+            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
             identity: Identity(crate::CLAP_ID),
         }
     }

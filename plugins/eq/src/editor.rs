@@ -65,8 +65,10 @@ pub fn create(
     shared: Arc<AssistantShared>,
     display: Arc<Display>,
 ) -> Option<ShellEditor<EqParams>> {
+    let mut config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
+    config.min_size = crate::params::EDITOR_SIZE;
     let shell = Shell::new(
-        ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ),
+        config,
         params.clone(),
         |p| &p.assist,
         shared,

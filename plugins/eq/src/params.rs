@@ -75,6 +75,10 @@ pub enum Target {
     Reference,
 }
 
+/// The editor's default size, which is also its minimum: the layout is designed for it, and
+/// smaller windows would hide the meters or cut labels (the window may grow).
+pub const EDITOR_SIZE: (f32, f32) = (1100.0, 680.0);
+
 /// One band's parameters.
 #[derive(Params)]
 pub struct BandParams {
@@ -240,7 +244,7 @@ impl EqParams {
             assist: AssistParams::default(),
             suggestion: store,
             reference: Arc::new(ReferenceSlot::default()),
-            editor_state: EditorState::new(1100.0, 680.0),
+            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
             identity: Identity(crate::CLAP_ID),
         }
     }

@@ -53,7 +53,7 @@ pub fn create(
         "mastering assistant",
         theme::accent::MASTER,
     );
-    config.min_size = (980.0, 620.0);
+    config.min_size = crate::params::EDITOR_SIZE;
     // The limiter's ceiling must hold: a quieter suggestion is not raised after it.
     config.boost_quieter_suggestion = false;
     let shell = Shell::new(

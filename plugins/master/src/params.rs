@@ -130,6 +130,10 @@ const _: () = assert!(
     "one getter per chain parameter"
 );
 
+/// The editor's default size, which is also its minimum: the layout is designed for it, and
+/// smaller windows would hide the meters or cut labels (the window may grow).
+pub const EDITOR_SIZE: (f32, f32) = (1180.0, 720.0);
+
 /// All of Tandem Master's parameters and persisted fields.
 #[derive(Params)]
 pub struct MasterParams {
@@ -383,7 +387,7 @@ impl MasterParams {
             reference: Arc::new(ReferenceSlot::default()),
             assist: AssistParams::default(),
             suggestion: store,
-            editor_state: EditorState::new(1180.0, 720.0),
+            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
             identity: Identity(crate::CLAP_ID),
         }
     }

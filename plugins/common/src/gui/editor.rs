@@ -37,6 +37,15 @@ fn one() -> f32 {
 }
 
 impl EditorSize {
+    /// This size, grown to at least `min` (width, height) logical points.
+    pub fn at_least(self, min: (f32, f32)) -> Self {
+        Self {
+            width: self.width.max(min.0),
+            height: self.height.max(min.1),
+            ..self
+        }
+    }
+
     /// Clamps to something a window can be (finite, at least 200 × 150, zoom 0.5–4).
     pub fn sanitized(self) -> Self {
         let dim = |v: f32, min: f32, default: f32| {
@@ -117,9 +126,10 @@ impl EditorState {
             .is_some_and(|s| s.is_open())
     }
 
-    /// A fresh `EguiEditorState` at the current size, remembered as the live one.
-    fn open_state(&self) -> Arc<EguiEditorState> {
-        let size = self.size();
+    /// A fresh `EguiEditorState` at the current size (at least `min`: a project saved when the
+    /// editor could be smaller opens at the size its layout needs), remembered as the live one.
+    fn open_state(&self, min: (f32, f32)) -> Arc<EguiEditorState> {
+        let size = self.size().at_least(min);
         let state =
             EguiEditorState::from_size(LogicalSize::new(size.width, size.height), size.zoom);
         *self.live.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.clone());
@@ -207,6 +217,7 @@ pub struct TandemEditor<A: NiceEguiApp> {
     state: Arc<EditorState>,
     app: Arc<Mutex<A>>,
     title: String,
+    min: (f32, f32),
     resize_hint: ResizeHint,
     repaint: RepaintNotifier,
 }
@@ -224,6 +235,7 @@ impl<A: NiceEguiApp> TandemEditor<A> {
             state,
             app: Arc::new(Mutex::new(app)),
             title: title.into(),
+            min,
             resize_hint: ResizeHint::resizable().with_min_max_logical_size(
                 Some(LogicalSize::new(min.0, min.1)),
                 Some(LogicalSize::new(max.0, max.1)),
@@ -255,7 +267,7 @@ impl<A: NiceEguiApp> TandemEditor<A> {
         match live.as_ref() {
             Some(s) if s.is_open() => s.clone(),
             _ => {
-                let size = self.state.stored.load();
+                let size = self.state.stored.load().at_least(self.min);
                 EguiEditorState::from_size(LogicalSize::new(size.width, size.height), size.zoom)
             }
         }
@@ -273,7 +285,7 @@ impl<A: NiceEguiApp> Editor for TandemEditor<A> {
         gui_context: nice_plug::context::gui::GuiContext,
         host: Option<nice_plug::editor::HostMethods>,
     ) -> Result<nice_plug::editor::SpawnedEditor<Self::Handle>, Box<dyn std::error::Error>> {
-        let state = self.state.open_state();
+        let state = self.state.open_state(self.min);
         self.egui_editor(state).spawn(
             parent,
             wait_for_parent,
@@ -365,7 +377,7 @@ mod tests {
     #[test]
     fn reopening_uses_the_restored_size() {
         let s = EditorState::new(1000.0, 640.0);
-        let first = s.open_state();
+        let first = s.open_state((900.0, 600.0));
         assert_eq!(first.size(), Size::Logical(LogicalSize::new(1000.0, 640.0)));
         // The window is not open (no host), so a restored size replaces it.
         PersistentField::set(
@@ -376,11 +388,29 @@ mod tests {
                 zoom: 1.25,
             },
         );
-        let second = s.open_state();
+        let second = s.open_state((900.0, 600.0));
         assert_eq!(
             second.size(),
             Size::Logical(LogicalSize::new(1200.0, 700.0))
         );
         assert_eq!(second.user_scale_factor(), 1.25);
+    }
+
+    /// A size saved below the editor's minimum (an older project) opens at the minimum.
+    #[test]
+    fn a_saved_size_below_the_minimum_opens_at_the_minimum() {
+        let s = EditorState::new(860.0, 540.0);
+        let opened = s.open_state((1100.0, 680.0));
+        assert_eq!(
+            opened.size(),
+            Size::Logical(LogicalSize::new(1100.0, 680.0))
+        );
+        let tall = EditorSize {
+            width: 900.0,
+            height: 900.0,
+            zoom: 1.0,
+        };
+        assert_eq!(tall.at_least((1100.0, 680.0)).width, 1100.0);
+        assert_eq!(tall.at_least((1100.0, 680.0)).height, 900.0);
     }
 }
