@@ -204,3 +204,21 @@ pub fn random_block_sizes(total: usize, max: usize, rng: &mut StdRng) -> Vec<usi
     }
     sizes
 }
+
+/// Writes planar `channels` as a 32-bit float WAV at `sample_rate` (what `tandem` and the DAWs
+/// read back bit for bit).
+pub fn write_wav_f32(path: &std::path::Path, channels: &[Vec<f32>], sample_rate: u32) {
+    let spec = hound::WavSpec {
+        channels: channels.len() as u16,
+        sample_rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..channels[0].len() {
+        for c in channels {
+            w.write_sample(c[i]).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}

@@ -154,19 +154,7 @@ fn inputs() -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
 }
 
 fn write_f32(path: &Path, channels: &[Vec<f32>]) {
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: SR,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for i in 0..channels[0].len() {
-        for c in channels {
-            w.write_sample(c[i]).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+    tests::signals::write_wav_f32(path, channels, SR);
 }
 
 fn read_f32(path: &Path) -> Option<Vec<Vec<f32>>> {
