@@ -279,12 +279,13 @@ pub fn suggest_measured(
                 format!("--style {key}: unknown style (one of {})", all.join(", "))
             })?;
             let r = CompAnalysis::analyze(&view, sr).map_err(|e| e.to_string())?;
-            let s = suggest_comp(
+            let mut s = suggest_comp(
                 &r,
                 style,
                 &CompSuggestOptions::default(),
                 &CompSettings::default(),
             );
+            comp_makeup_verified(&mut s, channels, sample_rate)?;
             Ok((s, None, None))
         }
         Kind::Master => {
@@ -503,6 +504,71 @@ pub fn master_render_verified(
     }
 }
 
+/// The comp suggestion's makeup is corrected when the whole file's loudness moves more than
+/// this, LU (the makeup is set in 0.1 dB steps).
+pub const COMP_MAKEUP_TOLERANCE_LU: f64 = 0.05;
+
+/// Checks the comp suggestion's makeup on the whole file. The assistant solves it on an excerpt
+/// (what the plugin hears, in bounded memory); the CLI has all of the file, so it renders it
+/// with the suggestion accepted, measures the BS.1770 integrated loudness in and out (the first
+/// two channels, as the analysis hears them) and, when they differ by more than
+/// [`COMP_MAKEUP_TOLERANCE_LU`], corrects the makeup in `s` (its values, the makeup item and its
+/// reason) and checks again, at most two corrections (a mix below 100 % makes the makeup not a
+/// pure gain shift). Returns the final output minus input loudness, LU; `None` when there is
+/// no makeup item or the file is too short or silent to measure.
+pub fn comp_makeup_verified(
+    s: &mut Suggestion,
+    channels: &[Vec<f32>],
+    sample_rate: u32,
+) -> Result<Option<f64>, String> {
+    if !s.items.iter().any(|i| i.key == "makeup") {
+        return Ok(None);
+    }
+    let sr = sample_rate as f32;
+    let measure = |audio: &[Vec<f32>]| -> Result<Option<f64>, String> {
+        let refs: Vec<&[f32]> = audio.iter().take(2).map(|c| c.as_slice()).collect();
+        dsp_core::loudness::measure_integrated(&refs, sr, false)
+            .map(|(l, _)| l)
+            .map_err(|e| e.to_string())
+    };
+    let Some(input) = measure(channels)? else {
+        return Ok(None);
+    };
+    let base = Settings::default_for(Kind::Comp);
+    let mut pass = 0;
+    loop {
+        pass += 1;
+        let settings = accepted(Kind::Comp, &base, s, 1.0);
+        let Some(out) = measure(&settings.render(channels, sr)?)? else {
+            return Ok(None);
+        };
+        let change = out - input;
+        let Settings::Comp(c) = settings else {
+            return Ok(Some(change));
+        };
+        let makeup = (((c.makeup_db as f64 - change) * 10.0).round() / 10.0).clamp(-24.0, 24.0);
+        if change.abs() <= COMP_MAKEUP_TOLERANCE_LU
+            || pass > 2
+            || (makeup - c.makeup_db as f64).abs() < 0.05
+        {
+            s.measurements.insert("verified_output_lufs".into(), out);
+            s.measurements.insert("verified_input_lufs".into(), input);
+            return Ok(Some(change));
+        }
+        let makeup = makeup as f32;
+        s.values
+            .insert(dsp_core::chains::comp::ids::MAKEUP.into(), makeup);
+        if let Some(it) = s.items.iter_mut().find(|i| i.key == "makeup") {
+            it.values
+                .insert(dsp_core::chains::comp::ids::MAKEUP.into(), makeup);
+            it.title = format!("Makeup {makeup:+.1} dB");
+            it.reason.push_str(&format!(
+                " Rendered whole, the file measured {out:.1} LUFS against {input:.1} LUFS in; corrected to {makeup:+.1} dB."
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -598,5 +664,68 @@ mod tests {
                 .unwrap();
             assert_eq!(again, r.rendered, "{field}");
         }
+    }
+
+    /// The comp makeup check: a suggestion whose makeup is made 2 dB wrong on purpose is
+    /// corrected on the whole file to within the tolerance (and the rounding of the makeup
+    /// to 0.1 dB), says so in the makeup item, and the corrected values are what a render plays.
+    #[test]
+    fn comp_makeup_check_corrects_the_loudness_on_the_whole_file() {
+        let sr = 48_000;
+        // Percussive: a decaying noise hit every 250 ms over a quiet bed, louder in the
+        // second half (so an excerpt is not the whole).
+        let bed = programme(sr, 0.02);
+        let x: Vec<Vec<f32>> = bed
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .map(|(i, &b)| {
+                        let t = (i % (sr as usize / 4)) as f32 / sr as f32;
+                        let level = if i < c.len() / 2 { 0.3 } else { 0.6 };
+                        b + b * 40.0 * level * (-t / 0.04).exp()
+                    })
+                    .collect()
+            })
+            .collect();
+        let opts = AssistOptions::default();
+        let (mut s, _) = suggest_with_target(Kind::Comp, &x, sr, &opts).unwrap();
+        assert!(
+            s.items.iter().any(|i| i.key == "threshold"),
+            "compresses: {:?}",
+            s.items
+                .iter()
+                .map(|i| (&i.title, &i.reason))
+                .collect::<Vec<_>>()
+        );
+        let wrong = s.values[dsp_core::chains::comp::ids::MAKEUP] + 2.0;
+        s.values
+            .insert(dsp_core::chains::comp::ids::MAKEUP.into(), wrong);
+        let loudness = |s: &Suggestion| {
+            let out = accepted(Kind::Comp, &Settings::default_for(Kind::Comp), s, 1.0)
+                .render(&x, sr as f32)
+                .unwrap();
+            let m = |a: &[Vec<f32>]| {
+                let r: Vec<&[f32]> = a.iter().map(|c| c.as_slice()).collect();
+                dsp_core::loudness::measure_integrated(&r, sr as f32, false)
+                    .unwrap()
+                    .0
+                    .unwrap()
+            };
+            m(&out) - m(&x)
+        };
+        assert!(loudness(&s) > 1.5, "the miss is real: {}", loudness(&s));
+        let change = comp_makeup_verified(&mut s, &x, sr).unwrap().unwrap();
+        assert!(change.abs() <= COMP_MAKEUP_TOLERANCE_LU + 0.05, "{change}");
+        assert!(
+            (loudness(&s) - change).abs() < 1e-9,
+            "the check measured what plays"
+        );
+        let item = s.items.iter().find(|i| i.key == "makeup").unwrap();
+        assert!(item.reason.contains("Rendered whole"), "{}", item.reason);
+        assert_eq!(
+            item.values[dsp_core::chains::comp::ids::MAKEUP],
+            s.values[dsp_core::chains::comp::ids::MAKEUP]
+        );
     }
 }

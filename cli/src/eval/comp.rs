@@ -1,5 +1,5 @@
 //! The Comp table of `tandem eval`: the Glue style on the central excerpt of each track, as
-//! `tandem suggest comp` proposes it. Per track: the material (PLR, LRA, crest factor), the
+//! `tandem suggest comp` proposes it (the makeup checked on the whole excerpt). Per track: the material (PLR, LRA, crest factor), the
 //! gain reduction the suggestion claims against an independent measurement of the render, the
 //! loudness change with the suggestion accepted (the fairness of the A/B), and the timing.
 //!
@@ -13,8 +13,7 @@
 
 use super::{excerpt, lufs, median, run_tracks, Track, EXCERPT_SECONDS};
 use crate::audio_io::read_audio;
-use crate::engines::{accepted, Kind, Settings};
-use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompStyle, CompSuggestOptions};
+use crate::engines::{accepted, suggest, AssistOptions, Kind, Settings};
 use dsp_core::chains::comp::CompSettings;
 use dsp_core::chains::master::MasterSettings;
 use serde::Serialize;
@@ -109,14 +108,11 @@ pub fn eval_comp_track(t: &Track, _k: usize, _n: usize) -> Result<CompTrackResul
     let sr = audio.sample_rate;
     let x = excerpt(&audio, EXCERPT_SECONDS);
     drop(audio);
-    let view: Vec<&[f32]> = x.iter().map(|c| c.as_slice()).collect();
-    let a = CompAnalysis::analyze(&view, sr as f32).map_err(|e| e.to_string())?;
-    let s = suggest_comp(
-        &a,
-        CompStyle::Glue,
-        &CompSuggestOptions::default(),
-        &CompSettings::default(),
-    );
+    let glue = AssistOptions {
+        style: Some("glue".into()),
+        ..AssistOptions::default()
+    };
+    let s = suggest(Kind::Comp, &x, sr, &glue)?;
     let settings = match accepted(Kind::Comp, &Settings::default_for(Kind::Comp), &s, 1.0) {
         Settings::Comp(c) => c,
         _ => CompSettings::default(),
@@ -145,14 +141,7 @@ pub fn eval_comp_track(t: &Track, _k: usize, _n: usize) -> Result<CompTrackResul
         ..MasterSettings::default()
     })
     .render(&x, sr as f32)?;
-    let lv: Vec<&[f32]> = limited.iter().map(|c| c.as_slice()).collect();
-    let la = CompAnalysis::analyze(&lv, sr as f32).map_err(|e| e.to_string())?;
-    let ls = suggest_comp(
-        &la,
-        CompStyle::Glue,
-        &CompSuggestOptions::default(),
-        &CompSettings::default(),
-    );
+    let ls = suggest(Kind::Comp, &limited, sr, &glue)?;
     let dense_declined = !ls.items.iter().any(|i| i.key == "threshold");
     Ok(CompTrackResult {
         id: t.id.clone(),
