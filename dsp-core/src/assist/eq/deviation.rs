@@ -221,3 +221,36 @@ pub(super) fn loudness_change_db(dev: &Deviation, resp: &[f64]) -> f64 {
         0.0
     }
 }
+
+/// The EQ assistant's reading of a band curve against a target, for another assistant's broad
+/// fit (Master's tonal stage): the same grid, level anchor, corridor and fitting weights, so both
+/// assistants quote the same error for the same music.
+#[derive(Debug, Clone)]
+pub(crate) struct CorridorError {
+    /// Grid frequencies, Hz.
+    pub(crate) freq_hz: Vec<f64>,
+    /// Fitting weights (0 on the noise floor, where the target says nothing, and on content far
+    /// below the corridor).
+    pub(crate) weight: Vec<f64>,
+    /// What lies outside the corridor after the level anchor, dB (0 inside).
+    pub(crate) excess: Vec<f64>,
+    /// Frequencies (Hz) whose content lies far below the corridor: no boost aims there.
+    pub(crate) holes_hz: Vec<f64>,
+}
+
+/// [`CorridorError`] of band curve (`centers`, `band_db`) at `sr` against `target`; `None`
+/// when nothing above the noise floor is on the grid.
+pub(crate) fn corridor_error(
+    centers: &[f32],
+    band_db: &[f32],
+    sr: f64,
+    target: &Target,
+) -> Option<CorridorError> {
+    let d = deviation(centers, band_db, sr, target, &[])?;
+    Some(CorridorError {
+        freq_hz: d.grid.freq_hz,
+        weight: d.grid.weight,
+        excess: d.excess,
+        holes_hz: d.holes_hz,
+    })
+}

@@ -59,6 +59,7 @@ mod tests;
 pub use analysis::*;
 pub use confidence::FULL_CONFIDENCE_SECONDS;
 use confidence::*;
+pub(crate) use deviation::corridor_error;
 pub use deviation::NO_BOOST_BELOW_DB;
 use deviation::*;
 use fit::*;

@@ -37,9 +37,13 @@ pub(super) fn fmt_db(v: f32) -> String {
 /// Proposes master settings for `analysis` aimed at `target` (see the module docs):
 ///
 /// - **tonal**: four broad sections (low shelf 100 Hz, bells 300 Hz / 3 kHz at Q 0.7, high shelf
-///   8 kHz) least-squares fitted to bring the 1/6-octave band curve towards the tonal target
-///   (Balanced, `options.tonal_target`, or the reference's curve), each ≤ `max_tonal_db`; moves
-///   under 0.5 dB are left out;
+///   8 kHz) least-squares fitted to bring the 1/6-octave band curve towards the tonal target,
+///   each ≤ `max_tonal_db`. Generic mode (Balanced or `options.tonal_target`) reads the curve as
+///   Tandem EQ does (its level anchor, the target's corridor, its weights) and moves a section
+///   only where the error it acts on is at least [`tonal::MIN_SECTION_ERROR_DB`], in the
+///   direction that brings it back, never boosting into content far below the corridor;
+///   reference mode (the reference's curve) aligns the mids and also searches each section's
+///   frequency and Q. Moves under 0.5 dB are left out;
 /// - **stereo**: `mono_below` [`SUGGESTED_MONO_BELOW_HZ`] when the low end is wide
 ///   (side/mid below [`LOW_END_HZ`] > [`LOW_END_MAX_SIDE_TO_MID_DB`]) or the mix is out of phase
 ///   (correlation < 0), plus width 80 % when the correlation is below −0.2; otherwise left alone;

@@ -346,8 +346,52 @@ fn tonal_moves_are_broad_limited_and_not_invented() {
     for g in [st.ls_gain_db, st.bell1_gain_db, st.bell2_gain_db] {
         assert!(g.abs() <= 3.0);
     }
+    // The reason quotes the error the shelf acts on, on the EQ assistant's scale: a deficit
+    // (6 dB above ~10 kHz, less on the slope, minus the Flat corridor's quarter of ±1.5 dB).
     let it = s.items.iter().find(|i| i.key == "hs").unwrap();
-    assert!(it.reason.contains("dB"), "{}", it.reason);
+    let (quoted, above) = quoted_error(&it.reason);
+    assert!(!above && (3.0..=5.7).contains(&quoted), "{}", it.reason);
+}
+
+/// The error a generic-mode tonal reason quotes: (dB, true when above the corridor).
+fn quoted_error(reason: &str) -> (f32, bool) {
+    let rest = reason.split(" sits ").nth(1).expect(reason);
+    let mut words = rest.split_whitespace();
+    let value: f32 = words.next().and_then(|w| w.parse().ok()).expect(reason);
+    assert_eq!(words.next(), Some("dB"), "{reason}");
+    let dir = words.next().expect(reason);
+    assert!(dir == "above" || dir == "below", "{reason}");
+    (value, dir == "above")
+}
+
+/// Generic mode moves a section only where the music sits outside the target's corridor, by
+/// at least `MIN_SECTION_ERROR_DB`, in the direction that brings it back (a cut where it sits
+/// above), never more than the limit (on the demo mix).
+#[test]
+fn generic_tonal_moves_follow_the_error_they_quote() {
+    let x = demo(30.0);
+    let a = MasterAnalysis::analyze(&[&x[0], &x[1]], SR).unwrap();
+    let t = Platform::Spotify.target(0.0, 0.0);
+    let s = suggest_master(
+        &a,
+        &t,
+        &MasterAssistOptions::default(),
+        &MasterSettings::default(),
+    );
+    let mut moved = 0;
+    for it in s
+        .items
+        .iter()
+        .filter(|i| ["ls", "bell1", "bell2", "hs"].contains(&i.key.as_str()))
+    {
+        let g = it.values[&format!("{}_gain", it.key)];
+        let (quoted, above) = quoted_error(&it.reason);
+        assert!(quoted >= tonal::MIN_SECTION_ERROR_DB, "{}", it.reason);
+        assert_eq!(g < 0.0, above, "{}: {g}", it.reason);
+        assert!(g.abs() <= 3.0, "{}", it.reason);
+        moved += 1;
+    }
+    assert!(moved >= 1, "{:?}", s.items);
 }
 
 #[test]

@@ -31,6 +31,9 @@ fn fit_tonal(
     sr: f32,
     search: bool,
 ) -> Option<TonalFit> {
+    if !search {
+        return fit_corridor(tonal, target, max_db, sr);
+    }
     let (lo_hz, hi_hz) = target.valid_hz.unwrap_or((0.0, f32::INFINITY));
     let bands: Vec<(f32, f32)> = tonal
         .band_center_hz
@@ -67,7 +70,8 @@ fn fit_tonal(
     let offset = mids.iter().sum::<f32>() / mids.len() as f32;
     diff.iter_mut().for_each(|d| d.1 -= offset);
     let mut shape: [(f32, f32); 4] = TONAL_SECTIONS.map(|(_, _, f, q)| (f, q));
-    let (mut gains, mut residual) = solve_sections(&diff, &shape, max_db, sr)?;
+    let limits = [max_db; 4];
+    let (mut gains, mut residual) = solve_sections(&diff, &shape, limits, sr)?;
     if search {
         for _ in 0..2 {
             for k in 0..4 {
@@ -82,7 +86,7 @@ fn fit_tonal(
                         }
                         let mut trial = shape;
                         trial[k] = (f, q);
-                        if let Some((g, r)) = solve_sections(&diff, &trial, max_db, sr) {
+                        if let Some((g, r)) = solve_sections(&diff, &trial, limits, sr) {
                             if r < best.0 - 1e-9 {
                                 best = (r, (f, q), g);
                             }
@@ -119,17 +123,115 @@ fn fit_tonal(
         gains,
         deviation: dev,
         shape,
+        corridor: false,
     })
+}
+
+/// The generic-mode fit: the four sections at their fixed shapes, least squares on what lies
+/// outside the target's corridor after the EQ assistant's level anchor
+/// ([`crate::assist::eq::level_anchor`], weighted where the music's energy is) with the EQ's
+/// fitting weights, so Tandem Master and Tandem EQ quote the same error for the same music. A
+/// section whose boost would aim into content far below the corridor (a rolled-off sub, an
+/// empty top) is left out and the others solved again. Each section's deviation is the error
+/// it acts on: the excess averaged over the grid weighted by its own response.
+fn fit_corridor(
+    tonal: &EqAnalysisResult,
+    target: &Target,
+    max_db: f32,
+    sr: f32,
+) -> Option<TonalFit> {
+    let e = crate::assist::eq::corridor_error(
+        &tonal.band_center_hz,
+        &tonal.band_db,
+        sr as f64,
+        target,
+    )?;
+    let diff: Vec<(f32, f32, f64)> = e
+        .freq_hz
+        .iter()
+        .zip(&e.excess)
+        .zip(&e.weight)
+        .filter(|((f, _), w)| **w > 0.0 && (30.0..=16_000.0).contains(*f))
+        .map(|((f, x), w)| (*f as f32, *x as f32, *w))
+        .collect();
+    if diff.len() < 8 {
+        return None;
+    }
+    let shape: [(f32, f32); 4] = TONAL_SECTIONS.map(|(_, _, f, q)| (f, q));
+    let mut deviation = [0.0f32; 4];
+    for (k, d) in deviation.iter_mut().enumerate() {
+        let (mut sum, mut wsum) = (0.0f64, 0.0f64);
+        for ((f, x), w) in e.freq_hz.iter().zip(&e.excess).zip(&e.weight) {
+            let r = section_db(k, shape[k], *f as f32, sr).abs() * w;
+            sum += r * x;
+            wsum += r;
+        }
+        *d = if wsum > 1e-9 {
+            (sum / wsum) as f32
+        } else {
+            0.0
+        };
+    }
+    let mut limits = [max_db; 4];
+    let mut gains = [0.0f32; 4];
+    for _ in 0..=4 {
+        gains = solve_sections(&diff, &shape, limits, sr)?.0;
+        // Left out, one at a time (the others solved again): a boost into a hole, then a
+        // section moved where the mix sits (nearly) inside the corridor or against its own
+        // error (the least squares borrowing from a neighbour's region).
+        let into_hole = (0..4).find(|&k| {
+            gains[k] > 0.0
+                && e.holes_hz
+                    .iter()
+                    .any(|&h| section_db(k, shape[k], h as f32, sr) >= 0.5)
+        });
+        let unneeded = || {
+            (0..4)
+                .filter(|&k| {
+                    gains[k] != 0.0
+                        && (deviation[k].abs() < MIN_SECTION_ERROR_DB
+                            || gains[k] * deviation[k] > 0.0)
+                })
+                .min_by(|&a, &b| deviation[a].abs().total_cmp(&deviation[b].abs()))
+        };
+        match into_hole.or_else(unneeded) {
+            Some(k) => limits[k] = 0.0,
+            None => break,
+        }
+    }
+    Some(TonalFit {
+        gains,
+        deviation,
+        shape,
+        corridor: true,
+    })
+}
+
+/// A section is moved only where the error it acts on (outside the corridor) is at least this, dB.
+pub const MIN_SECTION_ERROR_DB: f32 = 0.5;
+
+/// Response (dB) of section `k` at (frequency, Q) `shape` with 1 dB of gain, at `f` Hz.
+fn section_db(k: usize, shape: (f32, f32), f: f32, sr: f32) -> f64 {
+    let (freq, q) = (shape.0 as f64, shape.1 as f64);
+    let spec = match k {
+        0 => crate::filters::FilterSpec::low_shelf(freq, 1.0, q),
+        3 => crate::filters::FilterSpec::high_shelf(freq, 1.0, q),
+        _ => crate::filters::FilterSpec::bell(freq, 1.0, q),
+    };
+    spec.magnitude_db(f as f64, sr as f64)
 }
 
 /// What [`fit_tonal`] found.
 struct TonalFit {
     /// Gain of each section, dB (rounded to 0.1).
     gains: [f32; 4],
-    /// Mix − target over each section's main region, dB.
+    /// Generic mode: the error outside the corridor each section acts on; reference mode:
+    /// mix − reference over each section's main region (mids aligned); dB.
     deviation: [f32; 4],
     /// (frequency Hz, Q) of each section.
     shape: [(f32, f32); 4],
+    /// True for the generic-mode fit on the corridor ([`fit_corridor`]).
+    corridor: bool,
 }
 
 /// The frequency range each section's frequency is searched over in reference mode, Hz.
@@ -141,12 +243,12 @@ const SEARCH_HZ: [(f32, f32); 4] = [
 ];
 
 /// Least-squares gains of the sections at `shape` for the deviation `diff` (Hz, dB, weight),
-/// clamped to ±`max_db` (the clamped ones held and the others solved again), rounded to 0.1 dB;
-/// with the weighted squared residual.
+/// each clamped to ±`limits[k]` (the clamped ones held and the others solved again), rounded to
+/// 0.1 dB; with the weighted squared residual.
 fn solve_sections(
     diff: &[(f32, f32, f64)],
     shape: &[(f32, f32); 4],
-    max_db: f32,
+    limits: [f32; 4],
     sr: f32,
 ) -> Option<([f32; 4], f64)> {
     // Basis: dB response per dB of gain.
@@ -193,8 +295,9 @@ fn solve_sections(
         let mut changed = false;
         for k in 0..4 {
             g[k] = fixed[k].unwrap_or(sol[k]);
-            if fixed[k].is_none() && g[k].abs() > max_db as f64 {
-                fixed[k] = Some(g[k].clamp(-(max_db as f64), max_db as f64));
+            let max_db = limits[k] as f64;
+            if fixed[k].is_none() && g[k].abs() > max_db {
+                fixed[k] = Some(g[k].clamp(-max_db, max_db));
                 g[k] = fixed[k].unwrap_or(g[k]);
                 changed = true;
             }
@@ -205,7 +308,7 @@ fn solve_sections(
     }
     let mut gains = [0.0f32; 4];
     for k in 0..4 {
-        let v = (g[k] as f32).clamp(-max_db, max_db);
+        let v = (g[k] as f32).clamp(-limits[k], limits[k]);
         gains[k] = (v * 10.0).round() / 10.0;
     }
     let residual = basis
@@ -306,10 +409,17 @@ pub(super) fn tonal_stage(
                 } else {
                     String::new()
                 };
-                tonal_items.push(item(
-                    prefix,
-                    format!("{verb} the {name} ({freq:.0} Hz) by {:.1} dB", g.abs()),
-                    &values,
+                let reason = if fit.corridor {
+                    format!(
+                        "Where the {name} acts (around {freq:.0} Hz) the mix sits {:.1} dB {} the {} \
+                         corridor (levels aligned where the music's energy is, as Tandem EQ \
+                         aligns them); a broad {name} of {} brings it closer{limit}.",
+                        fit.deviation[k].abs(),
+                        if fit.deviation[k] > 0.0 { "above" } else { "below" },
+                        tonal_target.name,
+                        fmt_db(g),
+                    )
+                } else {
                     format!(
                         "{} sits {} relative to the {} curve (mids aligned); a broad {} of {} \
                          brings it closer{limit}.",
@@ -318,7 +428,13 @@ pub(super) fn tonal_stage(
                         tonal_target.name,
                         name,
                         fmt_db(g),
-                    ),
+                    )
+                };
+                tonal_items.push(item(
+                    prefix,
+                    format!("{verb} the {name} ({freq:.0} Hz) by {:.1} dB", g.abs()),
+                    &values,
+                    reason,
                     evidence * strength,
                 ));
             }
