@@ -1,8 +1,13 @@
 //! `tandem bench`: the standard performance configurations, timed in-process.
 //!
 //! Every configuration processes the same 60 s of 48 kHz stereo (the demo mix, normalised to a
-//! 0 dBFS sample peak) in blocks of 1024 frames. Only the processing loop is timed; building
-//! the processor, copying the signal and anything else is outside the clock. The time is the
+//! 0 dBFS sample peak) in host blocks of 1024 frames, or of each size `--block` names. Each chain
+//! runs twice per block size: with static settings, and automated (a moving automation lane
+//! read at every block, as a plugin applies its parameters: the EQ's eight gains and
+//! frequencies, the compressor's threshold, the master's limiter drive, see [`automated_eq`]
+//! and its neighbours). The analysis rows and the `tandem master` job do not depend on the host
+//! block. Only the processing loop is timed; building the processor, copying the signal and
+//! anything else is outside the clock. The time is the
 //! calling thread's CPU time (`clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, as the LV2 host
 //! uses; wall-clock time where that is unavailable), the median of [`DEFAULT_RUNS`] runs
 //! (`TANDEM_BENCH_RUNS` overrides). See docs/PERFORMANCE.md for the table, the peers and how to reproduce.
@@ -30,8 +35,13 @@ use crate::engines::{self, AssistOptions, Kind, Settings};
 pub const SECONDS: f64 = 60.0;
 /// Sample rate of the benchmark signal, in Hz.
 pub const SAMPLE_RATE: u32 = 48_000;
-/// Frames per `process` call.
-pub const BLOCK: usize = 1024;
+/// Frames per `process` call unless `--block` says otherwise.
+pub const DEFAULT_BLOCK: usize = 1024;
+/// Frames per call of the analysis rows (the ring hands the analysis thread audio in chunks of
+/// its own, whatever the host block).
+const ANALYSIS_BLOCK: usize = 1024;
+/// The largest `--block`.
+pub const MAX_BLOCK: usize = 65_536;
 /// Runs per configuration (the median is reported).
 pub const DEFAULT_RUNS: usize = 5;
 /// The limiter ceiling of the limiter rows: the signal peaks at 0 dBFS, so 6 dB is limited.
@@ -52,14 +62,16 @@ pub const EQ_BELLS: [(f32, f32); 8] = [
 /// One measured configuration.
 #[derive(Debug, Clone)]
 struct Row {
-    key: &'static str,
-    label: &'static str,
+    key: String,
+    label: String,
     runs_ms: Vec<f64>,
     clock: &'static str,
     /// Output true peak (dBTP) and integrated loudness (LUFS), measured untimed (DSP rows).
     out: Option<(f64, f64)>,
     /// Seconds of audio the row processes (60 s except the whole `tandem master` job).
     audio_s: f64,
+    /// Host block, frames (`None`: the row does not depend on it).
+    block: Option<usize>,
 }
 
 impl Row {
@@ -152,19 +164,81 @@ pub fn signal() -> [Vec<f32>; 2] {
     mix
 }
 
-fn config() -> Result<ProcessorConfig, String> {
-    ProcessorConfig::new(SAMPLE_RATE as f32, BLOCK, 2).map_err(|e| e.to_string())
+fn config(block: usize) -> Result<ProcessorConfig, String> {
+    ProcessorConfig::new(SAMPLE_RATE as f32, block, 2).map_err(|e| e.to_string())
 }
 
-/// Runs `p` over `input` in blocks of [`BLOCK`]; returns the timed milliseconds.
-fn time_processor(p: &mut dyn Processor, input: &[Vec<f32>; 2]) -> (f64, &'static str) {
+/// A benchmarked chain: processes one host block starting `t` seconds into the signal (an
+/// automated one first moves its settings to where the lane is at `t`).
+trait Bench {
+    fn block(&mut self, t: f64, channels: &mut [&mut [f32]]);
+}
+
+/// A chain with static settings.
+struct Static<P>(P);
+
+impl<P: Processor> Bench for Static<P> {
+    fn block(&mut self, _t: f64, channels: &mut [&mut [f32]]) {
+        self.0.process(channels);
+    }
+}
+
+/// A chain whose settings `move_to` sets for the block's time before each block.
+struct Automated<P, F>(P, F);
+
+impl<P: Processor, F: FnMut(&mut P, f64)> Bench for Automated<P, F> {
+    fn block(&mut self, t: f64, channels: &mut [&mut [f32]]) {
+        (self.1)(&mut self.0, t);
+        self.0.process(channels);
+    }
+}
+
+/// A slow automation lane: −1…1, a sine of `hz` Hz with phase `phase` (radians) at `t` s.
+fn lane(t: f64, hz: f64, phase: f64) -> f32 {
+    (std::f64::consts::TAU * hz * t + phase).sin() as f32
+}
+
+/// The automated EQ at `t` s: each of the eight bells' gains ±3 dB around its own (0.5 Hz)
+/// and its frequency ±1/3 octave (0.25 Hz), every band on its own phase.
+pub fn automated_eq(base: &EqSettings, t: f64) -> EqSettings {
+    let mut s = *base;
+    for (k, b) in s.bands.iter_mut().enumerate() {
+        let ph = k as f64;
+        b.gain_db += 3.0 * lane(t, 0.5, ph);
+        b.freq_hz *= 2f32.powf(lane(t, 0.25, ph) / 3.0);
+    }
+    s
+}
+
+/// The automated compressor at `t` s: the threshold ±6 dB around its own (0.5 Hz).
+pub fn automated_comp(base: &CompSettings, t: f64) -> CompSettings {
+    CompSettings {
+        threshold_db: base.threshold_db + 6.0 * lane(t, 0.5, 0.0),
+        ..*base
+    }
+}
+
+/// The automated master at `t` s: the limiter drive ±3 dB around its own (0.5 Hz, ≥ 0).
+pub fn automated_master(base: &MasterSettings, t: f64) -> MasterSettings {
+    MasterSettings {
+        lim_drive_db: (base.lim_drive_db + 3.0 * lane(t, 0.5, 0.0)).max(0.0),
+        ..*base
+    }
+}
+
+/// Runs `p` over `input` in blocks of `block` frames; returns the timed milliseconds.
+fn time_processor(p: &mut dyn Bench, input: &[Vec<f32>; 2], block: usize) -> (f64, &'static str) {
     let mut l = input[0].clone();
     let mut r = input[1].clone();
-    time_ms(|| {
-        for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
-            p.process(&mut [cl, cr]);
-        }
-    })
+    time_ms(|| run_blocks(p, &mut l, &mut r, block))
+}
+
+/// Processes `l`, `r` through `p` in place, in blocks of `block` frames.
+fn run_blocks(p: &mut dyn Bench, l: &mut [f32], r: &mut [f32], block: usize) {
+    let rate = SAMPLE_RATE as f64;
+    for (k, (cl, cr)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
+        p.block((k * block) as f64 / rate, &mut [cl, cr]);
+    }
 }
 
 /// The standard EQ settings: eight bells.
@@ -275,8 +349,8 @@ fn time_analysis(
     let frames = input[0].len();
     let blocks = move || {
         (0..frames)
-            .step_by(BLOCK)
-            .map(move |p| p..(p + BLOCK).min(frames))
+            .step_by(ANALYSIS_BLOCK)
+            .map(move |p| p..(p + ANALYSIS_BLOCK).min(frames))
     };
     let mut err = None;
     let timed = match kind {
@@ -354,13 +428,11 @@ fn time_analysis(
     }
 }
 
-/// Renders `input` through `p` (untimed), for the analysis rows' post signal.
-fn render(p: &mut dyn Processor, input: &[Vec<f32>; 2]) -> [Vec<f32>; 2] {
+/// Renders `input` through `p` in blocks of `block` frames (untimed).
+fn render(p: &mut dyn Bench, input: &[Vec<f32>; 2], block: usize) -> [Vec<f32>; 2] {
     let mut out = input.clone();
     let [l, r] = &mut out;
-    for (cl, cr) in l.chunks_mut(BLOCK).zip(r.chunks_mut(BLOCK)) {
-        p.process(&mut [cl, cr]);
-    }
+    run_blocks(p, l, r, block);
     out
 }
 
@@ -372,61 +444,92 @@ fn runs() -> usize {
         .unwrap_or(DEFAULT_RUNS)
 }
 
-/// Measures every configuration.
-fn measure(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
-    let cfg = config()?;
+type Make = Box<dyn Fn() -> Result<Box<dyn Bench>, String>>;
+
+/// The chains of the DSP rows at host block `block`: (key, label, constructor), static first,
+/// then the automated ones (keys ending in `_automated`).
+fn chains(input: &[Vec<f32>; 2], block: usize) -> Result<Vec<(String, String, Make)>, String> {
+    let cfg = config(block)?;
     let eq = eq_settings();
     let comp = comp_settings();
     let master = master_suggested(input)?;
     let lim = limiter_settings();
-    type Make = Box<dyn Fn() -> Result<Box<dyn Processor>, String>>;
-    let dsp: Vec<(&'static str, &'static str, Make)> = vec![
+    let e = |e: dsp_core::ConfigError| e.to_string();
+    let rows: Vec<(&str, &str, Make)> = vec![
         (
             "eq_8_bells",
             "EQ, 8 bells",
-            Box::new(move || Ok(Box::new(EqChain::new(cfg, &eq).map_err(|e| e.to_string())?))),
+            Box::new(move || Ok(Box::new(Static(EqChain::new(cfg, &eq).map_err(e)?)))),
         ),
         (
             "comp_rms",
             "Comp, RMS, 4:1",
-            Box::new(move || {
-                Ok(Box::new(
-                    CompChain::new(cfg, &comp).map_err(|e| e.to_string())?,
-                ))
-            }),
+            Box::new(move || Ok(Box::new(Static(CompChain::new(cfg, &comp).map_err(e)?)))),
         ),
         (
             "limiter_4x",
             "Limiter, 4x true peak",
             Box::new(move || {
-                Ok(Box::new(
-                    TruePeakLimiter::new(cfg, OversamplingFactor::X4, 5.0, lim)
-                        .map_err(|e| e.to_string())?,
-                ))
+                Ok(Box::new(Static(
+                    TruePeakLimiter::new(cfg, OversamplingFactor::X4, 5.0, lim).map_err(e)?,
+                )))
             }),
         ),
         (
             "limiter_1x",
             "Limiter, no oversampling",
             Box::new(move || {
-                Ok(Box::new(
-                    TruePeakLimiter::new(cfg, OversamplingFactor::X1, 5.0, lim)
-                        .map_err(|e| e.to_string())?,
-                ))
+                Ok(Box::new(Static(
+                    TruePeakLimiter::new(cfg, OversamplingFactor::X1, 5.0, lim).map_err(e)?,
+                )))
             }),
         ),
         (
             "master_chain",
             "Master chain, suggestion accepted",
+            Box::new(move || Ok(Box::new(Static(MasterChain::new(cfg, &master).map_err(e)?)))),
+        ),
+        (
+            "eq_8_bells_automated",
+            "EQ, 8 bells, gains+freqs moving",
             Box::new(move || {
-                Ok(Box::new(
-                    MasterChain::new(cfg, &master).map_err(|e| e.to_string())?,
-                ))
+                let p = EqChain::new(cfg, &eq).map_err(e)?;
+                Ok(Box::new(Automated(p, move |p: &mut EqChain, t| {
+                    p.set_settings(&automated_eq(&eq, t))
+                })))
+            }),
+        ),
+        (
+            "comp_rms_automated",
+            "Comp, RMS, 4:1, threshold moving",
+            Box::new(move || {
+                let p = CompChain::new(cfg, &comp).map_err(e)?;
+                Ok(Box::new(Automated(p, move |p: &mut CompChain, t| {
+                    p.set_settings(&automated_comp(&comp, t))
+                })))
+            }),
+        ),
+        (
+            "master_chain_automated",
+            "Master chain, drive moving",
+            Box::new(move || {
+                let p = MasterChain::new(cfg, &master).map_err(e)?;
+                Ok(Box::new(Automated(p, move |p: &mut MasterChain, t| {
+                    p.set_settings(&automated_master(&master, t))
+                })))
             }),
         ),
     ];
+    Ok(rows
+        .into_iter()
+        .map(|(k, l, m)| (k.to_string(), l.to_string(), m))
+        .collect())
+}
+
+/// Measures the DSP rows at host block `block`.
+fn measure_chains(input: &[Vec<f32>; 2], runs: usize, block: usize) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    for (key, label, make) in &dsp {
+    for (key, label, make) in chains(input, block)? {
         let mut row = Row {
             key,
             label,
@@ -434,11 +537,12 @@ fn measure(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
             clock: "cpu",
             out: None,
             audio_s: SECONDS,
+            block: Some(block),
         };
         // One untimed warm-up run (page faults, caches) whose output is measured, then the
         // timed runs.
         let mut p = make()?;
-        let out = render(p.as_mut(), input);
+        let out = render(p.as_mut(), input, block);
         let view = [out[0].as_slice(), out[1].as_slice()];
         let stats =
             dsp_core::loudness::measure(&view, SAMPLE_RATE as f32).map_err(|e| e.to_string())?;
@@ -448,18 +552,23 @@ fn measure(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
         ));
         for _ in 0..runs {
             let mut p = make()?;
-            let (ms, clock) = time_processor(p.as_mut(), input);
+            let (ms, clock) = time_processor(p.as_mut(), input, block);
             row.runs_ms.push(ms);
             row.clock = clock;
         }
         rows.push(row);
     }
-    // The analysis threads see the plugin's input and output.
-    let outputs = [
-        render(dsp[0].2()?.as_mut(), input),
-        render(dsp[1].2()?.as_mut(), input),
-        render(dsp[4].2()?.as_mut(), input),
-    ];
+    Ok(rows)
+}
+
+/// Measures the analysis rows (the analysis threads see the plugin's input and output).
+fn measure_analysis(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
+    let c = chains(input, DEFAULT_BLOCK)?;
+    let out = |key: &str| -> Result<[Vec<f32>; 2], String> {
+        let make = &c.iter().find(|r| r.0 == key).ok_or("no such chain")?.2;
+        Ok(render(make()?.as_mut(), input, DEFAULT_BLOCK))
+    };
+    let outputs = [out("eq_8_bells")?, out("comp_rms")?, out("master_chain")?];
     let kinds = [
         (AnalysisKind::Eq, "analysis_eq", "Analysis thread, EQ"),
         (AnalysisKind::Comp, "analysis_comp", "Analysis thread, Comp"),
@@ -469,14 +578,16 @@ fn measure(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
             "Analysis thread, Master",
         ),
     ];
+    let mut rows = Vec::new();
     for ((kind, key, label), out) in kinds.into_iter().zip(&outputs) {
         let mut row = Row {
-            key,
-            label,
+            key: key.into(),
+            label: label.into(),
             runs_ms: Vec::new(),
             clock: "cpu",
             out: None,
             audio_s: SECONDS,
+            block: None,
         };
         time_analysis(kind, input, out)?;
         for _ in 0..runs {
@@ -533,12 +644,13 @@ fn master_job_row(runs: usize) -> Result<Row, String> {
         Ok(())
     };
     let mut row = Row {
-        key: "tandem_master_4min_44k1",
-        label: "tandem master, 4 min 44.1 kHz file",
+        key: "tandem_master_4min_44k1".into(),
+        label: "tandem master, 4 min 44.1 kHz file".into(),
         runs_ms: Vec::new(),
         clock: "cpu",
         out: None,
         audio_s: MASTER_JOB_SECONDS,
+        block: None,
     };
     for _ in 0..runs.clamp(1, 3) {
         let mut result = Ok(());
@@ -550,11 +662,26 @@ fn master_job_row(runs: usize) -> Result<Row, String> {
     Ok(row)
 }
 
-/// Runs the benchmark and prints the table (or JSON).
-pub fn run(json: bool) -> Result<(), String> {
+/// Runs the benchmark at each host block of `blocks` (none: [`DEFAULT_BLOCK`]) and prints the
+/// tables (or JSON).
+pub fn run(json: bool, blocks: &[usize]) -> Result<(), String> {
+    let blocks = if blocks.is_empty() {
+        vec![DEFAULT_BLOCK]
+    } else {
+        blocks.to_vec()
+    };
+    if let Some(b) = blocks.iter().find(|b| !(1..=MAX_BLOCK).contains(*b)) {
+        return Err(format!(
+            "--block {b}: a host block is 1 to {MAX_BLOCK} frames"
+        ));
+    }
     let runs = runs();
     let input = signal();
-    let mut rows = measure(&input, runs)?;
+    let mut rows = Vec::new();
+    for &b in &blocks {
+        rows.extend(measure_chains(&input, runs, b)?);
+    }
+    rows.extend(measure_analysis(&input, runs)?);
     rows.push(master_job_row(runs)?);
     let cpu = cpu_model();
     if json {
@@ -564,6 +691,7 @@ pub fn run(json: bool) -> Result<(), String> {
                 serde_json::json!({
                     "key": r.key,
                     "name": r.label,
+                    "block_frames": r.block,
                     "audio_seconds": r.audio_s,
                     "cpu_ms": round3(r.median_ms()),
                     "realtime_x": round3(r.realtime()),
@@ -580,7 +708,7 @@ pub fn run(json: bool) -> Result<(), String> {
                 "seconds": SECONDS,
                 "sample_rate_hz": SAMPLE_RATE,
                 "channels": 2,
-                "block_frames": BLOCK,
+                "block_frames": blocks,
                 "source": "demo mix normalised to 0 dBFS sample peak",
             },
             "runs": runs,
@@ -592,14 +720,9 @@ pub fn run(json: bool) -> Result<(), String> {
             serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
         );
     } else {
-        println!("Tandem bench: 60 s stereo 48 kHz, blocks of {BLOCK}, median of {runs} runs");
+        println!("Tandem bench: 60 s stereo 48 kHz, median of {runs} runs");
         println!("CPU: {cpu}");
-        println!();
-        println!(
-            "{:<36} {:>10} {:>12} {:>12}",
-            "configuration", "CPU ms", "x real time", "out dBTP"
-        );
-        for r in &rows {
+        let print = |r: &Row| {
             let clock = if r.clock == "cpu" { "" } else { " (wall)" };
             let tp = r.out.map_or(String::new(), |o| format!("{:.2}", o.0));
             println!(
@@ -609,7 +732,20 @@ pub fn run(json: bool) -> Result<(), String> {
                 r.realtime(),
                 tp
             );
+        };
+        let header = |title: &str| {
+            println!();
+            println!(
+                "{:<36} {:>10} {:>12} {:>12}",
+                title, "CPU ms", "x real time", "out dBTP"
+            );
+        };
+        for &b in &blocks {
+            header(&format!("host blocks of {b} frames"));
+            rows.iter().filter(|r| r.block == Some(b)).for_each(print);
         }
+        header("any host block");
+        rows.iter().filter(|r| r.block.is_none()).for_each(print);
     }
     Ok(())
 }
@@ -625,12 +761,13 @@ mod tests {
     #[test]
     fn median_and_realtime() {
         let r = Row {
-            key: "x",
-            label: "x",
+            key: "x".into(),
+            label: "x".into(),
             runs_ms: vec![30.0, 10.0, 20.0, 1000.0],
             clock: "cpu",
             out: None,
             audio_s: SECONDS,
+            block: None,
         };
         assert_eq!(r.median_ms(), 25.0);
         assert!((r.realtime() - 2400.0).abs() < 1e-9);
@@ -645,15 +782,57 @@ mod tests {
             .fold(0.0f32, |m, v| m.max(v.abs()));
         assert!((peak - 1.0).abs() < 1e-6);
         assert_eq!(input[0].len(), 60 * 48_000);
-        let cfg = config().unwrap();
-        let mut lim =
+        let cfg = config(DEFAULT_BLOCK).unwrap();
+        let lim =
             TruePeakLimiter::new(cfg, OversamplingFactor::X4, 5.0, limiter_settings()).unwrap();
-        let out = render(&mut lim, &input);
+        let out = render(&mut Static(lim), &input, DEFAULT_BLOCK);
         let out_peak = out
             .iter()
             .flat_map(|c| c.iter())
             .fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(out_peak <= dsp_core::util::db_to_gain(LIMITER_CEILING_DBTP) * 1.001);
         assert!(thread_cpu_ns().is_some() || cfg!(not(target_os = "linux")));
+    }
+
+    /// The automated rows move what they say, within the parameters' ranges, and each chain
+    /// renders the same static signal at every block size the bench offers (to float rounding).
+    #[test]
+    fn automation_moves_and_static_rows_do_not_depend_on_the_block() {
+        let eq = eq_settings();
+        let (a, b) = (automated_eq(&eq, 0.0), automated_eq(&eq, 0.7));
+        for k in 0..8 {
+            assert_ne!(a.bands[k].gain_db, b.bands[k].gain_db);
+            assert_ne!(a.bands[k].freq_hz, b.bands[k].freq_hz);
+            assert!((a.bands[k].gain_db - eq.bands[k].gain_db).abs() <= 3.0);
+            assert!(b.bands[k].freq_hz <= eq.bands[k].freq_hz * 1.26);
+        }
+        let comp = comp_settings();
+        assert_ne!(automated_comp(&comp, 0.5).threshold_db, comp.threshold_db);
+        let m = MasterSettings {
+            lim_drive_db: 1.0,
+            ..MasterSettings::default()
+        };
+        assert_eq!(automated_master(&m, 1.5).lim_drive_db, 0.0, "never below 0");
+        // 2 s of the signal through the EQ rows at blocks 1024 and 37.
+        let input = signal().map(|c| c[..96_000].to_vec());
+        let render_at = |key: &str, block: usize| {
+            let c = chains(&input, block).unwrap();
+            let make = &c.iter().find(|r| r.0 == key).unwrap().2;
+            render(make().unwrap().as_mut(), &input, block)
+        };
+        let big = render_at("eq_8_bells", 1024);
+        let small = render_at("eq_8_bells", 37);
+        let diff = big[0]
+            .iter()
+            .zip(&small[0])
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(diff < 1e-5, "static EQ at 1024 vs 37 frames: {diff}");
+        let moving = render_at("eq_8_bells_automated", 37);
+        assert!(moving[0].iter().all(|v| v.is_finite()));
+        let moved = big[0]
+            .iter()
+            .zip(&moving[0])
+            .fold(0.0f32, |m, (x, y)| m.max((x - y).abs()));
+        assert!(moved > 1e-2, "the automation changes the sound: {moved}");
     }
 }

@@ -72,7 +72,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             rate,
             points,
         } => response_cmd(cli, *plugin, set, *rate, *points),
-        Command::Bench => crate::bench::run(cli.json).map_err(Failure::Other),
+        Command::Bench { blocks } => crate::bench::run(cli.json, blocks).map_err(Failure::Other),
         Command::BuildTargets { set, output } => {
             let v = crate::eval::targets::build_targets(set).map_err(Failure::Input)?;
             let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";

@@ -122,8 +122,12 @@ pub enum Command {
         points: usize,
     },
     /// Time the standard DSP and analysis configurations in-process (CPU ms and × real time
-    /// for 60 s of 48 kHz stereo); see docs/PERFORMANCE.md.
-    Bench,
+    /// for 60 s of 48 kHz stereo), each chain static and automated; see docs/PERFORMANCE.md.
+    Bench {
+        /// Host block size in frames (repeatable, e.g. --block 64 --block 1024; default 1024).
+        #[arg(long = "block", value_name = "FRAMES")]
+        blocks: Vec<usize>,
+    },
     /// Rebuild the measured tonal targets (Balanced, Warm, Bright) from the profile set fetched
     /// by `tools/eval/fetch-music.sh`, as the JSON of dsp-core/data/measured_targets.json.
     BuildTargets {
