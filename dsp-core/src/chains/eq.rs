@@ -501,12 +501,10 @@ impl BandRunner {
         self.fade_pos == 0 && !self.fade_up && self.pending.is_none()
     }
 
-    /// Fully on, not fading, not gliding, nothing pending: the band is its cascade, exactly.
-    fn is_settled(&self, fade_len: u32) -> bool {
-        self.fade_up
-            && self.fade_pos >= fade_len
-            && self.pending.is_none()
-            && !self.cascade.is_gliding()
+    /// Fully on, not fading, nothing pending: the band is its cascade, exactly (which may be
+    /// gliding).
+    fn is_fully_on(&self, fade_len: u32) -> bool {
+        self.fade_up && self.fade_pos >= fade_len && self.pending.is_none()
     }
 
     fn update(&mut self, band: &BandSettings) {
@@ -826,9 +824,9 @@ impl EqChain {
             .placement_magnitude_db(placement, freq_hz, self.sample_rate_hz as f64)
     }
 
-    /// The fast path, taken when every active band is settled (not gliding or crossfading), the
-    /// input is safely finite and the CPU has AVX or AVX-512: all bands' sections run sample by
-    /// sample in one [`StereoBank`], bit-identical to the per-band path (a left-only band is an
+    /// The fast path, taken when every active band is fully on (not crossfading; gliding is
+    /// fine), the input is safely finite and the CPU has AVX or AVX-512: all bands' sections run
+    /// sample by sample in one [`StereoBank`], bit-identical to the per-band path (a left-only band is an
     /// identity section on the right, and vice versa; mid and side bands convert to and from
     /// mid/side around themselves with [`MidSide`], as the per-band path does). Returns false,
     /// having touched nothing, when the block must take the per-band path.
@@ -841,6 +839,82 @@ impl EqChain {
             return false;
         }
         let mono = r.is_none();
+        let fade_len = self.fade_len;
+        let active = |b: &BandRunner| !(b.is_idle() || (mono && b.placement == Placement::Side));
+        if !self
+            .bands
+            .iter()
+            .filter(|b| active(b))
+            .all(|b| b.is_fully_on(fade_len))
+        {
+            return false;
+        }
+        let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
+        if !(safe(l) && r.as_deref().is_none_or(safe)) {
+            return false;
+        }
+        if !self.fill_bank(mono) {
+            return false;
+        }
+        let n = l.len();
+        let mut r = r;
+        if mono {
+            self.scratch.dry_r[..n].fill(0.0);
+        }
+        // Gliding bands change their coefficients every control period: the block runs in
+        // segments that end where a gliding band's next update is due, and the bank takes the
+        // new coefficients in between (exactly the samples at which the band-by-band path
+        // would switch them). With nothing gliding this is one segment: the whole block.
+        let mut pos = 0;
+        while pos < n {
+            let due = |b: &BandRunner| {
+                active(b) && b.cascade.is_gliding() && b.cascade.samples_to_tick() == 0
+            };
+            if self.bands.iter().any(due) {
+                self.drain_bank(mono);
+                for band in self.bands.iter_mut().filter(|b| due(b)) {
+                    band.cascade.tick_due();
+                }
+                if !self.fill_bank(mono) {
+                    // Cannot happen (a glide keeps each band's structure, so the bank fits as
+                    // it did), but if it did: the rest of the block band by band, from the
+                    // states just written back.
+                    for band in self.bands.iter_mut().filter(|b| !b.is_idle()) {
+                        let rest = r.as_deref_mut().map(|r| &mut r[pos..]);
+                        band.process(&mut l[pos..], rest, &mut self.scratch, fade_len);
+                    }
+                    return true;
+                }
+            }
+            let len = self
+                .bands
+                .iter()
+                .filter(|b| active(b) && b.cascade.is_gliding())
+                .map(|b| b.cascade.samples_to_tick())
+                .fold(n - pos, usize::min);
+            let seg_l = &mut l[pos..pos + len];
+            match r.as_deref_mut() {
+                Some(r) => self.bank.process(seg_l, &mut r[pos..pos + len]),
+                None => self
+                    .bank
+                    .process(seg_l, &mut self.scratch.dry_r[pos..pos + len]),
+            }
+            for band in self.bands.iter_mut().filter(|b| active(b)) {
+                if band.cascade.is_gliding() {
+                    band.cascade.advance_within_period(len);
+                } else {
+                    band.cascade.advance_settled(len);
+                }
+            }
+            pos += len;
+        }
+        self.drain_bank(mono);
+        true
+    }
+
+    /// Fills the fast path's bank from the active bands' current coefficients and states (see
+    /// [`Self::process_block_fast`]); false when it does not fit.
+    fn fill_bank(&mut self, mono: bool) -> bool {
         let bank = &mut self.bank;
         bank.clear();
         // Whether the running signal is in mid/side: a mid or side band encodes before its first
@@ -850,9 +924,6 @@ impl EqChain {
         for band in self.bands.iter_mut() {
             if band.is_idle() || (mono && band.placement == Placement::Side) {
                 continue;
-            }
-            if !band.is_settled(self.fade_len) {
-                return false;
             }
             let ms = !mono && matches!(band.placement, Placement::Mid | Placement::Side);
             let first_pre = match (in_ms, ms) {
@@ -890,24 +961,12 @@ impl EqChain {
                 return false;
             }
         }
-        let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
-        match r {
-            Some(r) => {
-                if !(safe(l) && safe(r)) {
-                    return false;
-                }
-                bank.process(l, r);
-            }
-            None => {
-                if !safe(l) {
-                    return false;
-                }
-                let silence = &mut self.scratch.dry_r[..l.len()];
-                silence.fill(0.0);
-                bank.process(l, silence);
-            }
-        }
-        let mut done = bank.sections().iter();
+        true
+    }
+
+    /// Writes the bank's states back into the bands' cascades.
+    fn drain_bank(&mut self, mono: bool) {
+        let mut done = self.bank.sections().iter();
         for band in self.bands.iter_mut() {
             if band.is_idle() || (mono && band.placement == Placement::Side) {
                 continue;
@@ -925,9 +984,7 @@ impl EqChain {
                     Placement::Right | Placement::Side => state[0][i] = s.state[1],
                 }
             }
-            band.cascade.advance_settled(l.len());
         }
-        true
     }
 
     fn process_block(&mut self, l: &mut [f32], mut r: Option<&mut [f32]>) {
@@ -1384,6 +1441,71 @@ mod tests {
         assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
         l[3] = 1e7;
         assert!(!eq.process_block_fast(&mut l, Some(&mut r)));
+    }
+
+    /// Automation: every band's gain, frequency and Q moved at every host block (each glides)
+    /// keeps the fast path, bit-identical to the band-by-band path, stereo and mono, at any
+    /// host block size.
+    #[test]
+    fn gliding_bands_keep_the_fast_path_bit_identically() {
+        let sr = 48_000.0;
+        let (a, _) = fast_settings();
+        let len = 30_000;
+        let xl = pink_noise(len, 0.3, 7);
+        let xr = white_noise(len, 0.3, 8);
+        let at = |base: &EqSettings, t: usize| {
+            let mut s = *base;
+            for (k, b) in s.bands.iter_mut().enumerate() {
+                let ph = (t as f32 / 2000.0 + k as f32).sin();
+                b.gain_db += 3.0 * ph;
+                b.freq_hz *= 2f32.powf(ph / 3.0);
+                b.q *= 2f32.powf(0.5 * ph);
+            }
+            s
+        };
+        let run = |settings: &EqSettings, input: &[Vec<f32>], block: usize, fast: bool| {
+            let mut eq = chain(sr, input.len(), settings);
+            if !fast {
+                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
+            }
+            let mut x = input.to_vec();
+            let mut pos = 0;
+            while pos < len {
+                eq.set_settings(&at(settings, pos));
+                let end = (pos + block).min(len);
+                let mut chans: Vec<&mut [f32]> = x.iter_mut().map(|c| &mut c[pos..end]).collect();
+                eq.process(&mut chans);
+                pos = end;
+            }
+            x
+        };
+        // (The lane is read at each block's start, so each block size has its own reference.)
+        let stereo = [xl.clone(), xr.clone()];
+        for block in [64, 1, 37, 512, 3000] {
+            assert!(
+                run(&a, &stereo, block, false) == run(&a, &stereo, block, true),
+                "block {block}"
+            );
+        }
+        // A gliding chain really takes the fast path (where the CPU has AVX).
+        let mut eq = chain(sr, 2, &a);
+        eq.set_settings(&at(&a, 5000));
+        assert!(eq.bands.iter().all(|b| b.cascade.is_gliding()));
+        let (mut l, mut r) = (xl[..256].to_vec(), xr[..256].to_vec());
+        assert_eq!(
+            eq.process_block_fast(&mut l, Some(&mut r)),
+            eq.bank.is_vectorized()
+        );
+        let mut mono_settings = a;
+        mono_settings.bands[2].placement = Placement::Side;
+        mono_settings.bands[4].placement = Placement::Mid;
+        let mono = [xl.clone()];
+        for block in [64, 1, 37, 3000] {
+            assert!(
+                run(&mono_settings, &mono, block, false) == run(&mono_settings, &mono, block, true),
+                "mono, block {block}"
+            );
+        }
     }
 
     /// The largest bank the EQ builds — eight 48 dB/oct cuts (four sections each), the last

@@ -254,6 +254,28 @@ impl FilterCascade {
             (CONTROL_PERIOD_SAMPLES - rest % CONTROL_PERIOD_SAMPLES) % CONTROL_PERIOD_SAMPLES;
     }
 
+    /// Samples until the next control update (0: one is due before the next sample).
+    pub(crate) fn samples_to_tick(&self) -> usize {
+        self.samples_to_tick
+    }
+
+    /// For a caller that runs [`Self::coefs`] and [`Self::state_mut`] itself while gliding (the
+    /// EQ's fast path): the control update that is due now (`samples_to_tick() == 0`), exactly
+    /// as [`Processor::process`] makes it before its next sample: one glide step, the
+    /// coefficients recomputed, the state flushed.
+    pub(crate) fn tick_due(&mut self) {
+        debug_assert_eq!(self.samples_to_tick, 0);
+        self.control_tick();
+        self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
+    }
+
+    /// For the same caller: it ran `n` samples (at most [`Self::samples_to_tick`]) through the
+    /// current coefficients.
+    pub(crate) fn advance_within_period(&mut self, n: usize) {
+        debug_assert!(n <= self.samples_to_tick);
+        self.samples_to_tick -= n.min(self.samples_to_tick);
+    }
+
     fn update_glide_coef(&mut self) {
         let tau_samples = self.smoothing_ms as f64 * 1e-3 * self.sample_rate_hz as f64;
         self.glide_coef = if tau_samples <= 0.0 {
