@@ -10,7 +10,7 @@ What it does:
 1. `tandem demo --seconds 60` writes the 60 s demo mix (48 kHz stereo, 24-bit); it is normalised
    to a 0 dBFS sample peak exactly like `tandem bench` does and saved as planar float32.
 2. tools/lv2_bench_host.c is compiled (cc + lilv) and run once per configuration: it times only
-   the plugin's run() loop over the whole signal in blocks of 1024 with the thread's CPU clock,
+   the plugin's run() loop over the whole signal in blocks of 1024 (or of each `--block`) with the thread's CPU clock,
    after one untimed warm-up run; the median of the runs is reported.
 3. With --check, each peer's output is written as a float WAV and measured with
    `tandem analyze` (true peak, integrated loudness), so the limiters' ceilings can be compared.
@@ -149,16 +149,19 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--check", action="store_true", help="measure each peer's output with tandem analyze")
     ap.add_argument("--only", help="comma-separated config keys")
+    ap.add_argument("--block", type=int, action="append",
+                    help="host block size in frames (repeatable, as `tandem bench --block`; default 1024)")
     args = ap.parse_args()
+    blocks = args.block or [1024]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         sig = prepare_signal(tmp)
         host = build_host(tmp)
-        for key, label, uri, controls in CONFIGS:
+        for block, (key, label, uri, controls) in ((b, c) for b in blocks for c in CONFIGS):
             if args.only and key not in args.only.split(","):
                 continue
-            cmd = [host, uri, sig, str(args.runs), "--block", "1024", "--rate", str(RATE)]
-            out_wav = os.path.join(tmp, key + ".wav")
+            cmd = [host, uri, sig, str(args.runs), "--block", str(block), "--rate", str(RATE)]
+            out_wav = os.path.join(tmp, f"{key}-{block}.wav")
             if args.check:
                 cmd += ["--out", out_wav]
             res = subprocess.run(cmd + controls, capture_output=True, text=True)
@@ -167,7 +170,7 @@ def main():
                 continue
             r = json.loads(res.stdout.strip().splitlines()[-1])
             ms = statistics.median(r["runs_ms"])
-            row = {"key": key, "name": label, "uri": uri, "cpu_ms": round(ms, 3),
+            row = {"key": key, "name": label, "uri": uri, "block_frames": block, "cpu_ms": round(ms, 3),
                    "realtime_x": round(SECONDS * 1000.0 / ms, 1), "runs_ms": r["runs_ms"],
                    "out_sample_peak_dbfs": r["out_sample_peak_dbfs"], "controls": controls}
             if args.check:
@@ -178,14 +181,15 @@ def main():
     if args.json:
         print(json.dumps({"cpu_model": cpu_model(), "runs": args.runs, "statistic": "median", "configs": rows}, indent=2))
     else:
-        print(f"LV2 peers: 60 s stereo 48 kHz, blocks of 1024, median of {args.runs} runs")
-        print(f"CPU: {cpu_model()}\n")
-        print(f"{'configuration':<50} {'CPU ms':>9} {'x real time':>12}")
-        for r in rows:
-            extra = ""
-            if args.check:
-                extra = f"   out TP {r.get('out_true_peak_dbtp')} dBTP"
-            print(f"{r['name']:<50} {r['cpu_ms']:>9.1f} {r['realtime_x']:>12.0f}{extra}")
+        print(f"LV2 peers: 60 s stereo 48 kHz, median of {args.runs} runs")
+        print(f"CPU: {cpu_model()}")
+        for block in blocks:
+            print(f"\n{'host blocks of ' + str(block) + ' frames':<50} {'CPU ms':>9} {'x real time':>12}")
+            for r in (r for r in rows if r["block_frames"] == block):
+                extra = ""
+                if args.check:
+                    extra = f"   out TP {r.get('out_true_peak_dbtp')} dBTP"
+                print(f"{r['name']:<50} {r['cpu_ms']:>9.1f} {r['realtime_x']:>12.0f}{extra}")
 
 
 if __name__ == "__main__":
