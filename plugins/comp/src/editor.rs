@@ -55,7 +55,8 @@ pub fn create(
         |p| &p.assist,
         shared,
         dsp_core::chains::comp::neutral_value,
-    );
+    )
+    .with_display(display.clone());
     let mut st = BodyState {
         holds: Default::default(),
     };

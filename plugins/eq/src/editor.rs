@@ -73,7 +73,8 @@ pub fn create(
         |p| &p.assist,
         shared,
         dsp_core::chains::eq::neutral_value,
-    );
+    )
+    .with_display(display.clone());
     let mut st = BodyState {
         pre: Vec::new(),
         post: Vec::new(),

@@ -19,6 +19,7 @@ use super::editor::{EditorState, TandemEditor};
 use super::theme;
 use crate::assistant::AssistantShared;
 use crate::compare::{AssistParams, Compare};
+use crate::display::Display;
 use dsp_core::assist::accept::{changes, Selection};
 use dsp_core::assist::Suggestion;
 use egui::{Color32, CornerRadius, FontId, Margin, RichText, Sense, Stroke, Ui, Vec2};
@@ -28,7 +29,18 @@ use nice_plug_egui::NiceEguiApp;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Repaint interval while something moves (meters, learning, a new suggestion): about 30 fps.
+pub const REPAINT_MOVING: Duration = Duration::from_millis(33);
+/// Repaint interval once nothing has moved for [`MOTION_HOLD`]: the editor idles cheaply
+/// (software GL redraws the whole window each frame) and input still repaints at once.
+pub const REPAINT_IDLE: Duration = Duration::from_millis(500);
+/// How long after the last motion the editor keeps [`REPAINT_MOVING`] (peak holds and the
+/// meters' fall take about this long to settle).
+pub const MOTION_HOLD: Duration = Duration::from_secs(3);
+/// A meter above this (dBFS) counts as audio playing.
+const AUDIBLE_DB: f32 = -100.0;
 
 /// Static look and naming of one plugin's editor.
 #[derive(Debug, Clone)]
@@ -167,6 +179,43 @@ pub struct Shell<P: Params> {
     cached: Option<Suggestion>,
     cached_generation: Option<u32>,
     toast: Option<(String, f64)>,
+    /// The meters' source, when the plugin gives it (see [`Self::with_display`]).
+    display: Option<Arc<Display>>,
+    motion: Motion,
+}
+
+/// What the editor saw move, for its repaint rate (see [`Shell::with_display`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Motion {
+    /// Last frame's (analysed frames, heard seconds, suggestion generation).
+    key: (u64, f32, Option<u32>),
+    last: Option<Instant>,
+}
+
+impl Motion {
+    /// This frame's repaint interval: [`REPAINT_MOVING`] when audio flows (the analysed frames
+    /// advanced) and is `audible`, the heard seconds or the suggestion changed, or a `notice`
+    /// shows, and for [`MOTION_HOLD`] after; [`REPAINT_IDLE`] otherwise.
+    fn interval(
+        &mut self,
+        key: (u64, f32, Option<u32>),
+        audible: bool,
+        notice: bool,
+        now: Instant,
+    ) -> Duration {
+        let moved = (key.0 != self.key.0 && audible)
+            || key.1 != self.key.1
+            || key.2 != self.key.2
+            || notice;
+        self.key = key;
+        if moved {
+            self.last = Some(now);
+        }
+        match self.last {
+            Some(t) if now.duration_since(t) < MOTION_HOLD => REPAINT_MOVING,
+            _ => REPAINT_IDLE,
+        }
+    }
 }
 
 impl<P: Params> Shell<P> {
@@ -190,7 +239,36 @@ impl<P: Params> Shell<P> {
             cached: None,
             cached_generation: None,
             toast: None,
+            display: None,
+            motion: Motion::default(),
         }
+    }
+
+    /// Lets the shell see the plugin's meters, so the editor repaints at full rate only while
+    /// audio plays or learning moves, and idles at [`REPAINT_IDLE`] otherwise. Without it the
+    /// editor repaints at [`REPAINT_MOVING`] always.
+    pub fn with_display(mut self, display: Arc<Display>) -> Self {
+        self.display = Some(display);
+        self
+    }
+
+    /// How soon to repaint without input (see [`Motion::interval`]).
+    fn repaint_interval(&mut self) -> Duration {
+        let Some(display) = &self.display else {
+            return REPAINT_MOVING;
+        };
+        let key = (
+            self.shared.analysed_frames.load(Ordering::Relaxed),
+            self.shared.heard_seconds.load(Ordering::Relaxed),
+            self.cached_generation,
+        );
+        let audible = display
+            .in_peak_db
+            .iter()
+            .chain(&display.out_peak_db)
+            .any(|a| a.load(Ordering::Relaxed) > AUDIBLE_DB);
+        let notice = self.toast.is_some();
+        self.motion.interval(key, audible, notice, Instant::now())
     }
 
     /// The config this shell was built with.
@@ -221,8 +299,10 @@ impl<P: Params> Shell<P> {
     ) {
         self.refresh_suggestion();
         super::probe::mark(ui.ctx(), "window", ui.max_rect());
-        // Meters and learn progress move without input: keep repainting at ~30 fps.
-        ui.ctx().request_repaint_after(Duration::from_millis(33));
+        // Meters and learn progress move without input: ~30 fps while they do, a few frames a
+        // second once everything is still.
+        let interval = self.repaint_interval();
+        ui.ctx().request_repaint_after(interval);
         let params = self.params.clone();
         let assist = (self.assist)(&params);
 
@@ -835,6 +915,61 @@ pub fn create_editor<P: Params>(
 mod tests {
     use super::*;
     use dsp_core::assist::SuggestionItem;
+
+    /// The editor repaints at full rate while audible audio flows or learning moves, holds
+    /// it for MOTION_HOLD after, and idles otherwise: silence flowing (a stopped transport
+    /// whose host keeps processing) and a host that stopped calling process with the last
+    /// meter value still up both idle.
+    #[test]
+    fn repaint_rate_follows_motion() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut m = Motion::default();
+        assert_eq!(
+            m.interval((0, 0.0, None), false, false, at(0)),
+            REPAINT_IDLE
+        );
+        // Music: frames flow and the meters are up.
+        assert_eq!(
+            m.interval((512, 0.0, None), true, false, at(10)),
+            REPAINT_MOVING
+        );
+        assert_eq!(
+            m.interval((1024, 0.1, None), true, false, at(50)),
+            REPAINT_MOVING
+        );
+        // The transport stops: frames of silence keep flowing.
+        assert_eq!(
+            m.interval((2048, 0.1, None), false, false, at(1000)),
+            REPAINT_MOVING
+        );
+        assert_eq!(
+            m.interval((4096, 0.1, None), false, false, at(3049)),
+            REPAINT_MOVING
+        );
+        assert_eq!(
+            m.interval((8192, 0.1, None), false, false, at(3051)),
+            REPAINT_IDLE
+        );
+        // The host stops processing with a meter still up: nothing flows, so it idles.
+        assert_eq!(
+            m.interval((8192, 0.1, None), true, false, at(4000)),
+            REPAINT_IDLE
+        );
+        // A new suggestion (learning updated it after the music stopped) or a notice wakes it.
+        assert_eq!(
+            m.interval((8192, 0.1, Some(3)), false, false, at(5000)),
+            REPAINT_MOVING
+        );
+        assert_eq!(
+            m.interval((8192, 0.1, Some(3)), false, false, at(9000)),
+            REPAINT_IDLE
+        );
+        assert_eq!(
+            m.interval((8192, 0.1, Some(3)), false, true, at(9100)),
+            REPAINT_MOVING
+        );
+    }
 
     #[test]
     fn level_offset_wording() {
