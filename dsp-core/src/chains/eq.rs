@@ -826,10 +826,10 @@ impl EqChain {
 
     /// The fast path, taken when every active band is fully on (not crossfading; gliding is
     /// fine), the input is safely finite and the CPU has AVX or AVX-512: all bands' sections run
-    /// sample by sample in one [`StereoBank`], bit-identical to the per-band path (a left-only band is an
-    /// identity section on the right, and vice versa; mid and side bands convert to and from
-    /// mid/side around themselves with [`MidSide`], as the per-band path does). Returns false,
-    /// having touched nothing, when the block must take the per-band path.
+    /// sample by sample in one [`StereoBank`], bit-identical to the per-band path (a left-only
+    /// band is an identity section on the right, and vice versa; mid and side bands convert to
+    /// and from mid/side around themselves with [`MidSide`], as the per-band path does).
+    /// Returns false, having touched nothing, when the block must take the per-band path.
     ///
     /// Mono (`r` = `None`) runs the same way on the left lanes, with silence on the right
     /// lanes; as in the per-band path, every placement but Side filters the one channel (with
