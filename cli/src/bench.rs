@@ -446,13 +446,13 @@ fn runs() -> usize {
 
 type Make = Box<dyn Fn() -> Result<Box<dyn Bench>, String>>;
 
-/// The chains of the DSP rows at host block `block`: (key, label, constructor), static first,
-/// then the automated ones (keys ending in `_automated`).
-fn chains(input: &[Vec<f32>; 2], block: usize) -> Result<Vec<(String, String, Make)>, String> {
+/// The chains of the DSP rows at host block `block`, the master chain at `master` (the
+/// suggestion accepted, [`master_suggested`]): (key, label, constructor), static first, then
+/// the automated ones (keys ending in `_automated`).
+fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, Make)>, String> {
     let cfg = config(block)?;
     let eq = eq_settings();
     let comp = comp_settings();
-    let master = master_suggested(input)?;
     let lim = limiter_settings();
     let e = |e: dsp_core::ConfigError| e.to_string();
     let rows: Vec<(&str, &str, Make)> = vec![
@@ -527,9 +527,14 @@ fn chains(input: &[Vec<f32>; 2], block: usize) -> Result<Vec<(String, String, Ma
 }
 
 /// Measures the DSP rows at host block `block`.
-fn measure_chains(input: &[Vec<f32>; 2], runs: usize, block: usize) -> Result<Vec<Row>, String> {
+fn measure_chains(
+    input: &[Vec<f32>; 2],
+    master: MasterSettings,
+    runs: usize,
+    block: usize,
+) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
-    for (key, label, make) in chains(input, block)? {
+    for (key, label, make) in chains(master, block)? {
         let mut row = Row {
             key,
             label,
@@ -562,8 +567,12 @@ fn measure_chains(input: &[Vec<f32>; 2], runs: usize, block: usize) -> Result<Ve
 }
 
 /// Measures the analysis rows (the analysis threads see the plugin's input and output).
-fn measure_analysis(input: &[Vec<f32>; 2], runs: usize) -> Result<Vec<Row>, String> {
-    let c = chains(input, DEFAULT_BLOCK)?;
+fn measure_analysis(
+    input: &[Vec<f32>; 2],
+    master: MasterSettings,
+    runs: usize,
+) -> Result<Vec<Row>, String> {
+    let c = chains(master, DEFAULT_BLOCK)?;
     let out = |key: &str| -> Result<[Vec<f32>; 2], String> {
         let make = &c.iter().find(|r| r.0 == key).ok_or("no such chain")?.2;
         Ok(render(make()?.as_mut(), input, DEFAULT_BLOCK))
@@ -677,11 +686,12 @@ pub fn run(json: bool, blocks: &[usize]) -> Result<(), String> {
     }
     let runs = runs();
     let input = signal();
+    let master = master_suggested(&input)?;
     let mut rows = Vec::new();
     for &b in &blocks {
-        rows.extend(measure_chains(&input, runs, b)?);
+        rows.extend(measure_chains(&input, master, runs, b)?);
     }
-    rows.extend(measure_analysis(&input, runs)?);
+    rows.extend(measure_analysis(&input, master, runs)?);
     rows.push(master_job_row(runs)?);
     let cpu = cpu_model();
     if json {
@@ -815,8 +825,9 @@ mod tests {
         assert_eq!(automated_master(&m, 1.5).lim_drive_db, 0.0, "never below 0");
         // 2 s of the signal through the EQ rows at blocks 1024 and 37.
         let input = signal().map(|c| c[..96_000].to_vec());
+        let master = master_suggested(&input).unwrap();
         let render_at = |key: &str, block: usize| {
-            let c = chains(&input, block).unwrap();
+            let c = chains(master, block).unwrap();
             let make = &c.iter().find(|r| r.0 == key).unwrap().2;
             render(make().unwrap().as_mut(), &input, block)
         };

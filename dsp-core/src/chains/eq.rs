@@ -1340,6 +1340,15 @@ mod tests {
         assert_eq!(big, run(3000));
     }
 
+    /// [`chain`], on the fast path where the CPU has it (`fast`) or always band by band.
+    fn chain_on_path(sr: f32, channels: usize, settings: &EqSettings, fast: bool) -> EqChain {
+        let mut eq = chain(sr, channels, settings);
+        if !fast {
+            *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
+        }
+        eq
+    }
+
     /// Settings the fast path takes once settled: stereo, left, right, mid and side bands of
     /// every section count (a 48 dB/oct cut has 4).
     fn fast_settings() -> (EqSettings, EqSettings) {
@@ -1379,10 +1388,7 @@ mod tests {
         }
         // The settings change to `b` at 8192 (glides and fades), in blocks of `block`.
         let run = |settings: &EqSettings, input: &[Vec<f32>], block: usize, fast: bool| {
-            let mut eq = chain(sr, input.len(), settings);
-            if !fast {
-                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
-            }
+            let mut eq = chain_on_path(sr, input.len(), settings, fast);
             let mut x = input.to_vec();
             let mut pos = 0;
             while pos < len {
@@ -1464,10 +1470,7 @@ mod tests {
             s
         };
         let run = |settings: &EqSettings, input: &[Vec<f32>], block: usize, fast: bool| {
-            let mut eq = chain(sr, input.len(), settings);
-            if !fast {
-                *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
-            }
+            let mut eq = chain_on_path(sr, input.len(), settings, fast);
             let mut x = input.to_vec();
             let mut pos = 0;
             while pos < len {
