@@ -187,26 +187,27 @@ pub struct Shell<P: Params> {
 /// What the editor saw move, for its repaint rate (see [`Shell::with_display`]).
 #[derive(Debug, Clone, Copy, Default)]
 struct Motion {
-    /// Last frame's (analysed frames, heard seconds, suggestion generation).
-    key: (u64, f32, Option<u32>),
+    /// Last frame's (analysed frames, meter readings, heard seconds, suggestion generation).
+    key: (u64, u64, f32, Option<u32>),
     last: Option<Instant>,
 }
 
 impl Motion {
-    /// This frame's repaint interval: [`REPAINT_MOVING`] when audio flows (the analysed frames
-    /// advanced) and is `audible`, the heard seconds or the suggestion changed, or a `notice`
-    /// shows, and for [`MOTION_HOLD`] after; [`REPAINT_IDLE`] otherwise.
+    /// This frame's repaint interval: [`REPAINT_MOVING`] when audio flows and is `audible`, the
+    /// heard seconds or the suggestion changed, or a `notice` shows, and for [`MOTION_HOLD`]
+    /// after; [`REPAINT_IDLE`] otherwise. Audio flows when the analysed frames advanced or the
+    /// audio thread's meter readings changed: the readings alone keep the meters at full rate
+    /// while the analysis thread is busy solving (Master's solve takes a while), and the
+    /// frames alone while a steady tone holds the readings.
     fn interval(
         &mut self,
-        key: (u64, f32, Option<u32>),
+        key: (u64, u64, f32, Option<u32>),
         audible: bool,
         notice: bool,
         now: Instant,
     ) -> Duration {
-        let moved = (key.0 != self.key.0 && audible)
-            || key.1 != self.key.1
-            || key.2 != self.key.2
-            || notice;
+        let flows = key.0 != self.key.0 || key.1 != self.key.1;
+        let moved = (flows && audible) || key.2 != self.key.2 || key.3 != self.key.3 || notice;
         self.key = key;
         if moved {
             self.last = Some(now);
@@ -257,16 +258,19 @@ impl<P: Params> Shell<P> {
         let Some(display) = &self.display else {
             return REPAINT_MOVING;
         };
+        let peaks = display.in_peak_db.iter().chain(&display.out_peak_db);
+        let audible = peaks
+            .clone()
+            .any(|a| a.load(Ordering::Relaxed) > AUDIBLE_DB);
+        let readings = peaks.fold(0u64, |acc, a| {
+            acc.rotate_left(16) ^ u64::from(a.load(Ordering::Relaxed).to_bits())
+        });
         let key = (
             self.shared.analysed_frames.load(Ordering::Relaxed),
+            readings,
             self.shared.heard_seconds.load(Ordering::Relaxed),
             self.cached_generation,
         );
-        let audible = display
-            .in_peak_db
-            .iter()
-            .chain(&display.out_peak_db)
-            .any(|a| a.load(Ordering::Relaxed) > AUDIBLE_DB);
         let notice = self.toast.is_some();
         self.motion.interval(key, audible, notice, Instant::now())
     }
@@ -924,50 +928,75 @@ mod tests {
     fn repaint_rate_follows_motion() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Meter readings that hold still.
+        const R: u64 = 7;
         let mut m = Motion::default();
         assert_eq!(
-            m.interval((0, 0.0, None), false, false, at(0)),
+            m.interval((0, R, 0.0, None), false, false, at(0)),
             REPAINT_IDLE
         );
         // Music: frames flow and the meters are up.
         assert_eq!(
-            m.interval((512, 0.0, None), true, false, at(10)),
+            m.interval((512, R, 0.0, None), true, false, at(10)),
             REPAINT_MOVING
         );
         assert_eq!(
-            m.interval((1024, 0.1, None), true, false, at(50)),
+            m.interval((1024, R, 0.1, None), true, false, at(50)),
             REPAINT_MOVING
         );
         // The transport stops: frames of silence keep flowing.
         assert_eq!(
-            m.interval((2048, 0.1, None), false, false, at(1000)),
+            m.interval((2048, R, 0.1, None), false, false, at(1000)),
             REPAINT_MOVING
         );
         assert_eq!(
-            m.interval((4096, 0.1, None), false, false, at(3049)),
+            m.interval((4096, R, 0.1, None), false, false, at(3049)),
             REPAINT_MOVING
         );
         assert_eq!(
-            m.interval((8192, 0.1, None), false, false, at(3051)),
+            m.interval((8192, R, 0.1, None), false, false, at(3051)),
             REPAINT_IDLE
         );
         // The host stops processing with a meter still up: nothing flows, so it idles.
         assert_eq!(
-            m.interval((8192, 0.1, None), true, false, at(4000)),
+            m.interval((8192, R, 0.1, None), true, false, at(4000)),
             REPAINT_IDLE
         );
         // A new suggestion (learning updated it after the music stopped) or a notice wakes it.
         assert_eq!(
-            m.interval((8192, 0.1, Some(3)), false, false, at(5000)),
+            m.interval((8192, R, 0.1, Some(3)), false, false, at(5000)),
             REPAINT_MOVING
         );
         assert_eq!(
-            m.interval((8192, 0.1, Some(3)), false, false, at(9000)),
+            m.interval((8192, R, 0.1, Some(3)), false, false, at(9000)),
             REPAINT_IDLE
         );
         assert_eq!(
-            m.interval((8192, 0.1, Some(3)), false, true, at(9100)),
+            m.interval((8192, R, 0.1, Some(3)), false, true, at(9100)),
             REPAINT_MOVING
+        );
+        // Music plays while the analysis thread is busy solving: the frames and the heard
+        // seconds stand still, the audio thread's meter readings move.
+        let mut m = Motion::default();
+        assert_eq!(
+            m.interval((8192, R, 0.1, Some(3)), false, false, at(20_000)),
+            REPAINT_MOVING
+        );
+        assert_eq!(
+            m.interval((8192, R, 0.1, Some(3)), false, false, at(24_000)),
+            REPAINT_IDLE
+        );
+        for (i, ms) in [24_100, 26_000, 28_000, 30_000].into_iter().enumerate() {
+            assert_eq!(
+                m.interval((8192, R + 1 + i as u64, 0.1, Some(3)), true, false, at(ms)),
+                REPAINT_MOVING,
+                "at {ms} ms"
+            );
+        }
+        // The same readings, audible, with nothing flowing: the host stopped; it idles.
+        assert_eq!(
+            m.interval((8192, R + 4, 0.1, Some(3)), true, false, at(34_000)),
+            REPAINT_IDLE
         );
     }
 
