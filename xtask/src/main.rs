@@ -74,39 +74,88 @@ fn run(program: &str, args: &[&str]) -> nice_plug_xtask::Result<()> {
 
 /// Every test Tandem has, in the order that fails fastest: formatting, lints, debug bundles with
 /// nice-plug's `assert_process_allocs` (so the host-level tests abort on any allocation in
-/// `process()`), the standalone apps (for the editor screenshots), then all cargo tests (unit,
-/// property and whole-plugin tests through a CLAP host, the editors under Xvfb).
+/// `process()`) and the standalone apps (for the editor tests) in one build, then all cargo
+/// tests (unit, property and whole-plugin tests through a CLAP host, the editors under Xvfb).
+/// The bundles, the standalones and the tests share one feature set ([`test_features`]), so
+/// the plugins and nice-plug compile once for all three. Prints how long each step took.
 /// `.ci/run` calls exactly this after installing the system packages it needs.
 fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
     // Host-level tests must fail, not skip, when a host they need is missing.
     std::env::set_var("TANDEM_REQUIRE_HOSTS", "1");
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    run("cargo", &["fmt", "--all", "--check"])?;
-    run(
-        "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )?;
+    let features = test_features();
+    let mut steps = Steps::default();
+    steps.time("fmt", || run("cargo", &["fmt", "--all", "--check"]))?;
+    steps.time("clippy", || {
+        run(
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        )
+    })?;
+    steps.time("debug bundles and standalones", || {
+        bundle_all(vec!["--features".to_string(), features.clone()])
+    })?;
+    // The real-music smoke subset: the plugin tests play it too (tests/tests/clap_real_music.rs).
+    steps.time("smoke music", fetch_smoke_music)?;
+    let mut test_args = vec!["test", "--workspace", "--features", &features];
+    test_args.extend(extra.iter().copied());
+    steps.time("cargo test", || run("cargo", &test_args))?;
+    steps.time("pedalboard", python_tests)?;
+    steps.time("eval smoke", eval_smoke)?;
+    steps.print();
+    Ok(())
+}
+
+/// The plugins' features for every debug build the tests use: `assert_process_allocs` (the
+/// wrappers, standalone included, panic on an allocation in `process()`) and `standalone`.
+fn test_features() -> String {
     let features: Vec<String> = PLUGINS
         .iter()
-        .map(|(pkg, _)| format!("{pkg}/assert_process_allocs"))
+        .flat_map(|(pkg, _)| {
+            [
+                format!("{pkg}/assert_process_allocs"),
+                format!("{pkg}/standalone"),
+            ]
+        })
         .collect();
-    bundle_all(vec!["--features".to_string(), features.join(",")])?;
-    build_standalones()?;
-    // The real-music smoke subset: the plugin tests play it too (tests/tests/clap_real_music.rs).
-    fetch_smoke_music()?;
-    let mut test_args = vec!["test", "--workspace"];
-    test_args.extend(extra.iter().copied());
-    run("cargo", &test_args)?;
-    python_tests()?;
-    eval_smoke()
+    features.join(",")
+}
+
+/// Wall-clock time per step of [`test_all`].
+#[derive(Default)]
+struct Steps(Vec<(&'static str, std::time::Duration)>);
+
+impl Steps {
+    fn time(
+        &mut self,
+        name: &'static str,
+        step: impl FnOnce() -> nice_plug_xtask::Result<()>,
+    ) -> nice_plug_xtask::Result<()> {
+        let t = std::time::Instant::now();
+        let r = step();
+        self.0.push((name, t.elapsed()));
+        if r.is_err() {
+            self.print();
+        }
+        r
+    }
+
+    fn print(&self) {
+        eprintln!("\n==> time per step");
+        for (name, d) in &self.0 {
+            eprintln!("{:>8.1} s  {name}", d.as_secs_f64());
+        }
+        let total: f64 = self.0.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        eprintln!("{total:>8.1} s  total");
+    }
 }
 
 /// Fetches the evaluation set's two-track smoke subset (one 46 MB download) into
@@ -122,18 +171,15 @@ fn fetch_smoke_music() -> nice_plug_xtask::Result<()> {
 /// `tandem eval` path runs on real music and must finish with a table. The full set and its
 /// bars: `tools/eval/fetch-music.sh && cargo run --release -p tandem-cli -- eval --check`.
 fn eval_smoke() -> nice_plug_xtask::Result<()> {
+    // `cargo test --workspace` built the CLI (its integration tests run it) with the workspace's
+    // features; `cargo run -p tandem-cli` would build it again with its own.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let tandem = target.join("debug").join("tandem");
     run(
-        "cargo",
-        &[
-            "run",
-            "-q",
-            "-p",
-            "tandem-cli",
-            "--",
-            "eval",
-            "--set",
-            "target/eval-smoke/eval",
-        ],
+        &tandem.to_string_lossy(),
+        &["eval", "--set", "target/eval-smoke/eval"],
     )
 }
 
