@@ -128,11 +128,16 @@ impl MatchedPoles {
             a1,
             a2,
             s_dc,
-            scale: wp * (1.0 / qp).max(1.0),
+            scale: Self::scale_of(wp, qp),
             big_a0: s_dc * s_dc,
             big_a1: s_ny * s_ny,
             big_a2: -4.0 * a2,
         }
+    }
+
+    /// [`Self::scale`] of the pair `(wp, qp)`, without mapping it (cheap).
+    fn scale_of(wp: f64, qp: f64) -> f64 {
+        wp * (1.0 / qp).max(1.0)
     }
 
     /// The squared magnitude of the denominator at `(φ0, φ1)`.
@@ -173,9 +178,11 @@ impl MatchedPoles {
 /// ill-conditioned (the zeros crowd z = 1 and `W² + B2` cancels), e.g. a bell at 1 Hz at 768 kHz.
 const MATCHED_Z_BELOW: f64 = 0.01;
 
-/// True when both root sets are close enough to DC for [`matched_z`].
-fn use_matched_z(poles: &MatchedPoles, zeros: &MatchedPoles) -> bool {
-    poles.scale.max(zeros.scale) < MATCHED_Z_BELOW
+/// True when the poles and the zero pair `(zw, zq)` (as [`MatchedPoles::new`] takes them) are
+/// both close enough to DC for [`matched_z`]. The zeros are only mapped when they are (their
+/// mapping is a third of a design's transcendental calls, and gliding bands redesign often).
+fn use_matched_z(poles: &MatchedPoles, zw: f64, zq: f64) -> bool {
+    poles.scale.max(MatchedPoles::scale_of(zw, zq)) < MATCHED_Z_BELOW
 }
 
 /// Poles and zeros both mapped by `z = e^{sT}`, scaled for `dc_gain` (linear) at DC.
@@ -217,9 +224,8 @@ pub fn bell(freq_hz: f64, gain_db: f64, q: f64, sample_rate_hz: f64) -> BiquadCo
     let g2 = a.powi(4); // |H(f0)|² = G², G = A²
     let q = clamp_q(q);
     let p = MatchedPoles::new(w0, q * a);
-    let z = MatchedPoles::new(w0, q / a);
-    let boost = if use_matched_z(&p, &z) {
-        matched_z(&p, &z, 1.0)
+    let boost = if use_matched_z(&p, w0, q / a) {
+        matched_z(&p, &MatchedPoles::new(w0, q / a), 1.0)
     } else {
         let x = PI / w0;
         let t_ny = ((1.0 - x * x).powi(2) + (a / q * x).powi(2))
@@ -338,9 +344,8 @@ pub fn low_shelf(freq_hz: f64, gain_db: f64, q: f64, sample_rate_hz: f64) -> Biq
     let a = 10f64.powf(gain_db.abs() / 40.0);
     let q = clamp_q(q);
     let p = MatchedPoles::new(w0 / a.sqrt(), q);
-    let z = MatchedPoles::new(w0 * a.sqrt(), q);
-    let boost = if use_matched_z(&p, &z) {
-        matched_z(&p, &z, a * a)
+    let boost = if use_matched_z(&p, w0 * a.sqrt(), q) {
+        matched_z(&p, &MatchedPoles::new(w0 * a.sqrt(), q), a * a)
     } else {
         let t_ny = low_shelf_mag_sq(a, q, PI / w0);
         three_point_numerator(&p, a.powi(4), t_ny, a * a, w0)
@@ -368,9 +373,8 @@ pub fn high_shelf(freq_hz: f64, gain_db: f64, q: f64, sample_rate_hz: f64) -> Bi
     let a = 10f64.powf(-gain_db.abs() / 40.0);
     let q = clamp_q(q);
     let p = MatchedPoles::new(w0 * a.sqrt(), q);
-    let z = MatchedPoles::new(w0 / a.sqrt(), q);
-    let cut = if use_matched_z(&p, &z) {
-        matched_z(&p, &z, 1.0)
+    let cut = if use_matched_z(&p, w0 / a.sqrt(), q) {
+        matched_z(&p, &MatchedPoles::new(w0 / a.sqrt(), q), 1.0)
     } else {
         let t_ny = high_shelf_mag_sq(a, q, PI / w0);
         three_point_numerator(&p, 1.0, t_ny, a * a, w0)
