@@ -73,6 +73,9 @@ const LIVE: &[Live] = &[
     },
 ];
 
+/// JACK's sample rate (the plugins run at it).
+const JACK_RATE: u32 = 48_000;
+
 /// The editor probe's file (the fields this test reads).
 #[derive(Debug, Clone, Deserialize)]
 struct Snapshot {
@@ -86,6 +89,7 @@ struct Snapshot {
     amount: f32,
     heard_seconds: f32,
     stable: bool,
+    dropped_frames: u64,
 }
 
 impl Snapshot {
@@ -212,7 +216,7 @@ impl Jack {
                 "-d",
                 "dummy",
                 "-r",
-                "48000",
+                &JACK_RATE.to_string(),
                 "-p",
                 "256",
             ])
@@ -434,11 +438,25 @@ fn run_live(l: &Live, x: &Xvfb, jack: &Jack, out: &Path) -> Result<(), String> {
         "{}: {} heard, {} items; {} changed {shows_music:.1} from silence, IN meter moved {meters_move:.1}; {:?}",
         l.key, learned.heard_seconds, learned.items, l.music_mark, busyness(&a, panel)
     );
+    // Listening goes on after the hold, up with the music played. The analysis thread may be
+    // busy solving (seconds in a debug build) while the tap's ring holds the music for it, and
+    // the tap drops (and counts) what does not fit: give it up to 10 s, music playing, to
+    // catch up.
     std::thread::sleep(Duration::from_secs(3));
-    let later = read_probe(&probe).ok_or("no probe")?;
-    let played = connected.elapsed().as_secs_f32();
+    let t = Instant::now();
+    let (later, played, dropped_s) = loop {
+        let s = read_probe(&probe).ok_or("no probe")?;
+        let played = connected.elapsed().as_secs_f32();
+        let dropped_s = s.dropped_frames as f32 / JACK_RATE as f32;
+        let caught_up = s.heard_seconds >= learned.heard_seconds + 2.0
+            && s.heard_seconds + dropped_s >= 0.9 * played;
+        if caught_up || t.elapsed() > Duration::from_secs(10) {
+            break (s, played, dropped_s);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
     println!(
-        "{}: held at {held_at:?} s heard; {:.1} s heard of {played:.1} s played",
+        "{}: held at {held_at:?} s heard; {:.1} s heard and {dropped_s:.1} s dropped of {played:.1} s played",
         l.key, later.heard_seconds
     );
     let mut problems = Vec::new();
@@ -449,13 +467,13 @@ fn run_live(l: &Live, x: &Xvfb, jack: &Jack, out: &Path) -> Result<(), String> {
     }
     if later.heard_seconds < learned.heard_seconds + 2.0 {
         problems.push(format!(
-            "heard stopped counting: {:.1} s, 3 s later {:.1} s (held: {})",
+            "heard stopped counting: {:.1} s, later {:.1} s (held: {})",
             learned.heard_seconds, later.heard_seconds, learned.stable
         ));
     }
-    if later.heard_seconds < 0.9 * played {
+    if later.heard_seconds + dropped_s < 0.9 * played {
         problems.push(format!(
-            "{:.1} s heard of {played:.1} s played",
+            "{:.1} s heard and {dropped_s:.1} s dropped of {played:.1} s played",
             later.heard_seconds
         ));
     }

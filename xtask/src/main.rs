@@ -74,10 +74,10 @@ fn run(program: &str, args: &[&str]) -> nice_plug_xtask::Result<()> {
 
 /// Every test Tandem has, in the order that fails fastest: formatting, lints, debug bundles with
 /// nice-plug's `assert_process_allocs` (so the host-level tests abort on any allocation in
-/// `process()`) and the standalone apps (for the editor tests) in one build, then all cargo
-/// tests (unit, property and whole-plugin tests through a CLAP host, the editors under Xvfb).
-/// The bundles, the standalones and the tests share one feature set ([`test_features`]), so
-/// the plugins and nice-plug compile once for all three. Prints how long each step took.
+/// `process()`), the standalone apps (for the editor tests) and the tests in one build, then all
+/// cargo tests (unit, property and whole-plugin tests through a CLAP host, the editors under
+/// Xvfb). The bundles, the standalones and the tests share one feature set ([`test_features`])
+/// and one build, so nothing compiles twice. Prints how long each step took.
 /// `.ci/run` calls exactly this after installing the system packages it needs.
 fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     nice_plug_xtask::chdir_workspace_root()?;
@@ -100,8 +100,27 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
             ],
         )
     })?;
-    steps.time("debug bundles and standalones", || {
-        bundle_all(vec!["--features".to_string(), features.clone()])
+    // One build of everything `cargo test --workspace` runs, dev-dependencies included, so the
+    // libraries the bundles copy, the standalones and the tests share one feature resolution
+    // and compile once; `cargo test` below then only runs them.
+    steps.time("debug build: bundles, standalones, tests", || {
+        run(
+            "cargo",
+            &[
+                "build",
+                "--workspace",
+                "--lib",
+                "--bins",
+                "--tests",
+                "--examples",
+                "--features",
+                &features,
+            ],
+        )?;
+        for (pkg, _) in PLUGINS {
+            nice_plug_xtask::bundle(&target_dir(), pkg, &[], false)?;
+        }
+        Ok(())
     })?;
     // The real-music smoke subset: the plugin tests play it too (tests/tests/clap_real_music.rs).
     steps.time("smoke music", fetch_smoke_music)?;
@@ -112,6 +131,13 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     steps.time("eval smoke", eval_smoke)?;
     steps.print();
     Ok(())
+}
+
+/// Cargo's target directory, from the workspace root.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
 }
 
 /// The plugins' features for every debug build the tests use: `assert_process_allocs` (the
@@ -173,10 +199,7 @@ fn fetch_smoke_music() -> nice_plug_xtask::Result<()> {
 fn eval_smoke() -> nice_plug_xtask::Result<()> {
     // `cargo test --workspace` built the CLI (its integration tests run it) with the workspace's
     // features; `cargo run -p tandem-cli` would build it again with its own.
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    let tandem = target.join("debug").join("tandem");
+    let tandem = target_dir().join("debug").join("tandem");
     run(
         &tandem.to_string_lossy(),
         &["eval", "--set", "target/eval-smoke/eval"],

@@ -71,6 +71,8 @@ pub struct Snapshot {
     pub stable: bool,
     /// Frames the analysis has taken in since the plugin was created.
     pub analysed_frames: u64,
+    /// Frames the tap dropped because the analysis thread was busy (see `AssistantShared`).
+    pub dropped_frames: u64,
 }
 
 /// Writes the snapshot at most every [`EVERY_S`] (when probing): `fill` builds it, the marks

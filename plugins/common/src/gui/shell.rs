@@ -390,6 +390,7 @@ impl<P: Params> Shell<P> {
                 heard_seconds: self.shared.heard_seconds.load(Ordering::Relaxed),
                 stable: self.shared.stable.load(Ordering::Relaxed),
                 analysed_frames: self.shared.analysed_frames.load(Ordering::Relaxed),
+                dropped_frames: self.shared.dropped_frames.load(Ordering::Relaxed),
                 ..Default::default()
             }
         });
