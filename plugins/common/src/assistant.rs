@@ -186,6 +186,76 @@ pub type SuggestedSetFn =
 pub const CHECK_EVERY: Duration = Duration::from_millis(200);
 /// The level offset is re-measured at least this often while audio flows.
 pub const LEVEL_REFRESH: Duration = Duration::from_secs(10);
+/// The share of one core the level match may take while the settings keep changing (a moving
+/// automation lane): after a measurement that took `t`, the next waits `t / LEVEL_BUDGET`
+/// (at least [`CHECK_EVERY`], at most [`LEVEL_REFRESH`]) unless the settings have settled.
+pub const LEVEL_BUDGET: f32 = 0.005;
+/// Parameters that change neither chain the level match renders: the compare switch, level
+/// matching itself, and the amount (already in the suggested values).
+const NOT_RENDERED: [&str; 3] = ["compare", "match_levels", "amount"];
+
+/// What the level offset depends on besides the audio: the manual and suggested values of
+/// every parameter the chains render.
+type LevelKey = (BTreeMap<String, f32>, BTreeMap<String, f32>);
+
+fn level_key(manual: BTreeMap<String, f32>, suggested: BTreeMap<String, f32>) -> LevelKey {
+    let rendered = |mut m: BTreeMap<String, f32>| {
+        m.retain(|id, _| !NOT_RENDERED.contains(&id.as_str()));
+        m
+    };
+    (rendered(manual), rendered(suggested))
+}
+
+/// When the level offset is measured again: when what it depends on changed and has held for
+/// one check (a knob let go, a new suggestion), at once when it keeps changing but the budget
+/// allows, and every [`LEVEL_REFRESH`] while audio flows.
+#[derive(Debug)]
+struct LevelSchedule {
+    /// The key last measured.
+    measured: Option<LevelKey>,
+    /// The key seen at the last check.
+    seen: Option<LevelKey>,
+    last: Instant,
+    every: Duration,
+}
+
+impl LevelSchedule {
+    fn new(now: Instant) -> Self {
+        Self {
+            measured: None,
+            seen: None,
+            last: now - LEVEL_REFRESH,
+            every: CHECK_EVERY,
+        }
+    }
+
+    /// Whether to measure for `key` now; `audio` is whether audio flowed since the last
+    /// measurement.
+    fn due(&mut self, key: &LevelKey, audio: bool, now: Instant) -> bool {
+        let settled = self.seen.as_ref() == Some(key);
+        if !settled {
+            self.seen = Some(key.clone());
+        }
+        let since = now.duration_since(self.last);
+        if self.measured.as_ref() != Some(key) {
+            settled || since >= self.every
+        } else {
+            audio && since >= LEVEL_REFRESH
+        }
+    }
+
+    /// A measurement of `key` that took `took` finished at `now`.
+    fn measured(&mut self, key: LevelKey, took: Duration, now: Instant) {
+        self.measured = Some(key);
+        self.last = now;
+        self.every = took.div_f32(LEVEL_BUDGET).clamp(CHECK_EVERY, LEVEL_REFRESH);
+    }
+
+    /// Forget the last measurement (no suggestion, or a new one restored from outside).
+    fn forget(&mut self) {
+        self.measured = None;
+    }
+}
 
 /// The thread body.
 fn run<S: AudioSource, A: Analyzer>(
@@ -202,8 +272,7 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut suggest_every_s = SUGGEST_EVERY_S;
     let mut idle_since: Option<Instant> = None;
     let mut last_check = Instant::now() - CHECK_EVERY;
-    let mut last_level = Instant::now() - LEVEL_REFRESH;
-    let mut level_key: Option<(BTreeMap<String, f32>, BTreeMap<String, f32>)> = None;
+    let mut level = LevelSchedule::new(Instant::now());
     let mut audio_since_level = false;
     // A suggestion already in the store when listening starts (saved with the project, or held
     // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
@@ -239,7 +308,7 @@ fn run<S: AudioSource, A: Analyzer>(
                 .store(shared.store.has_suggestion(), Ordering::Release);
             shared.set_newer(None);
             since_suggest_s = 0.0;
-            level_key = None;
+            level.forget();
         }
         let frames = source.read_frames(&mut buf);
         shared
@@ -300,7 +369,7 @@ fn run<S: AudioSource, A: Analyzer>(
                         .set_suggestion_if_unchanged(Some(s), seen_generation)
                     {
                         seen_generation = g;
-                        level_key = None;
+                        level.forget();
                     }
                 }
                 // Keep re-solving within the learning budget.
@@ -334,19 +403,18 @@ fn run<S: AudioSource, A: Analyzer>(
             let m = manual_values.unwrap_or_else(manual);
             if let Some(s) = shared.store.suggestion() {
                 let set = suggested_set(&s, &m);
-                let key = (m, set);
-                let stale = audio_since_level && last_level.elapsed() >= LEVEL_REFRESH;
-                if level_key.as_ref() != Some(&key) || stale {
-                    if let Some(offset) = an.level_offset_lu(&key.0, &key.1) {
+                let key = level_key(m.clone(), set.clone());
+                if level.due(&key, audio_since_level, Instant::now()) {
+                    let t0 = Instant::now();
+                    if let Some(offset) = an.level_offset_lu(&m, &set) {
                         shared.level_offset_lu.store(offset, Ordering::Release);
-                        level_key = Some(key);
-                        last_level = Instant::now();
+                        level.measured(key, t0.elapsed(), Instant::now());
                         audio_since_level = false;
                     }
                 }
             } else {
                 shared.level_offset_lu.store(f32::NAN, Ordering::Release);
-                level_key = None;
+                level.forget();
             }
         }
         drop(an);
@@ -435,5 +503,63 @@ impl AnalysisThread {
 impl Drop for AnalysisThread {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(drive: f32, compare: f32) -> LevelKey {
+        let manual = BTreeMap::from([
+            ("lim_drive".to_string(), drive),
+            ("compare".to_string(), compare),
+            ("amount".to_string(), 1.0),
+        ]);
+        let mut suggested = manual.clone();
+        suggested.insert("lim_drive".into(), 4.0);
+        level_key(manual, suggested)
+    }
+
+    /// The level match follows a knob as soon as it is let go, ignores the compare switch,
+    /// trails a moving automation lane within its budget, and refreshes while audio flows.
+    #[test]
+    fn level_match_is_keyed_on_the_sound_and_budgeted() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut l = LevelSchedule::new(t0);
+        // The first key is measured at once; the measurement took 20 ms (4 s at 0.5 %).
+        assert!(l.due(&key(0.0, 0.0), true, at(0)));
+        l.measured(key(0.0, 0.0), Duration::from_millis(20), at(20));
+        assert_eq!(l.every, Duration::from_secs(4));
+        // A/B: the compare switch does not change what is rendered.
+        assert_eq!(key(0.0, 0.0), key(0.0, 1.0));
+        assert!(!l.due(&key(0.0, 1.0), false, at(200)));
+        // A knob turned once: measured at the next check, when it has held.
+        assert!(!l.due(&key(1.0, 0.0), false, at(400)));
+        assert!(l.due(&key(1.0, 0.0), false, at(600)));
+        l.measured(key(1.0, 0.0), Duration::from_millis(20), at(620));
+        // An automation lane moving at every check: measured once per 4 s, not at every check.
+        let mut measured_at = Vec::new();
+        for k in 0..60u64 {
+            let ms = 800 + 200 * k;
+            let moving = key(2.0 + k as f32, 0.0);
+            if l.due(&moving, true, at(ms)) {
+                measured_at.push(ms);
+                l.measured(moving, Duration::from_millis(20), at(ms + 20));
+            }
+        }
+        assert_eq!(measured_at, vec![4800, 9000]);
+        // Settings still, audio flowing: refreshed every LEVEL_REFRESH.
+        let still = key(100.0, 0.0);
+        assert!(!l.due(&still, true, at(13_000)));
+        assert!(l.due(&still, true, at(13_200)));
+        l.measured(still.clone(), Duration::from_millis(20), at(13_220));
+        assert!(!l.due(&still, true, at(22_000)));
+        assert!(!l.due(&still, false, at(24_000)));
+        assert!(l.due(&still, true, at(24_000)));
+        // Forgotten (a new suggestion): measured again.
+        l.forget();
+        assert!(l.due(&still, false, at(24_200)));
     }
 }
