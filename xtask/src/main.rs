@@ -197,8 +197,8 @@ fn fetch_smoke_music() -> nice_plug_xtask::Result<()> {
 /// `tandem eval` path runs on real music and must finish with a table. The full set and its
 /// bars: `tools/eval/fetch-music.sh && cargo run --release -p tandem-cli -- eval --check`.
 fn eval_smoke() -> nice_plug_xtask::Result<()> {
-    // `cargo test --workspace` built the CLI (its integration tests run it) with the workspace's
-    // features; `cargo run -p tandem-cli` would build it again with its own.
+    // The debug build step built the CLI with the tests' feature resolution; `cargo run -p
+    // tandem-cli` would build it again with its own.
     let tandem = target_dir().join("debug").join("tandem");
     run(
         &tandem.to_string_lossy(),
