@@ -659,6 +659,7 @@ impl Bundle {
             out_events: EventBuffer::with_capacity(64),
             steady_time: 0,
             output_param_changes: Vec::new(),
+            process_time: std::time::Duration::ZERO,
         };
         plugin.pump_main_thread();
         Ok(plugin)
@@ -829,6 +830,8 @@ pub struct TestPlugin {
     out_events: EventBuffer,
     steady_time: u64,
     output_param_changes: Vec<ParamChange>,
+    /// Wall time spent inside the plugin's `process()` since activation.
+    process_time: std::time::Duration,
 }
 
 impl TestPlugin {
@@ -1305,6 +1308,7 @@ impl TestPlugin {
         self.input_ports = layout.inputs;
         self.output_ports = layout.outputs;
         self.steady_time = 0;
+        self.process_time = std::time::Duration::ZERO;
         self.pump_main_thread();
         Ok(())
     }
@@ -1319,6 +1323,12 @@ impl TestPlugin {
         }
         self.active = None;
         self.pump_main_thread();
+    }
+
+    /// Wall time spent inside the plugin's `process()` calls since the last activation (the
+    /// host's own work around them — copying buffers, building events — is not in it).
+    pub fn process_time(&self) -> std::time::Duration {
+        self.process_time
     }
 
     /// Calls the plugin's `reset()` (audio thread).
@@ -1415,6 +1425,7 @@ impl TestPlugin {
         let processor = self.processor.as_mut().expect("active implies a processor");
         self.instance
             .access_shared_handler(|s| s.in_audio.store(true, Ordering::SeqCst));
+        let started = std::time::Instant::now();
         let status = processor.process(
             &audio_in,
             &mut audio_out,
@@ -1423,6 +1434,7 @@ impl TestPlugin {
             Some(self.steady_time),
             None,
         );
+        self.process_time += started.elapsed();
         self.instance
             .access_shared_handler(|s| s.in_audio.store(false, Ordering::SeqCst));
         self.steady_time += frames as u64;
