@@ -89,11 +89,23 @@ impl AudioTapWriter {
         };
         let n = frames.min(self.producer.slots() / ch);
         if n > 0 {
-            if let Ok(chunk) = self.producer.write_chunk_uninit(n * ch) {
-                let samples = (0..n).flat_map(|i| {
-                    (0..ch).map(move |c| if c < given { channels[c][i] } else { 0.0 })
-                });
-                chunk.fill_from_iter(samples);
+            if let Ok(mut chunk) = self.producer.write_chunk(n * ch) {
+                // The slots start at 0.0 (a missing channel stays silent). The writer only ever
+                // commits whole frames into a ring of whole frames, so the wrap point falls
+                // between frames and each part is interleaved channel by channel.
+                let (a, b) = chunk.as_mut_slices();
+                let split = a.len() / ch;
+                debug_assert_eq!(a.len() % ch, 0);
+                for (c, src) in channels[..given].iter().enumerate() {
+                    let (head, tail) = src[..n].split_at(split.min(n));
+                    for (d, &x) in a.iter_mut().skip(c).step_by(ch).zip(head) {
+                        *d = x;
+                    }
+                    for (d, &x) in b.iter_mut().skip(c).step_by(ch).zip(tail) {
+                        *d = x;
+                    }
+                }
+                chunk.commit_all();
             }
         }
         self.count(n, frames);
@@ -413,6 +425,35 @@ mod tests {
         );
         stall.store(false, Ordering::Release);
         assert_eq!(reader.join().unwrap(), 1000);
+    }
+
+    /// Three channels through a ring of 10 frames, written in planar blocks of 1–7 frames and
+    /// read in 4-frame pieces: the planar writes cross the wrap point at every offset, and every
+    /// frame arrives whole and in order.
+    #[test]
+    fn planar_writes_across_the_wrap_keep_frames_whole() {
+        let (mut w, mut r) = audio_tap(3, 10).unwrap();
+        let (mut next_w, mut next_r) = (0u64, 0u64);
+        let mut out = [0.0f32; 12];
+        for turn in 0..500usize {
+            let n = 1 + turn % 7;
+            let chans: Vec<Vec<f32>> = (0..3)
+                .map(|c| (0..n as u64).map(|i| value(next_w + i, c)).collect())
+                .collect();
+            let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
+            let free = w.free_frames();
+            let written = w.push_planar(&refs);
+            assert_eq!(written, n.min(free));
+            next_w += written as u64;
+            let got = r.pop_interleaved(&mut out);
+            for i in 0..got {
+                for c in 0..3 {
+                    assert_eq!(out[3 * i + c], value(next_r + i as u64, c), "turn {turn}");
+                }
+            }
+            next_r += got as u64;
+        }
+        assert!(next_r > 1000);
     }
 
     #[test]

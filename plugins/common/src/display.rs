@@ -86,10 +86,7 @@ impl Default for Display {
 /// Peak of a block in dBFS (non-finite samples ignored). Real-time safe.
 #[inline]
 pub fn block_peak_db(samples: &[f32]) -> f32 {
-    let peak = samples
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f32, |m, x| m.max(x.abs()));
+    let peak = dsp_core::util::finite_abs_max(samples);
     dsp_core::util::gain_to_db(peak).max(MIN_DB)
 }
 
