@@ -11,7 +11,8 @@ What it does:
    to a 0 dBFS sample peak exactly like `tandem bench` does and saved as planar float32.
 2. tools/lv2_bench_host.c is compiled (cc + lilv) and run once per configuration: it times only
    the plugin's run() loop over the whole signal in blocks of 1024 (or of each `--block`) with the thread's CPU clock,
-   after one untimed warm-up run; the median of the runs is reported.
+   after one untimed warm-up run; the median of the runs is reported. The automated configurations
+   move their control ports at every block along the lanes of `tandem bench`'s automated rows.
 3. With --check, each peer's output is written as a float WAV and measured with
    `tandem analyze` (true peak, integrated loudness), so the limiters' ceilings can be compared.
 """
@@ -66,7 +67,43 @@ def fil4_controls():
     ]
 
 
+def eq_lanes():
+    # As `tandem bench`'s automated EQ: each bell's gain +-3 dB (0.5 Hz) and frequency
+    # +-1/3 octave (0.25 Hz), every band on its own phase (radians = band index).
+    lanes = []
+    for i, (f, g) in enumerate(BELLS):
+        lanes += [f"g_{i}=db:{g}:3:0.5:{i}", f"f_{i}=oct:{f}:{1/3}:0.25:{i}"]
+    return lanes
+
+
+def fil4_lanes():
+    # The same lanes on fil4's six sections (its gains are in dB).
+    sections = [("LS", "LSgain", "LSfreq"), ("1", "gain1", "freq1"), ("2", "gain2", "freq2"),
+                ("3", "gain3", "freq3"), ("4", "gain4", "freq4"), ("HS", "HSgain", "HSfreq")]
+    bells = [BELLS[0], BELLS[1], BELLS[2], BELLS[3], BELLS[4], BELLS[7]]
+    lanes = []
+    for i, ((_, gain, freq), (f, g)) in enumerate(zip(sections, bells)):
+        lanes += [f"{gain}=lin:{g}:3:0.5:{i}", f"{freq}=oct:{f}:{1/3}:0.25:{i}"]
+    return lanes
+
+
 LIM_TH = db_to_gain(-6.0)
+# Automated configurations: (key, label, the static config's key, lanes). Each lane moves one
+# control port at every block as `tandem bench`'s automated rows move the chains (see
+# tools/lv2_bench_host.c for the lane syntax).
+AUTOMATED = [
+    ("lsp_eq_8_bells_automated", "LSP para_equalizer_x16, 8 bells, gains+freqs moving", "lsp_eq_8_bells", eq_lanes()),
+    ("x42_fil4_6_sections_automated", "x42 fil4, 6 sections, gains+freqs moving", "x42_fil4_6_sections",
+     fil4_lanes()),
+    ("lsp_comp_rms_automated", "LSP compressor_stereo, RMS, 4:1, threshold moving", "lsp_comp_rms",
+     ["al=db:-18:6:0.5:0"]),
+    ("lsp_limiter_4x_full_automated", "LSP limiter_stereo, Full x4, threshold moving", "lsp_limiter_4x_full",
+     ["th=db:-6:3:0.5:0"]),
+    ("lsp_limiter_4x_half_automated", "LSP limiter_stereo, Half x4, threshold moving", "lsp_limiter_4x_half",
+     ["th=db:-6:3:0.5:0"]),
+    ("x42_dpl_truepeak_automated", "x42 dpl, true peak, threshold moving", "x42_dpl_truepeak",
+     ["threshold=lin:-6:3:0.5:0"]),
+]
 CONFIGS = [
     ("lsp_eq_8_bells", "LSP para_equalizer_x16_stereo, 8 bells (IIR)", LSP + "para_equalizer_x16_stereo", lsp_eq_controls()),
     ("x42_fil4_6_sections", "x42 fil4, 6 sections (its maximum)", X42 + "fil4#stereo", fil4_controls()),
@@ -83,6 +120,10 @@ CONFIGS = [
     ("x42_dpl", "x42 dpl, sample peak", X42 + "dpl#stereo",
      ["enable=1", "gain=0", "threshold=-6", "release=0.05", "truepeak=0"]),
 ]
+_STATIC = {c[0]: c for c in CONFIGS}
+# Every configuration as (key, label, uri, controls, lanes): the static ones, then the automated.
+CONFIGS = [c + ([],) for c in CONFIGS] + [
+    (k, label, _STATIC[base][2], _STATIC[base][3], lanes) for k, label, base, lanes in AUTOMATED]
 
 
 def read_wav_24(path):
@@ -157,10 +198,12 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         sig = prepare_signal(tmp)
         host = build_host(tmp)
-        for block, (key, label, uri, controls) in ((b, c) for b in blocks for c in CONFIGS):
+        for block, (key, label, uri, controls, lanes) in ((b, c) for b in blocks for c in CONFIGS):
             if args.only and key not in args.only.split(","):
                 continue
             cmd = [host, uri, sig, str(args.runs), "--block", str(block), "--rate", str(RATE)]
+            for lane in lanes:
+                cmd += ["--lane", lane]
             out_wav = os.path.join(tmp, f"{key}-{block}.wav")
             if args.check:
                 cmd += ["--out", out_wav]
@@ -172,7 +215,7 @@ def main():
             ms = statistics.median(r["runs_ms"])
             row = {"key": key, "name": label, "uri": uri, "block_frames": block, "cpu_ms": round(ms, 3),
                    "realtime_x": round(SECONDS * 1000.0 / ms, 1), "runs_ms": r["runs_ms"],
-                   "out_sample_peak_dbfs": r["out_sample_peak_dbfs"], "controls": controls}
+                   "out_sample_peak_dbfs": r["out_sample_peak_dbfs"], "controls": controls, "lanes": lanes}
             if args.check:
                 a = analyze(out_wav)
                 row["out_true_peak_dbtp"] = round(a["loudness"]["true_peak_dbtp"], 2)

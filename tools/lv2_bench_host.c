@@ -1,7 +1,8 @@
 /*
  * lv2_bench_host: a minimal LV2 host that times only a plugin's run() loop.
  *
- *   lv2_bench_host URI INPUT.f32 RUNS [--block N] [--rate HZ] [--out OUT.wav] [symbol=value ...]
+ *   lv2_bench_host URI INPUT.f32 RUNS [--block N] [--rate HZ] [--out OUT.wav]
+ *                  [--lane symbol=KIND:CENTER:AMP:HZ:PHASE ...] [symbol=value ...]
  *
  * INPUT.f32 is planar stereo float32 (all of the left channel, then all of the right), as
  * written by tools/bench_lv2.py. The plugin is instantiated and activated for each run (not
@@ -10,6 +11,11 @@
  * signal is fed through run() in blocks (the audio ports are pointed into the signal and
  * output arrays, no copying). Only the loop of run() calls is timed, with the thread's CPU clock
  * (CLOCK_THREAD_CPUTIME_ID). Prints one JSON line: {"uri":..., "runs_ms":[...], "peak":...}.
+ *
+ * A lane automates one control port as a DAW would at every block: before each run() the port
+ * is set to its value at the block's start time t (seconds), s = sin(2*pi*HZ*t + PHASE), by KIND
+ * lin: CENTER + AMP*s; db: the linear gain of CENTER + AMP*s dB; oct: CENTER * 2^(AMP*s).
+ * These are the lanes of `tandem bench`'s automated rows (cli/src/bench.rs).
  *
  * Build: cc -O2 -o lv2_bench_host tools/lv2_bench_host.c $(pkg-config --cflags --libs lilv-0)
  */
@@ -43,6 +49,23 @@ static const char *unmap_uri(LV2_URID_Unmap_Handle h, LV2_URID id) {
   return (id >= 1 && id <= n_uris) ? uris[id - 1] : NULL;
 }
 
+#define MAX_LANES 32
+typedef struct {
+  char symbol[64];
+  char kind;
+  double center, amp, hz, phase;
+  uint32_t port;
+} Lane;
+static Lane lanes[MAX_LANES];
+static int n_lanes;
+static float lane_value(const Lane *l, double t) {
+  double s = sin(2.0 * M_PI * l->hz * t + l->phase);
+  switch (l->kind) {
+    case 'd': return (float)pow(10.0, (l->center + l->amp * s) / 20.0);
+    case 'o': return (float)(l->center * pow(2.0, l->amp * s));
+    default: return (float)(l->center + l->amp * s);
+  }
+}
 static double thread_cpu_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -86,6 +109,19 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[first_ctl], "--block")) block = (uint32_t)atoi(argv[first_ctl + 1]);
     else if (!strcmp(argv[first_ctl], "--rate")) rate = atof(argv[first_ctl + 1]);
     else if (!strcmp(argv[first_ctl], "--out")) out_path = argv[first_ctl + 1];
+    else if (!strcmp(argv[first_ctl], "--lane")) {
+      Lane *l = &lanes[n_lanes];
+      char kind[8];
+      if (n_lanes >= MAX_LANES ||
+          sscanf(argv[first_ctl + 1], "%63[^=]=%7[^:]:%lf:%lf:%lf:%lf", l->symbol, kind, &l->center,
+                 &l->amp, &l->hz, &l->phase) != 6 ||
+          (strcmp(kind, "lin") && strcmp(kind, "db") && strcmp(kind, "oct"))) {
+        fprintf(stderr, "bad lane %s\n", argv[first_ctl + 1]);
+        return 2;
+      }
+      l->kind = kind[0];
+      n_lanes++;
+    }
     first_ctl += 2;
   }
 
@@ -129,6 +165,14 @@ int main(int argc, char **argv) {
     controls[lilv_port_get_index(plugin, port)] = (float)atof(eq + 1);
   }
 
+  for (int k = 0; k < n_lanes; k++) {
+    LilvNode *sym = lilv_new_string(world, lanes[k].symbol);
+    const LilvPort *port = lilv_plugin_get_port_by_symbol(plugin, sym);
+    lilv_node_free(sym);
+    if (!port) { fprintf(stderr, "no port %s\n", lanes[k].symbol); return 2; }
+    lanes[k].port = lilv_port_get_index(plugin, port);
+    controls[lanes[k].port] = lane_value(&lanes[k], 0.0);
+  }
   LV2_URID_Map map = {NULL, map_uri};
   LV2_URID_Unmap unmap = {NULL, unmap_uri};
   int32_t max_block = (int32_t)block, min_block = 1, nominal = (int32_t)block;
@@ -177,6 +221,7 @@ int main(int argc, char **argv) {
       else if (atom_bufs[p]) lilv_instance_connect_port(inst, p, atom_bufs[p]);
       else lilv_instance_connect_port(inst, p, &controls[p]);
     }
+    for (int k = 0; k < n_lanes; k++) controls[lanes[k].port] = lane_value(&lanes[k], 0.0);
     lilv_instance_activate(inst);
     /* Untimed pre-roll of 0.5 s of silence, so parameter smoothing from the defaults to the
        configuration has settled before the signal starts (x42 and LSP glide their controls). */
@@ -198,6 +243,8 @@ int main(int argc, char **argv) {
     for (size_t pos = 0; pos < frames; pos += block) {
       uint32_t n = (uint32_t)((frames - pos) < block ? (frames - pos) : block);
       reset_atoms(atom_bufs, is_atom_in, n_ports, seq_type, chunk_type);
+      for (int k = 0; k < n_lanes; k++)
+        controls[lanes[k].port] = lane_value(&lanes[k], (double)pos / rate);
       /* Zero-copy: the audio ports point straight into the signal (reconnecting between
          run() calls is allowed by LV2 and costs a pointer store). */
       lilv_instance_connect_port(inst, (uint32_t)audio_in_idx[0], input + pos);

@@ -4,7 +4,8 @@
 //! 0 dBFS sample peak) in host blocks of 1024 frames, or of each size `--block` names. Each chain
 //! runs twice per block size: with static settings, and automated (a moving automation lane
 //! read at every block, as a plugin applies its parameters: the EQ's eight gains and
-//! frequencies, the compressor's threshold, the master's limiter drive, see [`automated_eq`]
+//! frequencies, the compressor's threshold, the 4× limiter's ceiling, the master's limiter
+//! drive, see [`automated_eq`]
 //! and its neighbours). The analysis rows and the `tandem master` job do not depend on the host
 //! block. Only the processing loop is timed; building the processor, copying the signal and
 //! anything else is outside the clock. The time is the
@@ -222,6 +223,15 @@ pub fn automated_comp(base: &CompSettings, t: f64) -> CompSettings {
 pub fn automated_master(base: &MasterSettings, t: f64) -> MasterSettings {
     MasterSettings {
         lim_drive_db: (base.lim_drive_db + 3.0 * lane(t, 0.5, 0.0)).max(0.0),
+        ..*base
+    }
+}
+
+/// The automated limiter at `t` s: the ceiling ±3 dB around its own (0.5 Hz), as the peers'
+/// threshold lanes in tools/bench_lv2.py.
+pub fn automated_limiter(base: &LimiterSettings, t: f64) -> LimiterSettings {
+    LimiterSettings {
+        ceiling_dbtp: base.ceiling_dbtp + 3.0 * lane(t, 0.5, 0.0),
         ..*base
     }
 }
@@ -506,6 +516,16 @@ fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, M
                 let p = CompChain::new(cfg, &comp).map_err(e)?;
                 Ok(Box::new(Automated(p, move |p: &mut CompChain, t| {
                     p.set_settings(&automated_comp(&comp, t))
+                })))
+            }),
+        ),
+        (
+            "limiter_4x_automated",
+            "Limiter, 4x true peak, ceiling moving",
+            Box::new(move || {
+                let p = TruePeakLimiter::new(cfg, OversamplingFactor::X4, 5.0, lim).map_err(e)?;
+                Ok(Box::new(Automated(p, move |p: &mut TruePeakLimiter, t| {
+                    p.set_settings(automated_limiter(&lim, t))
                 })))
             }),
         ),
@@ -823,6 +843,11 @@ mod tests {
             ..MasterSettings::default()
         };
         assert_eq!(automated_master(&m, 1.5).lim_drive_db, 0.0, "never below 0");
+        let lim = limiter_settings();
+        assert_eq!(
+            automated_limiter(&lim, 0.5).ceiling_dbtp,
+            lim.ceiling_dbtp + 3.0
+        );
         // 2 s of the signal through the EQ rows at blocks 1024 and 37.
         let input = signal().map(|c| c[..96_000].to_vec());
         let master = master_suggested(&input).unwrap();
