@@ -12,6 +12,7 @@
 //! cargo xtask bundle-all --release
 //! cargo build --release -p tandem-cli
 //! cargo test --release -p tests --test clap_learning_cost -- --ignored --nocapture
+//! # TANDEM_PLUGIN="Tandem Master" before it: that plugin only
 //! cargo xtask bundle-all --features ...   # the debug bundles again before `cargo test`
 //! ```
 
@@ -102,7 +103,12 @@ fn a_learning_instance_costs_about_2_percent_of_a_core() {
     let (audio, rate) = decode(&track);
     let frames = ((SECONDS * rate as f64) as usize).min(audio[0].len());
     let mut report = Vec::new();
-    for put in each_plugin() {
+    // TANDEM_PLUGIN="Tandem Master" measures one plugin only (e.g. under a profiler).
+    let only = std::env::var("TANDEM_PLUGIN").ok();
+    for put in each_plugin()
+        .into_iter()
+        .filter(|p| only.as_deref().is_none_or(|n| n == p.name))
+    {
         for automate in [false, true] {
             let mut plugin = put.instantiate();
             plugin.activate(rate as f64, BLOCK as u32).unwrap();
