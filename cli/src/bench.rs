@@ -405,8 +405,8 @@ fn time_analysis(
             })
         }
         AnalysisKind::Master => {
-            let mut a = MasterAnalysis::new(sr, 2).map_err(|e| e.to_string())?;
-            let mut meter = LoudnessAnalyzer::new(2, sr).map_err(|e| e.to_string())?;
+            let mut a = MasterAnalysis::live(sr, 2).map_err(|e| e.to_string())?;
+            let mut meter = LoudnessAnalyzer::live(2, sr).map_err(|e| e.to_string())?;
             let target = Platform::from_key("spotify")
                 .unwrap_or(Platform::ALL[0])
                 .target(-14.0, -1.0);

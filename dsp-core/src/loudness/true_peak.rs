@@ -158,6 +158,12 @@ impl TruePeakMeter {
             .map_or(MIN_DB, |&p| gain_to_db(p))
     }
 
+    /// The highest true peak of one channel since the last reset, linear (0 for an unknown
+    /// channel).
+    pub fn channel_max_linear(&self, channel: usize) -> f32 {
+        self.channel_peak.get(channel).copied().unwrap_or(0.0)
+    }
+
     /// The true peak of the last processed block over all channels, in dBTP.
     pub fn last_block_dbtp(&self) -> f32 {
         gain_to_db(self.block_peak)

@@ -133,10 +133,10 @@ impl MasterAnalyzer {
         Ok(Self {
             sample_rate,
             channels,
-            analysis: MasterAnalysis::new(sample_rate, channels)?,
+            analysis: MasterAnalysis::live(sample_rate, channels)?,
             tap: TapMonitor::new(sample_rate, channels, display)?,
             meters,
-            out_loudness: LoudnessAnalyzer::new(channels, sample_rate)?,
+            out_loudness: LoudnessAnalyzer::live(channels, sample_rate)?,
             correlation: CorrelationMeter::new(
                 ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
             )?,

@@ -71,6 +71,17 @@ impl std::fmt::Debug for MasterAnalysis {
 impl MasterAnalysis {
     /// An analysis for `channels` (1 or 2) planar channels at `sample_rate_hz`.
     pub fn new(sample_rate_hz: f32, channels: usize) -> Result<Self, ConfigError> {
+        Self::build(sample_rate_hz, channels, false)
+    }
+
+    /// Like [`MasterAnalysis::new`] for a plugin's analysis thread, which listens all the time:
+    /// the true peak comes from [`LoudnessAnalyzer::live`]'s cheaper interpolator (so
+    /// [`Self::loudness_stats`] may differ from [`crate::loudness::measure`] in its true peak).
+    pub fn live(sample_rate_hz: f32, channels: usize) -> Result<Self, ConfigError> {
+        Self::build(sample_rate_hz, channels, true)
+    }
+
+    fn build(sample_rate_hz: f32, channels: usize, live: bool) -> Result<Self, ConfigError> {
         validate_sample_rate(sample_rate_hz)?;
         if !(1..=2).contains(&channels) {
             return Err(ConfigError::Channels(channels));
@@ -80,7 +91,11 @@ impl MasterAnalysis {
             sample_rate_hz,
             channels,
             eq: EqAnalysis::new(EqAnalysisConfig::new(sample_rate_hz, channels))?,
-            loudness: LoudnessAnalyzer::new(channels, sample_rate_hz)?,
+            loudness: if live {
+                LoudnessAnalyzer::live(channels, sample_rate_hz)?
+            } else {
+                LoudnessAnalyzer::new(channels, sample_rate_hz)?
+            },
             sums: [0.0; 5],
             frames: 0,
             excerpt: Excerpt::new(sample_rate_hz, channels, max_seconds),
@@ -151,8 +166,9 @@ impl MasterAnalysis {
     }
 
     /// The full BS.1770 / R128 measurement of everything fed: the values
-    /// [`crate::loudness::measure`] gives for the same channels (non-finite samples read as 0),
-    /// so a caller that also reports the input's loudness need not measure it again.
+    /// [`crate::loudness::measure`] gives for the same channels (non-finite samples read as 0;
+    /// the true peak by the live interpolator for [`Self::live`]), so a caller that also reports
+    /// the input's loudness need not measure it again.
     pub fn loudness_stats(&self) -> LoudnessStats {
         self.loudness.stats()
     }
