@@ -16,11 +16,11 @@ pub const IDLE_SLEEP: Duration = Duration::from_millis(25);
 /// How often (in seconds of heard audio) the suggestion is recomputed while learning, at least.
 pub const SUGGEST_EVERY_S: f32 = 1.0;
 /// The share of one core a learning instance may spend re-solving its suggestion while music
-/// plays in real time: after a suggestion that took `t` seconds, the next one waits for
-/// `t / LEARN_BUDGET` seconds of heard audio (at least [`SUGGEST_EVERY_S`], at most
-/// [`MAX_SUGGEST_EVERY_S`]). Half of the instance's 2 %: listening itself (the analyses fed
-/// with every block, the meters, the level match) takes the rest, and more for Comp and Master
-/// (measured in `tests/tests/clap_learning_cost.rs`).
+/// plays in real time: after a suggestion that took `t` seconds, and the level match of the new
+/// suggestion that took `l`, the next one waits for `(t + l) / LEARN_BUDGET` seconds of heard
+/// audio (at least [`SUGGEST_EVERY_S`], at most [`MAX_SUGGEST_EVERY_S`]). Half of the
+/// instance's 2 %: listening itself (the analyses fed with every block, the meters, the level
+/// match's refresh) takes the rest (measured in `tests/tests/clap_learning_cost.rs`).
 pub const LEARN_BUDGET: f32 = 0.01;
 /// The longest wait between two suggestions while learning, in seconds of heard audio.
 pub const MAX_SUGGEST_EVERY_S: f32 = 60.0;
@@ -184,8 +184,15 @@ pub type SuggestedSetFn =
 
 /// How often the thread looks at parameter changes (target, manual values, amount), in wall time.
 pub const CHECK_EVERY: Duration = Duration::from_millis(200);
-/// The level offset is re-measured at least this often while audio flows.
+/// The level offset is re-measured at least this often while audio flows, or less often when
+/// a measurement costs more than [`LEVEL_REFRESH_BUDGET`] of a core at this interval.
 pub const LEVEL_REFRESH: Duration = Duration::from_secs(10);
+/// The share of one core the level match's refresh (settings still, music moving on) may take:
+/// after a measurement that took `t`, the next refresh waits `max(t / LEVEL_REFRESH_BUDGET,
+/// LEVEL_REFRESH)`, at most [`MAX_LEVEL_REFRESH`].
+pub const LEVEL_REFRESH_BUDGET: f32 = 0.0025;
+/// The longest wait between two refreshes of the level offset while audio flows.
+pub const MAX_LEVEL_REFRESH: Duration = Duration::from_secs(30);
 /// The share of one core the level match may take while the settings keep changing (a moving
 /// automation lane): after a measurement that took `t`, the next waits `t / LEVEL_BUDGET`
 /// (at least [`CHECK_EVERY`], at most [`LEVEL_REFRESH`]) unless the settings have settled.
@@ -208,7 +215,8 @@ fn level_key(manual: BTreeMap<String, f32>, suggested: BTreeMap<String, f32>) ->
 
 /// When the level offset is measured again: when what it depends on changed and has held for
 /// one check (a knob let go, a new suggestion), at once when it keeps changing but the budget
-/// allows, and every [`LEVEL_REFRESH`] while audio flows.
+/// allows, and every [`LEVEL_REFRESH`] or more (within [`LEVEL_REFRESH_BUDGET`]) while audio
+/// flows.
 #[derive(Debug)]
 struct LevelSchedule {
     /// The key last measured.
@@ -217,6 +225,8 @@ struct LevelSchedule {
     seen: Option<LevelKey>,
     last: Instant,
     every: Duration,
+    /// The refresh interval while the key holds and audio flows.
+    refresh: Duration,
 }
 
 impl LevelSchedule {
@@ -224,8 +234,9 @@ impl LevelSchedule {
         Self {
             measured: None,
             seen: None,
-            last: now - LEVEL_REFRESH,
+            last: now.checked_sub(MAX_LEVEL_REFRESH).unwrap_or(now),
             every: CHECK_EVERY,
+            refresh: LEVEL_REFRESH,
         }
     }
 
@@ -240,7 +251,7 @@ impl LevelSchedule {
         if self.measured.as_ref() != Some(key) {
             settled || since >= self.every
         } else {
-            audio && since >= LEVEL_REFRESH
+            audio && since >= self.refresh
         }
     }
 
@@ -249,6 +260,9 @@ impl LevelSchedule {
         self.measured = Some(key);
         self.last = now;
         self.every = took.div_f32(LEVEL_BUDGET).clamp(CHECK_EVERY, LEVEL_REFRESH);
+        self.refresh = took
+            .div_f32(LEVEL_REFRESH_BUDGET)
+            .clamp(LEVEL_REFRESH, MAX_LEVEL_REFRESH);
     }
 
     /// Forget the last measurement (no suggestion, or a new one restored from outside).
@@ -274,6 +288,9 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut last_check = Instant::now() - CHECK_EVERY;
     let mut level = LevelSchedule::new(Instant::now());
     let mut audio_since_level = false;
+    // A new suggestion was stored whose level match is not measured yet: that measurement is
+    // part of learning and is charged to its budget.
+    let mut charge_level = false;
     // A suggestion already in the store when listening starts (saved with the project, or held
     // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
     // analyzer that has heard a second does not replace it. It is replaced when the engineer
@@ -370,6 +387,7 @@ fn run<S: AudioSource, A: Analyzer>(
                     {
                         seen_generation = g;
                         level.forget();
+                        charge_level = true;
                     }
                 }
                 // Keep re-solving within the learning budget.
@@ -407,9 +425,14 @@ fn run<S: AudioSource, A: Analyzer>(
                 if level.due(&key, audio_since_level, Instant::now()) {
                     let t0 = Instant::now();
                     if let Some(offset) = an.level_offset_lu(&m, &set) {
+                        let took = t0.elapsed();
                         shared.level_offset_lu.store(offset, Ordering::Release);
-                        level.measured(key, t0.elapsed(), Instant::now());
+                        level.measured(key, took, Instant::now());
                         audio_since_level = false;
+                        if std::mem::take(&mut charge_level) {
+                            suggest_every_s = (suggest_every_s + took.as_secs_f32() / LEARN_BUDGET)
+                                .min(MAX_SUGGEST_EVERY_S);
+                        }
                     }
                 }
             } else {
@@ -561,5 +584,13 @@ mod tests {
         // Forgotten (a new suggestion): measured again.
         l.forget();
         assert!(l.due(&still, false, at(24_200)));
+        // A costly measurement (50 ms) is refreshed every 20 s (0.25 %), one of 100 ms every
+        // 30 s at most.
+        l.measured(still.clone(), Duration::from_millis(50), at(24_250));
+        assert!(!l.due(&still, true, at(44_000)));
+        assert!(l.due(&still, true, at(44_250)));
+        l.measured(still.clone(), Duration::from_millis(100), at(44_350));
+        assert!(!l.due(&still, true, at(74_000)));
+        assert!(l.due(&still, true, at(74_350)));
     }
 }
