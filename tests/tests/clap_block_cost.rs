@@ -16,7 +16,8 @@
 //! cargo xtask bundle-all --features ...   # the debug bundles again before `cargo test`
 //! ```
 //!
-//! `TANDEM_BENCH_RUNS=n` changes the runs per configuration (default 3; the median is printed).
+//! `TANDEM_BENCH_RUNS=n` changes the runs per configuration (default 3; the median is printed);
+//! `TANDEM_PLUGIN="Tandem EQ"` measures one plugin.
 
 use std::time::{Duration, Instant};
 use tests::clap_host::{each_plugin, parse_nice_plug_state, ParamChange, TestPlugin};
@@ -269,7 +270,12 @@ fn whole_plugin_cost_per_block_size() {
     let audio = signal();
     let runs = runs();
     let mut rows = Vec::new();
-    for put in each_plugin() {
+    // TANDEM_PLUGIN="Tandem EQ" measures one plugin only (e.g. under a profiler).
+    let only = std::env::var("TANDEM_PLUGIN").ok();
+    for put in each_plugin()
+        .into_iter()
+        .filter(|p| only.as_deref().is_none_or(|n| n == p.name))
+    {
         let state = learned_state(&put, &audio);
         let mut energies = Vec::new();
         for automated in [false, true] {

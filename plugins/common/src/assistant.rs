@@ -16,11 +16,13 @@ pub const IDLE_SLEEP: Duration = Duration::from_millis(25);
 /// How often (in seconds of heard audio) the suggestion is recomputed while learning, at least.
 pub const SUGGEST_EVERY_S: f32 = 1.0;
 /// The share of one core a learning instance may spend re-solving its suggestion while music
-/// plays in real time: after a suggestion that took `t` seconds, and the level match of the new
-/// suggestion that took `l`, the next one waits for `(t + l) / LEARN_BUDGET` seconds of heard
-/// audio (at least [`SUGGEST_EVERY_S`], at most [`MAX_SUGGEST_EVERY_S`]). Half of the
-/// instance's 2 %: listening itself (the analyses fed with every block, the meters, the level
-/// match's refresh) takes the rest (measured in `tests/tests/clap_learning_cost.rs`).
+/// plays in real time: after a suggestion that took `t` seconds, the next one waits for
+/// `t / LEARN_BUDGET` seconds of heard audio (at least [`SUGGEST_EVERY_S`], at most
+/// [`MAX_SUGGEST_EVERY_S`]). Half of the instance's 2 %: listening itself (the analyses fed
+/// with every block, the meters, the level match) takes the rest (measured in
+/// `tests/tests/clap_learning_cost.rs`). Charging the level match of each new suggestion to
+/// this budget as well was tried (2026-12-06) and made Master's learning cost more, not less
+/// (5.7 % against 2.9-3.0 % of a core in paired runs), so it is not done.
 pub const LEARN_BUDGET: f32 = 0.01;
 /// The longest wait between two suggestions while learning, in seconds of heard audio.
 pub const MAX_SUGGEST_EVERY_S: f32 = 60.0;
@@ -288,9 +290,6 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut last_check = Instant::now() - CHECK_EVERY;
     let mut level = LevelSchedule::new(Instant::now());
     let mut audio_since_level = false;
-    // A new suggestion was stored whose level match is not measured yet: that measurement is
-    // part of learning and is charged to its budget.
-    let mut charge_level = false;
     // A suggestion already in the store when listening starts (saved with the project, or held
     // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
     // analyzer that has heard a second does not replace it. It is replaced when the engineer
@@ -387,7 +386,6 @@ fn run<S: AudioSource, A: Analyzer>(
                     {
                         seen_generation = g;
                         level.forget();
-                        charge_level = true;
                     }
                 }
                 // Keep re-solving within the learning budget.
@@ -429,10 +427,6 @@ fn run<S: AudioSource, A: Analyzer>(
                         shared.level_offset_lu.store(offset, Ordering::Release);
                         level.measured(key, took, Instant::now());
                         audio_since_level = false;
-                        if std::mem::take(&mut charge_level) {
-                            suggest_every_s = (suggest_every_s + took.as_secs_f32() / LEARN_BUDGET)
-                                .min(MAX_SUGGEST_EVERY_S);
-                        }
                     }
                 }
             } else {
