@@ -48,6 +48,46 @@ pub fn audio_tap(
     ))
 }
 
+/// Writes frames `frames` of the first `given` planar `channels` interleaved by `ch` into
+/// `dst` (which starts at the first of those frames; channels past `given` are left as they
+/// are). Two and four channels (a plugin's stereo input, and input plus output) take a loop
+/// over whole frames, which vectorises; others are written channel by channel.
+fn interleave(
+    dst: &mut [f32],
+    channels: &[&[f32]],
+    given: usize,
+    ch: usize,
+    frames: std::ops::Range<usize>,
+) {
+    let src = |c: usize| &channels[c][frames.clone()];
+    match (ch, given) {
+        (2, 2) => {
+            for ((d, &l), &r) in dst.chunks_exact_mut(2).zip(src(0)).zip(src(1)) {
+                d[0] = l;
+                d[1] = r;
+            }
+        }
+        (4, 4) => {
+            let (s0, s1, s2, s3) = (src(0), src(1), src(2), src(3));
+            for ((((d, &x0), &x1), &x2), &x3) in
+                dst.chunks_exact_mut(4).zip(s0).zip(s1).zip(s2).zip(s3)
+            {
+                d[0] = x0;
+                d[1] = x1;
+                d[2] = x2;
+                d[3] = x3;
+            }
+        }
+        _ => {
+            for c in 0..given {
+                for (d, &x) in dst.iter_mut().skip(c).step_by(ch).zip(src(c)) {
+                    *d = x;
+                }
+            }
+        }
+    }
+}
+
 /// The audio-thread end of a tap. Every method is wait-free: no allocation, no lock, no spin;
 /// when the ring is full the frames that do not fit are dropped and counted.
 pub struct AudioTapWriter {
@@ -94,17 +134,10 @@ impl AudioTapWriter {
                 // commits whole frames into a ring of whole frames, so the wrap point falls
                 // between frames and each part is interleaved channel by channel.
                 let (a, b) = chunk.as_mut_slices();
-                let split = a.len() / ch;
+                let split = (a.len() / ch).min(n);
                 debug_assert_eq!(a.len() % ch, 0);
-                for (c, src) in channels[..given].iter().enumerate() {
-                    let (head, tail) = src[..n].split_at(split.min(n));
-                    for (d, &x) in a.iter_mut().skip(c).step_by(ch).zip(head) {
-                        *d = x;
-                    }
-                    for (d, &x) in b.iter_mut().skip(c).step_by(ch).zip(tail) {
-                        *d = x;
-                    }
-                }
+                interleave(a, channels, given, ch, 0..split);
+                interleave(b, channels, given, ch, split..n);
                 chunk.commit_all();
             }
         }
@@ -427,33 +460,39 @@ mod tests {
         assert_eq!(reader.join().unwrap(), 1000);
     }
 
-    /// Three channels through a ring of 10 frames, written in planar blocks of 1–7 frames and
-    /// read in 4-frame pieces: the planar writes cross the wrap point at every offset, and every
-    /// frame arrives whole and in order.
+    /// Three and four channels through a ring of 10 frames, written in planar blocks of 1–7
+    /// frames and read in 4-frame pieces: the planar writes cross the wrap point at every
+    /// offset, and every frame arrives whole and in order.
     #[test]
     fn planar_writes_across_the_wrap_keep_frames_whole() {
-        let (mut w, mut r) = audio_tap(3, 10).unwrap();
-        let (mut next_w, mut next_r) = (0u64, 0u64);
-        let mut out = [0.0f32; 12];
-        for turn in 0..500usize {
-            let n = 1 + turn % 7;
-            let chans: Vec<Vec<f32>> = (0..3)
-                .map(|c| (0..n as u64).map(|i| value(next_w + i, c)).collect())
-                .collect();
-            let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
-            let free = w.free_frames();
-            let written = w.push_planar(&refs);
-            assert_eq!(written, n.min(free));
-            next_w += written as u64;
-            let got = r.pop_interleaved(&mut out);
-            for i in 0..got {
-                for c in 0..3 {
-                    assert_eq!(out[3 * i + c], value(next_r + i as u64, c), "turn {turn}");
+        for ch in [3usize, 4] {
+            let (mut w, mut r) = audio_tap(ch, 10).unwrap();
+            let (mut next_w, mut next_r) = (0u64, 0u64);
+            let mut out = [0.0f32; 16];
+            for turn in 0..500usize {
+                let n = 1 + turn % 7;
+                let chans: Vec<Vec<f32>> = (0..ch)
+                    .map(|c| (0..n as u64).map(|i| value(next_w + i, c)).collect())
+                    .collect();
+                let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
+                let free = w.free_frames();
+                let written = w.push_planar(&refs);
+                assert_eq!(written, n.min(free));
+                next_w += written as u64;
+                let got = r.pop_interleaved(&mut out[..4 * ch]);
+                for i in 0..got {
+                    for c in 0..ch {
+                        assert_eq!(
+                            out[ch * i + c],
+                            value(next_r + i as u64, c),
+                            "{ch} channels, turn {turn}"
+                        );
+                    }
                 }
+                next_r += got as u64;
             }
-            next_r += got as u64;
+            assert!(next_r > 1000);
         }
-        assert!(next_r > 1000);
     }
 
     #[test]
