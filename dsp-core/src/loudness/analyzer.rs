@@ -110,8 +110,7 @@ impl LoudnessAnalyzer {
     /// uses) instead of `ebur128`'s scanner, which costs several times more. The true peak then
     /// differs from [`measure`]'s by the two interpolators' difference (up to about 0.2 dB
     /// higher, the half-band interpolator being flatter towards Nyquist); everything else is
-    /// bit-for-bit the same. The maximum is taken with the sample
-    /// peak, as `ebur128` does.
+    /// bit-for-bit the same. The maximum is taken with the sample peak, as `ebur128` does.
     pub fn live(channels: usize, sample_rate_hz: f32) -> Result<Self, ConfigError> {
         let mut a = Self::build(channels, sample_rate_hz, false, true)?;
         a.true_peak = true;
