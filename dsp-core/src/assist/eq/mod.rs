@@ -177,6 +177,10 @@ pub fn suggest_eq(
         evidence,
         cap,
     );
+    if crate::assist::cancel::requested() {
+        // The plugin is stopping: the suggestion is discarded.
+        return s;
+    }
     propose_tonal(
         a,
         target,

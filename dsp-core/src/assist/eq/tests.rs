@@ -537,3 +537,30 @@ fn all_bands_in_use_never_overflows_the_band_budget() {
         }
     }
 }
+
+/// A plugin's analysis thread that is stopping (its cancel flag raised) does not wait out the
+/// tonal fit: the suggestion comes back without it (and is discarded there); with the flag down
+/// the same analysis gets its tonal moves.
+#[test]
+fn the_tonal_fit_stops_when_the_thread_is_cancelled() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let pink = pink_noise(SR as usize * 4, 0.2, 5);
+    let shaped = process(&shaping(), &pink);
+    let analysis = EqAnalysis::analyze(&[&shaped], SR).unwrap();
+    let flat = Target::flat();
+    let opts = EqAssistOptions::default();
+    let full = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
+    assert!(!full.items.is_empty());
+    let scope = crate::assist::cancel::Scope::new(Arc::new(AtomicBool::new(true)));
+    let stopped = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
+    drop(scope);
+    assert!(
+        stopped.items.len() < full.items.len(),
+        "{} items cancelled, {} not",
+        stopped.items.len(),
+        full.items.len()
+    );
+    let again = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
+    assert_eq!(again.items.len(), full.items.len());
+}
