@@ -48,18 +48,6 @@ pub const DEFAULT_RUNS: usize = 5;
 /// The limiter ceiling of the limiter rows: the signal peaks at 0 dBFS, so 6 dB is limited.
 pub const LIMITER_CEILING_DBTP: f32 = -6.0;
 
-/// The 8-bell EQ of the standard configuration: frequency (Hz) and gain (dB), Q 0.7.
-pub const EQ_BELLS: [(f32, f32); 8] = [
-    (60.0, 3.0),
-    (150.0, -2.0),
-    (400.0, 2.0),
-    (1000.0, -3.0),
-    (2500.0, 2.0),
-    (5000.0, -2.0),
-    (8000.0, 3.0),
-    (12000.0, -2.0),
-];
-
 /// One measured configuration.
 #[derive(Debug, Clone)]
 struct Row {
@@ -151,18 +139,7 @@ fn cpu_model() -> String {
 
 /// The benchmark signal: the demo mix, normalised to a 0 dBFS sample peak.
 pub fn signal() -> [Vec<f32>; 2] {
-    let mut mix = dsp_core::testsignals::demo_mix(SECONDS, SAMPLE_RATE as f64);
-    let peak = mix
-        .iter()
-        .flat_map(|c| c.iter())
-        .fold(0.0f32, |m, v| m.max(v.abs()));
-    if peak > 0.0 {
-        let g = 1.0 / peak;
-        mix.iter_mut()
-            .flat_map(|c| c.iter_mut())
-            .for_each(|v| *v *= g);
-    }
-    mix
+    dsp_core::testsignals::bench_mix(SECONDS, SAMPLE_RATE as f64)
 }
 
 fn config(block: usize) -> Result<ProcessorConfig, String> {
@@ -254,7 +231,11 @@ fn run_blocks(p: &mut dyn Bench, l: &mut [f32], r: &mut [f32], block: usize) {
 /// The standard EQ settings: eight bells.
 pub fn eq_settings() -> EqSettings {
     let mut s = EqSettings::default();
-    for (b, (f, g)) in s.bands.iter_mut().zip(EQ_BELLS) {
+    for (b, (f, g)) in s
+        .bands
+        .iter_mut()
+        .zip(dsp_core::testsignals::BENCH_EQ_BELLS)
+    {
         b.enabled = true;
         b.kind = EqBandType::Bell;
         b.freq_hz = f;

@@ -109,6 +109,36 @@ pub fn drum_loop(frames: usize, sample_rate: f64, bpm: f64, seed: u64) -> Vec<f3
     out
 }
 
+/// The 8-bell EQ of the benchmarks (`tandem bench`, the whole-plugin benchmark in
+/// `tests/tests/clap_block_cost.rs`, and `BELLS` in `tools/bench_lv2.py`): frequency (Hz) and
+/// gain (dB) of each bell, Q 0.7.
+pub const BENCH_EQ_BELLS: [(f32, f32); 8] = [
+    (60.0, 3.0),
+    (150.0, -2.0),
+    (400.0, 2.0),
+    (1000.0, -3.0),
+    (2500.0, 2.0),
+    (5000.0, -2.0),
+    (8000.0, 3.0),
+    (12000.0, -2.0),
+];
+
+/// The benchmarks' signal: [`demo_mix`] normalised to a 0 dBFS sample peak.
+pub fn bench_mix(seconds: f64, sample_rate: f64) -> [Vec<f32>; 2] {
+    let mut mix = demo_mix(seconds, sample_rate);
+    let peak = mix
+        .iter()
+        .flat_map(|c| c.iter())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak > 0.0 {
+        let g = 1.0 / peak;
+        mix.iter_mut()
+            .flat_map(|c| c.iter_mut())
+            .for_each(|v| *v *= g);
+    }
+    mix
+}
+
 /// The demo mix: drums, a bass line and a pad, stereo, `seconds` long, at about −24 LUFS
 /// integrated (before any processing), with some dynamics between sections.
 pub fn demo_mix(seconds: f64, sample_rate: f64) -> [Vec<f32>; 2] {

@@ -30,28 +30,8 @@ const LEARN_BLOCK: usize = 512;
 
 /// The benchmark signal of `tandem bench`: the demo mix normalised to a 0 dBFS sample peak.
 fn signal() -> Vec<Vec<f32>> {
-    let mut mix = dsp_core::testsignals::demo_mix(SECONDS, SR);
-    let peak = mix
-        .iter()
-        .flat_map(|c| c.iter())
-        .fold(0.0f32, |m, v| m.max(v.abs()));
-    for v in mix.iter_mut().flat_map(|c| c.iter_mut()) {
-        *v /= peak;
-    }
-    mix.into_iter().collect()
+    dsp_core::testsignals::bench_mix(SECONDS, SR).into()
 }
-
-/// `tandem bench`'s 8-bell EQ: frequency (Hz) and gain (dB), Q 0.7.
-const EQ_BELLS: [(f32, f32); 8] = [
-    (60.0, 3.0),
-    (150.0, -2.0),
-    (400.0, 2.0),
-    (1000.0, -3.0),
-    (2500.0, 2.0),
-    (5000.0, -2.0),
-    (8000.0, 3.0),
-    (12000.0, -2.0),
-];
 
 /// The CLAP value of `key` for its display text `text` (panics when the plugin rejects it).
 fn value(plugin: &mut TestPlugin, key: &str, text: &str) -> (u32, f64) {
@@ -73,6 +53,26 @@ struct Lane {
 }
 
 impl Lane {
+    /// `key` moving between its display texts `lo` and `hi`.
+    fn between(
+        plugin: &mut TestPlugin,
+        key: &str,
+        lo: &str,
+        hi: &str,
+        hz: f64,
+        phase: f64,
+    ) -> Self {
+        let (id, lo) = value(plugin, key, lo);
+        let (_, hi) = value(plugin, key, hi);
+        Self {
+            id,
+            lo,
+            hi,
+            hz,
+            phase,
+        }
+    }
+
     fn at(&self, t: f64) -> f64 {
         let s = (std::f64::consts::TAU * self.hz * t + self.phase).sin();
         0.5 * (self.lo + self.hi) + 0.5 * (self.hi - self.lo) * s
@@ -90,40 +90,19 @@ fn settings(plugin: &mut TestPlugin, name: &str) -> (Vec<ParamChange>, Vec<Lane>
     };
     match name {
         "Tandem EQ" => {
-            for (k, (f, g)) in EQ_BELLS.iter().enumerate() {
+            for (k, &(f, g)) in dsp_core::testsignals::BENCH_EQ_BELLS.iter().enumerate() {
                 let b = k + 1;
                 put(plugin, &format!("b{b}_on"), "On");
                 put(plugin, &format!("b{b}_type"), "Bell");
                 put(plugin, &format!("b{b}_freq"), &format!("{f} Hz"));
                 put(plugin, &format!("b{b}_gain"), &format!("{g} dB"));
                 put(plugin, &format!("b{b}_q"), "0.7");
-                let ph = k as f64;
-                let gain = |d: f32, p: &mut TestPlugin| {
-                    value(p, &format!("b{b}_gain"), &format!("{} dB", g + d))
-                };
-                let ((id, lo), (_, hi)) = (gain(-3.0, plugin), gain(3.0, plugin));
-                lanes.push(Lane {
-                    id,
-                    lo,
-                    hi,
-                    hz: 0.5,
-                    phase: ph,
-                });
-                let freq = |o: f32, p: &mut TestPlugin| {
-                    value(
-                        p,
-                        &format!("b{b}_freq"),
-                        &format!("{} Hz", f * 2f32.powf(o)),
-                    )
-                };
-                let ((id, lo), (_, hi)) = (freq(-1.0 / 3.0, plugin), freq(1.0 / 3.0, plugin));
-                lanes.push(Lane {
-                    id,
-                    lo,
-                    hi,
-                    hz: 0.25,
-                    phase: ph,
-                });
+                let (gain, freq, ph) = (format!("b{b}_gain"), format!("b{b}_freq"), k as f64);
+                let db = |d: f32| format!("{} dB", g + d);
+                lanes.push(Lane::between(plugin, &gain, &db(-3.0), &db(3.0), 0.5, ph));
+                let hz = |o: f32| format!("{} Hz", f * 2f32.powf(o));
+                let (lo, hi) = (hz(-1.0 / 3.0), hz(1.0 / 3.0));
+                lanes.push(Lane::between(plugin, &freq, &lo, &hi, 0.25, ph));
             }
         }
         "Tandem Comp" => {
@@ -132,27 +111,18 @@ fn settings(plugin: &mut TestPlugin, name: &str) -> (Vec<ParamChange>, Vec<Lane>
             put(plugin, "attack", "10 ms");
             put(plugin, "release", "100 ms");
             put(plugin, "detector", "RMS");
-            let (id, lo) = value(plugin, "threshold", "-24 dB");
-            let (_, hi) = value(plugin, "threshold", "-12 dB");
-            lanes.push(Lane {
-                id,
-                lo,
-                hi,
-                hz: 0.5,
-                phase: 0.0,
-            });
+            lanes.push(Lane::between(
+                plugin,
+                "threshold",
+                "-24 dB",
+                "-12 dB",
+                0.5,
+                0.0,
+            ));
         }
         _ => {
             put(plugin, "lim_drive", "3 dB");
-            let (id, lo) = value(plugin, "lim_drive", "0 dB");
-            let (_, hi) = value(plugin, "lim_drive", "6 dB");
-            lanes.push(Lane {
-                id,
-                lo,
-                hi,
-                hz: 0.5,
-                phase: 0.0,
-            });
+            lanes.push(Lane::between(plugin, "lim_drive", "0 dB", "6 dB", 0.5, 0.0));
         }
     }
     (set, lanes)
