@@ -5,7 +5,6 @@
 
 use dsp_core::assist::comp::{
     suggest_comp, CompAnalysis, CompAnalysisConfig, CompStyle, CompSuggestOptions,
-    DEFAULT_GATE_DBFS, FRAME_MS, STABILITY_WINDOW_SECONDS,
 };
 use dsp_core::assist::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
@@ -34,74 +33,9 @@ pub fn loudness_through(
     tandem_common::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
-/// Counts heard audio the way [`CompAnalysis`] does (consecutive 10 ms windows whose mean square
-/// over the channels is above the gate), so the analysis thread can ask "how much was heard"
-/// after every chunk without building a full (allocating, onset-detecting) result.
-#[derive(Debug, Clone)]
-struct HeardCounter {
-    len: usize,
-    n: usize,
-    sum: f64,
-    heard_windows: u64,
-    window_s: f32,
-}
-
-impl HeardCounter {
-    fn new(sample_rate: f32) -> Self {
-        let len = ((FRAME_MS as f64 * 1e-3 * sample_rate as f64).round() as usize).max(1);
-        Self {
-            len,
-            n: 0,
-            sum: 0.0,
-            heard_windows: 0,
-            window_s: len as f32 / sample_rate,
-        }
-    }
-
-    fn push(&mut self, channels: &[&[f32]]) {
-        let nch = channels.len().max(1);
-        let frames = channels.iter().map(|c| c.len()).min().unwrap_or(0);
-        let gate = 10f64.powf(DEFAULT_GATE_DBFS as f64 / 10.0);
-        for i in 0..frames {
-            let ms: f64 = channels
-                .iter()
-                .map(|c| {
-                    let x = dsp_core::util::sanitize(c[i]) as f64;
-                    x * x
-                })
-                .sum::<f64>()
-                / nch as f64;
-            self.sum += ms;
-            self.n += 1;
-            if self.n >= self.len {
-                if self.sum / self.len as f64 >= gate {
-                    self.heard_windows += 1;
-                }
-                self.n = 0;
-                self.sum = 0.0;
-            }
-        }
-    }
-
-    fn seconds(&self) -> f32 {
-        self.heard_windows as f32 * self.window_s
-    }
-
-    fn reset(&mut self) {
-        self.n = 0;
-        self.sum = 0.0;
-        self.heard_windows = 0;
-    }
-}
-
 /// The compressor's [`Analyzer`].
 pub struct CompAnalyzer {
     analysis: CompAnalysis,
-    heard: HeardCounter,
-    /// `result().stable`, refreshed whenever another stability window was heard.
-    stable: bool,
-    /// Stability windows (of heard audio) covered by `stable`.
-    stability_windows: u64,
     tap: TapMonitor,
     /// The style the last suggestion was built for.
     suggested_for: Option<CompStyle>,
@@ -119,9 +53,6 @@ impl CompAnalyzer {
         let channels = channels.clamp(1, 2);
         Ok(Self {
             analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
-            heard: HeardCounter::new(sample_rate),
-            stable: false,
-            stability_windows: 0,
             tap: TapMonitor::new(sample_rate, channels, display)?,
             suggested_for: None,
             options: CompSuggestOptions::default(),
@@ -132,9 +63,6 @@ impl CompAnalyzer {
 impl Analyzer for CompAnalyzer {
     fn restart(&mut self) {
         self.analysis.reset();
-        self.heard.reset();
-        self.stable = false;
-        self.stability_windows = 0;
         self.suggested_for = None;
     }
 
@@ -142,12 +70,6 @@ impl Analyzer for CompAnalyzer {
         self.tap.deinterleave(interleaved, channels);
         let view = self.tap.input();
         self.analysis.process(&view);
-        self.heard.push(&view);
-        let windows = (self.heard.seconds() / STABILITY_WINDOW_SECONDS) as u64;
-        if windows != self.stability_windows {
-            self.stability_windows = windows;
-            self.stable = self.analysis.result().stable;
-        }
     }
 
     fn monitor(&mut self, interleaved: &[f32], channels: usize) {
@@ -155,11 +77,11 @@ impl Analyzer for CompAnalyzer {
     }
 
     fn heard_seconds(&self) -> f32 {
-        self.heard.seconds()
+        self.analysis.heard_seconds()
     }
 
     fn is_stable(&self) -> bool {
-        self.stable
+        self.analysis.is_stable()
     }
 
     fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
@@ -171,7 +93,6 @@ impl Analyzer for CompAnalyzer {
         let style = style_of(manual);
         self.suggested_for = Some(style);
         let result = self.analysis.result();
-        self.stable = result.stable;
         let current = CompSettings::from_param_map(manual);
         Some(suggest_comp(&result, style, &self.options, &current))
     }
@@ -336,7 +257,9 @@ mod tests {
         let audio = drums(4.0);
         let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
         listen(&mut analyzer, &audio);
-        let exact = analyzer.analysis.result().heard_seconds;
-        assert!((analyzer.heard_seconds() - exact).abs() < 0.02, "{exact}");
+        let result = analyzer.analysis.result();
+        assert!(analyzer.heard_seconds() > 3.0);
+        assert_eq!(analyzer.heard_seconds(), result.heard_seconds);
+        assert_eq!(analyzer.is_stable(), result.stable);
     }
 }

@@ -379,6 +379,19 @@ impl CompAnalysis {
         }
     }
 
+    /// Seconds heard above the gate (10 ms windows), as [`CompAnalysisResult::heard_seconds`]
+    /// reports them, without building a result.
+    pub fn heard_seconds(&self) -> f32 {
+        self.heard_windows as f32 * (self.w10.len as f32 / self.config.sample_rate_hz)
+    }
+
+    /// [`CompAnalysisResult::stable`] without building a result: no allocation, no onset
+    /// detection (what an analysis thread asks after every chunk it feeds).
+    pub fn is_stable(&self) -> bool {
+        self.heard_seconds() >= MIN_STABLE_SECONDS
+            && self.last_change.is_some_and(|c| c < STABILITY_THRESHOLD_DB)
+    }
+
     /// What was heard so far (allocates; runs onset detection on the excerpt).
     pub fn result(&self) -> CompAnalysisResult {
         let sr = self.config.sample_rate_hz;
@@ -401,8 +414,7 @@ impl CompAnalysis {
             }
             Some(bpm)
         });
-        let w10_s = self.w10.len as f32 / sr;
-        let heard_seconds = self.heard_windows as f32 * w10_s;
+        let heard_seconds = self.heard_seconds();
         CompAnalysisResult {
             sample_rate_hz: sr,
             channels: self.config.channels,
@@ -410,8 +422,7 @@ impl CompAnalysis {
             heard_seconds,
             gate_dbfs: self.config.gate_dbfs,
             windows: self.windows,
-            stable: heard_seconds >= MIN_STABLE_SECONDS
-                && self.last_change.is_some_and(|c| c < STABILITY_THRESHOLD_DB),
+            stable: self.is_stable(),
             stability_change_db: self.last_change,
             rms_10ms: self.h10.report(),
             rms_50ms: self.h50.report(),

@@ -270,6 +270,25 @@ fn streaming_equals_one_shot_and_stability() {
     assert!(r.audio[0].len() <= 6 * 48_000, "{}", r.audio[0].len());
     assert!(r.audio[0].len() >= 4 * 48_000, "{}", r.audio[0].len());
     assert!(!r.stable, "12 s heard");
+    assert_eq!(a.heard_seconds(), r.heard_seconds);
+    assert!(!a.is_stable());
+    // The cheap accessors the analysis thread polls say what a full result says, at every
+    // step until the steady loop is stable.
+    let mut became_stable = false;
+    for _ in 0..3 {
+        for c in x.chunks(1000) {
+            a.process(&[c]);
+            assert!(
+                !became_stable || a.is_stable(),
+                "a steady loop lost stability"
+            );
+        }
+        let r = a.result();
+        assert_eq!(a.heard_seconds(), r.heard_seconds);
+        assert_eq!(a.is_stable(), r.stable, "{} s heard", r.heard_seconds);
+        became_stable = r.stable;
+    }
+    assert!(became_stable, "48 s of a steady loop");
     assert!(CompAnalysis::new(CompAnalysisConfig::new(SR, 0)).is_err());
     assert!(CompAnalysis::new(CompAnalysisConfig::new(1.0, 1)).is_err());
 }
