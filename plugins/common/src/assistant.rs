@@ -26,6 +26,17 @@ pub const SUGGEST_EVERY_S: f32 = 1.0;
 pub const LEARN_BUDGET: f32 = 0.01;
 /// The longest wait between two suggestions while learning, in seconds of heard audio.
 pub const MAX_SUGGEST_EVERY_S: f32 = 60.0;
+/// The share of one core an instance's analysis thread may spend in all, measured on the
+/// thread's own CPU clock: listening (the analyses fed with every block, the editor's spectra),
+/// level matches and suggestions together. Listening and the level match after a change run
+/// regardless; what only keeps a suggestion or a level offset up to date with more music (a
+/// re-solve while learning, a look for a newer suggestion while one is held, the level
+/// offset's refresh) waits while the thread is over it. The first suggestion and one the
+/// engineer asked for (a new style or target, a restart) never wait.
+pub const THREAD_BUDGET: f32 = 0.015;
+/// The most CPU time [`THREAD_BUDGET`] saves up while the thread is under it, so a quiet
+/// stretch does not buy a burst afterwards.
+pub const BUDGET_BURST: Duration = Duration::from_millis(50);
 /// When no audio arrived for this long (the transport stopped), a suggestion that has not yet
 /// seen everything heard is brought up to date.
 pub const IDLE_CATCH_UP: Duration = Duration::from_millis(500);
@@ -243,8 +254,9 @@ impl LevelSchedule {
     }
 
     /// Whether to measure for `key` now; `audio` is whether audio flowed since the last
-    /// measurement.
-    fn due(&mut self, key: &LevelKey, audio: bool, now: Instant) -> bool {
+    /// measurement, `refresh_allowed` whether the thread's budget allows a refresh (a
+    /// measurement for settings already measured).
+    fn due(&mut self, key: &LevelKey, audio: bool, refresh_allowed: bool, now: Instant) -> bool {
         let settled = self.seen.as_ref() == Some(key);
         if !settled {
             self.seen = Some(key.clone());
@@ -253,7 +265,7 @@ impl LevelSchedule {
         if self.measured.as_ref() != Some(key) {
             settled || since >= self.every
         } else {
-            audio && since >= self.refresh
+            audio && refresh_allowed && since >= self.refresh
         }
     }
 
@@ -273,6 +285,51 @@ impl LevelSchedule {
     }
 }
 
+/// [`THREAD_BUDGET`] as a token bucket on the thread's CPU clock: credit grows with wall time
+/// at the budget's share (up to [`BUDGET_BURST`]) and every CPU second the thread spends takes
+/// it down. Background work waits while the credit is negative.
+#[derive(Debug)]
+struct CpuBudget {
+    credit_s: f64,
+    wall: Instant,
+    /// The thread's CPU clock at `wall` (`None` where the platform cannot read it: then the
+    /// budget always allows, as before it existed).
+    cpu: Option<cpu_time::ThreadTime>,
+}
+
+impl CpuBudget {
+    fn new() -> Self {
+        Self {
+            credit_s: BUDGET_BURST.as_secs_f64(),
+            wall: Instant::now(),
+            cpu: cpu_time::ThreadTime::try_now().ok(),
+        }
+    }
+
+    /// Brings the credit up to now (reads the thread's CPU clock: call it from the thread).
+    fn update(&mut self) {
+        let now = Instant::now();
+        let cpu = cpu_time::ThreadTime::try_now().ok();
+        if let (Some(c), Some(prev)) = (cpu, self.cpu) {
+            self.charge(now.duration_since(self.wall), c.duration_since(prev));
+        }
+        self.wall = now;
+        self.cpu = cpu;
+    }
+
+    /// `wall` passed and the thread spent `cpu` of it computing.
+    fn charge(&mut self, wall: Duration, cpu: Duration) {
+        self.credit_s = (self.credit_s + THREAD_BUDGET as f64 * wall.as_secs_f64()
+            - cpu.as_secs_f64())
+        .min(BUDGET_BURST.as_secs_f64());
+    }
+
+    /// Whether background work may run now.
+    fn allows(&self) -> bool {
+        self.cpu.is_none() || self.credit_s > 0.0
+    }
+}
+
 /// The thread body.
 fn run<S: AudioSource, A: Analyzer>(
     stop: &AtomicBool,
@@ -289,6 +346,7 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut idle_since: Option<Instant> = None;
     let mut last_check = Instant::now() - CHECK_EVERY;
     let mut level = LevelSchedule::new(Instant::now());
+    let mut budget = CpuBudget::new();
     let mut audio_since_level = false;
     // A suggestion already in the store when listening starts (saved with the project, or held
     // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
@@ -351,7 +409,12 @@ fn run<S: AudioSource, A: Analyzer>(
         let held = shared.stable.load(Ordering::Acquire);
         let hold = shared.hold.load(Ordering::Acquire) || held;
         let stopped = idle_since.is_some_and(|t| t.elapsed() >= IDLE_CATCH_UP);
-        let due = since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0);
+        budget.update();
+        // The first suggestion comes as soon as it is due; later ones only bring it up to
+        // date with more music, within the thread's budget.
+        let first = !shared.store.has_suggestion();
+        let due = (since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0))
+            && (first || budget.allows());
         let mut suggest_now = !hold && due;
         // Held: the music moved on, so look (within the same budget) whether a suggestion from
         // everything heard would now be materially different, and offer it.
@@ -420,7 +483,7 @@ fn run<S: AudioSource, A: Analyzer>(
             if let Some(s) = shared.store.suggestion() {
                 let set = suggested_set(&s, &m);
                 let key = level_key(m.clone(), set.clone());
-                if level.due(&key, audio_since_level, Instant::now()) {
+                if level.due(&key, audio_since_level, budget.allows(), Instant::now()) {
                     let t0 = Instant::now();
                     if let Some(offset) = an.level_offset_lu(&m, &set) {
                         let took = t0.elapsed();
@@ -546,22 +609,22 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut l = LevelSchedule::new(t0);
         // The first key is measured at once; the measurement took 20 ms (4 s at 0.5 %).
-        assert!(l.due(&key(0.0, 0.0), true, at(0)));
+        assert!(l.due(&key(0.0, 0.0), true, true, at(0)));
         l.measured(key(0.0, 0.0), Duration::from_millis(20), at(20));
         assert_eq!(l.every, Duration::from_secs(4));
         // A/B: the compare switch does not change what is rendered.
         assert_eq!(key(0.0, 0.0), key(0.0, 1.0));
-        assert!(!l.due(&key(0.0, 1.0), false, at(200)));
+        assert!(!l.due(&key(0.0, 1.0), false, true, at(200)));
         // A knob turned once: measured at the next check, when it has held.
-        assert!(!l.due(&key(1.0, 0.0), false, at(400)));
-        assert!(l.due(&key(1.0, 0.0), false, at(600)));
+        assert!(!l.due(&key(1.0, 0.0), false, true, at(400)));
+        assert!(l.due(&key(1.0, 0.0), false, true, at(600)));
         l.measured(key(1.0, 0.0), Duration::from_millis(20), at(620));
         // An automation lane moving at every check: measured once per 4 s, not at every check.
         let mut measured_at = Vec::new();
         for k in 0..60u64 {
             let ms = 800 + 200 * k;
             let moving = key(2.0 + k as f32, 0.0);
-            if l.due(&moving, true, at(ms)) {
+            if l.due(&moving, true, true, at(ms)) {
                 measured_at.push(ms);
                 l.measured(moving, Duration::from_millis(20), at(ms + 20));
             }
@@ -569,22 +632,67 @@ mod tests {
         assert_eq!(measured_at, vec![4800, 9000]);
         // Settings still, audio flowing: refreshed every LEVEL_REFRESH.
         let still = key(100.0, 0.0);
-        assert!(!l.due(&still, true, at(13_000)));
-        assert!(l.due(&still, true, at(13_200)));
+        assert!(!l.due(&still, true, true, at(13_000)));
+        assert!(l.due(&still, true, true, at(13_200)));
         l.measured(still.clone(), Duration::from_millis(20), at(13_220));
-        assert!(!l.due(&still, true, at(22_000)));
-        assert!(!l.due(&still, false, at(24_000)));
-        assert!(l.due(&still, true, at(24_000)));
+        assert!(!l.due(&still, true, true, at(22_000)));
+        assert!(!l.due(&still, false, true, at(24_000)));
+        // Over the thread's budget: the refresh waits, a new setting would not.
+        assert!(!l.due(&still, true, false, at(24_000)));
+        assert!(l.due(&still, true, true, at(24_000)));
         // Forgotten (a new suggestion): measured again.
         l.forget();
-        assert!(l.due(&still, false, at(24_200)));
+        assert!(l.due(&still, false, false, at(24_200)));
         // A costly measurement (50 ms) is refreshed every 20 s (0.25 %), one of 100 ms every
         // 30 s at most.
         l.measured(still.clone(), Duration::from_millis(50), at(24_250));
-        assert!(!l.due(&still, true, at(44_000)));
-        assert!(l.due(&still, true, at(44_250)));
+        assert!(!l.due(&still, true, true, at(44_000)));
+        assert!(l.due(&still, true, true, at(44_250)));
         l.measured(still.clone(), Duration::from_millis(100), at(44_350));
-        assert!(!l.due(&still, true, at(74_000)));
-        assert!(l.due(&still, true, at(74_350)));
+        assert!(!l.due(&still, true, true, at(74_000)));
+        assert!(l.due(&still, true, true, at(74_350)));
+    }
+
+    /// The thread's budget: credit at the budget's share of wall time, spent by CPU time,
+    /// capped so that idling buys no burst.
+    #[test]
+    fn the_thread_budget_is_a_token_bucket_on_cpu_time() {
+        let mut b = CpuBudget {
+            credit_s: BUDGET_BURST.as_secs_f64(),
+            wall: Instant::now(),
+            cpu: cpu_time::ThreadTime::try_now().ok(),
+        };
+        assert!(b.allows());
+        // A 200 ms solve: 150 ms in debt, paid back by 10 s of wall time at 1.5 %.
+        b.charge(Duration::ZERO, Duration::from_millis(200));
+        assert!(!b.allows());
+        b.charge(Duration::from_secs(9), Duration::ZERO);
+        assert!(!b.allows());
+        b.charge(Duration::from_millis(1_100), Duration::ZERO);
+        assert!(b.allows());
+        // Listening at 1 % of a core leaves 0.5 % for the rest: no more.
+        for _ in 0..100 {
+            b.charge(Duration::from_secs(1), Duration::from_millis(10));
+        }
+        assert!((b.credit_s - BUDGET_BURST.as_secs_f64()).abs() < 1e-9);
+        // An hour idle saves no more than the burst.
+        b.charge(Duration::from_secs(3_600), Duration::ZERO);
+        assert_eq!(b.credit_s, BUDGET_BURST.as_secs_f64());
+        // Listening alone over the budget: background work never runs.
+        let mut b = CpuBudget { credit_s: 0.0, ..b };
+        for _ in 0..100 {
+            b.charge(Duration::from_secs(1), Duration::from_millis(20));
+            assert!(!b.allows());
+        }
+        // The real clock moves with work done on this thread.
+        let mut b = CpuBudget::new();
+        let t = Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(300) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        b.update();
+        assert!(!b.allows(), "300 ms of work: {} s of credit", b.credit_s);
     }
 }
