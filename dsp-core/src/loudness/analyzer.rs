@@ -122,6 +122,12 @@ impl LoudnessAnalyzer {
         Ok(a)
     }
 
+    /// An analyzer that measures the integrated loudness only (no true peak, no loudness range),
+    /// as [`measure_integrated`] does without true peak: for streaming that measurement.
+    pub fn integrated_only(channels: usize, sample_rate_hz: f32) -> Result<Self, ConfigError> {
+        Self::build(channels, sample_rate_hz, false, false)
+    }
+
     fn build(
         channels: usize,
         sample_rate_hz: f32,

@@ -68,7 +68,10 @@ mod suggest;
 mod timing;
 
 pub use analysis::{CompAnalysis, CompAnalysisConfig, CompAnalysisResult, LevelPercentiles};
-pub use simulate::{average_gain_reduction, integrated_lufs, GainReductionReport};
+pub use simulate::{
+    average_gain_reduction, average_gain_reduction_and_loudness, integrated_lufs,
+    GainReductionReport,
+};
 pub use style::{
     material_rule, styles_version, CompStyle, CrestBackoff, MaterialRule, StyleParams,
     TransientHandling,

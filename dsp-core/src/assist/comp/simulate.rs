@@ -31,6 +31,53 @@ pub fn average_gain_reduction(
 ) -> Result<GainReductionReport, ConfigError> {
     let nch = channels.len();
     let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+    let mut out: Vec<Vec<f32>> = if keep_output {
+        vec![Vec::with_capacity(len); nch]
+    } else {
+        Vec::new()
+    };
+    let mut report = run(settings, channels, sample_rate_hz, |part| {
+        if keep_output {
+            for (o, p) in out.iter_mut().zip(part) {
+                o.extend_from_slice(p);
+            }
+        }
+    })?;
+    report.output = out;
+    Ok(report)
+}
+
+/// [`average_gain_reduction`] and the integrated loudness of the output (what
+/// [`integrated_lufs`] of the kept output gives, bit for bit), measured as the output is
+/// rendered instead of from a copy of it: `None` when too short, silent or cancelled.
+pub fn average_gain_reduction_and_loudness(
+    settings: &CompSettings,
+    channels: &[&[f32]],
+    sample_rate_hz: f32,
+) -> Result<(GainReductionReport, Option<f32>), ConfigError> {
+    let mut meter =
+        crate::loudness::LoudnessAnalyzer::integrated_only(channels.len().max(1), sample_rate_hz)?;
+    let report = run(settings, channels, sample_rate_hz, |part| {
+        meter.process(part)
+    })?;
+    let lufs = if crate::assist::cancel::requested() {
+        None
+    } else {
+        meter.integrated_lufs().map(|v| v as f32)
+    };
+    Ok((report, lufs))
+}
+
+/// The simulation: `output` receives the latency-compensated output in order, frame by frame
+/// (the input's length in all).
+fn run(
+    settings: &CompSettings,
+    channels: &[&[f32]],
+    sample_rate_hz: f32,
+    mut output: impl FnMut(&[&[f32]]),
+) -> Result<GainReductionReport, ConfigError> {
+    let nch = channels.len();
+    let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
     let sub = ((sample_rate_hz as f64 * 1e-3).round() as usize).max(1);
     let frame = sub * 10;
     let cfg = ProcessorConfig::new(sample_rate_hz, frame, nch)?;
@@ -43,11 +90,7 @@ pub fn average_gain_reduction(
     let total = len + lat;
     let n_frames = total.div_ceil(frame);
     let mut buf = vec![vec![0.0f32; frame]; nch];
-    let mut out: Vec<Vec<f32>> = if keep_output {
-        vec![Vec::with_capacity(len); nch]
-    } else {
-        Vec::new()
-    };
+    let mut emitted = 0usize;
     let mut frame_gr = Vec::with_capacity(n_frames);
     let mut frame_ms = Vec::with_capacity(n_frames);
     for f in 0..n_frames {
@@ -83,14 +126,17 @@ pub fn average_gain_reduction(
             pos = e;
         }
         frame_gr.push(gr_sum / readings.max(1) as f32);
-        if keep_output {
-            // Drop the first `lat` output samples (latency compensation).
-            let skip = lat.saturating_sub(a).min(m);
-            for (o, b) in out.iter_mut().zip(&buf) {
-                let room = len - o.len();
-                let take = (m - skip).min(room);
-                o.extend_from_slice(&b[skip..skip + take]);
+        // Drop the first `lat` output samples (latency compensation).
+        let skip = lat.saturating_sub(a).min(m);
+        let take = (m - skip).min(len - emitted);
+        if take > 0 {
+            // At most MAX_CHANNELS (the chain's configuration checked it).
+            let mut part: [&[f32]; crate::MAX_CHANNELS] = [&[]; crate::MAX_CHANNELS];
+            for (p, b) in part.iter_mut().zip(&buf) {
+                *p = &b[skip..skip + take];
             }
+            output(&part[..nch]);
+            emitted += take;
         }
     }
     let gate = 10f64.powf(DEFAULT_GATE_DBFS as f64 / 10.0);
@@ -103,7 +149,6 @@ pub fn average_gain_reduction(
     }
     let mut report = GainReductionReport {
         frames: n_frames,
-        output: out,
         ..Default::default()
     };
     if cnt == 0 {

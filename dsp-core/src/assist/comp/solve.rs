@@ -2,7 +2,9 @@
 //! the excerpt, and the makeup that keeps the loudness (both simulated with the real chain).
 
 use super::analysis::CompAnalysisResult;
-use super::simulate::{average_gain_reduction, integrated_lufs};
+use super::simulate::{
+    average_gain_reduction, average_gain_reduction_and_loudness, integrated_lufs,
+};
 use super::suggest::round_to;
 use crate::chains::comp::CompSettings;
 
@@ -164,12 +166,10 @@ pub(super) fn solve(
                 makeup_db: makeup,
                 ..*s
             };
-            let Ok(rep) = average_gain_reduction(&st, audio, sr, true) else {
+            let Ok((rep, o)) = average_gain_reduction_and_loudness(&st, audio, sr) else {
                 break;
             };
             predicted_gr = Some(rep.average_db);
-            let outs: Vec<&[f32]> = rep.output.iter().map(|c| c.as_slice()).collect();
-            let o = integrated_lufs(&outs, sr);
             if pass == 0 {
                 out_before = o;
             }

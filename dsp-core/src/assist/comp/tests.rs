@@ -359,6 +359,23 @@ fn simulation_output_is_latency_compensated() {
     let rep = average_gain_reduction(&s, &[&x], SR, false).unwrap();
     assert!(rep.output.is_empty());
     assert!(rep.average_db > 5.0 && rep.max_db >= rep.average_db);
+    // The output's loudness measured while rendering is the kept output's, bit for bit, with
+    // a lookahead latency too.
+    let y = drums(3.0);
+    for lookahead_ms in [0.0, 5.0] {
+        let s = CompSettings {
+            threshold_db: -30.0,
+            lookahead_ms,
+            ..CompSettings::default()
+        };
+        let kept = average_gain_reduction(&s, &[&y, &x], SR, true).unwrap();
+        let outs: Vec<&[f32]> = kept.output.iter().map(|c| c.as_slice()).collect();
+        let (rep, lufs) = average_gain_reduction_and_loudness(&s, &[&y, &x], SR).unwrap();
+        assert_eq!(lufs, integrated_lufs(&outs, SR));
+        assert!(lufs.is_some());
+        assert_eq!(rep.average_db, kept.average_db);
+        assert_eq!(rep.max_db, kept.max_db);
+    }
 }
 
 /// `x` through a hard limiter: `drive` dB of gain, then clipped at ±0.5 (dense material).
