@@ -11,8 +11,10 @@
 //! plugins' parameters, and a suggestion saved in a plugin's state must survive Ardour loading
 //! and saving the session again.
 //!
-//! Ardour 7.3's export tool sometimes aborts or hangs on exit (known, not the plugins'): it gets
-//! three tries, each checked for the full length. `TANDEM_ARDOUR_DUMP=<dir>` writes the inputs,
+//! Ardour 7.3's export tool sometimes aborts or hangs on exit (known, not the plugins'), and
+//! about once in 30 exports writes a constant wild value every 2048 samples into one channel
+//! (also with both plugins deactivated, see [`ardour_export_glitch`]): it gets three tries,
+//! each checked for the full length and that glitch. `TANDEM_ARDOUR_DUMP=<dir>` writes the inputs,
 //! both renders and the export there as WAV files, to look at a failure. Needs `apt-get install
 //! ardour` and `python3`;
 //! without them the test fails when `CI` or `TANDEM_REQUIRE_HOSTS` is set and otherwise says why
@@ -293,11 +295,50 @@ fn export(home: &Path, session: &Path, out: &Path) -> Vec<Vec<f32>> {
             String::from_utf8_lossy(&result.stderr)
         ));
         if let Some(audio) = read_f32(out).filter(|a| a.len() == 2 && a[0].len() == FRAMES) {
-            return audio;
+            match ardour_export_glitch(&audio) {
+                None => return audio,
+                Some(what) => log.push_str(&format!("try {attempt}: {what}\n")),
+            }
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    panic!("ardour7-export did not write the whole session in three tries:\n{log}");
+    panic!("ardour7-export did not write the whole session cleanly in three tries:\n{log}");
+}
+
+/// Ardour 7.3's export glitch, seen about once in 30 exports on a loaded machine: one channel
+/// carries one constant, absurd value (1e4 to 1e31 in the runs seen) at every multiple of 2048
+/// samples from 2048 to the end, everything else exact. It is Ardour's: the same session
+/// exported 100 times with both Tandem plugins deactivated showed it too (2026-12-06). Only that
+/// exact pattern counts (one channel, one value, every multiple of the period and nothing
+/// else above +6 dBFS); anything else a plugin could produce fails the comparison below.
+fn ardour_export_glitch(audio: &[Vec<f32>]) -> Option<String> {
+    const PERIOD: usize = 2048;
+    let wild = |x: f32| !(x.abs() <= 2.0);
+    let mut found = None;
+    for (c, ch) in audio.iter().enumerate() {
+        let hits: Vec<usize> = (0..ch.len()).filter(|&i| wild(ch[i])).collect();
+        if hits.is_empty() {
+            continue;
+        }
+        let value = ch[hits[0]];
+        let expected: Vec<usize> = (1..)
+            .map(|k| k * PERIOD)
+            .take_while(|&i| i < ch.len())
+            .collect();
+        if found.is_some()
+            || hits != expected
+            || !value.is_finite()
+            || hits.iter().any(|&i| ch[i].to_bits() != value.to_bits())
+        {
+            return None;
+        }
+        found = Some(format!(
+            "Ardour's export glitch: channel {c} holds {value:e} at every multiple of {PERIOD} \
+             samples ({} of them); exporting again",
+            hits.len()
+        ));
+    }
+    found
 }
 
 fn python_available() -> bool {
@@ -474,4 +515,38 @@ fn ardour_session_with_automation_renders_what_the_clap_host_renders_and_reopens
         );
     }
     let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The glitch detector recognises only Ardour's pattern (as recorded in the failing runs), never
+/// what a misbehaving plugin could write.
+#[test]
+fn only_ardours_export_glitch_is_retried() {
+    let clean = vec![vec![0.25f32; FRAMES]; 2];
+    assert!(ardour_export_glitch(&clean).is_none());
+    let glitch = |c: usize, v: f32| {
+        let mut a = clean.clone();
+        for i in (2048..FRAMES).step_by(2048) {
+            a[c][i] = v;
+        }
+        a
+    };
+    for (c, v) in [(0, -8.029_266e12f32), (1, 2.302_268e24), (0, 67_600.0)] {
+        assert!(ardour_export_glitch(&glitch(c, v)).is_some(), "{c} {v}");
+    }
+    // Anything else is the plugins' business: a wild sample off the period, a gap in the
+    // period, a second value, both channels, a non-finite value.
+    let mut a = glitch(0, 1e20);
+    a[0][100] = 1e20;
+    assert!(ardour_export_glitch(&a).is_none());
+    let mut a = glitch(0, 1e20);
+    a[0][4096] = 0.25;
+    assert!(ardour_export_glitch(&a).is_none());
+    let mut a = glitch(0, 1e20);
+    a[0][6144] = 2e20;
+    assert!(ardour_export_glitch(&a).is_none());
+    let mut a = glitch(0, 1e20);
+    a[1] = a[0].clone();
+    assert!(ardour_export_glitch(&a).is_none());
+    assert!(ardour_export_glitch(&glitch(1, f32::INFINITY)).is_none());
+    assert!(ardour_export_glitch(&glitch(1, f32::NAN)).is_none());
 }
