@@ -313,7 +313,7 @@ fn export(home: &Path, session: &Path, out: &Path) -> Vec<Vec<f32>> {
 /// else above +6 dBFS); anything else a plugin could produce fails the comparison below.
 fn ardour_export_glitch(audio: &[Vec<f32>]) -> Option<String> {
     const PERIOD: usize = 2048;
-    let wild = |x: f32| !(x.abs() <= 2.0);
+    let wild = |x: f32| x.is_nan() || x.abs() > 2.0;
     let mut found = None;
     for (c, ch) in audio.iter().enumerate() {
         let hits: Vec<usize> = (0..ch.len()).filter(|&i| wild(ch[i])).collect();
