@@ -61,6 +61,7 @@ fn editors_open_and_close_many_times_while_audio_plays() {
     .unwrap();
     conn.map_window(parent).unwrap();
     conn.flush().unwrap();
+    let threads_before = thread_count();
 
     let [l, r] = dsp_core::testsignals::demo_mix(4.0, SR);
     let music = vec![l, r];
@@ -83,4 +84,21 @@ fn editors_open_and_close_many_times_while_audio_plays() {
         plugin.deactivate();
         assert_no_thread_violations(&plugin, put.name);
     }
+    // An editor's window thread closes its own X connection a moment after `gui_close`
+    // returns; the X server must outlive it (Xlib ends the whole process when its server goes
+    // away under it, which once failed this test after every assertion had passed).
+    let t0 = std::time::Instant::now();
+    while thread_count() > threads_before && t0.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        thread_count() <= threads_before,
+        "editor threads still running 10 s after the last gui_close: {} > {threads_before}",
+        thread_count()
+    );
+}
+
+/// Threads of this process.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
 }
