@@ -347,6 +347,7 @@ fn run<S: AudioSource, A: Analyzer>(
     let mut last_check = Instant::now() - CHECK_EVERY;
     let mut level = LevelSchedule::new(Instant::now());
     let mut budget = CpuBudget::new();
+    let mut restarted = false;
     let mut audio_since_level = false;
     // A suggestion already in the store when listening starts (saved with the project, or held
     // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
@@ -368,6 +369,8 @@ fn run<S: AudioSource, A: Analyzer>(
             shared.set_newer(None);
             since_suggest_s = 0.0;
             suggest_every_s = SUGGEST_EVERY_S;
+            // The engineer asked for it: the first suggestion after a restart never waits.
+            restarted = true;
         }
         // Written from outside the thread since it last looked: a host restoring a saved
         // project after listening started (Ardour loads a session's plugin state into an
@@ -412,7 +415,7 @@ fn run<S: AudioSource, A: Analyzer>(
         budget.update();
         // The first suggestion comes as soon as it is due; later ones only bring it up to
         // date with more music, within the thread's budget.
-        let first = !shared.store.has_suggestion();
+        let first = restarted || !shared.store.has_suggestion();
         let due = (since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0))
             && (first || budget.allows());
         let mut suggest_now = !hold && due;
@@ -435,6 +438,7 @@ fn run<S: AudioSource, A: Analyzer>(
             }
             if suggest_now {
                 since_suggest_s = 0.0;
+                restarted = false;
                 let t0 = Instant::now();
                 let suggestion = an.suggest(m);
                 if stop.load(Ordering::Acquire) {
