@@ -77,9 +77,10 @@ fn illinois(mut f: impl FnMut(f32) -> f32, lo: (f32, f32), hi: (f32, f32)) -> f3
     0.5 * (a + b)
 }
 
-/// Solves the threshold (bracketed from the statistics' estimate, then regula falsi) and the makeup (measured, two passes) of `s` for
-/// `target` dB on `audio` (the excerpt; empty when none was kept: then estimated from the level
-/// statistics, with a warning). Warnings go to `warnings`.
+/// Solves the threshold (bracketed from the statistics' estimate, then regula falsi) and the
+/// makeup (measured, two passes) of `s` for `target` dB on `audio` (the excerpt; empty when
+/// none was kept: then estimated from the level statistics, with a warning). Warnings go to
+/// `warnings`.
 pub(super) fn solve(
     analysis: &CompAnalysisResult,
     audio: &[&[f32]],
@@ -113,7 +114,12 @@ pub(super) fn solve(
         let (min_t, max_t) = (crate::chains::comp::MIN_THRESHOLD_DB, 0.0f32);
         // Bracket the threshold from the level statistics' estimate, in growing steps, so
         // the limits are simulated only when the answer lies there.
-        let mut t = estimate_threshold(analysis, s, target).clamp(min_t, max_t);
+        let estimate = estimate_threshold(analysis, s, target);
+        let mut t = if estimate.is_finite() {
+            estimate.clamp(min_t, max_t)
+        } else {
+            -20.0
+        };
         let mut g = gr_at(t, s);
         let mut step = BRACKET_STEP_DB;
         let (mut lo, mut g_lo, mut hi, mut g_hi) = (t, g, t, g);
@@ -204,5 +210,54 @@ pub(super) fn solve(
         in_lufs,
         out_before,
         out_lufs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The root of smooth, curved and flat-sided decreasing functions, to the tolerance, in few
+    /// evaluations.
+    #[test]
+    fn illinois_finds_the_root_of_decreasing_curves_quickly() {
+        // Smooth curves, as an average gain reduction over many frames is (a kink right at
+        // the root would make regula falsi as slow as bisection).
+        let cases: [(fn(f32) -> f32, f32); 3] = [
+            // A straight line, root at −17.
+            (|t| -(t + 17.0), -17.0),
+            // A soft knee: no gain reduction well above −10 dBFS, 1 dB more per dB lower well
+            // below it; target 3 dB.
+            (
+                |t| 2.0 * (1.0 + ((-10.0 - t) / 2.0).exp()).ln() - 3.0,
+                -10.0 - 2.0 * (1.5f32.exp() - 1.0).ln(),
+            ),
+            // Convex: growing with the square of the distance below +10 dBFS; target 3 dB.
+            (
+                |t| 0.02 * (t - 10.0) * (t - 10.0) - 3.0,
+                10.0 - 150f32.sqrt(),
+            ),
+        ];
+        for (f, root) in cases {
+            // The whole range (bisection took 13 there), and a 3 dB bracket around the root
+            // as the solve's bracketing from its estimate gives.
+            for ((lo, hi), most) in [((-60.0f32, 0.0f32), 13), ((root - 2.0, root + 1.0), 6)] {
+                let mut calls = 0;
+                let mut g = |t: f32| {
+                    calls += 1;
+                    f(t)
+                };
+                let t = illinois(&mut g, (lo, f(lo)), (hi, f(hi)));
+                // The contract: the threshold to the tolerance, or the gain reduction.
+                assert!(
+                    (t - root).abs() < 0.01 || f(t).abs() <= GR_TOL_DB,
+                    "{t} vs {root}"
+                );
+                assert!(
+                    calls <= most,
+                    "{calls} evaluations for the root at {root} in {lo}..{hi}"
+                );
+            }
+        }
     }
 }
