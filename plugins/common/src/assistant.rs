@@ -509,22 +509,6 @@ fn run<S: AudioSource, A: Analyzer>(
     }
 }
 
-/// The "nice" level of an analysis thread on Linux: the lowest priority. When the machine is
-/// short of CPU (many instances learning at once, a heavy session), the host's threads run
-/// first and learning waits; a DAW's real-time audio threads outrank it anyway.
-pub const ANALYSIS_NICE: i32 = 19;
-
-/// Lowers the calling thread to [`ANALYSIS_NICE`] (Linux; elsewhere nothing changes yet).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: two plain syscalls on the calling thread's own ID; a failure leaves the priority
-    // as it was.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, ANALYSIS_NICE);
-    }
-}
-
 /// The running analysis thread. Dropping it stops and joins the thread.
 pub struct AnalysisThread {
     stop: Arc<AtomicBool>,
@@ -551,7 +535,6 @@ impl AnalysisThread {
             .name(format!("{name} analysis"))
             .spawn(move || {
                 LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
-                lower_priority();
                 // Long simulations inside a suggestion poll the stop flag, so deactivate and
                 // destroy never wait out a whole solve.
                 let _cancel = dsp_core::assist::cancel::Scope::new(stop_thread.clone());

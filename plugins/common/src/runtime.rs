@@ -221,62 +221,6 @@ mod tests {
         .unwrap();
     }
 
-    /// The analysis thread runs at the lowest OS priority, so the host's threads go first.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn the_analysis_thread_runs_at_the_lowest_priority() {
-        let mut rt = runtime();
-        rt.start(
-            "nicetest",
-            48_000.0,
-            2,
-            LevelAnalyzer {
-                rate: 48_000.0,
-                frames: 0,
-                sum: 0.0,
-            },
-            Box::new(BTreeMap::new),
-            Box::new(|s, _| s.values.clone()),
-        )
-        .unwrap();
-        // The nice value is field 19 of /proc/<pid>/task/<tid>/stat (17 after the name).
-        let nice_of = |comm: &str| -> Option<i32> {
-            std::fs::read_dir("/proc/self/task")
-                .ok()?
-                .flatten()
-                .find_map(|t| {
-                    let name = std::fs::read_to_string(t.path().join("comm")).ok()?;
-                    if name.trim_end() != comm {
-                        return None;
-                    }
-                    let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
-                    let rest = stat.rsplit_once(')')?.1;
-                    rest.split_whitespace().nth(16)?.parse().ok()
-                })
-        };
-        let mut nice = None;
-        assert!(wait_for(|| {
-            nice = nice_of("nicetest analys");
-            nice == Some(crate::assistant::ANALYSIS_NICE)
-        }));
-        rt.stop();
-        // This (the host's) thread is untouched.
-        let own = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        let own: i32 = own
-            .rsplit_once(')')
-            .unwrap()
-            .1
-            .split_whitespace()
-            .nth(16)
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(
-            own, 0,
-            "nice of the calling thread; the analysis thread read {nice:?}"
-        );
-    }
-
     /// A running thread that learned 3 s at level 0.5 and holds its -3 dB suggestion.
     fn learned() -> (AssistRuntime, Arc<AssistantShared>) {
         let mut rt = runtime();

@@ -223,7 +223,8 @@ mod tests {
     fn illinois_finds_the_root_of_decreasing_curves_quickly() {
         // Smooth curves, as an average gain reduction over many frames is (a kink right at
         // the root would make regula falsi as slow as bisection).
-        let cases: [(fn(f32) -> f32, f32); 3] = [
+        type Case = (fn(f32) -> f32, f32);
+        let cases: [Case; 3] = [
             // A straight line, root at −17.
             (|t| -(t + 17.0), -17.0),
             // A soft knee: no gain reduction well above −10 dBFS, 1 dB more per dB lower well
