@@ -37,6 +37,9 @@ pub const THREAD_BUDGET: f32 = 0.015;
 /// The most CPU time [`THREAD_BUDGET`] saves up while the thread is under it, so a quiet
 /// stretch does not buy a burst afterwards.
 pub const BUDGET_BURST: Duration = Duration::from_millis(50);
+/// The most it remembers spending over it (a bounce faster than real time listens far over
+/// the budget): background work resumes at most this / [`THREAD_BUDGET`] after it (33 s).
+pub const BUDGET_MAX_DEBT: Duration = Duration::from_millis(500);
 /// When no audio arrived for this long (the transport stopped), a suggestion that has not yet
 /// seen everything heard is brought up to date.
 pub const IDLE_CATCH_UP: Duration = Duration::from_millis(500);
@@ -321,7 +324,7 @@ impl CpuBudget {
     fn charge(&mut self, wall: Duration, cpu: Duration) {
         self.credit_s = (self.credit_s + THREAD_BUDGET as f64 * wall.as_secs_f64()
             - cpu.as_secs_f64())
-        .min(BUDGET_BURST.as_secs_f64());
+        .clamp(-BUDGET_MAX_DEBT.as_secs_f64(), BUDGET_BURST.as_secs_f64());
     }
 
     /// Whether background work may run now.
@@ -415,9 +418,11 @@ fn run<S: AudioSource, A: Analyzer>(
         budget.update();
         // The first suggestion comes as soon as it is due; later ones only bring it up to
         // date with more music, within the thread's budget.
+        // Playback stopped with music not yet in the suggestion: brought up to date once,
+        // whatever the budget (an offline bounce outruns it by far).
         let first = restarted || !shared.store.has_suggestion();
-        let due = (since_suggest_s >= suggest_every_s || (stopped && since_suggest_s > 0.0))
-            && (first || budget.allows());
+        let catch_up = stopped && since_suggest_s > 0.0;
+        let due = (since_suggest_s >= suggest_every_s && (first || budget.allows())) || catch_up;
         let mut suggest_now = !hold && due;
         // Held: the music moved on, so look (within the same budget) whether a suggestion from
         // everything heard would now be materially different, and offer it.
@@ -688,6 +693,14 @@ mod tests {
             b.charge(Duration::from_secs(1), Duration::from_millis(20));
             assert!(!b.allows());
         }
+        // A minute's bounce at 10x real time, 60 s of CPU: the debt is capped, so background
+        // work resumes within BUDGET_MAX_DEBT / THREAD_BUDGET (33 s), not an hour later.
+        b.charge(Duration::from_secs(6), Duration::from_secs(60));
+        assert_eq!(b.credit_s, -BUDGET_MAX_DEBT.as_secs_f64());
+        b.charge(Duration::from_secs(33), Duration::ZERO);
+        assert!(!b.allows());
+        b.charge(Duration::from_secs(1), Duration::ZERO);
+        assert!(b.allows());
         // The real clock moves with work done on this thread.
         let mut b = CpuBudget::new();
         let t = Instant::now();
