@@ -362,6 +362,33 @@ fn many_instances_learning_at_once_stay_real_time() {
                 ));
             }
         }
+        // What the instances learned meanwhile: the suggestions in their saved states.
+        let mut based_on: Vec<f64> = plugins
+            .iter_mut()
+            .filter_map(|p| {
+                let state = tests::clap_host::parse_nice_plug_state(&p.save_state().ok()?)?;
+                let s: serde_json::Value =
+                    serde_json::from_str(state["fields"]["suggestion"].as_str()?).ok()?;
+                s["heard_seconds"].as_f64()
+            })
+            .collect();
+        based_on.sort_by(f64::total_cmp);
+        let median = based_on.get(based_on.len() / 2).copied().unwrap_or(0.0);
+        eprintln!(
+            "{}, {count} instances after {:.0} s: {} hold a suggestion, the median one based on \
+             {median:.0} s heard",
+            put.name,
+            2.0 * HALF_S,
+            based_on.len()
+        );
+        if based_on.len() < count {
+            failures.push(format!(
+                "{}: {} of {count} instances made no suggestion in {:.0} s",
+                put.name,
+                count - based_on.len(),
+                2.0 * HALF_S
+            ));
+        }
         eprintln!(
             "{}, {count} instances: {mem:.1} MB resident per instance",
             put.name

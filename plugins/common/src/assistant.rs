@@ -1,14 +1,16 @@
-//! The analysis thread: one per plugin instance, started on activate (never from the audio
-//! thread), stopped and joined on deactivate and on drop. It drains the audio tap, feeds an
-//! [`Analyzer`], and publishes suggestions, learn progress and the compare level offset.
+//! An instance's listening: started on activate (never from the audio thread), stopped on
+//! deactivate and on drop, run in turns by the library's analysis pool ([`crate::scheduler`],
+//! shared by every instance in the process). Each turn drains the audio tap, feeds an
+//! [`Analyzer`], and publishes suggestions, learn progress and the compare level offset. "The
+//! analysis thread" below means whichever pool worker runs the instance's turn.
 
+use crate::scheduler::{self, Task, TaskHandle, Turn};
 use crate::store::SuggestionStore;
 use atomic_float::AtomicF32;
 use dsp_core::assist::Suggestion;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long the thread sleeps when the tap is empty. Keeps it off the CPU when no audio flows.
@@ -297,7 +299,14 @@ struct CpuBudget {
     wall: Instant,
     /// The thread's CPU clock at `wall` (`None` where the platform cannot read it: then the
     /// budget always allows, as before it existed).
-    cpu: Option<cpu_time::ThreadTime>,
+    cpu: Option<Duration>,
+}
+
+/// The calling thread's CPU clock, where the platform has one.
+fn thread_cpu() -> Option<Duration> {
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
 }
 
 impl CpuBudget {
@@ -305,16 +314,22 @@ impl CpuBudget {
         Self {
             credit_s: BUDGET_BURST.as_secs_f64(),
             wall: Instant::now(),
-            cpu: cpu_time::ThreadTime::try_now().ok(),
+            cpu: thread_cpu(),
         }
+    }
+
+    /// A turn starts on a pool worker: the CPU the worker spent since this task's last turn was
+    /// other tasks' (wall time still earns credit).
+    fn begin_turn(&mut self) {
+        self.cpu = thread_cpu();
     }
 
     /// Brings the credit up to now (reads the thread's CPU clock: call it from the thread).
     fn update(&mut self) {
         let now = Instant::now();
-        let cpu = cpu_time::ThreadTime::try_now().ok();
+        let cpu = thread_cpu();
         if let (Some(c), Some(prev)) = (cpu, self.cpu) {
-            self.charge(now.duration_since(self.wall), c.duration_since(prev));
+            self.charge(now.duration_since(self.wall), c.saturating_sub(prev));
         }
         self.wall = now;
         self.cpu = cpu;
@@ -333,103 +348,159 @@ impl CpuBudget {
     }
 }
 
-/// The thread body.
-fn run<S: AudioSource, A: Analyzer>(
-    stop: &AtomicBool,
-    source: &mut S,
-    analyzer: &Mutex<A>,
-    shared: &AssistantShared,
-    manual: &ManualReader,
-    suggested_set: &SuggestedSetFn,
-) {
-    let channels = source.channels().max(1);
-    let mut buf = vec![0.0f32; 4096 * channels];
-    let mut since_suggest_s = 0.0f32;
-    let mut suggest_every_s = SUGGEST_EVERY_S;
-    let mut idle_since: Option<Instant> = None;
-    let mut last_check = Instant::now() - CHECK_EVERY;
-    let mut level = LevelSchedule::new(Instant::now());
-    let mut budget = CpuBudget::new();
-    let mut restarted = false;
-    let mut audio_since_level = false;
-    // A suggestion already in the store when listening starts (saved with the project, or held
-    // before a reactivation at another rate or buffer size, an offline bounce) is held: a fresh
-    // analyzer that has heard a second does not replace it. It is replaced when the engineer
-    // restarts learning or changes the target or style; when the music heard from now on would
-    // change it materially, the editor offers the newer one.
-    if shared.store.suggestion().is_some() {
-        shared.stable.store(true, Ordering::Release);
+/// One instance's listening, as the scheduler's task: what the analysis thread's loop was, one
+/// pass per turn.
+struct Listener<S: AudioSource, A: Analyzer> {
+    source: S,
+    analyzer: Arc<Mutex<A>>,
+    shared: Arc<AssistantShared>,
+    manual: ManualReader,
+    suggested_set: SuggestedSetFn,
+    state: ListenState,
+}
+
+/// What a listener keeps between turns; a fresh one after a fault.
+struct ListenState {
+    buf: Vec<f32>,
+    since_suggest_s: f32,
+    suggest_every_s: f32,
+    idle_since: Option<Instant>,
+    last_check: Instant,
+    level: LevelSchedule,
+    budget: CpuBudget,
+    restarted: bool,
+    audio_since_level: bool,
+    /// The store's generation as this task last left it: a change it did not make is a
+    /// suggestion restored from outside.
+    seen_generation: u32,
+}
+
+impl ListenState {
+    fn new(channels: usize, shared: &AssistantShared) -> Self {
+        // A suggestion already in the store when listening starts (saved with the project, or
+        // held before a reactivation at another rate or buffer size, an offline bounce) is
+        // held: a fresh analyzer that has heard a second does not replace it. It is replaced
+        // when the engineer restarts learning or changes the target or style; when the music
+        // heard from now on would change it materially, the editor offers the newer one.
+        if shared.store.suggestion().is_some() {
+            shared.stable.store(true, Ordering::Release);
+        }
+        Self {
+            buf: vec![0.0f32; TURN_FRAMES * channels],
+            since_suggest_s: 0.0,
+            suggest_every_s: SUGGEST_EVERY_S,
+            idle_since: None,
+            last_check: Instant::now() - CHECK_EVERY,
+            level: LevelSchedule::new(Instant::now()),
+            budget: CpuBudget::new(),
+            restarted: false,
+            audio_since_level: false,
+            seen_generation: shared.store.generation(),
+        }
     }
-    // The store's generation as this thread last left it: a change it did not make is a
-    // suggestion restored from outside.
-    let mut seen_generation = shared.store.generation();
-    while !stop.load(Ordering::Acquire) {
-        let mut an = analyzer.lock().unwrap_or_else(|e| e.into_inner());
+}
+
+/// The most frames a listener takes from its tap in one turn.
+pub const TURN_FRAMES: usize = 4096;
+
+impl<S: AudioSource, A: Analyzer> Task for Listener<S, A> {
+    fn turn(&mut self) -> Turn {
+        // A panic in an analyzer (a bug) must not end the assistant silently: it is caught,
+        // counted for the editor, and listening restarts from a clean analyzer once; a second
+        // fault stops it. The audio thread never waits on this.
+        self.state.budget.begin_turn();
+        let turn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.step()));
+        self.state.budget.update();
+        match turn {
+            Ok(t) => t,
+            Err(_) => {
+                let faults = self.shared.faults.fetch_add(1, Ordering::AcqRel) + 1;
+                if faults >= MAX_FAULTS || dsp_core::assist::cancel::requested() {
+                    return Turn::Done;
+                }
+                self.shared.restart_requested.store(true, Ordering::Release);
+                self.state = ListenState::new(self.source.channels().max(1), &self.shared);
+                Turn::Again
+            }
+        }
+    }
+}
+
+impl<S: AudioSource, A: Analyzer> Listener<S, A> {
+    /// One pass: the tap drained by up to [`TURN_FRAMES`], the analyses fed, a suggestion or a
+    /// level match when due.
+    fn step(&mut self) -> Turn {
+        let stopped_by_host = dsp_core::assist::cancel::requested;
+        let channels = self.source.channels().max(1);
+        let shared = &*self.shared;
+        let st = &mut self.state;
+        let mut an = self.analyzer.lock().unwrap_or_else(|e| e.into_inner());
         if shared.restart_requested.swap(false, Ordering::AcqRel) {
             an.restart();
             shared.stable.store(false, Ordering::Release);
             shared.heard_seconds.store(0.0, Ordering::Release);
             shared.set_newer(None);
-            since_suggest_s = 0.0;
-            suggest_every_s = SUGGEST_EVERY_S;
+            st.since_suggest_s = 0.0;
+            st.suggest_every_s = SUGGEST_EVERY_S;
             // The engineer asked for it: the first suggestion after a restart never waits.
-            restarted = true;
+            st.restarted = true;
         }
-        // Written from outside the thread since it last looked: a host restoring a saved
+        // Written from outside the task since it last looked: a host restoring a saved
         // project after listening started (Ardour loads a session's plugin state into an
         // already active plugin), or the engineer taking a newer suggestion. A suggestion that
         // arrives this way is held like one present at the start; an empty one lets learning
         // propose again.
         let generation = shared.store.generation();
-        if generation != seen_generation {
-            seen_generation = generation;
+        if generation != st.seen_generation {
+            st.seen_generation = generation;
             shared
                 .stable
                 .store(shared.store.has_suggestion(), Ordering::Release);
             shared.set_newer(None);
-            since_suggest_s = 0.0;
-            level.forget();
+            st.since_suggest_s = 0.0;
+            st.level.forget();
         }
-        let frames = source.read_frames(&mut buf);
+        let frames = self.source.read_frames(&mut st.buf);
         shared
             .dropped_frames
-            .store(source.dropped_frames(), Ordering::Relaxed);
+            .store(self.source.dropped_frames(), Ordering::Relaxed);
         if frames > 0 {
-            audio_since_level = true;
+            st.audio_since_level = true;
             shared
                 .analysed_frames
                 .fetch_add(frames as u64, Ordering::Relaxed);
-            let data = &buf[..frames * channels];
+            let data = &st.buf[..frames * channels];
             an.monitor(data, channels);
             let before = an.heard_seconds();
             an.feed(data, channels);
             let heard = an.heard_seconds();
             shared.heard_seconds.store(heard, Ordering::Release);
-            since_suggest_s += (heard - before).max(0.0);
-            idle_since = None;
-        } else if idle_since.is_none() {
-            idle_since = Some(Instant::now());
+            st.since_suggest_s += (heard - before).max(0.0);
+            st.idle_since = None;
+        } else if st.idle_since.is_none() {
+            st.idle_since = Some(Instant::now());
         }
         // A held suggestion stays until the engineer restarts or changes the target; listening
         // goes on regardless.
         let held = shared.stable.load(Ordering::Acquire);
         let hold = shared.hold.load(Ordering::Acquire) || held;
-        let stopped = idle_since.is_some_and(|t| t.elapsed() >= IDLE_CATCH_UP);
-        budget.update();
+        let stopped = st.idle_since.is_some_and(|t| t.elapsed() >= IDLE_CATCH_UP);
+        st.budget.update();
         // The first suggestion comes as soon as it is due; later ones only bring it up to
-        // date with more music, within the thread's budget.
+        // date with more music, within the task's budget.
         // Playback stopped with music not yet in the suggestion: brought up to date once,
         // whatever the budget (an offline bounce outruns it by far).
-        let first = restarted || !shared.store.has_suggestion();
-        let catch_up = stopped && since_suggest_s > 0.0;
-        let due = (since_suggest_s >= suggest_every_s && (first || budget.allows())) || catch_up;
+        let first = st.restarted || !shared.store.has_suggestion();
+        let catch_up = stopped && st.since_suggest_s > 0.0;
+        let due =
+            (st.since_suggest_s >= st.suggest_every_s && (first || st.budget.allows())) || catch_up;
         let mut suggest_now = !hold && due;
         // Held: the music moved on, so look (within the same budget) whether a suggestion from
         // everything heard would now be materially different, and offer it.
         let look_again = held && !shared.hold.load(Ordering::Acquire) && due;
-        let check_now = last_check.elapsed() >= CHECK_EVERY;
+        let check_now = st.last_check.elapsed() >= CHECK_EVERY;
         let manual_values = if suggest_now || check_now || look_again {
-            Some(manual())
+            Some((self.manual)())
         } else {
             None
         };
@@ -442,26 +513,26 @@ fn run<S: AudioSource, A: Analyzer>(
                 suggest_now = true;
             }
             if suggest_now {
-                since_suggest_s = 0.0;
-                restarted = false;
+                st.since_suggest_s = 0.0;
+                st.restarted = false;
                 let t0 = Instant::now();
                 let suggestion = an.suggest(m);
-                if stop.load(Ordering::Acquire) {
+                if stopped_by_host() {
                     // Cancelled half-way: the result means nothing.
-                    break;
+                    return Turn::Done;
                 }
                 if let Some(s) = suggestion {
-                    // Only over what this thread last saw: a suggestion restored meanwhile wins.
+                    // Only over what this task last saw: a suggestion restored meanwhile wins.
                     if let Ok(Some(g)) = shared
                         .store
-                        .set_suggestion_if_unchanged(Some(s), seen_generation)
+                        .set_suggestion_if_unchanged(Some(s), st.seen_generation)
                     {
-                        seen_generation = g;
-                        level.forget();
+                        st.seen_generation = g;
+                        st.level.forget();
                     }
                 }
                 // Keep re-solving within the learning budget.
-                suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
+                st.suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
                     .clamp(SUGGEST_EVERY_S, MAX_SUGGEST_EVERY_S);
                 shared
                     .stable
@@ -469,11 +540,11 @@ fn run<S: AudioSource, A: Analyzer>(
                 // A rebuild the engineer asked for replaces any newer one on offer.
                 shared.set_newer(None);
             } else if look_again {
-                since_suggest_s = 0.0;
+                st.since_suggest_s = 0.0;
                 let t0 = Instant::now();
                 let newer = an.suggest(m);
-                if stop.load(Ordering::Acquire) {
-                    break;
+                if stopped_by_host() {
+                    return Turn::Done;
                 }
                 let newer = newer.filter(|n| {
                     shared
@@ -481,50 +552,53 @@ fn run<S: AudioSource, A: Analyzer>(
                         .suggestion()
                         .is_some_and(|held| differs_materially(&held, n))
                 });
-                suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
+                st.suggest_every_s = (t0.elapsed().as_secs_f32() / LEARN_BUDGET)
                     .clamp(SUGGEST_EVERY_S, MAX_SUGGEST_EVERY_S);
                 shared.set_newer(newer);
             }
         }
         if check_now {
-            last_check = Instant::now();
-            let m = manual_values.unwrap_or_else(manual);
+            st.last_check = Instant::now();
+            let m = manual_values.unwrap_or_else(|| (self.manual)());
             if let Some(s) = shared.store.suggestion() {
-                let set = suggested_set(&s, &m);
+                let set = (self.suggested_set)(&s, &m);
                 let key = level_key(m.clone(), set.clone());
-                if level.due(&key, audio_since_level, budget.allows(), Instant::now()) {
+                if st.level.due(
+                    &key,
+                    st.audio_since_level,
+                    st.budget.allows(),
+                    Instant::now(),
+                ) {
                     let t0 = Instant::now();
                     if let Some(offset) = an.level_offset_lu(&m, &set) {
                         let took = t0.elapsed();
                         shared.level_offset_lu.store(offset, Ordering::Release);
-                        level.measured(key, took, Instant::now());
-                        audio_since_level = false;
+                        st.level.measured(key, took, Instant::now());
+                        st.audio_since_level = false;
                     }
                 }
             } else {
                 shared.level_offset_lu.store(f32::NAN, Ordering::Release);
-                level.forget();
+                st.level.forget();
             }
         }
-        drop(an);
-        if frames == 0 {
-            // Woken early by `AnalysisThread::stop`, so a stop never waits out the nap.
-            std::thread::park_timeout(IDLE_SLEEP);
+        // A full chunk: more is probably waiting in the tap.
+        if frames == TURN_FRAMES {
+            Turn::Again
+        } else {
+            Turn::Nap
         }
     }
 }
 
-/// The running analysis thread. Dropping it stops and joins the thread.
-pub struct AnalysisThread {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+/// An instance's listening in the library's analysis pool ([`crate::scheduler`]). Dropping it
+/// stops it.
+pub struct AnalysisTask {
+    handle: TaskHandle,
 }
 
-/// Number of live analysis threads in this process (for the lifecycle tests).
-pub static LIVE_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-impl AnalysisThread {
-    /// Starts the thread. Call from `activate()` or the main thread, never from `process()`.
+impl AnalysisTask {
+    /// Starts listening. Call from `activate()` or the main thread, never from `process()`.
     pub fn start<S: AudioSource, A: Analyzer>(
         name: &str,
         source: S,
@@ -533,65 +607,28 @@ impl AnalysisThread {
         manual: ManualReader,
         suggested_set: SuggestedSetFn,
     ) -> std::io::Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let stop_thread = stop.clone();
-        let mut source = source;
-        let handle = std::thread::Builder::new()
-            .name(format!("{name} analysis"))
-            .spawn(move || {
-                LIVE_THREADS.fetch_add(1, Ordering::SeqCst);
-                // Long simulations inside a suggestion poll the stop flag, so deactivate and
-                // destroy never wait out a whole solve.
-                let _cancel = dsp_core::assist::cancel::Scope::new(stop_thread.clone());
-                // A panic in an analyzer (a bug) must not end the assistant silently: it is
-                // caught, counted for the editor, and listening restarts from a clean analyzer
-                // once; a second fault stops the thread. The audio thread never waits on this.
-                loop {
-                    let body = std::panic::AssertUnwindSafe(|| {
-                        run(
-                            &stop_thread,
-                            &mut source,
-                            &analyzer,
-                            &shared,
-                            &manual,
-                            &suggested_set,
-                        )
-                    });
-                    if std::panic::catch_unwind(body).is_ok() {
-                        break;
-                    }
-                    let faults = shared.faults.fetch_add(1, Ordering::AcqRel) + 1;
-                    if faults >= MAX_FAULTS || stop_thread.load(Ordering::Acquire) {
-                        break;
-                    }
-                    shared.restart_requested.store(true, Ordering::Release);
-                }
-                LIVE_THREADS.fetch_sub(1, Ordering::SeqCst);
-            })?;
+        let state = ListenState::new(source.channels().max(1), &shared);
+        let listener = Listener {
+            source,
+            analyzer,
+            shared,
+            manual,
+            suggested_set,
+            state,
+        };
         Ok(Self {
-            stop,
-            handle: Some(handle),
+            handle: scheduler::spawn(name, Box::new(listener))?,
         })
     }
 
-    /// Stops the thread and waits for it to finish.
+    /// Stops listening; waits only for a turn in progress (cut short by the cancel flag).
     pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(h) = self.handle.take() {
-            h.thread().unpark();
-            let _ = h.join();
-        }
+        self.handle.stop();
     }
 
-    /// True while the thread runs.
+    /// True while it listens.
     pub fn is_running(&self) -> bool {
-        self.handle.as_ref().is_some_and(|h| !h.is_finished())
-    }
-}
-
-impl Drop for AnalysisThread {
-    fn drop(&mut self) {
-        self.stop();
+        self.handle.is_running()
     }
 }
 
@@ -669,7 +706,7 @@ mod tests {
         let mut b = CpuBudget {
             credit_s: BUDGET_BURST.as_secs_f64(),
             wall: Instant::now(),
-            cpu: cpu_time::ThreadTime::try_now().ok(),
+            cpu: thread_cpu(),
         };
         assert!(b.allows());
         // A 200 ms solve: 150 ms in debt, paid back by 10 s of wall time at 1.5 %.

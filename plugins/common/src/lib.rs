@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod recent;
 pub mod reference;
 pub mod runtime;
+pub mod scheduler;
 pub mod store;
 
 pub use dsp_core::assist::{Suggestion, SuggestionItem};

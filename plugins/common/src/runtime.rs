@@ -1,9 +1,9 @@
-//! What a plugin holds to be assistive: the audio-thread end of the tap, the analysis thread,
-//! and the state shared with the editor. Start it in `activate()`, stop it in `deactivate()`;
-//! dropping it stops and joins the thread.
+//! What a plugin holds to be assistive: the audio-thread end of the tap, its listening task in
+//! the library's analysis pool, and the state shared with the editor. Start it in `activate()`,
+//! stop it in `deactivate()`; dropping it stops the task.
 
 use crate::assistant::{
-    AnalysisThread, Analyzer, AssistantShared, AudioSource, ManualReader, SuggestedSetFn,
+    AnalysisTask, Analyzer, AssistantShared, AudioSource, ManualReader, SuggestedSetFn,
 };
 use dsp_core::rt::{audio_tap, AudioTapReader, AudioTapWriter};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ pub struct AssistRuntime {
     /// Shared with the editor and the analysis thread.
     pub shared: Arc<AssistantShared>,
     writer: Option<AudioTapWriter>,
-    thread: Option<AnalysisThread>,
+    task: Option<AnalysisTask>,
 }
 
 impl AssistRuntime {
@@ -40,7 +40,7 @@ impl AssistRuntime {
         Self {
             shared,
             writer: None,
-            thread: None,
+            task: None,
         }
     }
 
@@ -60,7 +60,7 @@ impl AssistRuntime {
         let (writer, reader) =
             audio_tap(channels.clamp(1, 8), capacity).map_err(|e| e.to_string())?;
         let analyzer = Arc::new(Mutex::new(analyzer));
-        let thread = AnalysisThread::start(
+        let thread = AnalysisTask::start(
             name,
             reader,
             analyzer,
@@ -70,13 +70,13 @@ impl AssistRuntime {
         )
         .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
         self.writer = Some(writer);
-        self.thread = Some(thread);
+        self.task = Some(thread);
         Ok(())
     }
 
-    /// Stops and joins the analysis thread and drops the tap. Call from `deactivate()`.
+    /// Stops the listening task (waiting only for a turn in progress) and drops the tap. Call from `deactivate()`.
     pub fn stop(&mut self) {
-        if let Some(mut t) = self.thread.take() {
+        if let Some(mut t) = self.task.take() {
             t.stop();
         }
         self.writer = None;
@@ -84,7 +84,7 @@ impl AssistRuntime {
 
     /// True while the analysis thread runs.
     pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| t.is_running())
+        self.task.as_ref().is_some_and(|t| t.is_running())
     }
 
     /// Copies a block to the analysis thread. Real-time safe: never waits; drops and counts
@@ -152,7 +152,7 @@ impl Drop for AssistRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assistant::LIVE_THREADS;
+    use crate::scheduler::LIVE_WORKERS;
     use crate::store::SuggestionStore;
     use dsp_core::assist::Suggestion;
     use std::collections::BTreeMap;
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn activate_deactivate_100_times_leaves_no_thread() {
-        let base = LIVE_THREADS.load(Ordering::SeqCst);
+        let _serial = crate::scheduler::tests::serial();
         let mut rt = runtime();
         for _ in 0..100 {
             start(&mut rt);
@@ -266,11 +266,16 @@ mod tests {
         }
         start(&mut rt);
         drop(rt);
-        assert!(wait_for(|| LIVE_THREADS.load(Ordering::SeqCst) <= base));
+        assert_eq!(
+            LIVE_WORKERS.load(Ordering::SeqCst),
+            0,
+            "the pool left with the last task"
+        );
     }
 
     #[test]
     fn audio_in_suggestion_out_and_learning_holds() {
+        let _serial = crate::scheduler::tests::serial();
         let mut rt = runtime();
         start(&mut rt);
         let shared = rt.shared.clone();
@@ -297,6 +302,7 @@ mod tests {
     /// engineer takes it.
     #[test]
     fn a_held_suggestion_stays_and_a_newer_one_is_offered() {
+        let _serial = crate::scheduler::tests::serial();
         let (mut rt, shared) = learned();
         assert!(!shared.newer_ready.load(Ordering::Acquire));
         // The song gets much louder: 20 s at 1.0 moves the mean level above 0.6.
@@ -315,6 +321,7 @@ mod tests {
     /// and does not replace it.
     #[test]
     fn a_stored_suggestion_survives_reactivation() {
+        let _serial = crate::scheduler::tests::serial();
         let (mut rt, shared) = learned();
         // Deactivate, then activate again (a new thread and a fresh analyzer) and play louder
         // music: a fresh analyzer would propose -6 dB after a second.
@@ -337,6 +344,7 @@ mod tests {
     /// what the thread learns next (the thread is mid-learning, 1 s heard, not yet stable).
     #[test]
     fn a_suggestion_restored_while_listening_is_held() {
+        let _serial = crate::scheduler::tests::serial();
         let mut rt = runtime();
         start(&mut rt);
         let shared = rt.shared.clone();
@@ -358,6 +366,7 @@ mod tests {
     /// The analysis thread's write never lands over a suggestion written since it last looked.
     #[test]
     fn a_conditional_write_loses_to_a_newer_one() {
+        let _serial = crate::scheduler::tests::serial();
         let store = SuggestionStore::new(&["out_gain"]);
         let g = store.generation();
         let mut a = Suggestion::empty("test", "unity");
@@ -412,6 +421,7 @@ mod tests {
     /// audio never blocks either way.
     #[test]
     fn an_analyzer_panic_restarts_once_then_stops() {
+        let _serial = crate::scheduler::tests::serial();
         use crate::assistant::{fault_text, MAX_FAULTS};
         let mut rt = runtime();
         rt.start(
@@ -461,6 +471,7 @@ mod tests {
 
     #[test]
     fn material_difference_ignores_rounding_and_sees_real_moves() {
+        let _serial = crate::scheduler::tests::serial();
         use crate::assistant::differs_materially;
         let mk = |pairs: &[(&str, f32)]| {
             let mut s = Suggestion::empty("t", "t");
@@ -490,6 +501,7 @@ mod tests {
 
     #[test]
     fn a_full_tap_drops_and_counts_instead_of_waiting() {
+        let _serial = crate::scheduler::tests::serial();
         let mut rt = runtime();
         // No thread: push into a tap nobody drains.
         let (writer, _reader) = audio_tap(2, 1024).unwrap();
