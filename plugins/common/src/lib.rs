@@ -1,4 +1,4 @@
-//! Plugin-side machinery shared by the three Tandem plugins: the analysis thread runner, the
+//! Plugin-side machinery shared by the three Tandem plugins: the analysis pool and the
 //! persisted suggestion store, the Manual/Suggested compare switch with level matching, and the
 //! egui editor shell and widgets.
 //!
