@@ -16,7 +16,9 @@
 //! one, so they join exactly as they were played; chunks from different places cross at equal
 //! power, so no click and no loudness dip enters the simulation.
 //!
-//! Silent chunks (below [`SILENCE_LUFS`]) are neither kept nor counted.
+//! Silent chunks (below [`SILENCE_LUFS`]) are neither kept nor counted. Kept chunks are stored
+//! as 16-bit samples under a per-chunk scale (within −96 dB of the chunk's peak), half the
+//! memory of `f32`.
 
 use crate::loudness::{channel_weight, energy_to_lufs, k_weighting_coefficients};
 
@@ -38,7 +40,47 @@ const HIST_BINS: usize = ((HIST_MAX - HIST_MIN) / HIST_STEP) as usize;
 struct Chunk {
     index: u64,
     lufs: f64,
-    audio: Vec<Vec<f32>>,
+    audio: Vec<Packed>,
+}
+
+/// One channel of a kept chunk in half the memory of `f32`: 16-bit samples under one scale
+/// (block floating point), the scale set by the chunk's peak. Every sample comes back within
+/// the peak × 2⁻¹⁶ (−96 dB under the chunk's own peak, whatever its level), far below what
+/// moves a simulated loudness or gain reduction.
+#[derive(Debug, Clone)]
+struct Packed {
+    scale: f32,
+    samples: Vec<i16>,
+}
+
+impl Packed {
+    fn pack(x: &[f32]) -> Self {
+        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let scale = if peak > 0.0 && peak.is_finite() {
+            peak / i16::MAX as f32
+        } else {
+            0.0
+        };
+        let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+        let samples = x
+            .iter()
+            .map(|v| (v * inv).round().clamp(-(i16::MAX as f32), i16::MAX as f32) as i16)
+            .collect();
+        Self { scale, samples }
+    }
+
+    fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    fn get(&self, i: usize) -> f32 {
+        self.samples[i] as f32 * self.scale
+    }
+
+    /// Appends samples `from..` to `out`.
+    fn unpack_from(&self, from: usize, out: &mut Vec<f32>) {
+        out.extend(self.samples[from..].iter().map(|&q| q as f32 * self.scale));
+    }
 }
 
 /// Streaming, bounded store of a loudness-stratified excerpt (see the module docs). Allocates
@@ -158,19 +200,18 @@ impl Excerpt {
         let index = self.index;
         self.index += 1;
         // The next chunk starts with this one's tail.
-        let (c, f) = (self.chunk_frames, self.fade_frames);
-        let audio: Vec<Vec<f32>> = self
+        let c = self.chunk_frames;
+        let keep = lufs >= SILENCE_LUFS;
+        let audio: Vec<Packed> = self
             .current
             .iter_mut()
-            .map(|cur| {
-                let next = cur[c..].to_vec();
-                let mut mine = std::mem::replace(cur, Vec::with_capacity(c + f));
-                cur.extend_from_slice(&next);
-                mine.shrink_to_fit();
-                mine
+            .filter_map(|cur| {
+                let packed = keep.then(|| Packed::pack(cur));
+                cur.drain(..c);
+                packed
             })
             .collect();
-        if lufs < SILENCE_LUFS {
+        if !keep {
             return;
         }
         let bin = (((lufs - HIST_MIN) / HIST_STEP) as usize).min(HIST_BINS - 1);
@@ -257,7 +298,7 @@ impl Excerpt {
             partial = Chunk {
                 index: self.index,
                 lufs: 0.0,
-                audio: self.current.clone(),
+                audio: self.current.iter().map(|c| Packed::pack(c)).collect(),
             };
             k.push(&partial);
         }
@@ -278,7 +319,7 @@ fn join(chunks: &[&Chunk], channels: usize, fade: usize) -> Vec<Vec<f32>> {
         let adjacent = prev.is_some_and(|p| p + 1 == chunk.index);
         for (o, a) in out.iter_mut().zip(&chunk.audio) {
             if prev.is_none() {
-                o.extend_from_slice(a);
+                a.unpack_from(0, o);
                 continue;
             }
             let start = o.len() - fade;
@@ -293,9 +334,9 @@ fn join(chunks: &[&Chunk], channels: usize, fade: usize) -> Vec<Vec<f32>> {
                     // Equal power for unrelated audio.
                     (th.cos(), th.sin())
                 };
-                o[start + i] = (o[start + i] as f64 * g_out + a[i] as f64 * g_in) as f32;
+                o[start + i] = (o[start + i] as f64 * g_out + a.get(i) as f64 * g_in) as f32;
             }
-            o.extend_from_slice(&a[fade..]);
+            a.unpack_from(fade, o);
         }
         prev = Some(chunk.index);
     }
@@ -400,15 +441,16 @@ mod tests {
                 .collect()
         };
         let fade = 400;
+        let (na, nb) = (noise(4000 + fade), noise(4000 + fade));
         let a = Chunk {
             index: 0,
             lufs: 0.0,
-            audio: vec![noise(4000 + fade)],
+            audio: vec![Packed::pack(&na)],
         };
         let b = Chunk {
             index: 7,
             lufs: 0.0,
-            audio: vec![noise(4000 + fade)],
+            audio: vec![Packed::pack(&nb)],
         };
         let j = join(&[&a, &b], 1, fade);
         assert_eq!(j[0].len(), 8000 + fade);
@@ -426,11 +468,38 @@ mod tests {
                 .map(|w| (w[1] - w[0]).abs())
                 .fold(0.0, f32::max)
         };
-        let own = step(&a.audio[0]).max(step(&b.audio[0]));
+        let own = step(&na).max(step(&nb));
         assert!(step(&j[0][3990..4000 + fade + 10]) <= 1.2 * own);
         // The first sample of the fade continues the first chunk, the last one the second.
-        assert!((j[0][4000] - a.audio[0][4000]).abs() < 0.01);
-        assert!((j[0][4000 + fade - 1] - b.audio[0][fade - 1]).abs() < 0.01);
+        assert!((j[0][4000] - na[4000]).abs() < 0.01);
+        assert!((j[0][4000 + fade - 1] - nb[fade - 1]).abs() < 0.01);
+    }
+
+    /// Kept audio comes back within 2⁻¹⁶ of its chunk's peak at any level, silence as
+    /// silence, and it takes half the memory.
+    #[test]
+    fn packed_chunks_come_back_within_96_db_of_their_peak() {
+        for db in [0.0f32, -20.0, -60.0, -120.0] {
+            let x = &tone(db, 1.0)[0];
+            let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let p = Packed::pack(x);
+            assert_eq!(p.len(), x.len());
+            assert_eq!(
+                std::mem::size_of_val(&p.samples[0]) * 2,
+                std::mem::size_of_val(&x[0])
+            );
+            let mut back = Vec::new();
+            p.unpack_from(0, &mut back);
+            for (i, (a, b)) in back.iter().zip(x).enumerate() {
+                // Half a step of the scale, plus the f32 rounding of the arithmetic.
+                let bound = peak / 65_534.0 + 2.0 * f32::EPSILON * b.abs();
+                assert!((a - b).abs() <= bound, "{db} dB, sample {i}: {a} {b}");
+                assert_eq!(p.get(i), *a);
+            }
+        }
+        let p = Packed::pack(&[0.0; 16]);
+        assert_eq!(p.scale, 0.0);
+        assert!(p.samples.iter().all(|q| *q == 0));
     }
 
     #[test]
