@@ -699,6 +699,130 @@ mod tests {
         assert!(l.due(&still, true, true, at(74_350)));
     }
 
+    /// A tap that hands out what the test pushed.
+    struct Pushed(Arc<Mutex<Vec<f32>>>);
+
+    impl AudioSource for Pushed {
+        fn channels(&self) -> usize {
+            1
+        }
+        fn read_frames(&mut self, out: &mut [f32]) -> usize {
+            let mut q = self.0.lock().unwrap();
+            let n = q.len().min(out.len());
+            out[..n].copy_from_slice(&q[..n]);
+            q.drain(..n);
+            n
+        }
+        fn dropped_frames(&self) -> u64 {
+            0
+        }
+    }
+
+    /// Hears 1 kHz mono; proposes the seconds heard as `out_gain`; counts its solves.
+    struct Solves(f32, Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Analyzer for Solves {
+        fn restart(&mut self) {
+            self.0 = 0.0;
+        }
+        fn feed(&mut self, interleaved: &[f32], _channels: usize) {
+            self.0 += interleaved.len() as f32 / 1000.0;
+        }
+        fn heard_seconds(&self) -> f32 {
+            self.0
+        }
+        fn is_stable(&self) -> bool {
+            false
+        }
+        fn suggest(&mut self, _manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            let mut s = Suggestion::empty("test", "unity");
+            s.values.insert("out_gain".into(), self.0);
+            Some(s)
+        }
+        fn level_offset_lu(
+            &mut self,
+            _m: &BTreeMap<String, f32>,
+            _s: &BTreeMap<String, f32>,
+        ) -> Option<f32> {
+            None
+        }
+    }
+
+    /// The budget's rules, turn by turn with the budget deep in debt: the first suggestion does
+    /// not wait for it, re-solves while learning do, the first one after the engineer restarts
+    /// learning does not, and neither does the update when playback stops.
+    #[test]
+    fn in_debt_only_background_solves_wait() {
+        let tap = Arc::new(Mutex::new(Vec::new()));
+        let solves = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let shared = AssistantShared::new(Arc::new(SuggestionStore::new(&["out_gain"])));
+        let state = ListenState::new(1, &shared);
+        let mut l = Listener {
+            source: Pushed(tap.clone()),
+            analyzer: Arc::new(Mutex::new(Solves(0.0, solves.clone()))),
+            shared: shared.clone(),
+            manual: Box::new(BTreeMap::new),
+            suggested_set: Box::new(|s, _| s.values.clone()),
+            state,
+        };
+        let in_debt = |l: &mut Listener<Pushed, Solves>| {
+            l.state.budget.credit_s = -BUDGET_MAX_DEBT.as_secs_f64();
+        };
+        // Plays `seconds` at 1 kHz through turns, with the budget in debt at every turn.
+        let play = |l: &mut Listener<Pushed, Solves>, seconds: usize| {
+            for _ in 0..seconds {
+                tap.lock().unwrap().extend(std::iter::repeat_n(0.5, 1000));
+                in_debt(l);
+                while l.turn() == Turn::Again {
+                    in_debt(l);
+                }
+            }
+        };
+        play(&mut l, 3);
+        assert_eq!(
+            solves.load(Ordering::SeqCst),
+            1,
+            "the first suggestion does not wait"
+        );
+        assert!(shared.store.has_suggestion());
+        play(&mut l, 5);
+        assert_eq!(solves.load(Ordering::SeqCst), 1, "re-solves wait in debt");
+        shared.restart_requested.store(true, Ordering::Release);
+        play(&mut l, 2);
+        assert_eq!(
+            solves.load(Ordering::SeqCst),
+            2,
+            "a restart's first suggestion does not"
+        );
+        play(&mut l, 1);
+        assert_eq!(solves.load(Ordering::SeqCst), 2);
+        // Playback stops: the suggestion catches up with what was heard, once.
+        std::thread::sleep(IDLE_CATCH_UP);
+        in_debt(&mut l);
+        l.turn();
+        std::thread::sleep(IDLE_CATCH_UP + Duration::from_millis(50));
+        in_debt(&mut l);
+        l.turn();
+        assert_eq!(
+            solves.load(Ordering::SeqCst),
+            3,
+            "stopping brings it up to date"
+        );
+        in_debt(&mut l);
+        l.turn();
+        assert_eq!(solves.load(Ordering::SeqCst), 3, "once");
+        // Out of debt, re-solves come back.
+        l.state.budget.credit_s = BUDGET_BURST.as_secs_f64();
+        tap.lock().unwrap().extend(std::iter::repeat_n(0.5, 2000));
+        l.turn();
+        assert_eq!(
+            solves.load(Ordering::SeqCst),
+            4,
+            "within budget, learning re-solves"
+        );
+    }
+
     /// The thread's budget: credit at the budget's share of wall time, spent by CPU time,
     /// capped so that idling buys no burst.
     #[test]
