@@ -10,6 +10,7 @@ pub mod display;
 pub mod engine;
 pub mod gui;
 pub mod identity;
+pub mod mirror;
 pub mod monitor;
 pub mod recent;
 pub mod reference;

@@ -331,6 +331,18 @@ mod tests {
     use super::*;
     use dsp_core::chains::comp::PARAM_IDS;
 
+    /// The detector, stereo mode and style menus are dsp-core's, index for index.
+    #[test]
+    fn enums_mirror_dsp_core() {
+        use tandem_common::mirror::assert_mirrors;
+        assert_mirrors::<Detector, _>("detector", &dsp_core::chains::comp::CompDetector::ALL);
+        assert_mirrors::<StereoMode, _>(
+            "stereo mode",
+            &dsp_core::chains::comp::CompStereoMode::ALL,
+        );
+        assert_mirrors::<Style, _>("style", &dsp_core::assist::comp::CompStyle::ALL);
+    }
+
     #[test]
     fn host_ids_are_the_chain_ids_and_defaults_match() {
         let params = CompParams::new(Arc::new(SuggestionStore::new(&PARAM_IDS)));

@@ -249,3 +249,22 @@ impl EqParams {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_common::mirror::{assert_mirrors, assert_mirrors_names};
+
+    /// The band type, placement and target menus are dsp-core's, index for index; the target
+    /// menu ends with the reference track, after the built-in targets.
+    #[test]
+    fn enums_mirror_dsp_core() {
+        assert_mirrors::<BandType, _>("band type", &dsp_core::chains::eq::EqBandType::ALL);
+        assert_mirrors::<Placement, _>("placement", &dsp_core::chains::eq::Placement::ALL);
+        let builtin = dsp_core::assist::targets::TargetId::ALL;
+        assert_eq!(crate::analyzer::REFERENCE_TARGET_INDEX, builtin.len());
+        let mut names: Vec<String> = builtin.iter().map(|t| format!("{t:?}")).collect();
+        names.push("Reference".into());
+        assert_mirrors_names::<Target>("target", &names);
+    }
+}

@@ -12,7 +12,7 @@ use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
 use tandem_common::store::SuggestionStore;
 
-/// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side).
+/// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side; pinned by a test).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
     #[id = "stereo"]
@@ -449,6 +449,19 @@ impl MasterParams {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    /// The oversampling, dither, platform and section-place menus are dsp-core's, index for
+    /// index (the chain reads a place as 0 stereo, 1 mid, 2 side: the EQ's first three
+    /// placements).
+    #[test]
+    fn enums_mirror_dsp_core() {
+        use dsp_core::chains::master::{Dither, OVERSAMPLING_FACTORS};
+        use tandem_common::mirror::assert_mirrors;
+        assert_mirrors::<Oversampling, _>("oversampling", &OVERSAMPLING_FACTORS);
+        assert_mirrors::<DitherMode, _>("dither", &Dither::ALL);
+        assert_mirrors::<PlatformParam, _>("platform", &dsp_core::assist::master::Platform::ALL);
+        assert_mirrors::<Place, _>("place", &dsp_core::chains::eq::Placement::ALL[..3]);
+    }
 
     #[test]
     fn the_getter_table_reads_each_parameter_in_table_order() {
