@@ -45,10 +45,15 @@ pub struct LoudnessStats {
 /// real-time meter ([`super::ShortTermLoudness`]) measures without the shelf.
 pub const MIN_MEASURED_RATE_HZ: f32 = 8_000.0;
 
+/// 100 ms blocks between two loudness-range blocks (EBU Tech 3342: 3 s windows, 2 s overlap).
+const LRA_HOP_BLOCKS: u64 = 10;
+/// The loudness range's absolute gate, LUFS.
+const LRA_ABSOLUTE_GATE_LUFS: f64 = -70.0;
+
 /// BS.1770-4 / EBU R128 loudness analyzer for any channel count and sample rate, fed planar
-/// chunks of any length. For exact gating it keeps every 400 ms block energy and every 3 s
-/// short-term energy (`ebur128` queue mode, about 90 bytes per second of audio, growing while
-/// processing), so it belongs on an analysis thread, not the audio thread — use
+/// chunks of any length. For exact gating it keeps every 400 ms block energy (`ebur128` queue
+/// mode) and one 3 s short-term energy per second (about 90 bytes per second of audio, growing
+/// while processing), so it belongs on an analysis thread, not the audio thread — use
 /// [`super::ShortTermLoudness`] there.
 pub struct LoudnessAnalyzer {
     ebu: EbuR128,
@@ -73,6 +78,12 @@ pub struct LoudnessAnalyzer {
     momentary_energy: f64,
     short_term_energy: f64,
     total_frames: u64,
+    /// 100 ms blocks completed (full mode).
+    blocks_done: u64,
+    /// The short-term (3 s) energies for the loudness range: one per second from the third
+    /// second on, at or above the absolute gate, as EBU Tech 3342 and `ebur128` take them (about
+    /// 8 bytes per second of audio).
+    lra_energies: Vec<f64>,
 }
 
 impl std::fmt::Debug for LoudnessAnalyzer {
@@ -142,13 +153,12 @@ impl LoudnessAnalyzer {
             return Err(ConfigError::Channels(channels));
         }
         let rate = sample_rate_hz.round() as u32;
-        // The lean mode keeps `S` although it reads no short-term loudness: `S` sizes ebur128's
-        // ring of filtered audio (3 s), and the 400 ms gating blocks are summed across its wrap
-        // point, so the same ring keeps the integrated loudness bit-identical to the full mode.
-        let mut mode = Mode::I | Mode::S | Mode::M | Mode::SAMPLE_PEAK;
-        if full {
-            mode |= Mode::LRA;
-        }
+        // `ebur128` keeps a ring of filtered audio as long as the longest window its mode asks
+        // for: 400 ms here (3 s of f64 per channel with its short-term or LRA modes, 2.1 MB at
+        // 44.1 kHz stereo). The short-term readings and the loudness range come from this
+        // analyzer's own 100 ms block energies instead; both modes use the same ring, so the
+        // integrated loudness is the same in both.
+        let mut mode = Mode::I | Mode::M | Mode::SAMPLE_PEAK;
         if true_peak {
             mode |= Mode::TRUE_PEAK;
         }
@@ -170,6 +180,8 @@ impl LoudnessAnalyzer {
             momentary_energy: 0.0,
             short_term_energy: 0.0,
             total_frames: 0,
+            blocks_done: 0,
+            lra_energies: Vec::new(),
         })
     }
 
@@ -197,6 +209,8 @@ impl LoudnessAnalyzer {
         self.momentary_energy = 0.0;
         self.short_term_energy = 0.0;
         self.total_frames = 0;
+        self.blocks_done = 0;
+        self.lra_energies.clear();
     }
 
     /// Feeds one planar chunk: one slice per channel, all the same length (extra slices are
@@ -284,6 +298,18 @@ impl LoudnessAnalyzer {
         self.short_term_energy = s / BLOCKS_PER_SHORT_TERM as f64;
         self.max_momentary_energy = self.max_momentary_energy.max(self.momentary_energy);
         self.max_short_term_energy = self.max_short_term_energy.max(self.short_term_energy);
+        // A loudness-range block every second once 3 s were heard (three seconds overlapping by
+        // two), kept when at or above the absolute gate (−70 LUFS).
+        self.blocks_done += 1;
+        let after = self
+            .blocks_done
+            .saturating_sub(BLOCKS_PER_SHORT_TERM as u64);
+        if self.blocks_done >= BLOCKS_PER_SHORT_TERM as u64
+            && after.is_multiple_of(LRA_HOP_BLOCKS)
+            && self.short_term_energy >= lufs_to_energy(LRA_ABSOLUTE_GATE_LUFS)
+        {
+            self.lra_energies.push(self.short_term_energy);
+        }
     }
 
     /// Momentary loudness (last 400 ms, updated every 100 ms) in LUFS.
@@ -301,13 +327,29 @@ impl LoudnessAnalyzer {
         self.ebu.loudness_global().ok().filter(|l| l.is_finite())
     }
 
-    /// Loudness range (EBU Tech 3342) in LU; 0 when there is too little material.
+    /// Loudness range (EBU Tech 3342) in LU; 0 when there is too little material. Computed
+    /// as `ebur128` computes it: the short-term blocks above the absolute gate, then those at
+    /// or above their mean energy − 20 LU, then the 95th minus the 10th percentile.
     pub fn loudness_range_lu(&self) -> f64 {
-        self.ebu
-            .loudness_range()
-            .ok()
-            .filter(|l| l.is_finite())
-            .unwrap_or(0.0)
+        if self.lra_energies.is_empty() {
+            return 0.0;
+        }
+        let mut q = self.lra_energies.clone();
+        q.sort_by(f64::total_cmp);
+        let mean = q.iter().sum::<f64>() / q.len() as f64;
+        let gate = 10f64.powf(-20.0 / 10.0) * mean;
+        let below = q.iter().take_while(|&&e| e < gate).count();
+        let Some(n) = (q.len() - below).checked_sub(1) else {
+            return 0.0;
+        };
+        let at = |p: f64| q[below + (n as f64 * p + 0.5) as usize];
+        let lra =
+            energy_to_lufs(at(0.95)).unwrap_or(-200.0) - energy_to_lufs(at(0.10)).unwrap_or(-200.0);
+        if lra.is_finite() {
+            lra
+        } else {
+            0.0
+        }
     }
 
     /// The highest momentary loudness so far in LUFS.
@@ -500,6 +542,45 @@ mod tests {
         ));
         assert_near(a.integrated_lufs(), -23.0, 0.1, "I");
         assert_near(a.max_momentary_lufs(), -20.0, 0.15, "max M");
+    }
+
+    /// The loudness range from the analyzer's own 100 ms blocks is `ebur128`'s (which keeps
+    /// 3 s of filtered audio for it) to within rounding, on music with a quiet and a loud
+    /// half at several rates, fed in odd chunks; and it keeps no 3 s ring.
+    #[test]
+    fn the_loudness_range_is_ebur128s() {
+        for sr in [8_000u32, 44_100, 48_000, 96_000] {
+            let [mut l, mut r] = crate::testsignals::demo_mix(24.0, sr as f64);
+            let half = l.len() / 2;
+            for x in l[..half].iter_mut().chain(r[..half].iter_mut()) {
+                *x *= 0.1;
+            }
+            let mut a = LoudnessAnalyzer::new(2, sr as f32).unwrap();
+            let mut e = EbuR128::new(2, sr, Mode::I | Mode::LRA).unwrap();
+            let mut pos = 0;
+            let mut step = 1;
+            while pos < l.len() {
+                let n = step.min(l.len() - pos);
+                a.process(&[&l[pos..pos + n], &r[pos..pos + n]]);
+                pos += n;
+                step = step * 7 % 4001 + 1;
+            }
+            e.add_frames_planar_f32(&[&l, &r]).unwrap();
+            let want = e.loudness_range().unwrap();
+            let got = a.loudness_range_lu();
+            assert!(
+                want > 3.0,
+                "{sr} Hz: the test material's range is {want} LU"
+            );
+            assert!(
+                (got - want).abs() < 1e-6,
+                "{sr} Hz: {got} against ebur128's {want}"
+            );
+            assert!(
+                (a.integrated_lufs().unwrap() - e.loudness_global().unwrap()).abs() < 1e-9,
+                "{sr} Hz: integrated"
+            );
+        }
     }
 
     /// EBU Tech 3342 test 1: stereo 1 kHz sine −20 dBFS 20 s then −30 dBFS 20 s: LRA = 10 ± 1 LU.
