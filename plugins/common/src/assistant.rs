@@ -28,12 +28,12 @@ pub const SUGGEST_EVERY_S: f32 = 1.0;
 pub const LEARN_BUDGET: f32 = 0.01;
 /// The longest wait between two suggestions while learning, in seconds of heard audio.
 pub const MAX_SUGGEST_EVERY_S: f32 = 60.0;
-/// The share of one core an instance's analysis thread may spend in all, measured on the
-/// thread's own CPU clock: listening (the analyses fed with every block, the editor's spectra),
+/// The share of one core an instance's analysis may spend in all, measured on the pool
+/// worker's CPU clock during the instance's own turns: listening (the analyses fed with every block, the editor's spectra),
 /// level matches and suggestions together. Listening and the level match after a change run
 /// regardless; what only keeps a suggestion or a level offset up to date with more music (a
 /// re-solve while learning, a look for a newer suggestion while one is held, the level
-/// offset's refresh) waits while the thread is over it. The first suggestion and one the
+/// offset's refresh) waits while the instance is over it. The first suggestion and one the
 /// engineer asked for (a new style or target, a restart) never wait.
 pub const THREAD_BUDGET: f32 = 0.015;
 /// The most CPU time [`THREAD_BUDGET`] saves up while the thread is under it, so a quiet
@@ -290,9 +290,9 @@ impl LevelSchedule {
     }
 }
 
-/// [`THREAD_BUDGET`] as a token bucket on the thread's CPU clock: credit grows with wall time
-/// at the budget's share (up to [`BUDGET_BURST`]) and every CPU second the thread spends takes
-/// it down. Background work waits while the credit is negative.
+/// [`THREAD_BUDGET`] as a token bucket on the CPU clock of the instance's turns: credit grows
+/// with wall time at the budget's share (up to [`BUDGET_BURST`]) and every CPU second a turn
+/// spends takes it down. Background work waits while the credit is negative.
 #[derive(Debug)]
 struct CpuBudget {
     credit_s: f64,
