@@ -44,8 +44,8 @@ impl AssistRuntime {
         }
     }
 
-    /// Creates the tap and starts the analysis thread (stopping a previous one first). Call from
-    /// `activate()`: it allocates and spawns.
+    /// Creates the tap and starts the listening task (stopping a previous one first). Call from
+    /// `activate()`: it allocates and may spawn the pool's workers.
     pub fn start<A: Analyzer>(
         &mut self,
         name: &str,
@@ -60,7 +60,7 @@ impl AssistRuntime {
         let (writer, reader) =
             audio_tap(channels.clamp(1, 8), capacity).map_err(|e| e.to_string())?;
         let analyzer = Arc::new(Mutex::new(analyzer));
-        let thread = AnalysisTask::start(
+        let task = AnalysisTask::start(
             name,
             reader,
             analyzer,
@@ -70,11 +70,12 @@ impl AssistRuntime {
         )
         .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
         self.writer = Some(writer);
-        self.task = Some(thread);
+        self.task = Some(task);
         Ok(())
     }
 
-    /// Stops the listening task (waiting only for a turn in progress) and drops the tap. Call from `deactivate()`.
+    /// Stops the listening task (waiting only for a turn in progress) and drops the tap. Call
+    /// from `deactivate()`.
     pub fn stop(&mut self) {
         if let Some(mut t) = self.task.take() {
             t.stop();
@@ -82,7 +83,7 @@ impl AssistRuntime {
         self.writer = None;
     }
 
-    /// True while the analysis thread runs.
+    /// True while the listening task runs.
     pub fn is_running(&self) -> bool {
         self.task.as_ref().is_some_and(|t| t.is_running())
     }
