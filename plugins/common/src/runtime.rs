@@ -244,16 +244,7 @@ mod tests {
         }
     }
 
-    fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(10) {
-            if cond() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
-    }
+    use crate::scheduler::tests::wait_for;
 
     #[test]
     fn activate_deactivate_100_times_leaves_no_thread() {
