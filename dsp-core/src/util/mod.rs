@@ -1,8 +1,11 @@
-//! Small helpers every processor uses: level conversions, denormals, parameter smoothing.
+//! Small helpers every processor uses: level conversions, denormals, parameter smoothing; and
+//! [`Packed`] audio for the analysis threads.
 
 mod fastmath;
+mod packed;
 mod smoother;
 pub use fastmath::{fast_db_to_gain, fast_power_to_db};
+pub use packed::Packed;
 pub use smoother::LinearSmoother;
 
 /// The quietest level any conversion returns, in dB. Stands in for −∞ so arithmetic stays finite.
