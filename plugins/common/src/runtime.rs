@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 /// Seconds of audio the tap holds before it starts dropping (the analysis thread normally
 /// drains it every few tens of milliseconds; offline bounces may outrun it, which is counted).
-pub const TAP_SECONDS: f32 = 4.0;
+pub const TAP_SECONDS: f32 = 3.0;
 
 impl AudioSource for AudioTapReader {
     fn channels(&self) -> usize {
