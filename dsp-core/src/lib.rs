@@ -66,6 +66,13 @@ pub struct ProcessorConfig {
     pub max_block_size: usize,
     /// The number of channels.
     pub channels: usize,
+    /// When true, buffers whose length depends on the sample rate are sized for
+    /// `sample_rate` only, and `set_sample_rate` to a higher rate is an error; when false (the
+    /// default) they are sized for at least [`dynamics::CAPACITY_SAMPLE_RATE_HZ`], so
+    /// `set_sample_rate` can move up to it without allocating. For a host plugin, which
+    /// rebuilds its processors when the host changes the rate (in `activate()`), and should
+    /// not hold memory for rates it does not run at.
+    pub fixed_rate: bool,
 }
 
 impl ProcessorConfig {
@@ -79,9 +86,29 @@ impl ProcessorConfig {
             sample_rate,
             max_block_size,
             channels,
+            fixed_rate: false,
         };
         c.validate()?;
         Ok(c)
+    }
+
+    /// The same config with [`Self::fixed_rate`] set.
+    pub fn with_fixed_rate(self) -> Self {
+        Self {
+            fixed_rate: true,
+            ..self
+        }
+    }
+
+    /// The highest rate (Hz) the processors built for this config can move to without
+    /// allocating: the sample rate itself when [`Self::fixed_rate`], else at least
+    /// [`dynamics::CAPACITY_SAMPLE_RATE_HZ`].
+    pub fn capacity_sample_rate(&self) -> f32 {
+        if self.fixed_rate {
+            self.sample_rate
+        } else {
+            self.sample_rate.max(dynamics::CAPACITY_SAMPLE_RATE_HZ)
+        }
     }
 
     /// Checks the ranges every processor relies on.

@@ -864,7 +864,7 @@ impl MasterChain {
         };
         let mut chain = Self {
             sample_rate_hz: fs,
-            capacity_rate_hz: fs.max(crate::dynamics::CAPACITY_SAMPLE_RATE_HZ),
+            capacity_rate_hz: config.capacity_sample_rate(),
             channels: config.channels,
             max_block_size: n,
             settings: s,

@@ -20,7 +20,7 @@ use super::detector::{Detect, DetectorKind, LevelDetector};
 use super::envelope::{EnvelopeFollower, SmoothingMode};
 use super::gain_computer::GainComputer;
 use super::lookahead::DelayLine;
-use super::{ms_to_samples, CAPACITY_SAMPLE_RATE_HZ};
+use super::ms_to_samples;
 use crate::util::{fast_db_to_gain, fast_power_to_db, flush_denormal_f64, LinearSmoother};
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig, MAX_CHANNELS};
 
@@ -281,7 +281,8 @@ impl Compressor {
     /// A compressor for `config` with up to `max_lookahead_ms` (0..=[`COMPRESSOR_MAX_LOOKAHEAD_MS`])
     /// of lookahead — which is also its constant latency — and initial `settings`.
     /// Buffers are sized so `set_sample_rate` can go up to
-    /// max(`config.sample_rate`, [`CAPACITY_SAMPLE_RATE_HZ`]).
+    /// [`ProcessorConfig::capacity_sample_rate`] (max(`config.sample_rate`,
+    /// [`super::CAPACITY_SAMPLE_RATE_HZ`]) unless the config is fixed to its rate).
     pub fn new(
         config: ProcessorConfig,
         max_lookahead_ms: f32,
@@ -295,7 +296,7 @@ impl Compressor {
         }
         settings.validate(max_lookahead_ms)?;
         let fs = config.sample_rate;
-        let capacity_rate = fs.max(CAPACITY_SAMPLE_RATE_HZ);
+        let capacity_rate = config.capacity_sample_rate();
         let cap = ms_to_samples(max_lookahead_ms, capacity_rate);
         let channels = (0..config.channels)
             .map(|_| Channel {

@@ -32,7 +32,7 @@
 
 use super::envelope::{AUTO_RELEASE_SLOW_ATTACK_FACTOR, AUTO_RELEASE_SLOW_RELEASE_FACTOR};
 use super::lookahead::{sliding_min, DelayLine};
-use super::{ms_to_samples, CAPACITY_SAMPLE_RATE_HZ};
+use super::ms_to_samples;
 use crate::oversampling::{Oversampler, OversamplingFactor};
 use crate::util::{db_to_gain_f64, gain_to_db};
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig};
@@ -197,7 +197,7 @@ impl TruePeakLimiter {
         }
         settings.validate(max_lookahead_ms)?;
         let fs = config.sample_rate;
-        let capacity_rate = fs.max(CAPACITY_SAMPLE_RATE_HZ);
+        let capacity_rate = config.capacity_sample_rate();
         let os = Oversampler::new(config, factor)?;
         let align = os.upsample_latency().floor() as usize;
         let cap = ms_to_samples(max_lookahead_ms, capacity_rate).max(1);
@@ -496,7 +496,8 @@ fn group_peaks<const R: usize>(peak: &mut [f32], os: &[f32]) {
 
 impl Processor for TruePeakLimiter {
     /// Fails with [`ConfigError::SampleRate`] above the capacity chosen at construction
-    /// (max(construction rate, 192 kHz)). Resets.
+    /// ([`ProcessorConfig::capacity_sample_rate`]: max(construction rate, 192 kHz) unless the
+    /// config is fixed to its rate). Resets.
     fn set_sample_rate(&mut self, sample_rate: f32) -> Result<(), ConfigError> {
         validate_sample_rate(sample_rate)?;
         if sample_rate > self.capacity_rate {

@@ -238,6 +238,7 @@ fn invalid_config_is_an_error() {
         sample_rate: 48_000.0,
         max_block_size: 0,
         channels: 2,
+        fixed_rate: false,
     };
     assert!(Oversampler::new(bad, OversamplingFactor::X4).is_err());
 }

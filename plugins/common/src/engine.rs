@@ -172,9 +172,11 @@ impl<C: AssistedChain> AssistedEngine<C> {
         if channels > 2 {
             return Err(ConfigError::Channels(channels));
         }
-        // Larger host blocks are split: buffers never scale with what a host announces.
+        // Larger host blocks are split: buffers never scale with what a host announces. The
+        // host's rate is fixed for the engine's life (a new rate comes through `activate()`,
+        // which builds a new engine), so nothing is held for rates it does not run at.
         let max_block = max_block.clamp(1, MAX_INTERNAL_BLOCK);
-        let config = ProcessorConfig::new(sample_rate, max_block, channels)?;
+        let config = ProcessorConfig::new(sample_rate, max_block, channels)?.with_fixed_rate();
         Ok(Self {
             chain: C::build(config, manual)?,
             compare: CompareState::new(sample_rate).with_boost(C::TRIM_CAN_BOOST),

@@ -294,6 +294,7 @@ fn invalid_configs_are_errors() {
             sample_rate: sr,
             max_block_size: block,
             channels: ch,
+            fixed_rate: false,
         };
         assert!(FilterCascade::new(cfg, spec).is_err(), "{sr} {block} {ch}");
     }
