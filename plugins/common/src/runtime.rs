@@ -8,9 +8,11 @@ use crate::assistant::{
 use dsp_core::rt::{audio_tap, AudioTapReader, AudioTapWriter};
 use std::sync::{Arc, Mutex};
 
-/// Seconds of audio the tap holds before it starts dropping (the analysis thread normally
-/// drains it every few tens of milliseconds; offline bounces may outrun it, which is counted).
-pub const TAP_SECONDS: f32 = 3.0;
+/// Seconds of audio the tap holds before it starts dropping: the listening task drains it at
+/// every turn, at most 25 ms apart while idle, so this covers a turn that solves a suggestion
+/// (well under a second alone in the pool). A pool saturated by many instances, or an offline
+/// bounce, outruns any length; what is dropped is counted.
+pub const TAP_SECONDS: f32 = 2.0;
 
 impl AudioSource for AudioTapReader {
     fn channels(&self) -> usize {
