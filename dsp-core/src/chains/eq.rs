@@ -872,8 +872,28 @@ impl EqChain {
             };
             if self.bands.iter().any(due) {
                 self.drain_bank(mono);
-                for band in self.bands.iter_mut().filter(|b| due(b)) {
-                    band.cascade.tick_due();
+                // The due bells designed together (bit for bit as each alone: the CPU overlaps
+                // their independent chains of transcendental calls); other kinds tick alone.
+                let mut bells = [(0.0, 0.0, 0.0); NUM_BANDS];
+                let mut which = [0usize; NUM_BANDS];
+                let mut count = 0;
+                for (i, band) in self.bands.iter_mut().enumerate() {
+                    if due(band) {
+                        if let Some(bell) = band.cascade.tick_due_begin() {
+                            bells[count] = bell;
+                            which[count] = i;
+                            count += 1;
+                        }
+                    }
+                }
+                if count > 0 {
+                    // Every band's cascade runs at the chain's rate.
+                    let rate = self.bands[which[0]].cascade.sample_rate_hz() as f64;
+                    let mut sections = [BiquadCoefs::IDENTITY; NUM_BANDS];
+                    crate::filters::design::bells(&bells[..count], rate, &mut sections);
+                    for (&i, &section) in which[..count].iter().zip(&sections) {
+                        self.bands[i].cascade.tick_due_finish(section);
+                    }
                 }
                 if !self.fill_bank(mono) {
                     // Cannot happen (a glide keeps each band's structure, so the bank fits as

@@ -239,6 +239,106 @@ pub fn bell(freq_hz: f64, gain_db: f64, q: f64, sample_rate_hz: f64) -> BiquadCo
     }
 }
 
+/// The most bells [`bells`] designs in one call (the EQ's band count).
+pub(crate) const MAX_BELLS: usize = 8;
+
+/// [`bell`] for up to [`MAX_BELLS`] bells at once, bit for bit: each transcendental step runs
+/// for every bell before the next (a bell's design is one long chain of dependent calls; the
+/// bells' chains are independent, so the CPU overlaps them). For gliding EQ bands, which
+/// redesign every control period. `specs` are `(freq_hz, gain_db, q)` as [`bell`] takes them;
+/// `out` receives one section per spec (`out.len() >= specs.len()`). The cases the common path
+/// does not cover (0 dB, real poles, matched-z, the fallback numerator) go through [`bell`].
+pub(crate) fn bells(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [BiquadCoefs]) {
+    let n = specs.len().min(MAX_BELLS).min(out.len());
+    let fs = sanitize_sample_rate(sample_rate_hz);
+    let mut w0 = [0.0f64; MAX_BELLS];
+    let mut a = [0.0f64; MAX_BELLS];
+    let mut q = [0.0f64; MAX_BELLS];
+    let mut simple = [false; MAX_BELLS];
+    for i in 0..n {
+        let (f, g, qi) = specs[i];
+        // As `omega`, `clamp_gain_db` and `clamp_q` in `bell`.
+        w0[i] = 2.0 * PI * clamp_freq_hz(f, fs) / fs;
+        simple[i] = clamp_gain_db(g) != 0.0;
+        q[i] = clamp_q(qi);
+    }
+    for i in 0..n {
+        a[i] = 10f64.powf(clamp_gain_db(specs[i].1).abs() / 40.0);
+    }
+    // The poles of `MatchedPoles::new(w0, q·a)` (complex pair), step by step.
+    let mut zw = [0.0f64; MAX_BELLS];
+    let mut theta = [0.0f64; MAX_BELLS];
+    for i in 0..n {
+        let (wp, qp) = (w0[i], q[i] * a[i]);
+        let zeta = 0.5 / qp;
+        simple[i] = simple[i]
+            && zeta < 1.0
+            && MatchedPoles::scale_of(wp, qp).max(MatchedPoles::scale_of(wp, q[i] / a[i]))
+                >= MATCHED_Z_BELOW;
+        zw[i] = -zeta * wp;
+        theta[i] = (wp * (1.0 - zeta * zeta).max(0.0).sqrt()).min(PI);
+    }
+    let mut r = [0.0f64; MAX_BELLS];
+    for i in 0..n {
+        r[i] = zw[i].exp();
+    }
+    let mut one_minus_r = [0.0f64; MAX_BELLS];
+    for i in 0..n {
+        one_minus_r[i] = -zw[i].exp_m1();
+    }
+    let mut sh = [0.0f64; MAX_BELLS];
+    for i in 0..n {
+        sh[i] = (0.5 * theta[i]).sin();
+    }
+    let mut cos_theta = [0.0f64; MAX_BELLS];
+    for i in 0..n {
+        cos_theta[i] = theta[i].cos();
+    }
+    let mut phi = [(0.0f64, 0.0f64); MAX_BELLS];
+    for i in 0..n {
+        phi[i] = phis(w0[i]);
+    }
+    for i in 0..n {
+        let (f, g, qi) = specs[i];
+        if !simple[i] {
+            out[i] = bell(f, g, qi, sample_rate_hz);
+            continue;
+        }
+        let (ai, ri, sh2) = (a[i], r[i], sh[i] * sh[i]);
+        let s_dc = one_minus_r[i] * one_minus_r[i] + 4.0 * ri * sh2;
+        let s_ny = (1.0 + ri) * (1.0 + ri) - 4.0 * ri * sh2;
+        let p = MatchedPoles {
+            a1: -2.0 * ri * cos_theta[i],
+            a2: ri * ri,
+            s_dc,
+            scale: MatchedPoles::scale_of(w0[i], q[i] * ai),
+            big_a0: s_dc * s_dc,
+            big_a1: s_ny * s_ny,
+            big_a2: -4.0 * (ri * ri),
+        };
+        // `peak_numerator(&p, w0, a⁴, A0, ..)` with `phis` already taken.
+        let g2 = ai.powi(4);
+        let big_b0 = p.big_a0;
+        let (phi0, phi1) = phi[i];
+        let e = g2 * p.big_a0 - big_b0;
+        let ratio = phi0 / phi1;
+        let big_b1 = g2 * p.big_a1 - e * ratio * ratio;
+        let big_b2 = g2 * p.big_a2 + e / (4.0 * phi1 * phi1);
+        let w = 0.5 * (big_b0.max(0.0).sqrt() + big_b1.max(0.0).sqrt());
+        let boost = if big_b1 < 0.0 || w * w + big_b2 < 0.0 {
+            out[i] = bell(f, g, qi, sample_rate_hz);
+            continue;
+        } else {
+            p.with_numerator(big_b0, big_b1, big_b2)
+        };
+        out[i] = if clamp_gain_db(g) > 0.0 {
+            boost
+        } else {
+            invert(&boost)
+        };
+    }
+}
+
 /// The inverse filter `1/H`: numerator and denominator swapped and renormalised. Only used on
 /// sections whose zeros are inside the unit circle (the matched designs factor minimum-phase).
 /// Returns the identity if the inverse would not be stable (zeros on the unit circle).

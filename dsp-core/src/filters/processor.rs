@@ -1,6 +1,6 @@
 //! [`FilterCascade`]: one [`FilterSpec`] running on up to [`crate::MAX_CHANNELS`] channels.
 
-use super::biquad::BiquadState;
+use super::biquad::{BiquadCoefs, BiquadState};
 use super::cascade::{CascadeCoefs, MAX_SECTIONS};
 use super::design::design;
 use super::spec::{FilterKind, FilterSpec};
@@ -261,11 +261,38 @@ impl FilterCascade {
 
     /// For a caller that runs [`Self::coefs`] and [`Self::state_mut`] itself while gliding (the
     /// EQ's fast path): the control update that is due now (`samples_to_tick() == 0`), exactly
-    /// as [`Processor::process`] makes it before its next sample: one glide step, the
-    /// coefficients recomputed, the state flushed.
-    pub(crate) fn tick_due(&mut self) {
+    /// as [`Processor::process`] makes it before its next sample (one glide step, the
+    /// coefficients recomputed, the state flushed), in two halves so the caller can design
+    /// several bands' bells at once ([`super::design::bells`], bit for bit as one by one): the
+    /// glide step, then either the coefficients designed here (`None`: not a bell) or the bell
+    /// `(freq_hz, gain_db, q)` to design, whose section goes to [`Self::tick_due_finish`].
+    pub(crate) fn tick_due_begin(&mut self) -> Option<(f64, f64, f64)> {
         debug_assert_eq!(self.samples_to_tick, 0);
-        self.control_tick();
+        debug_assert!(self.gliding);
+        let done = self.current.step(&self.target_glide, self.glide_coef);
+        self.gliding = !done;
+        let spec = self.current_spec();
+        if spec.kind == FilterKind::Bell {
+            return Some((spec.freq_hz, spec.gain_db, spec.q));
+        }
+        self.coefs = design(&spec, self.sample_rate_hz as f64);
+        self.tick_due_end();
+        None
+    }
+
+    /// The second half of [`Self::tick_due_begin`] for a bell: its designed section.
+    pub(crate) fn tick_due_finish(&mut self, section: BiquadCoefs) {
+        self.coefs = CascadeCoefs::single(section);
+        self.tick_due_end();
+    }
+
+    fn tick_due_end(&mut self) {
+        let n = self.coefs.len();
+        for ch in self.state[..self.channels].iter_mut() {
+            for st in ch[..n].iter_mut() {
+                st.flush_denormals();
+            }
+        }
         self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
     }
 

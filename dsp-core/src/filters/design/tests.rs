@@ -478,3 +478,47 @@ fn matched_z_and_magnitude_matching_agree_where_they_hand_over() {
         }
     }
 }
+
+/// Designing bells together gives every bell's coefficients bit for bit as [`bell`] alone,
+/// across rates from 1 kHz to 768 kHz, frequencies from below the lowest to above Nyquist,
+/// ±48 dB (0 dB and the clamps included), Q from below the lowest to above the highest, in
+/// groups of every size up to eight: the common path and each case it hands back to [`bell`]
+/// (0 dB, real poles, matched-z, the fallback numerator).
+#[test]
+fn bells_together_are_each_bell_bit_for_bit() {
+    let mut specs = Vec::new();
+    for fi in 0..40 {
+        let f = 0.3 * 1.45f64.powi(fi);
+        for g in [
+            -60.0,
+            -24.0,
+            -6.0,
+            -0.5,
+            0.0,
+            0.01,
+            3.0,
+            18.0,
+            48.0,
+            f64::NAN,
+        ] {
+            for q in [0.01, 0.1, 0.3, 0.7, 2.0, 12.0, 40.0, 100.0] {
+                specs.push((f, g, q));
+            }
+        }
+    }
+    for fs in [
+        1_000.0, 8_000.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 768_000.0, 44_100.5,
+    ] {
+        for (k, group) in specs.chunks(1 + specs.len() % 7).enumerate() {
+            for part in group.chunks(1 + k % MAX_BELLS) {
+                let mut out = [BiquadCoefs::IDENTITY; MAX_BELLS];
+                bells(part, fs, &mut out);
+                for (&(f, g, q), got) in part.iter().zip(&out) {
+                    let want = bell(f, g, q, fs);
+                    let bits = |c: &BiquadCoefs| [c.b0, c.b1, c.b2, c.a1, c.a2].map(f64::to_bits);
+                    assert_eq!(bits(got), bits(&want), "{f} Hz, {g} dB, Q {q} at {fs} Hz");
+                }
+            }
+        }
+    }
+}
