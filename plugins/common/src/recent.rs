@@ -116,7 +116,7 @@ mod tests {
     /// Across packed blocks: the latest `capacity` frames, in order, each within −72 dB of its
     /// block's peak.
     #[test]
-    fn packed_blocks_keep_the_latest_frames_within_96_db() {
+    fn packed_blocks_keep_the_latest_frames_within_72_db() {
         let capacity = 2 * BLOCK + 1000;
         let mut r = RecentAudio::new(1, capacity);
         let total = 5 * BLOCK + 123;
