@@ -235,13 +235,29 @@ mod tests {
         (rt, shared)
     }
 
-    /// Pushes `blocks` 10 ms stereo blocks at `level`, paced so the reader keeps up.
+    /// Pushes `blocks` 10 ms stereo blocks at `level`, paced so the reader keeps up: while the
+    /// task runs, at most half a second of audio waits in the tap (whatever the machine's load,
+    /// nothing is dropped); into a stopped task's tap it pushes at once.
     fn play(rt: &mut AssistRuntime, level: f32, blocks: usize) {
         let x = vec![level; 480];
+        let shared = rt.shared.clone();
+        let base = shared.analysed_frames.load(Ordering::Relaxed);
         for i in 0..blocks {
             rt.push(&[&x, &x]);
-            if i % 20 == 0 {
-                std::thread::sleep(Duration::from_millis(2));
+            if i % 20 == 19 {
+                let pushed = (i as u64 + 1) * 480;
+                let t = Instant::now();
+                while rt.is_running()
+                    && shared
+                        .analysed_frames
+                        .load(Ordering::Relaxed)
+                        .saturating_sub(base)
+                        + 24_000
+                        < pushed
+                    && t.elapsed() < Duration::from_secs(10)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
             }
         }
     }
