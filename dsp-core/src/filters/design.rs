@@ -101,29 +101,49 @@ impl MatchedPoles {
     /// Nyquist (possible for shelf poles, which sit off f0) is held at Nyquist.
     fn new(wp: f64, qp: f64) -> Self {
         let zeta = 0.5 / qp;
-        let (a1, a2, s_dc, s_ny) = if zeta < 1.0 {
-            let r = (-zeta * wp).exp();
-            let one_minus_r = -(-zeta * wp).exp_m1();
-            let theta = (wp * (1.0 - zeta * zeta).sqrt()).min(PI);
-            let sh = (0.5 * theta).sin();
-            let sh2 = sh * sh;
-            let a1 = -2.0 * r * theta.cos();
-            let s_dc = one_minus_r * one_minus_r + 4.0 * r * sh2;
-            let s_ny = (1.0 + r) * (1.0 + r) - 4.0 * r * sh2;
-            (a1, r * r, s_dc, s_ny)
-        } else {
-            // Two real poles; the slow one computed without cancellation.
-            let root = (zeta * zeta - 1.0).sqrt();
-            let s_slow = -wp / (zeta + root);
-            let s_fast = -wp * (zeta + root);
-            let (p1, p2) = (s_slow.exp(), s_fast.exp());
-            (
-                -(p1 + p2),
-                p1 * p2,
-                s_slow.exp_m1() * s_fast.exp_m1(),
-                (1.0 + p1) * (1.0 + p2),
-            )
-        };
+        if zeta < 1.0 {
+            let theta = Self::complex_angle(wp, zeta);
+            return Self::complex(
+                wp,
+                qp,
+                (-zeta * wp).exp(),
+                -(-zeta * wp).exp_m1(),
+                (0.5 * theta).sin(),
+                theta.cos(),
+            );
+        }
+        // Two real poles; the slow one computed without cancellation.
+        let root = (zeta * zeta - 1.0).sqrt();
+        let s_slow = -wp / (zeta + root);
+        let s_fast = -wp * (zeta + root);
+        let (p1, p2) = (s_slow.exp(), s_fast.exp());
+        Self::from_sums(
+            wp,
+            qp,
+            -(p1 + p2),
+            p1 * p2,
+            s_slow.exp_m1() * s_fast.exp_m1(),
+            (1.0 + p1) * (1.0 + p2),
+        )
+    }
+
+    /// The angle θ of a complex pair (`ζ = 1/(2·qp)` < 1), held at Nyquist.
+    fn complex_angle(wp: f64, zeta: f64) -> f64 {
+        (wp * (1.0 - zeta * zeta).max(0.0).sqrt()).min(PI)
+    }
+
+    /// A complex pair from its transcendental values: `r = e^(−ζ·wp)`, `1 − r` (from
+    /// `expm1`), `sin(θ/2)` and `cos θ` ([`bells`] computes them for several pairs at once).
+    fn complex(wp: f64, qp: f64, r: f64, one_minus_r: f64, sh: f64, cos_theta: f64) -> Self {
+        let sh2 = sh * sh;
+        let a1 = -2.0 * r * cos_theta;
+        let s_dc = one_minus_r * one_minus_r + 4.0 * r * sh2;
+        let s_ny = (1.0 + r) * (1.0 + r) - 4.0 * r * sh2;
+        Self::from_sums(wp, qp, a1, r * r, s_dc, s_ny)
+    }
+
+    /// From `a1`, `a2`, `1 + a1 + a2` and `1 − a1 + a2`.
+    fn from_sums(wp: f64, qp: f64, a1: f64, a2: f64, s_dc: f64, s_ny: f64) -> Self {
         Self {
             a1,
             a2,
@@ -265,26 +285,25 @@ pub(crate) fn bells(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [B
     for i in 0..n {
         a[i] = 10f64.powf(clamp_gain_db(specs[i].1).abs() / 40.0);
     }
-    // The poles of `MatchedPoles::new(w0, q·a)` (complex pair), step by step.
-    let mut zw = [0.0f64; MAX_BELLS];
+    // The poles of `MatchedPoles::new(w0, q·a)` (a complex pair), one step for all bells.
+    let mut zeta = [0.0f64; MAX_BELLS];
     let mut theta = [0.0f64; MAX_BELLS];
     for i in 0..n {
         let (wp, qp) = (w0[i], q[i] * a[i]);
-        let zeta = 0.5 / qp;
+        zeta[i] = 0.5 / qp;
         simple[i] = simple[i]
-            && zeta < 1.0
+            && zeta[i] < 1.0
             && MatchedPoles::scale_of(wp, qp).max(MatchedPoles::scale_of(wp, q[i] / a[i]))
                 >= MATCHED_Z_BELOW;
-        zw[i] = -zeta * wp;
-        theta[i] = (wp * (1.0 - zeta * zeta).max(0.0).sqrt()).min(PI);
+        theta[i] = MatchedPoles::complex_angle(wp, zeta[i]);
     }
     let mut r = [0.0f64; MAX_BELLS];
     for i in 0..n {
-        r[i] = zw[i].exp();
+        r[i] = (-zeta[i] * w0[i]).exp();
     }
     let mut one_minus_r = [0.0f64; MAX_BELLS];
     for i in 0..n {
-        one_minus_r[i] = -zw[i].exp_m1();
+        one_minus_r[i] = -(-zeta[i] * w0[i]).exp_m1();
     }
     let mut sh = [0.0f64; MAX_BELLS];
     for i in 0..n {
@@ -300,41 +319,22 @@ pub(crate) fn bells(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [B
     }
     for i in 0..n {
         let (f, g, qi) = specs[i];
-        if !simple[i] {
-            out[i] = bell(f, g, qi, sample_rate_hz);
-            continue;
-        }
-        let (ai, ri, sh2) = (a[i], r[i], sh[i] * sh[i]);
-        let s_dc = one_minus_r[i] * one_minus_r[i] + 4.0 * ri * sh2;
-        let s_ny = (1.0 + ri) * (1.0 + ri) - 4.0 * ri * sh2;
-        let p = MatchedPoles {
-            a1: -2.0 * ri * cos_theta[i],
-            a2: ri * ri,
-            s_dc,
-            scale: MatchedPoles::scale_of(w0[i], q[i] * ai),
-            big_a0: s_dc * s_dc,
-            big_a1: s_ny * s_ny,
-            big_a2: -4.0 * (ri * ri),
-        };
-        // `peak_numerator(&p, w0, a⁴, A0, ..)` with `phis` already taken.
-        let g2 = ai.powi(4);
-        let big_b0 = p.big_a0;
-        let (phi0, phi1) = phi[i];
-        let e = g2 * p.big_a0 - big_b0;
-        let ratio = phi0 / phi1;
-        let big_b1 = g2 * p.big_a1 - e * ratio * ratio;
-        let big_b2 = g2 * p.big_a2 + e / (4.0 * phi1 * phi1);
-        let w = 0.5 * (big_b0.max(0.0).sqrt() + big_b1.max(0.0).sqrt());
-        let boost = if big_b1 < 0.0 || w * w + big_b2 < 0.0 {
-            out[i] = bell(f, g, qi, sample_rate_hz);
-            continue;
-        } else {
-            p.with_numerator(big_b0, big_b1, big_b2)
-        };
-        out[i] = if clamp_gain_db(g) > 0.0 {
-            boost
-        } else {
-            invert(&boost)
+        let p = MatchedPoles::complex(
+            w0[i],
+            q[i] * a[i],
+            r[i],
+            one_minus_r[i],
+            sh[i],
+            cos_theta[i],
+        );
+        // As `bell`: `peak_numerator(&p, w0, a⁴, A0, ..)`, boost or its inverse.
+        let boost = simple[i]
+            .then(|| peak_numerator_at(&p, phi[i], a[i].powi(4), p.big_a0))
+            .flatten();
+        out[i] = match boost {
+            Some(b) if clamp_gain_db(g) > 0.0 => b,
+            Some(b) => invert(&b),
+            None => bell(f, g, qi, sample_rate_hz),
         };
     }
 }
@@ -386,18 +386,29 @@ fn peak_numerator(
     big_b0: f64,
     t_ny_analog: f64,
 ) -> BiquadCoefs {
-    let (phi0, phi1) = phis(w0);
+    peak_numerator_at(p, phis(w0), g2, big_b0).unwrap_or_else(|| {
+        // No real numerator has both the value and a zero slope at f0 (low Q close to
+        // Nyquist): keep the values at DC and f0 and take the analog value at Nyquist instead.
+        three_point_numerator(p, big_b0 / p.big_a0, t_ny_analog, g2, w0)
+    })
+}
+
+/// [`peak_numerator`] with `(φ0, φ1)` of ω0 given; `None` where it takes its fallback.
+fn peak_numerator_at(
+    p: &MatchedPoles,
+    (phi0, phi1): (f64, f64),
+    g2: f64,
+    big_b0: f64,
+) -> Option<BiquadCoefs> {
     let e = g2 * p.big_a0 - big_b0;
     let ratio = phi0 / phi1;
     let big_b1 = g2 * p.big_a1 - e * ratio * ratio;
     let big_b2 = g2 * p.big_a2 + e / (4.0 * phi1 * phi1);
     let w = 0.5 * (big_b0.max(0.0).sqrt() + big_b1.max(0.0).sqrt());
     if big_b1 < 0.0 || w * w + big_b2 < 0.0 {
-        // No real numerator has both the value and a zero slope at f0 (low Q close to
-        // Nyquist): keep the values at DC and f0 and take the analog value at Nyquist instead.
-        return three_point_numerator(p, big_b0 / p.big_a0, t_ny_analog, g2, w0);
+        return None;
     }
-    p.with_numerator(big_b0, big_b1, big_b2)
+    Some(p.with_numerator(big_b0, big_b1, big_b2))
 }
 
 /// Numerator with the squared magnitudes `t_dc` at DC, `t_ny` at Nyquist and `t_m` at `w_m`
