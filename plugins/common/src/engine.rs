@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 /// A `dsp-core` chain a plugin plays, with its settings type and parameter-ID scheme.
 pub trait AssistedChain: Processor + Send + Sized {
     /// The plugin's settings (what its host parameters hold).
-    type Settings: Copy + PartialEq + Send;
+    type Settings: Copy + PartialEq + Send + Default;
     /// Builds the chain at `settings` without ramps.
     fn build(config: ProcessorConfig, settings: &Self::Settings) -> Result<Self, ConfigError>;
     /// New settings, click-free (ramps and glides). Real-time safe.

@@ -12,6 +12,7 @@ pub mod gui;
 pub mod identity;
 pub mod mirror;
 pub mod monitor;
+pub mod plugin;
 pub mod recent;
 pub mod reference;
 pub mod runtime;

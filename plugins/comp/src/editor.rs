@@ -73,7 +73,7 @@ fn body(
     st: &mut BodyState,
 ) {
     let mut manual = CompSettings::default();
-    crate::manual_settings(params, &mut manual);
+    params.settings(&mut manual);
     let has_suggestion = cx.suggestion.is_some();
     let suggested = has_suggestion.then(|| {
         let mut s = manual;

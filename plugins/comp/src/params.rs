@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tandem_common::compare::{switch_param, AssistParams};
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
+use tandem_common::plugin::AssistedParams;
 use tandem_common::store::SuggestionStore;
 
 /// The level detector (mirrors `dsp_core::chains::comp::CompDetector`, same order).
@@ -323,6 +324,22 @@ impl CompParams {
         out.auto_makeup = self.auto_makeup.value();
         out.mix_pct = self.mix_pct.value();
         out.out_gain_db = self.output_gain_db.value();
+    }
+}
+
+impl AssistedParams for CompParams {
+    type Settings = CompSettings;
+
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
+        Self::new(store)
+    }
+
+    fn assist(&self) -> &AssistParams {
+        &self.assist
+    }
+
+    fn manual_settings(&self, out: &mut CompSettings) {
+        self.settings(out);
     }
 }
 

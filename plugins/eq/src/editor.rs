@@ -16,6 +16,7 @@ use tandem_common::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor,
 };
+use tandem_common::plugin::AssistedParams;
 
 /// Colour of band `i` (nodes and band buttons).
 pub fn band_color(i: usize) -> Color32 {
@@ -99,7 +100,7 @@ fn body(
 ) {
     let sr = display.sample_rate_hz.load(Ordering::Relaxed);
     let mut manual = EqSettings::default();
-    crate::manual_settings(params, &mut manual);
+    params.manual_settings(&mut manual);
     let mut suggested = manual;
     suggested_settings(&manual, &cx.shared.store, cx.amount, &mut suggested);
     response_on_grid(&manual, sr, &mut st.manual_curve);

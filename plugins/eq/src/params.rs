@@ -4,11 +4,13 @@
 //! (`eq_target`, `eq_max_bands`).
 
 use crate::reference::ReferenceSlot;
+use dsp_core::chains::eq::{EqBandType, EqSettings};
 use nice_plug::prelude::*;
 use std::sync::Arc;
 use tandem_common::compare::{switch_param, AssistParams};
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
+use tandem_common::plugin::AssistedParams;
 use tandem_common::store::SuggestionStore;
 
 /// Band filter type (mirrors `dsp_core::chains::eq::EqBandType`, same order).
@@ -247,6 +249,37 @@ impl EqParams {
             editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
             identity: Identity(crate::CLAP_ID),
         }
+    }
+}
+
+impl AssistedParams for EqParams {
+    type Settings = EqSettings;
+
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
+        Self::new(store)
+    }
+
+    fn assist(&self) -> &AssistParams {
+        &self.assist
+    }
+
+    /// Plain values; no smoothing: the chain glides itself.
+    fn manual_settings(&self, out: &mut EqSettings) {
+        for (b, p) in out.bands.iter_mut().zip(self.bands()) {
+            b.enabled = p.on.value();
+            b.kind = EqBandType::from_value(p.kind.value() as usize as f32);
+            b.freq_hz = p.freq_hz.value();
+            b.gain_db = p.gain_db.value();
+            b.q = p.q.value();
+            b.slope_db_oct = p.slope_db_oct.value();
+            b.placement =
+                dsp_core::chains::eq::Placement::from_value(p.placement.value() as usize as f32);
+        }
+        out.output_gain_db = self.output_gain_db.value();
+    }
+
+    fn shutdown(&self) {
+        self.reference.shutdown();
     }
 }
 

@@ -123,7 +123,7 @@ fn body(
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Target").color(theme::TEXT_DIM));
                 enum_combo(ui, "master_target", &params.master_target, setter, 130.0);
-                let manual_values = crate::manual_map(params);
+                let manual_values = tandem_common::gui::manual_values(params);
                 let target = target_from_manual(&manual_values);
                 ui.label(
                     RichText::new(format!(
@@ -366,7 +366,7 @@ fn meter_column(
     manual: &MasterSettings,
 ) {
     let load = |a: &atomic_float::AtomicF32| a.load(Ordering::Relaxed);
-    let target = target_from_manual(&crate::manual_map(params));
+    let target = target_from_manual(&tandem_common::gui::manual_values(params));
     let readout = gui::Loudness {
         momentary: load(&meters.momentary_lufs),
         short_term: load(&meters.short_term_lufs),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tandem_common::compare::{switch_param, AssistParams};
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
+use tandem_common::plugin::AssistedParams;
 use tandem_common::store::SuggestionStore;
 
 /// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side; pinned by a test).
@@ -442,6 +443,26 @@ impl MasterParams {
         for (index, get) in GETTERS.iter().enumerate() {
             out.set_param_at(index, get(self));
         }
+    }
+}
+
+impl AssistedParams for MasterParams {
+    type Settings = MasterSettings;
+
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
+        Self::new(store)
+    }
+
+    fn assist(&self) -> &AssistParams {
+        &self.assist
+    }
+
+    fn manual_settings(&self, out: &mut MasterSettings) {
+        MasterParams::manual_settings(self, out);
+    }
+
+    fn shutdown(&self) {
+        self.reference.shutdown();
     }
 }
 

@@ -1,0 +1,327 @@
+//! The plugin written once: [`TandemPlugin`] is every Tandem plugin's `Plugin`, `ClapPlugin`
+//! and `Vst3Plugin` over a small [`PluginSpec`] (names, IDs, features, the chain, the
+//! parameters, the analyzer, the editor). A plugin crate keeps what is its own: its parameters,
+//! its analyzer's suggest step and its editor body.
+//!
+//! What every plugin does the same way lives here: the host's layout to a channel count, the
+//! engine built at the host's rate and block size (latency reported from the chain), the
+//! analysis thread started after it (a plugin whose analysis cannot start still plays), the
+//! manual settings read at every block, the side-chain port handed on when a layout has one,
+//! and the foreign-state filter.
+
+use crate::assistant::{Analyzer, AssistantShared};
+use crate::compare::AssistParams;
+use crate::display::Display;
+use crate::engine::{AssistedChain, AssistedEngine, BlockControls};
+use crate::gui::ShellEditor;
+use crate::runtime::AssistRuntime;
+use crate::store::SuggestionStore;
+use nice_plug::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A plugin's host parameters as the generic plugin uses them.
+pub trait AssistedParams: Params + 'static {
+    /// The chain settings the manual parameters describe.
+    type Settings;
+    /// The parameters at their defaults, persisting the suggestion through `store`.
+    fn with_store(store: Arc<SuggestionStore>) -> Self;
+    /// The assistant's own parameters (compare, amount, level match, learn).
+    fn assist(&self) -> &AssistParams;
+    /// The manual settings as the parameters hold them now. Real-time safe.
+    fn manual_settings(&self, out: &mut Self::Settings);
+    /// Called when the instance goes away (a reference still loading stops with it: its
+    /// thread runs this library's code). The default does nothing.
+    fn shutdown(&self) {}
+}
+
+/// Stereo in and out, or mono in and out.
+pub const STEREO_OR_MONO: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// [`STEREO_OR_MONO`], each with a side-chain input of as many channels.
+pub const STEREO_OR_MONO_WITH_SIDECHAIN: &[AudioIOLayout] = &[
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(2),
+        main_output_channels: NonZeroU32::new(2),
+        aux_input_ports: &[new_nonzero_u32(2)],
+        names: PortNames {
+            layout: Some("Stereo"),
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(1),
+        main_output_channels: NonZeroU32::new(1),
+        aux_input_ports: &[new_nonzero_u32(1)],
+        names: PortNames {
+            layout: Some("Mono"),
+            aux_inputs: &["Sidechain"],
+            ..PortNames::const_default()
+        },
+        ..AudioIOLayout::const_default()
+    },
+];
+
+/// What makes one Tandem plugin itself.
+pub trait PluginSpec: Send + Sync + Sized + 'static {
+    /// The name hosts show ("Tandem EQ").
+    const NAME: &'static str;
+    /// The CLAP ID, also written into the saved state to recognise foreign states.
+    const CLAP_ID: &'static str;
+    /// One line for the host's plugin browser.
+    const DESCRIPTION: &'static str;
+    /// CLAP features.
+    const CLAP_FEATURES: &'static [ClapFeature];
+    /// The VST3 class ID.
+    const VST3_CLASS_ID: [u8; 16];
+    /// VST3 subcategories.
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
+    /// The audio layouts, the preferred first.
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO_OR_MONO;
+
+    /// The `dsp-core` chain the plugin plays.
+    type Chain: AssistedChain;
+    /// The host parameters.
+    type Params: AssistedParams<Settings = <Self::Chain as AssistedChain>::Settings>;
+    /// The analysis thread's listener.
+    type Analyzer: Analyzer;
+    /// State the plugin shares between its audio thread, analyzer and editor besides
+    /// [`Display`] (the Master's meters); `()` when there is none.
+    type Extra: Default + Send + Sync + 'static;
+
+    /// The parameter IDs the assistant may propose.
+    fn assistable_ids() -> &'static [&'static str];
+    /// The analyzer for a host rate and channel count.
+    fn analyzer(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        extra: Arc<Self::Extra>,
+        params: &Self::Params,
+    ) -> Result<Self::Analyzer, String>;
+    /// The editor.
+    fn editor(
+        params: Arc<Self::Params>,
+        shared: Arc<AssistantShared>,
+        display: Arc<Display>,
+        extra: Arc<Self::Extra>,
+    ) -> Option<ShellEditor<Self::Params>>;
+    /// After each block: the chain's meters into the shared state. Real-time safe. The default
+    /// does nothing.
+    fn after_block(_chain: &Self::Chain, _display: &Display, _extra: &Self::Extra) {}
+}
+
+/// One Tandem plugin instance, the object the host instantiates.
+pub struct TandemPlugin<S: PluginSpec> {
+    params: Arc<S::Params>,
+    shared: Arc<AssistantShared>,
+    display: Arc<Display>,
+    extra: Arc<S::Extra>,
+    runtime: AssistRuntime,
+    engine: Option<AssistedEngine<S::Chain>>,
+    manual: <S::Chain as AssistedChain>::Settings,
+}
+
+impl<S: PluginSpec> Default for TandemPlugin<S> {
+    fn default() -> Self {
+        let store = Arc::new(SuggestionStore::new(S::assistable_ids()));
+        let shared = AssistantShared::new(store.clone());
+        Self {
+            params: Arc::new(S::Params::with_store(store)),
+            runtime: AssistRuntime::new(shared.clone()),
+            shared,
+            display: Arc::new(Display::default()),
+            extra: Arc::new(S::Extra::default()),
+            engine: None,
+            manual: Default::default(),
+        }
+    }
+}
+
+impl<S: PluginSpec> TandemPlugin<S> {
+    /// The shared assistant state (tests and the editor).
+    pub fn shared(&self) -> &Arc<AssistantShared> {
+        &self.shared
+    }
+
+    /// The parameters.
+    pub fn plugin_params(&self) -> &Arc<S::Params> {
+        &self.params
+    }
+}
+
+impl<S: PluginSpec> Plugin for TandemPlugin<S> {
+    const NAME: &'static str = S::NAME;
+    const VENDOR: &'static str = "Tandem";
+    const URL: &'static str = "";
+    const EMAIL: &'static str = "";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = S::AUDIO_IO_LAYOUTS;
+
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ShellEditor<S::Params>;
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        S::editor(
+            self.params.clone(),
+            self.shared.clone(),
+            self.display.clone(),
+            self.extra.clone(),
+        )
+    }
+
+    fn filter_state(state: &mut PluginState) {
+        crate::identity::filter_foreign_state(state, S::CLAP_ID);
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        let name = S::NAME;
+        let channels = audio_io_layout
+            .main_output_channels
+            .map(|c| c.get() as usize)
+            .unwrap_or(2)
+            .clamp(1, 2);
+        let sr = buffer_config.sample_rate;
+        let max_block = buffer_config.max_buffer_size.max(1) as usize;
+        self.params.manual_settings(&mut self.manual);
+        let engine = match AssistedEngine::<S::Chain>::new(sr, max_block, channels, &self.manual) {
+            Ok(e) => e,
+            Err(e) => {
+                nice_log!("{name} cannot run at {sr} Hz with {channels} channels: {e}");
+                return false;
+            }
+        };
+        // Constant for a rate whatever the settings, so automation never changes it.
+        context.set_latency_samples(engine.latency_samples() as u32);
+        self.engine = Some(engine);
+        self.display.sample_rate_hz.store(sr, Ordering::Relaxed);
+        self.display.gain_reduction_db.store(0.0, Ordering::Relaxed);
+
+        let analyzer = match S::analyzer(
+            sr,
+            channels,
+            self.display.clone(),
+            self.extra.clone(),
+            &self.params,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                nice_log!("{name} analysis unavailable: {e}");
+                return true;
+            }
+        };
+        if let Err(e) = self.runtime.start_for(
+            name,
+            sr,
+            channels,
+            analyzer,
+            self.params.clone(),
+            S::Params::assist,
+            S::Chain::neutral_value,
+        ) {
+            nice_log!("{name}: {e}");
+        }
+        true
+    }
+
+    fn reset(&mut self) {
+        self.params.manual_settings(&mut self.manual);
+        if let Some(e) = self.engine.as_mut() {
+            e.reset(&self.manual);
+        }
+        self.display.gain_reduction_db.store(0.0, Ordering::Relaxed);
+    }
+
+    fn deactivate(&mut self) {
+        self.runtime.stop();
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer,
+        aux: &mut AuxiliaryBuffers,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let Some(engine) = self.engine.as_mut() else {
+            for ch in buffer.as_slice() {
+                ch.fill(0.0);
+            }
+            return ProcessStatus::Normal;
+        };
+        self.params.manual_settings(&mut self.manual);
+        let assist = self.params.assist();
+        let controls = BlockControls {
+            manual: &self.manual,
+            compare: assist.compare.value(),
+            amount: assist.amount.value(),
+            match_levels: assist.match_levels.value(),
+        };
+        // A side-chain port, where the layout has one (the host may leave it unconnected:
+        // nice-plug then hands silence).
+        let mut key: [&[f32]; 2] = [&[]; 2];
+        let mut key_channels = 0;
+        if let Some(sc) = aux.inputs.first() {
+            for (k, ch) in key.iter_mut().zip(sc.as_slice_immutable().iter()) {
+                *k = ch;
+                key_channels += 1;
+            }
+        }
+        let key = (key_channels > 0).then_some(&key[..key_channels]);
+        engine.process_host_block(
+            buffer.as_slice(),
+            key,
+            &controls,
+            &self.shared,
+            &mut self.runtime,
+            &self.display,
+        );
+        S::after_block(engine.chain(), &self.display, &self.extra);
+        ProcessStatus::Normal
+    }
+}
+
+impl<S: PluginSpec> Drop for TandemPlugin<S> {
+    fn drop(&mut self) {
+        self.runtime.stop();
+        self.params.shutdown();
+    }
+}
+
+impl<S: PluginSpec> ClapPlugin for TandemPlugin<S> {
+    const CLAP_ID: &'static str = S::CLAP_ID;
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(S::DESCRIPTION);
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] = S::CLAP_FEATURES;
+}
+
+impl<S: PluginSpec> Vst3Plugin for TandemPlugin<S> {
+    const VST3_CLASS_ID: [u8; 16] = S::VST3_CLASS_ID;
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = S::VST3_SUBCATEGORIES;
+}
