@@ -10,6 +10,7 @@
 
 use nice_plug::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::{AssistParams, Compare};
@@ -192,7 +193,8 @@ fn suggested_value(s: Option<&Suggestion>, id: &str, manual: f32, amount: f32) -
 
 struct BodyState {
     t: f32,
-    holds: [gui::PeakHold; 4],
+    meters: gui::IoMeters,
+    display: tandem_common::display::Display,
     grid: Vec<f32>,
     selected: usize,
 }
@@ -229,7 +231,8 @@ impl Plugin for Preview {
         let params = self.params.clone();
         let mut st = BodyState {
             t: 0.0,
-            holds: Default::default(),
+            meters: Default::default(),
+            display: Default::default(),
             grid: gui::spectrum::log_grid(256),
             selected: 0,
         };
@@ -381,29 +384,15 @@ impl Plugin for Preview {
                     let lvl = |ph: f32| -9.0 + 5.0 * (t * 2.3 + ph).sin() * (t * 0.7 + ph).cos();
                     let ins = [lvl(0.0), lvl(0.8)];
                     let outs = [lvl(0.3) + 1.5, lvl(1.1) + 1.5];
-                    let dt = cx.dt;
-                    let hi = [
-                        st.holds[0].update(ins[0], dt),
-                        st.holds[1].update(ins[1], dt),
-                    ];
-                    let ho = [
-                        st.holds[2].update(outs[0], dt),
-                        st.holds[3].update(outs[1], dt),
-                    ];
-                    ui.horizontal(|ui| {
-                        ui.spacing_mut().item_spacing.x = 4.0;
-                        let sz = egui::vec2(60.0, h);
-                        if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
-                            st.holds[0].reset();
-                            st.holds[1].reset();
-                        }
-                        if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
-                            st.holds[2].reset();
-                            st.holds[3].reset();
-                        }
-                        let gr = 3.0 + 2.0 * (t * 1.3).sin().abs();
-                        gui::gain_reduction_meter(ui, egui::vec2(52.0, h), gr, 24.0);
-                    });
+                    for (c, (i, o)) in ins.iter().zip(outs).enumerate() {
+                        st.display.in_peak_db[c].store(*i, Ordering::Relaxed);
+                        st.display.out_peak_db[c].store(o, Ordering::Relaxed);
+                    }
+                    let gr = 3.0 + 2.0 * (t * 1.3).sin().abs();
+                    st.meters
+                        .show(ui, &st.display, cx.dt, egui::vec2(60.0, h), |ui| {
+                            gui::gain_reduction_meter(ui, egui::vec2(52.0, h), gr, 24.0);
+                        });
                     ui.add_space(6.0);
                     gui::loudness_readout(
                         ui,

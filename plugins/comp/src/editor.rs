@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::Compare;
 use tandem_common::display::Display;
-use tandem_common::gui::{self, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor};
+use tandem_common::gui::{self, theme, Knob, Shell, ShellConfig, ShellEditor};
 
 /// The plotted level range of the transfer curve, dB.
 pub const CURVE_MIN_DB: f32 = -60.0;
@@ -38,7 +38,7 @@ pub fn transfer_curve(settings: &CompSettings, points: usize) -> Vec<(f32, f32)>
 }
 
 struct BodyState {
-    holds: [PeakHold; 4],
+    meters: gui::IoMeters,
 }
 
 /// Builds the editor.
@@ -58,7 +58,7 @@ pub fn create(
     )
     .with_display(display.clone());
     let mut st = BodyState {
-        holds: Default::default(),
+        meters: Default::default(),
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
         body(ui, cx, &params, &display, &mut st);
@@ -175,36 +175,9 @@ fn body(
         ui.vertical(|ui| {
             ui.set_width(meters_w);
             let h = (ui.available_height() - 16.0).max(160.0);
-            let dt = cx.dt;
-            let ins = [
-                display.in_peak_db[0].load(Ordering::Relaxed),
-                display.in_peak_db[1].load(Ordering::Relaxed),
-            ];
-            let outs = [
-                display.out_peak_db[0].load(Ordering::Relaxed),
-                display.out_peak_db[1].load(Ordering::Relaxed),
-            ];
-            let hi = [
-                st.holds[0].update(ins[0], dt),
-                st.holds[1].update(ins[1], dt),
-            ];
-            let ho = [
-                st.holds[2].update(outs[0], dt),
-                st.holds[3].update(outs[1], dt),
-            ];
             let gr = display.gain_reduction_db.load(Ordering::Relaxed);
-            ui.horizontal(|ui| {
-                ui.spacing_mut().item_spacing.x = 4.0;
-                let sz = egui::vec2(56.0, h);
-                if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
-                    st.holds[0].reset();
-                    st.holds[1].reset();
-                }
+            st.meters.show(ui, display, cx.dt, egui::vec2(56.0, h), |ui| {
                 gui::gain_reduction_meter(ui, egui::vec2(52.0, h), gr, 24.0);
-                if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
-                    st.holds[2].reset();
-                    st.holds[3].reset();
-                }
             });
         });
     });

@@ -14,7 +14,7 @@ use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::Compare;
 use tandem_common::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
-    self, enum_combo, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
 };
 use tandem_common::plugin::AssistedParams;
 
@@ -56,7 +56,7 @@ struct BodyState {
     manual_curve: Vec<f32>,
     suggested_curve: Vec<f32>,
     selected: usize,
-    holds: [PeakHold; 4],
+    meters: gui::IoMeters,
     reference: gui::ReferencePicker,
 }
 
@@ -83,7 +83,7 @@ pub fn create(
         manual_curve: Vec::new(),
         suggested_curve: Vec::new(),
         selected: 0,
-        holds: Default::default(),
+        meters: Default::default(),
         reference: Default::default(),
     };
     gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
@@ -219,35 +219,8 @@ fn body(
         ui.vertical(|ui| {
             ui.set_width(meters_w);
             let h = (ui.available_height() - 16.0).max(160.0);
-            let dt = cx.dt;
-            let ins = [
-                display.in_peak_db[0].load(Ordering::Relaxed),
-                display.in_peak_db[1].load(Ordering::Relaxed),
-            ];
-            let outs = [
-                display.out_peak_db[0].load(Ordering::Relaxed),
-                display.out_peak_db[1].load(Ordering::Relaxed),
-            ];
-            let hi = [
-                st.holds[0].update(ins[0], dt),
-                st.holds[1].update(ins[1], dt),
-            ];
-            let ho = [
-                st.holds[2].update(outs[0], dt),
-                st.holds[3].update(outs[1], dt),
-            ];
-            ui.horizontal(|ui| {
-                ui.spacing_mut().item_spacing.x = 4.0;
-                let sz = egui::vec2(60.0, h);
-                if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
-                    st.holds[0].reset();
-                    st.holds[1].reset();
-                }
-                if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
-                    st.holds[2].reset();
-                    st.holds[3].reset();
-                }
-            });
+            st.meters
+                .show(ui, display, cx.dt, egui::vec2(60.0, h), |_| {});
         });
     });
 }

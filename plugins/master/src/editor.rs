@@ -17,7 +17,7 @@ use tandem_common::assistant::AssistantShared;
 use tandem_common::compare::Compare;
 use tandem_common::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
-    self, enum_combo, spectrum::grid_freq, theme, Knob, PeakHold, Shell, ShellConfig, ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
 };
 
 /// The tone EQ's response (stereo plus mid-placed sections) on the display grid, in dB.
@@ -36,7 +36,7 @@ struct BodyState {
     post: Vec<f32>,
     manual_curve: Vec<f32>,
     suggested_curve: Vec<f32>,
-    holds: [PeakHold; 4],
+    meters: gui::IoMeters,
     reference: gui::ReferencePicker,
     tab: usize,
 }
@@ -69,7 +69,7 @@ pub fn create(
         post: Vec::new(),
         manual_curve: Vec::new(),
         suggested_curve: Vec::new(),
-        holds: Default::default(),
+        meters: Default::default(),
         reference: Default::default(),
         tab: 3,
     };
@@ -419,45 +419,25 @@ fn meter_column(
     gui::true_peak_readout(ui, load(&meters.true_peak_dbtp), ceiling);
     ui.add_space(4.0);
     let h = (ui.available_height() - 20.0).max(140.0);
-    let dt = cx.dt;
-    let ins = [load(&display.in_peak_db[0]), load(&display.in_peak_db[1])];
-    let outs = [load(&display.out_peak_db[0]), load(&display.out_peak_db[1])];
-    let hi = [
-        st.holds[0].update(ins[0], dt),
-        st.holds[1].update(ins[1], dt),
-    ];
-    let ho = [
-        st.holds[2].update(outs[0], dt),
-        st.holds[3].update(outs[1], dt),
-    ];
-    ui.horizontal(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
-        let sz = egui::vec2(52.0, h);
-        if gui::level_meter(ui, sz, "IN", &ins, &hi, -60.0, 6.0).clicked() {
-            st.holds[0].reset();
-            st.holds[1].reset();
-        }
-        ui.vertical(|ui| {
-            ui.label(RichText::new("Glue").small().color(theme::TEXT_DIM));
-            gui::gain_reduction_meter(
-                ui,
-                egui::vec2(44.0, h - 18.0),
-                load(&meters.glue_gr_db),
-                12.0,
-            );
+    st.meters
+        .show(ui, display, cx.dt, egui::vec2(52.0, h), |ui| {
+            ui.vertical(|ui| {
+                ui.label(RichText::new("Glue").small().color(theme::TEXT_DIM));
+                gui::gain_reduction_meter(
+                    ui,
+                    egui::vec2(44.0, h - 18.0),
+                    load(&meters.glue_gr_db),
+                    12.0,
+                );
+            });
+            ui.vertical(|ui| {
+                ui.label(RichText::new("Limit").small().color(theme::TEXT_DIM));
+                gui::gain_reduction_meter(
+                    ui,
+                    egui::vec2(44.0, h - 18.0),
+                    load(&meters.limiter_gr_db),
+                    12.0,
+                );
+            });
         });
-        ui.vertical(|ui| {
-            ui.label(RichText::new("Limit").small().color(theme::TEXT_DIM));
-            gui::gain_reduction_meter(
-                ui,
-                egui::vec2(44.0, h - 18.0),
-                load(&meters.limiter_gr_db),
-                12.0,
-            );
-        });
-        if gui::level_meter(ui, sz, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
-            st.holds[2].reset();
-            st.holds[3].reset();
-        }
-    });
 }

@@ -1,13 +1,16 @@
 //! Meters: level bars with peak hold, gain reduction, loudness (M/S/I) and true-peak readouts.
 //!
 //! The widgets only draw what they are given (values the audio/analysis side published through
-//! atomics); the small amount of GUI-side state (peak hold) lives in [`PeakHold`].
+//! atomics); the small amount of GUI-side state (peak hold) lives in [`PeakHold`], and the IN/OUT
+//! column every editor shows, with its four holds, in [`IoMeters`].
 
 use super::theme;
+use crate::display::Display;
 use egui::{
     Align2, Color32, CornerRadius, FontId, Pos2, Rangef, Rect, Response, Sense, Stroke, StrokeKind,
     Ui, Vec2,
 };
+use std::sync::atomic::Ordering;
 
 /// Fraction 0–1 of a meter's height for `db` on a scale from `min_db` (bottom) to `max_db`
 /// (top); clamped, with −∞/NaN at 0.
@@ -88,6 +91,45 @@ impl PeakHold {
     pub fn reset(&mut self) {
         self.value = f32::NEG_INFINITY;
         self.held_for = 0.0;
+    }
+}
+
+/// The IN and OUT peak meters every editor shows, with their peak holds (a click on a meter
+/// clears its holds). A plugin's own meters (gain reduction) stand between them.
+#[derive(Default)]
+pub struct IoMeters {
+    holds: [PeakHold; 4],
+}
+
+impl IoMeters {
+    /// Draws IN, `between`, then OUT side by side, 4 points apart; `meter` is the size of each
+    /// level meter, `dt` the seconds since the last frame.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        display: &Display,
+        dt: f32,
+        meter: Vec2,
+        between: impl FnOnce(&mut Ui),
+    ) {
+        let load = |a: &atomic_float::AtomicF32| a.load(Ordering::Relaxed);
+        let ins = [load(&display.in_peak_db[0]), load(&display.in_peak_db[1])];
+        let outs = [load(&display.out_peak_db[0]), load(&display.out_peak_db[1])];
+        let [h0, h1, h2, h3] = &mut self.holds;
+        let hi = [h0.update(ins[0], dt), h1.update(ins[1], dt)];
+        let ho = [h2.update(outs[0], dt), h3.update(outs[1], dt)];
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 4.0;
+            if level_meter(ui, meter, "IN", &ins, &hi, -60.0, 6.0).clicked() {
+                h0.reset();
+                h1.reset();
+            }
+            between(ui);
+            if level_meter(ui, meter, "OUT", &outs, &ho, -60.0, 6.0).clicked() {
+                h2.reset();
+                h3.reset();
+            }
+        });
     }
 }
 

@@ -64,7 +64,8 @@ pub use accept::{apply_changes, manual_values, ParamIndex};
 pub use controls::{enum_combo, param_slider, param_toggle, segmented, set_param_gesture, Knob};
 pub use editor::{EditorSize, EditorState, TandemEditor};
 pub use meters::{
-    gain_reduction_meter, level_meter, loudness_readout, true_peak_readout, Loudness, PeakHold,
+    gain_reduction_meter, level_meter, loudness_readout, true_peak_readout, IoMeters, Loudness,
+    PeakHold,
 };
 pub use reference::ReferencePicker;
 pub use shell::{create_editor, Shell, ShellApp, ShellConfig, ShellCtx, ShellEditor};
