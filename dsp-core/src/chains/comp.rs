@@ -111,6 +111,45 @@ pub const PARAM_IDS: [&str; 17] = [
     ids::OUT_GAIN,
 ];
 
+/// Each parameter's index in [`PARAM_IDS`] (the same names as [`ids`]; a test pins the pairs),
+/// so the audio thread sets a parameter without comparing strings.
+pub mod idx {
+    /// [`super::ids::THRESHOLD`].
+    pub const THRESHOLD: usize = 0;
+    /// [`super::ids::RATIO`].
+    pub const RATIO: usize = 1;
+    /// [`super::ids::KNEE`].
+    pub const KNEE: usize = 2;
+    /// [`super::ids::ATTACK`].
+    pub const ATTACK: usize = 3;
+    /// [`super::ids::RELEASE`].
+    pub const RELEASE: usize = 4;
+    /// [`super::ids::AUTO_RELEASE`].
+    pub const AUTO_RELEASE: usize = 5;
+    /// [`super::ids::DETECTOR`].
+    pub const DETECTOR: usize = 6;
+    /// [`super::ids::LINK`].
+    pub const LINK: usize = 7;
+    /// [`super::ids::STEREO_MODE`].
+    pub const STEREO_MODE: usize = 8;
+    /// [`super::ids::SC_EXTERNAL`].
+    pub const SC_EXTERNAL: usize = 9;
+    /// [`super::ids::SC_HPF`].
+    pub const SC_HPF: usize = 10;
+    /// [`super::ids::SC_HPF_ON`].
+    pub const SC_HPF_ON: usize = 11;
+    /// [`super::ids::LOOKAHEAD`].
+    pub const LOOKAHEAD: usize = 12;
+    /// [`super::ids::MAKEUP`].
+    pub const MAKEUP: usize = 13;
+    /// [`super::ids::AUTO_MAKEUP`].
+    pub const AUTO_MAKEUP: usize = 14;
+    /// [`super::ids::MIX`].
+    pub const MIX: usize = 15;
+    /// [`super::ids::OUT_GAIN`].
+    pub const OUT_GAIN: usize = 16;
+}
+
 /// Every parameter ID in its stable order (owned, like [`crate::chains::eq::param_ids`]).
 pub fn param_ids() -> Vec<String> {
     PARAM_IDS.iter().map(|s| s.to_string()).collect()
@@ -121,13 +160,24 @@ pub fn param_ids() -> Vec<String> {
 /// not scaled: ratio and threshold already fade the compression out). `None` (taken as is) for
 /// the times, knee, switches and modes.
 pub fn neutral_value(id: &str) -> Option<f32> {
-    match id {
-        ids::THRESHOLD => Some(0.0),
-        ids::RATIO => Some(1.0),
-        ids::MAKEUP | ids::OUT_GAIN => Some(0.0),
-        ids::MIX => Some(100.0),
+    param_index(id).and_then(neutral_value_at)
+}
+
+/// [`neutral_value`] for the parameter at `index` of [`PARAM_IDS`]. No string comparison: for
+/// the audio thread.
+pub fn neutral_value_at(index: usize) -> Option<f32> {
+    match index {
+        idx::THRESHOLD => Some(0.0),
+        idx::RATIO => Some(1.0),
+        idx::MAKEUP | idx::OUT_GAIN => Some(0.0),
+        idx::MIX => Some(100.0),
         _ => None,
     }
+}
+
+/// The index of a parameter ID in [`PARAM_IDS`].
+pub fn param_index(id: &str) -> Option<usize> {
+    PARAM_IDS.iter().position(|p| *p == id)
 }
 
 fn enum_index(value: f32, len: usize) -> usize {
@@ -389,40 +439,46 @@ impl CompSettings {
     /// Sets one parameter from its plain value (clamped; NaN → the default). Returns false for
     /// an unknown ID.
     pub fn set_param(&mut self, id: &str, value: f32) -> bool {
+        param_index(id).is_some_and(|i| self.set_param_at(i, value))
+    }
+
+    /// [`Self::set_param`] for the parameter at `index` of [`PARAM_IDS`] (sanitised the same
+    /// way); false past the end. No string comparison: for the audio thread.
+    pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
         let d = Self::default();
-        match id {
-            ids::THRESHOLD => {
+        match index {
+            idx::THRESHOLD => {
                 self.threshold_db =
                     clamp_or(value, MIN_THRESHOLD_DB, MAX_THRESHOLD_DB, d.threshold_db)
             }
-            ids::RATIO => {
+            idx::RATIO => {
                 self.ratio = if value.is_nan() {
                     d.ratio
                 } else {
                     value.clamp(MIN_RATIO, MAX_RATIO)
                 }
             }
-            ids::KNEE => self.knee_db = clamp_or(value, 0.0, MAX_KNEE_DB, d.knee_db),
-            ids::ATTACK => {
+            idx::KNEE => self.knee_db = clamp_or(value, 0.0, MAX_KNEE_DB, d.knee_db),
+            idx::ATTACK => {
                 self.attack_ms = clamp_or(value, MIN_ATTACK_MS, MAX_ATTACK_MS, d.attack_ms)
             }
-            ids::RELEASE => {
+            idx::RELEASE => {
                 self.release_ms = clamp_or(value, MIN_RELEASE_MS, MAX_RELEASE_MS, d.release_ms)
             }
-            ids::AUTO_RELEASE => self.auto_release = flag(value),
-            ids::DETECTOR => self.detector = CompDetector::from_value(value),
-            ids::LINK => self.link_pct = clamp_or(value, 0.0, 100.0, d.link_pct),
-            ids::STEREO_MODE => self.stereo_mode = CompStereoMode::from_value(value),
-            ids::SC_EXTERNAL => self.sc_external = flag(value),
-            ids::SC_HPF => {
+            idx::AUTO_RELEASE => self.auto_release = flag(value),
+            idx::DETECTOR => self.detector = CompDetector::from_value(value),
+            idx::LINK => self.link_pct = clamp_or(value, 0.0, 100.0, d.link_pct),
+            idx::STEREO_MODE => self.stereo_mode = CompStereoMode::from_value(value),
+            idx::SC_EXTERNAL => self.sc_external = flag(value),
+            idx::SC_HPF => {
                 self.sc_hpf_hz = clamp_or(value, MIN_SC_HPF_HZ, MAX_SC_HPF_HZ, d.sc_hpf_hz)
             }
-            ids::SC_HPF_ON => self.sc_hpf_on = flag(value),
-            ids::LOOKAHEAD => self.lookahead_ms = clamp_or(value, 0.0, LATENCY_MS, 0.0),
-            ids::MAKEUP => self.makeup_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
-            ids::AUTO_MAKEUP => self.auto_makeup = flag(value),
-            ids::MIX => self.mix_pct = clamp_or(value, 0.0, 100.0, d.mix_pct),
-            ids::OUT_GAIN => self.out_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            idx::SC_HPF_ON => self.sc_hpf_on = flag(value),
+            idx::LOOKAHEAD => self.lookahead_ms = clamp_or(value, 0.0, LATENCY_MS, 0.0),
+            idx::MAKEUP => self.makeup_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
+            idx::AUTO_MAKEUP => self.auto_makeup = flag(value),
+            idx::MIX => self.mix_pct = clamp_or(value, 0.0, 100.0, d.mix_pct),
+            idx::OUT_GAIN => self.out_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0),
             _ => return false,
         }
         true
@@ -574,6 +630,35 @@ impl Processor for CompChain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each index constant names its own ID, checked against a list written out by hand.
+    #[test]
+    fn index_constants_name_their_ids() {
+        let pairs = [
+            (idx::THRESHOLD, "threshold"),
+            (idx::RATIO, "ratio"),
+            (idx::KNEE, "knee"),
+            (idx::ATTACK, "attack"),
+            (idx::RELEASE, "release"),
+            (idx::AUTO_RELEASE, "auto_release"),
+            (idx::DETECTOR, "detector"),
+            (idx::LINK, "link"),
+            (idx::STEREO_MODE, "stereo_mode"),
+            (idx::SC_EXTERNAL, "sc_external"),
+            (idx::SC_HPF, "sc_hpf"),
+            (idx::SC_HPF_ON, "sc_hpf_on"),
+            (idx::LOOKAHEAD, "lookahead"),
+            (idx::MAKEUP, "makeup"),
+            (idx::AUTO_MAKEUP, "auto_makeup"),
+            (idx::MIX, "mix"),
+            (idx::OUT_GAIN, "out_gain"),
+        ];
+        assert_eq!(pairs.len(), PARAM_IDS.len());
+        for (i, id) in pairs {
+            assert_eq!(PARAM_IDS[i], id);
+            assert_eq!(param_index(id), Some(i));
+        }
+    }
     use crate::testsignals::{pink_noise, sine};
 
     fn chain(sr: f32, channels: usize, s: &CompSettings) -> CompChain {

@@ -363,6 +363,24 @@ pub fn neutral_value(id: &str) -> Option<f32> {
     }
 }
 
+/// What the parameter at `index` of [`param_ids`] is: a band's (1-based band number) or, past
+/// the bands, `None` for `out_gain`. No string comparison: for the audio thread.
+fn param_at(index: usize) -> Option<(usize, BandParam)> {
+    let n = BandParam::ALL.len();
+    (index < NUM_BANDS * n).then(|| (index / n + 1, BandParam::ALL[index % n]))
+}
+
+/// [`neutral_value`] for the parameter at `index` of [`param_ids`]. No string comparison: for
+/// the audio thread.
+pub fn neutral_value_at(index: usize) -> Option<f32> {
+    match param_at(index) {
+        Some((_, BandParam::Gain)) => Some(0.0),
+        Some(_) => None,
+        None if index == NUM_BANDS * BandParam::ALL.len() => Some(0.0),
+        None => None,
+    }
+}
+
 impl EqSettings {
     /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
     pub fn to_param_map(&self) -> BTreeMap<String, f32> {
@@ -398,12 +416,33 @@ impl EqSettings {
     /// Sets one parameter from its plain value (clamped). Returns false for an unknown ID.
     pub fn set_param(&mut self, id: &str, value: f32) -> bool {
         if id == OUT_GAIN_ID {
-            self.output_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0);
+            self.set_out_gain(value);
             return true;
         }
         let Some((n, p)) = parse_band_param_id(id) else {
             return false;
         };
+        self.set_band_param(n, p, value);
+        true
+    }
+
+    /// [`Self::set_param`] for the parameter at `index` of [`param_ids`] (sanitised the same
+    /// way); false past the end. No string comparison: for the audio thread.
+    pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
+        match param_at(index) {
+            Some((n, p)) => self.set_band_param(n, p, value),
+            None if index == NUM_BANDS * BandParam::ALL.len() => self.set_out_gain(value),
+            None => return false,
+        }
+        true
+    }
+
+    fn set_out_gain(&mut self, value: f32) {
+        self.output_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0);
+    }
+
+    /// One parameter of band `n` (1-based).
+    fn set_band_param(&mut self, n: usize, p: BandParam, value: f32) {
         let b = &mut self.bands[n - 1];
         match p {
             BandParam::On => b.enabled = value.is_finite() && value >= 0.5,
@@ -421,7 +460,6 @@ impl EqSettings {
             }
             BandParam::Place => b.placement = Placement::from_value(value),
         }
-        true
     }
 
     /// The plain value of one parameter, `None` for an unknown ID.

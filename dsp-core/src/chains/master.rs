@@ -418,6 +418,12 @@ pub fn neutral_value(id: &str) -> Option<f32> {
     param_info(id).and_then(|p| p.neutral)
 }
 
+/// [`neutral_value`] for the parameter at `index` of [`PARAMS`]. No string comparison: for the
+/// audio thread.
+pub fn neutral_value_at(index: usize) -> Option<f32> {
+    PARAMS.get(index).and_then(|p| p.neutral)
+}
+
 /// TPDF dither after the limiter. The order is the parameter's enum index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Dither {

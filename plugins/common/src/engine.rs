@@ -14,6 +14,7 @@ use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
 use dsp_core::{ConfigError, Processor, ProcessorConfig};
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
 
 /// A `dsp-core` chain a plugin plays, with its settings type and parameter-ID scheme.
 pub trait AssistedChain: Processor + Send + Sized {
@@ -31,6 +32,15 @@ pub trait AssistedChain: Processor + Send + Sized {
     fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool;
     /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
     fn neutral_value(id: &str) -> Option<f32>;
+    /// Every parameter ID the assistant may propose, in the chain's stable order: the
+    /// suggestion store keeps its values in this order.
+    fn param_ids() -> &'static [&'static str];
+    /// [`set_param`](Self::set_param) for `param_ids()[index]`, without comparing strings (the
+    /// audio thread); false past the end.
+    fn set_param_at(settings: &mut Self::Settings, index: usize, value: f32) -> bool;
+    /// [`neutral_value`](Self::neutral_value) for `param_ids()[index]`, without comparing
+    /// strings (the audio thread).
+    fn neutral_value_at(index: usize) -> Option<f32>;
     /// Settings from parameter ID → plain value (missing IDs at their defaults).
     fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> Self::Settings;
     /// Whether level matching may turn a quieter suggestion up. False for a chain that ends
@@ -58,6 +68,16 @@ impl AssistedChain for EqChain {
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::eq::neutral_value(id)
     }
+    fn param_ids() -> &'static [&'static str] {
+        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+        leaked(&IDS, dsp_core::chains::eq::param_ids)
+    }
+    fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn neutral_value_at(index: usize) -> Option<f32> {
+        dsp_core::chains::eq::neutral_value_at(index)
+    }
     fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> EqSettings {
         EqSettings::from_param_map(map)
     }
@@ -83,6 +103,15 @@ impl AssistedChain for CompChain {
     }
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::comp::neutral_value(id)
+    }
+    fn param_ids() -> &'static [&'static str] {
+        &dsp_core::chains::comp::PARAM_IDS
+    }
+    fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn neutral_value_at(index: usize) -> Option<f32> {
+        dsp_core::chains::comp::neutral_value_at(index)
     }
     fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> CompSettings {
         CompSettings::from_param_map(map)
@@ -110,6 +139,16 @@ impl AssistedChain for MasterChain {
     fn neutral_value(id: &str) -> Option<f32> {
         dsp_core::chains::master::neutral_value(id)
     }
+    fn param_ids() -> &'static [&'static str] {
+        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+        leaked(&IDS, dsp_core::chains::master::param_ids)
+    }
+    fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn neutral_value_at(index: usize) -> Option<f32> {
+        dsp_core::chains::master::neutral_value_at(index)
+    }
     fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> MasterSettings {
         MasterSettings::from_param_map(map)
     }
@@ -128,7 +167,8 @@ pub struct BlockControls<'a, S> {
 }
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
-/// towards the parameter's neutral value. Real-time safe (no allocation).
+/// towards the parameter's neutral value. `store` must have been built from
+/// [`AssistedChain::param_ids`]. Real-time safe (no allocation, no string comparison).
 pub fn suggested_settings<C: AssistedChain>(
     manual: &C::Settings,
     store: &SuggestionStore,
@@ -136,12 +176,27 @@ pub fn suggested_settings<C: AssistedChain>(
     out: &mut C::Settings,
 ) {
     *out = *manual;
-    for (i, id) in store.ids().iter().enumerate() {
+    // The store holds its values in the order of `C::param_ids()` (it is built from them), so
+    // a value's index is the parameter's: no string is compared here.
+    for i in 0..store.ids().len().min(C::param_ids().len()) {
         let v = store.value(i);
         if v.is_finite() {
-            C::set_param(out, id, scale(v, C::neutral_value(id), amount));
+            C::set_param_at(out, i, scale(v, C::neutral_value_at(i), amount));
         }
     }
+}
+
+/// Owned IDs made `'static` once per process (a chain whose IDs are built, not written out).
+fn leaked(
+    cell: &'static OnceLock<Vec<&'static str>>,
+    ids: fn() -> Vec<String>,
+) -> &'static [&'static str] {
+    cell.get_or_init(|| {
+        ids()
+            .into_iter()
+            .map(|s| &*Box::leak(s.into_boxed_str()))
+            .collect()
+    })
 }
 
 /// The largest block the chains are built for; a host block above it is processed in pieces.
@@ -347,5 +402,64 @@ impl<C: AssistedChain> AssistedEngine<C> {
             }
             start += n;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Setting a parameter by index is setting it by its ID, for every parameter of every chain,
+    /// from the defaults and from a changed start, with in-range, out-of-range and non-finite
+    /// values; the neutral values agree too.
+    fn index_matches_id<C: AssistedChain>()
+    where
+        C::Settings: std::fmt::Debug,
+    {
+        let ids = C::param_ids();
+        assert!(!ids.is_empty());
+        let values = [
+            -1e9,
+            -48.0,
+            -3.5,
+            0.0,
+            0.4,
+            0.6,
+            1.0,
+            2.0,
+            7.3,
+            150.0,
+            2500.0,
+            1e9,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        let mut changed = C::Settings::default();
+        for (i, id) in ids.iter().enumerate() {
+            assert!(C::set_param(&mut changed, id, values[(3 * i + 5) % 12]));
+        }
+        assert_ne!(changed, C::Settings::default());
+        for start in [C::Settings::default(), changed] {
+            for (i, id) in ids.iter().enumerate() {
+                assert_eq!(C::neutral_value_at(i), C::neutral_value(id), "{id}");
+                for v in values {
+                    let (mut a, mut b) = (start, start);
+                    assert!(C::set_param(&mut a, id, v));
+                    assert!(C::set_param_at(&mut b, i, v));
+                    assert_eq!(a, b, "{id} = {v}");
+                }
+            }
+        }
+        let mut s = C::Settings::default();
+        assert!(!C::set_param_at(&mut s, ids.len(), 1.0));
+        assert_eq!(C::neutral_value_at(ids.len()), None);
+    }
+
+    #[test]
+    fn parameters_set_by_index_are_set_by_id() {
+        index_matches_id::<EqChain>();
+        index_matches_id::<CompChain>();
+        index_matches_id::<MasterChain>();
     }
 }

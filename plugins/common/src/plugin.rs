@@ -102,8 +102,6 @@ pub trait PluginSpec: Send + Sync + Sized + 'static {
     /// [`Display`] (the Master's meters); `()` when there is none.
     type Extra: Default + Send + Sync + 'static;
 
-    /// The parameter IDs the assistant may propose.
-    fn assistable_ids() -> &'static [&'static str];
     /// The analyzer for a host rate and channel count.
     fn analyzer(
         sample_rate: f32,
@@ -137,7 +135,7 @@ pub struct TandemPlugin<S: PluginSpec> {
 
 impl<S: PluginSpec> Default for TandemPlugin<S> {
     fn default() -> Self {
-        let store = Arc::new(SuggestionStore::new(S::assistable_ids()));
+        let store = Arc::new(SuggestionStore::new(S::Chain::param_ids()));
         let shared = AssistantShared::new(store.clone());
         Self {
             params: Arc::new(S::Params::with_store(store)),

@@ -23,15 +23,16 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
 use tandem_common::display::Display;
+use tandem_common::engine::AssistedChain;
 use tandem_common::gui::ShellEditor;
 use tandem_common::plugin::{PluginSpec, TandemPlugin, STEREO_OR_MONO_WITH_SIDECHAIN};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.comp";
 
-/// The parameters the assistant may propose: every compressor parameter.
+/// The parameters the assistant may propose, in the order the suggestion store keeps them.
 pub fn assistable_ids() -> &'static [&'static str] {
-    &dsp_core::chains::comp::PARAM_IDS
+    <dsp_core::chains::comp::CompChain as AssistedChain>::param_ids()
 }
 
 /// What makes Tandem Comp itself.
@@ -55,10 +56,6 @@ impl PluginSpec for CompSpec {
     type Params = params::CompParams;
     type Analyzer = analyzer::CompAnalyzer;
     type Extra = ();
-
-    fn assistable_ids() -> &'static [&'static str] {
-        assistable_ids()
-    }
 
     fn analyzer(
         sr: f32,

@@ -17,24 +17,19 @@ pub mod params;
 pub mod reference;
 
 use nice_plug::prelude::*;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
 use tandem_common::display::Display;
+use tandem_common::engine::AssistedChain;
 use tandem_common::gui::ShellEditor;
 use tandem_common::plugin::{PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.eq";
 
-/// The parameters the assistant may propose: every band parameter and `out_gain`.
+/// The parameters the assistant may propose, in the order the suggestion store keeps them.
 pub fn assistable_ids() -> &'static [&'static str] {
-    static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        dsp_core::chains::eq::param_ids()
-            .into_iter()
-            .map(|s| &*Box::leak(s.into_boxed_str()))
-            .collect()
-    })
+    <dsp_core::chains::eq::EqChain as AssistedChain>::param_ids()
 }
 
 /// What makes Tandem EQ itself.
@@ -57,10 +52,6 @@ impl PluginSpec for EqSpec {
     type Params = params::EqParams;
     type Analyzer = analyzer::EqAnalyzer;
     type Extra = ();
-
-    fn assistable_ids() -> &'static [&'static str] {
-        assistable_ids()
-    }
 
     fn analyzer(
         sr: f32,

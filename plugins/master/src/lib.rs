@@ -24,24 +24,19 @@ use analyzer::Meters;
 use dsp_core::chains::master::MasterChain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use tandem_common::assistant::AssistantShared;
 use tandem_common::display::Display;
+use tandem_common::engine::AssistedChain;
 use tandem_common::gui::ShellEditor;
 use tandem_common::plugin::{PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.master";
 
-/// The parameters the assistant may propose: every chain parameter.
+/// The parameters the assistant may propose, in the order the suggestion store keeps them.
 pub fn assistable_ids() -> &'static [&'static str] {
-    static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        dsp_core::chains::master::param_ids()
-            .into_iter()
-            .map(|s| &*Box::leak(s.into_boxed_str()))
-            .collect()
-    })
+    <dsp_core::chains::master::MasterChain as AssistedChain>::param_ids()
 }
 
 /// What makes Tandem Master itself.
@@ -66,10 +61,6 @@ impl PluginSpec for MasterSpec {
     type Params = params::MasterParams;
     type Analyzer = analyzer::MasterAnalyzer;
     type Extra = Meters;
-
-    fn assistable_ids() -> &'static [&'static str] {
-        assistable_ids()
-    }
 
     fn analyzer(
         sr: f32,
