@@ -102,25 +102,34 @@ pub trait PluginSpec: Send + Sync + Sized + 'static {
     /// [`Display`] (the Master's meters); `()` when there is none.
     type Extra: Default + Send + Sync + 'static;
 
-    /// The analyzer for a host rate and channel count.
-    fn analyzer(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-        extra: Arc<Self::Extra>,
-        params: &Self::Params,
-    ) -> Result<Self::Analyzer, String>;
-    /// The editor.
-    fn editor(
-        params: Arc<Self::Params>,
-        shared: Arc<AssistantShared>,
-        display: Arc<Display>,
-        extra: Arc<Self::Extra>,
-    ) -> Option<ShellEditor<Self::Params>>;
+    /// Builds the analyzer for a host rate and channel count.
+    const ANALYZER: AnalyzerFn<Self>;
+    /// Builds the editor.
+    const EDITOR: EditorFn<Self>;
     /// After each block: the chain's meters into the shared state. Real-time safe. The default
     /// does nothing.
-    fn after_block(_chain: &Self::Chain, _display: &Display, _extra: &Self::Extra) {}
+    const AFTER_BLOCK: AfterBlockFn<Self> = |_, _, _| {};
 }
+
+/// [`PluginSpec::ANALYZER`]: (sample rate, channels, display, extra, parameters).
+pub type AnalyzerFn<S> = fn(
+    f32,
+    usize,
+    Arc<Display>,
+    Arc<<S as PluginSpec>::Extra>,
+    &<S as PluginSpec>::Params,
+) -> Result<<S as PluginSpec>::Analyzer, String>;
+
+/// [`PluginSpec::EDITOR`]: (parameters, assistant state, display, extra).
+pub type EditorFn<S> = fn(
+    Arc<<S as PluginSpec>::Params>,
+    Arc<AssistantShared>,
+    Arc<Display>,
+    Arc<<S as PluginSpec>::Extra>,
+) -> Option<ShellEditor<<S as PluginSpec>::Params>>;
+
+/// [`PluginSpec::AFTER_BLOCK`]: (chain, display, extra).
+pub type AfterBlockFn<S> = fn(&<S as PluginSpec>::Chain, &Display, &<S as PluginSpec>::Extra);
 
 /// One Tandem plugin instance, the object the host instantiates.
 pub struct TandemPlugin<S: PluginSpec> {
@@ -181,7 +190,7 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        S::editor(
+        (S::EDITOR)(
             self.params.clone(),
             self.shared.clone(),
             self.display.clone(),
@@ -221,7 +230,7 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
         self.display.sample_rate_hz.store(sr, Ordering::Relaxed);
         self.display.gain_reduction_db.store(0.0, Ordering::Relaxed);
 
-        let analyzer = match S::analyzer(
+        let analyzer = match (S::ANALYZER)(
             sr,
             channels,
             self.display.clone(),
@@ -299,7 +308,7 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
             &mut self.runtime,
             &self.display,
         );
-        S::after_block(engine.chain(), &self.display, &self.extra);
+        (S::AFTER_BLOCK)(engine.chain(), &self.display, &self.extra);
         ProcessStatus::Normal
     }
 }

@@ -60,6 +60,28 @@ impl CompAnalyzer {
     }
 }
 
+impl CompAnalyzer {
+    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
+    pub fn for_plugin(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        _: Arc<()>,
+        _: &crate::params::CompParams,
+    ) -> Result<Self, String> {
+        Self::new(sample_rate, channels, display).map_err(|e| e.to_string())
+    }
+
+    /// The chain's gain reduction into the display after each block (`PluginSpec::AFTER_BLOCK`).
+    /// Real-time safe.
+    pub fn show_gain_reduction(chain: &CompChain, display: &Display, _: &()) {
+        let gr = chain.gain_reduction_db();
+        display
+            .gain_reduction_db
+            .store(gr, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 impl Analyzer for CompAnalyzer {
     fn restart(&mut self) {
         self.analysis.reset();

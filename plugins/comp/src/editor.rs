@@ -46,6 +46,7 @@ pub fn create(
     params: Arc<CompParams>,
     shared: Arc<AssistantShared>,
     display: Arc<Display>,
+    _: Arc<()>,
 ) -> Option<ShellEditor<CompParams>> {
     let mut config = ShellConfig::new("Tandem Comp", "dynamics assistant", theme::accent::COMP);
     config.min_size = crate::params::EDITOR_SIZE;

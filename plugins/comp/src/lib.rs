@@ -19,13 +19,10 @@ pub mod params;
 
 use dsp_core::chains::comp::CompChain;
 use nice_plug::prelude::*;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::display::Display;
 use tandem_common::engine::AssistedChain;
-use tandem_common::gui::ShellEditor;
-use tandem_common::plugin::{PluginSpec, TandemPlugin, STEREO_OR_MONO_WITH_SIDECHAIN};
+use tandem_common::plugin::{
+    AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin, STEREO_OR_MONO_WITH_SIDECHAIN,
+};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.comp";
@@ -57,29 +54,9 @@ impl PluginSpec for CompSpec {
     type Analyzer = analyzer::CompAnalyzer;
     type Extra = ();
 
-    fn analyzer(
-        sr: f32,
-        channels: usize,
-        display: Arc<Display>,
-        _: Arc<()>,
-        _: &params::CompParams,
-    ) -> Result<analyzer::CompAnalyzer, String> {
-        analyzer::CompAnalyzer::new(sr, channels, display).map_err(|e| e.to_string())
-    }
-
-    fn editor(
-        params: Arc<params::CompParams>,
-        shared: Arc<AssistantShared>,
-        display: Arc<Display>,
-        _: Arc<()>,
-    ) -> Option<ShellEditor<params::CompParams>> {
-        editor::create(params, shared, display)
-    }
-
-    fn after_block(chain: &CompChain, display: &Display, _: &()) {
-        let gr = chain.gain_reduction_db();
-        display.gain_reduction_db.store(gr, Ordering::Relaxed);
-    }
+    const ANALYZER: AnalyzerFn<Self> = analyzer::CompAnalyzer::for_plugin;
+    const EDITOR: EditorFn<Self> = editor::create;
+    const AFTER_BLOCK: AfterBlockFn<Self> = analyzer::CompAnalyzer::show_gain_reduction;
 }
 
 /// The plugin object the host instantiates.

@@ -70,6 +70,20 @@ impl EqAnalyzer {
     }
 }
 
+impl EqAnalyzer {
+    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
+    pub fn for_plugin(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        _: Arc<()>,
+        params: &crate::params::EqParams,
+    ) -> Result<Self, String> {
+        let reference = params.reference.clone();
+        Self::new(sample_rate, channels, display, reference).map_err(|e| e.to_string())
+    }
+}
+
 impl Analyzer for EqAnalyzer {
     fn restart(&mut self) {
         self.analysis.reset();

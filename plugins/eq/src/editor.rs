@@ -65,6 +65,7 @@ pub fn create(
     params: Arc<EqParams>,
     shared: Arc<AssistantShared>,
     display: Arc<Display>,
+    _: Arc<()>,
 ) -> Option<ShellEditor<EqParams>> {
     let mut config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
     config.min_size = crate::params::EDITOR_SIZE;

@@ -17,12 +17,8 @@ pub mod params;
 pub mod reference;
 
 use nice_plug::prelude::*;
-use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::display::Display;
 use tandem_common::engine::AssistedChain;
-use tandem_common::gui::ShellEditor;
-use tandem_common::plugin::{PluginSpec, TandemPlugin};
+use tandem_common::plugin::{AnalyzerFn, EditorFn, PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.eq";
@@ -53,25 +49,8 @@ impl PluginSpec for EqSpec {
     type Analyzer = analyzer::EqAnalyzer;
     type Extra = ();
 
-    fn analyzer(
-        sr: f32,
-        channels: usize,
-        display: Arc<Display>,
-        _: Arc<()>,
-        params: &params::EqParams,
-    ) -> Result<analyzer::EqAnalyzer, String> {
-        analyzer::EqAnalyzer::new(sr, channels, display, params.reference.clone())
-            .map_err(|e| e.to_string())
-    }
-
-    fn editor(
-        params: Arc<params::EqParams>,
-        shared: Arc<AssistantShared>,
-        display: Arc<Display>,
-        _: Arc<()>,
-    ) -> Option<ShellEditor<params::EqParams>> {
-        editor::create(params, shared, display)
-    }
+    const ANALYZER: AnalyzerFn<Self> = analyzer::EqAnalyzer::for_plugin;
+    const EDITOR: EditorFn<Self> = editor::create;
 }
 
 /// The plugin object the host instantiates.

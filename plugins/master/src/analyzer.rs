@@ -207,6 +207,34 @@ impl MasterAnalyzer {
     }
 }
 
+impl MasterAnalyzer {
+    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
+    pub fn for_plugin(
+        sample_rate: f32,
+        channels: usize,
+        display: Arc<Display>,
+        meters: Arc<Meters>,
+        params: &crate::params::MasterParams,
+    ) -> Result<Self, String> {
+        let reference = params.reference.clone();
+        Self::new(sample_rate, channels, display, meters, reference).map_err(|e| e.to_string())
+    }
+}
+
+impl Meters {
+    /// The glue's and the limiter's gain reductions after each block, into the meters and
+    /// (summed) the display (`PluginSpec::AFTER_BLOCK`). Real-time safe.
+    pub fn show_gain_reductions(chain: &MasterChain, display: &Display, meters: &Meters) {
+        let glue = chain.glue_gain_reduction_db();
+        let lim = chain.limiter_gain_reduction_db();
+        meters.glue_gr_db.store(glue, Ordering::Relaxed);
+        meters.limiter_gr_db.store(lim, Ordering::Relaxed);
+        display
+            .gain_reduction_db
+            .store(glue + lim, Ordering::Relaxed);
+    }
+}
+
 impl Analyzer for MasterAnalyzer {
     fn restart(&mut self) {
         self.analysis.reset();

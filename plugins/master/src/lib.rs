@@ -23,20 +23,15 @@ pub mod reference;
 use analyzer::Meters;
 use dsp_core::chains::master::MasterChain;
 use nice_plug::prelude::*;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::display::Display;
 use tandem_common::engine::AssistedChain;
-use tandem_common::gui::ShellEditor;
-use tandem_common::plugin::{PluginSpec, TandemPlugin};
+use tandem_common::plugin::{AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.master";
 
 /// The parameters the assistant may propose, in the order the suggestion store keeps them.
 pub fn assistable_ids() -> &'static [&'static str] {
-    <dsp_core::chains::master::MasterChain as AssistedChain>::param_ids()
+    <MasterChain as AssistedChain>::param_ids()
 }
 
 /// What makes Tandem Master itself.
@@ -62,36 +57,9 @@ impl PluginSpec for MasterSpec {
     type Analyzer = analyzer::MasterAnalyzer;
     type Extra = Meters;
 
-    fn analyzer(
-        sr: f32,
-        channels: usize,
-        display: Arc<Display>,
-        meters: Arc<Meters>,
-        params: &params::MasterParams,
-    ) -> Result<analyzer::MasterAnalyzer, String> {
-        let reference = params.reference.clone();
-        analyzer::MasterAnalyzer::new(sr, channels, display, meters, reference)
-            .map_err(|e| e.to_string())
-    }
-
-    fn editor(
-        params: Arc<params::MasterParams>,
-        shared: Arc<AssistantShared>,
-        display: Arc<Display>,
-        meters: Arc<Meters>,
-    ) -> Option<ShellEditor<params::MasterParams>> {
-        editor::create(params, shared, display, meters)
-    }
-
-    fn after_block(chain: &MasterChain, display: &Display, meters: &Meters) {
-        let glue = chain.glue_gain_reduction_db();
-        let lim = chain.limiter_gain_reduction_db();
-        meters.glue_gr_db.store(glue, Ordering::Relaxed);
-        meters.limiter_gr_db.store(lim, Ordering::Relaxed);
-        display
-            .gain_reduction_db
-            .store(glue + lim, Ordering::Relaxed);
-    }
+    const ANALYZER: AnalyzerFn<Self> = analyzer::MasterAnalyzer::for_plugin;
+    const EDITOR: EditorFn<Self> = editor::create;
+    const AFTER_BLOCK: AfterBlockFn<Self> = Meters::show_gain_reductions;
 }
 
 /// The plugin object the host instantiates.
