@@ -179,7 +179,8 @@ pub struct AssistArgs {
     /// Comp style: gentle, glue, punch, vocal, transient.
     #[arg(long)]
     pub style: Option<String>,
-    /// Master platform: spotify, apple, youtube, tidal, amazon, deezer, ebu_r128.
+    /// Master platform by key, e.g. spotify (the default), apple, youtube, ebu_r128 (an unknown
+    /// key gets the whole list).
     #[arg(long)]
     pub target: Option<String>,
     /// Master custom loudness target in LUFS (instead of --target).

@@ -6,7 +6,8 @@
 
 use crate::analyzer::{target_from_manual, Meters};
 use crate::engine::suggested_settings;
-use crate::params::{MasterParams, PlatformParam};
+use crate::params::MasterParams;
+use dsp_core::assist::master::Platform;
 use dsp_core::chains::eq::Placement;
 use dsp_core::chains::master::MasterSettings;
 use egui::{Color32, RichText, Ui};
@@ -147,7 +148,7 @@ fn body(
                     );
                 }
             });
-            if params.master_target.value() == PlatformParam::Custom {
+            if params.master_target.value().0 == Platform::Custom {
                 ui.horizontal(|ui| {
                     Knob::new(&params.custom_lufs, setter, "Custom LUFS")
                         .color(accent)

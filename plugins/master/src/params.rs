@@ -4,9 +4,10 @@
 //! `custom_ceiling`, and the shared assistant parameters (`compare`, `match_levels`, `amount`).
 
 use crate::reference::ReferenceSlot;
+use dsp_core::assist::master::Platform;
 use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
 use nice_plug::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tandem_common::compare::{switch_param, AssistParams};
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
@@ -54,29 +55,30 @@ pub enum DitherMode {
     Bits24,
 }
 
-/// The delivery target (index order of `dsp_core::assist::master::Platform`).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlatformParam {
-    #[id = "spotify"]
-    Spotify,
-    #[id = "apple"]
-    #[name = "Apple Music"]
-    Apple,
-    #[id = "youtube"]
-    #[name = "YouTube"]
-    Youtube,
-    #[id = "tidal"]
-    Tidal,
-    #[id = "amazon"]
-    #[name = "Amazon Music"]
-    Amazon,
-    #[id = "deezer"]
-    Deezer,
-    #[id = "ebu_r128"]
-    #[name = "EBU R128"]
-    EbuR128,
-    #[id = "custom"]
-    Custom,
+/// The delivery target: dsp-core's [`Platform`], named from its loudness-target data file. The
+/// IDs are the platforms' stable keys, so a saved project keeps its target; a platform added to
+/// dsp-core appears here without a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlatformParam(pub Platform);
+
+impl Enum for PlatformParam {
+    fn variants() -> &'static [&'static str] {
+        static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+        NAMES.get_or_init(|| Platform::ALL.iter().map(|p| p.name()).collect())
+    }
+
+    fn ids() -> Option<&'static [&'static str]> {
+        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
+        Some(IDS.get_or_init(|| Platform::ALL.iter().map(|p| p.key()).collect()))
+    }
+
+    fn to_index(self) -> usize {
+        self.0.index()
+    }
+
+    fn from_index(index: usize) -> Self {
+        Self(Platform::ALL.get(index).copied().unwrap_or_default())
+    }
 }
 
 /// Reads one parameter's plain chain value from the host parameters.
@@ -363,7 +365,7 @@ impl MasterParams {
             lim_lookahead: float("lim_lookahead"),
             lim_oversampling: enumeration("lim_oversampling"),
             dither: enumeration("dither"),
-            master_target: EnumParam::new("Target", PlatformParam::Spotify),
+            master_target: EnumParam::new("Target", PlatformParam(Platform::Spotify)),
             custom_lufs: FloatParam::new(
                 "Custom LUFS",
                 -14.0,
@@ -480,7 +482,17 @@ mod tests {
         use tandem_common::mirror::assert_mirrors;
         assert_mirrors::<Oversampling, _>("oversampling", &OVERSAMPLING_FACTORS);
         assert_mirrors::<DitherMode, _>("dither", &Dither::ALL);
-        assert_mirrors::<PlatformParam, _>("platform", &dsp_core::assist::master::Platform::ALL);
+        // The target's IDs are what saved projects hold: today's never change.
+        let ids = [
+            "spotify", "apple", "youtube", "tidal", "amazon", "deezer", "ebu_r128",
+        ];
+        assert_eq!(&PlatformParam::ids().unwrap()[..ids.len()], &ids);
+        assert_eq!(PlatformParam::ids().unwrap().last(), Some(&"custom"));
+        assert_eq!(PlatformParam::variants().len(), Platform::ALL.len());
+        for (i, p) in Platform::ALL.iter().enumerate() {
+            assert_eq!(PlatformParam::from_index(i), PlatformParam(*p));
+            assert_eq!(PlatformParam(*p).to_index(), i);
+        }
         assert_mirrors::<Place, _>("place", &dsp_core::chains::eq::Placement::ALL[..3]);
     }
 

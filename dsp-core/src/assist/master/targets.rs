@@ -56,53 +56,63 @@ pub fn loudness_targets() -> &'static [PlatformTarget] {
     &targets_file().targets
 }
 
-/// A delivery target. The order is the parameter's enum index and never changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Platform {
-    /// Spotify, −14 LUFS / −1 dBTP (the default).
-    #[default]
-    Spotify,
-    /// Apple Music, −16 LUFS / −1 dBTP.
-    Apple,
-    /// YouTube, −14 LUFS / −1 dBTP.
-    Youtube,
-    /// Tidal, −14 LUFS / −1 dBTP.
-    Tidal,
-    /// Amazon Music, −14 LUFS / −2 dBTP.
-    Amazon,
-    /// Deezer, −15 LUFS / −1 dBTP.
-    Deezer,
-    /// EBU R128 broadcast, −23 LUFS / −1 dBTP.
-    EbuR128,
-    /// A target given by the caller.
-    Custom,
+/// Declares [`Platform`] and its `ALL` list from one list of variants.
+macro_rules! platforms {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$attr:meta])* $variant:ident,)+ }) => {
+        $(#[$meta])*
+        pub enum $name {
+            $($(#[$attr])* $variant,)+
+        }
+
+        impl $name {
+            /// All platforms in index order.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+        }
+    };
+}
+
+platforms! {
+    /// A delivery target: one variant per row of the loudness-target data file
+    /// (`dsp-core/data/loudness_targets.json`), in the file's order, then `Custom`. The order is
+    /// the parameter's enum index and never changes; the key, name and numbers come from the
+    /// file. Adding a platform is a row at the end of the file and a variant before `Custom`
+    /// (a test fails when the two disagree).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+    pub enum Platform {
+        /// Spotify, −14 LUFS / −1 dBTP (the default).
+        #[default]
+        Spotify,
+        /// Apple Music, −16 LUFS / −1 dBTP.
+        Apple,
+        /// YouTube, −14 LUFS / −1 dBTP.
+        Youtube,
+        /// Tidal, −14 LUFS / −1 dBTP.
+        Tidal,
+        /// Amazon Music, −14 LUFS / −2 dBTP.
+        Amazon,
+        /// Deezer, −15 LUFS / −1 dBTP.
+        Deezer,
+        /// EBU R128 broadcast, −23 LUFS / −1 dBTP.
+        EbuR128,
+        /// A target given by the caller.
+        Custom,
+    }
 }
 
 impl Platform {
-    /// All platforms in index order.
-    pub const ALL: [Platform; 8] = [
-        Platform::Spotify,
-        Platform::Apple,
-        Platform::Youtube,
-        Platform::Tidal,
-        Platform::Amazon,
-        Platform::Deezer,
-        Platform::EbuR128,
-        Platform::Custom,
-    ];
-
-    /// The stable key: `spotify`, `apple`, `youtube`, `tidal`, `amazon`, `deezer`, `ebu_r128`,
-    /// `custom`.
+    /// The stable key (`spotify`, `apple`, … from the data file; `custom`).
     pub fn key(self) -> &'static str {
-        match self {
-            Platform::Spotify => "spotify",
-            Platform::Apple => "apple",
-            Platform::Youtube => "youtube",
-            Platform::Tidal => "tidal",
-            Platform::Amazon => "amazon",
-            Platform::Deezer => "deezer",
-            Platform::EbuR128 => "ebu_r128",
-            Platform::Custom => "custom",
+        match self.data() {
+            Some(t) => &t.key,
+            None => "custom",
+        }
+    }
+
+    /// The display name (`Spotify`, `Apple Music`, … from the data file; `Custom`).
+    pub fn name(self) -> &'static str {
+        match self.data() {
+            Some(t) => &t.name,
+            None => "Custom",
         }
     }
 
@@ -113,7 +123,7 @@ impl Platform {
             .find(|p| p.key().eq_ignore_ascii_case(key.trim()))
     }
 
-    /// The enum index (0–7).
+    /// The enum index (the data file's row; `Custom` last).
     pub fn index(self) -> usize {
         Self::ALL.iter().position(|&p| p == self).unwrap_or(0)
     }
@@ -123,12 +133,15 @@ impl Platform {
         if !value.is_finite() {
             return Self::Spotify;
         }
-        Self::ALL[value.round().clamp(0.0, 7.0) as usize]
+        Self::ALL[value.round().clamp(0.0, (Self::ALL.len() - 1) as f32) as usize]
     }
 
-    /// The data-file entry (`None` for `Custom`).
+    /// The data-file entry: the row at the variant's index (`None` for `Custom`).
     pub fn data(self) -> Option<&'static PlatformTarget> {
-        loudness_targets().iter().find(|t| t.key == self.key())
+        match self {
+            Platform::Custom => None,
+            p => loudness_targets().get(p.index()),
+        }
     }
 
     /// The target: the data file's values, or for `Custom` `custom_lufs` / `custom_ceiling_dbtp`.

@@ -23,6 +23,34 @@ fn render_and_measure(settings: &MasterSettings, audio: &[Vec<f32>]) -> (f64, f6
     (st.integrated_lufs.unwrap(), st.true_peak_dbtp.unwrap())
 }
 
+/// Adding a platform is a data row plus a variant: each row of the data file is the variant at
+/// its index (the variant's name is its key without underscores), `Custom` comes last, and a
+/// row without a variant or a variant without a row fails here.
+#[test]
+fn each_platform_variant_is_the_data_row_at_its_index() {
+    let rows = loudness_targets();
+    let named = &Platform::ALL[..Platform::ALL.len() - 1];
+    assert_eq!(Platform::ALL.last(), Some(&Platform::Custom));
+    assert_eq!(
+        rows.len(),
+        named.len(),
+        "one row of loudness_targets.json per Platform variant before Custom"
+    );
+    for (p, row) in named.iter().zip(rows) {
+        assert_eq!(
+            format!("{p:?}").to_lowercase(),
+            row.key.replace('_', ""),
+            "row {} is not Platform::{p:?}",
+            row.key
+        );
+        assert_eq!((p.key(), p.name()), (row.key.as_str(), row.name.as_str()));
+        assert_eq!(Platform::from_value(p.index() as f32), *p);
+    }
+    let last = (Platform::ALL.len() - 1) as f32;
+    assert_eq!(Platform::from_value(last + 5.0), Platform::Custom);
+    assert_eq!(Platform::Custom.name(), "Custom");
+}
+
 #[test]
 fn platform_targets_are_sourced_and_ordered() {
     let want = [
@@ -35,7 +63,8 @@ fn platform_targets_are_sourced_and_ordered() {
         ("ebu_r128", -23.0, -1.0),
     ];
     assert_eq!(loudness_targets_version(), 1);
-    assert_eq!(loudness_targets().len(), want.len());
+    // Today's platforms keep their index, key and numbers (saved projects and scripts name
+    // them); a new platform goes after them.
     for (i, (key, lufs, ceil)) in want.iter().enumerate() {
         let p = Platform::ALL[i];
         assert_eq!(p.key(), *key);
@@ -50,7 +79,7 @@ fn platform_targets_are_sourced_and_ordered() {
         assert_eq!((t.lufs, t.ceiling_dbtp), (*lufs, *ceil));
     }
     assert_eq!(Platform::default(), Platform::Spotify);
-    assert_eq!(Platform::ALL[7].key(), "custom");
+    assert_eq!(Platform::Custom.key(), "custom");
     assert!(Platform::Custom.data().is_none());
     let c = Platform::Custom.target(-11.0, -0.5);
     assert_eq!(
