@@ -573,6 +573,22 @@ pub fn comp_makeup_verified(
 mod tests {
     use super::*;
 
+    /// The CLI's plugins are `bundler.toml`'s, the one list of the plugins: a plugin added
+    /// there and not here (or the other way round) fails.
+    #[test]
+    fn the_kinds_are_the_bundled_plugins() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bundler.toml");
+        let table: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
+        let mut bundled: Vec<String> = table.keys().cloned().collect();
+        let mut kinds: Vec<String> = <Kind as clap::ValueEnum>::value_variants()
+            .iter()
+            .map(|k| format!("tandem-{}", k.key()))
+            .collect();
+        bundled.sort();
+        kinds.sort();
+        assert_eq!(kinds, bundled);
+    }
+
     #[test]
     fn set_refuses_unknown_ids_and_out_of_range_values() {
         let mut s = Settings::default_for(Kind::Eq);

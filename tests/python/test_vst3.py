@@ -6,6 +6,7 @@ Run by `cargo xtask test` inside the venv it creates (.venv); bundles come from
 
 import os
 import pathlib
+import tomllib
 
 import numpy as np
 import pedalboard
@@ -13,7 +14,11 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "target" / "bundled"
-PLUGINS = ["Tandem EQ", "Tandem Comp", "Tandem Master"]
+# bundler.toml is the one list of the plugins: {bundle name: CLI kind}.
+with open(ROOT / "bundler.toml", "rb") as f:
+    _BUNDLED = tomllib.load(f)
+KIND = {v["name"]: pkg.removeprefix("tandem-") for pkg, v in _BUNDLED.items()}
+PLUGINS = list(KIND)
 RATES = [44100, 48000, 96000]
 
 
@@ -42,7 +47,6 @@ import tempfile
 import wave
 
 TANDEM = ROOT / "target" / "debug" / "tandem"
-KIND = {"Tandem EQ": "eq", "Tandem Comp": "comp", "Tandem Master": "master"}
 
 
 def tandem(*args):

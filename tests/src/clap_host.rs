@@ -106,9 +106,27 @@ pub const MASTER: PluginUnderTest = PluginUnderTest {
 /// Vendor string every Tandem plugin reports.
 pub const VENDOR: &str = "Tandem";
 
-/// All three plugins, for tests that run the same checks on each of them.
+/// All three plugins, for tests that run the same checks on each of them (checked against
+/// [`bundled_plugins`], the one list of the plugins).
 pub fn each_plugin() -> [PluginUnderTest; 3] {
     [EQ, COMP, MASTER]
+}
+
+/// `bundler.toml`, the one list of the plugins: (package, bundle name) in package order.
+pub fn bundled_plugins() -> Vec<(String, String)> {
+    let path = workspace_root().join("bundler.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    table
+        .iter()
+        .map(|(pkg, v)| {
+            let name = v.get("name").and_then(|n| n.as_str()).unwrap_or(pkg);
+            (pkg.clone(), name.to_string())
+        })
+        .collect()
 }
 
 /// The cargo workspace root (parent of this crate).

@@ -6,8 +6,28 @@ use std::collections::HashSet;
 use tests::checks::{
     assert_no_thread_violations, check_output, value_tolerance, values_close, OUTPUT_BOUND,
 };
-use tests::clap_host::{each_plugin, nice_plug_param_hash, ParamChange, VENDOR};
+use tests::clap_host::{bundled_plugins, each_plugin, nice_plug_param_hash, ParamChange, VENDOR};
 use tests::signals::sine;
+
+/// The plugins under test are `bundler.toml`'s (the one list of the plugins; the CLI and the
+/// VST3 tests check theirs against it too), each with its package, bundle and CLAP ID from
+/// one key.
+#[test]
+fn the_plugins_under_test_are_the_bundled_ones() {
+    let mut ours: Vec<(String, String)> = each_plugin()
+        .iter()
+        .map(|p| (p.package.to_string(), p.bundle_name.to_string()))
+        .collect();
+    let mut bundled = bundled_plugins();
+    ours.sort();
+    bundled.sort();
+    assert_eq!(ours, bundled);
+    for p in each_plugin() {
+        assert_eq!(p.package, format!("tandem-{}", p.key));
+        assert_eq!(p.clap_id, format!("audio.tandem.{}", p.key));
+        assert_eq!(p.name, p.bundle_name);
+    }
+}
 
 #[test]
 fn descriptor_id_name_vendor_features() {

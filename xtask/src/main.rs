@@ -3,12 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
-/// The plugin packages and the bundle names they produce.
-const PLUGINS: &[(&str, &str)] = &[
-    ("tandem-eq", "Tandem EQ"),
-    ("tandem-comp", "Tandem Comp"),
-    ("tandem-master", "Tandem Master"),
-];
+/// The plugin packages and the bundle names they produce: `bundler.toml`, the one list of the
+/// plugins (the bundler, this tool, the whole-plugin tests and the CLI read it or are checked
+/// against it).
+fn plugins() -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bundler.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let table: toml::Table = text
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    table
+        .iter()
+        .map(|(pkg, v)| {
+            let name = v.get("name").and_then(|n| n.as_str()).unwrap_or(pkg);
+            (pkg.clone(), name.to_string())
+        })
+        .collect()
+}
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -45,7 +57,7 @@ fn screenshots() -> nice_plug_xtask::Result<()> {
             "--nocapture",
         ],
     )?;
-    for (pkg, _) in PLUGINS {
+    for (pkg, _) in &plugins() {
         let key = pkg.trim_start_matches("tandem-");
         run(
             "convert",
@@ -117,7 +129,7 @@ fn test_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
                 &features,
             ],
         )?;
-        for (pkg, _) in PLUGINS {
+        for (pkg, _) in &plugins() {
             nice_plug_xtask::bundle(&target_dir(), pkg, &[], false)?;
         }
         Ok(())
@@ -143,7 +155,7 @@ fn target_dir() -> PathBuf {
 /// The plugins' features for every debug build the tests use: `assert_process_allocs` (the
 /// wrappers, standalone included, panic on an allocation in `process()`) and `standalone`.
 fn test_features() -> String {
-    let features: Vec<String> = PLUGINS
+    let features: Vec<String> = plugins()
         .iter()
         .flat_map(|(pkg, _)| {
             [
@@ -210,10 +222,11 @@ fn eval_smoke() -> nice_plug_xtask::Result<()> {
 /// opens each editor through them under Xvfb.
 fn build_standalones() -> nice_plug_xtask::Result<()> {
     let mut args = vec!["build"];
-    for (pkg, _) in PLUGINS {
-        args.extend(["-p", pkg]);
+    let list = plugins();
+    for (pkg, _) in &list {
+        args.extend(["-p", pkg.as_str()]);
     }
-    let features: Vec<String> = PLUGINS
+    let features: Vec<String> = list
         .iter()
         .map(|(pkg, _)| format!("{pkg}/standalone"))
         .collect();
@@ -248,9 +261,9 @@ fn python_tests() -> nice_plug_xtask::Result<()> {
 fn bundle_all(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     let mut args: Vec<String> = Vec::new();
     args.push("bundle".into());
-    for (pkg, _) in PLUGINS {
+    for (pkg, _) in &plugins() {
         args.push("-p".into());
-        args.push((*pkg).into());
+        args.push(pkg.clone());
     }
     args.extend(extra);
     nice_plug_xtask::main_with_args("cargo xtask", args)
@@ -292,7 +305,7 @@ fn install(extra: Vec<String>) -> nice_plug_xtask::Result<()> {
     };
     nice_plug_xtask::chdir_workspace_root()?;
     let bundled = Path::new("target/bundled");
-    for (_, name) in PLUGINS {
+    for (_, name) in &plugins() {
         for (ext, dir) in [("clap", &clap_dir), ("vst3", &vst3_dir)] {
             let src = bundled.join(format!("{name}.{ext}"));
             let dst = dir.join(format!("{name}.{ext}"));
