@@ -11,10 +11,10 @@
 //! Run with `cargo bench -p tests --bench analysis_thread` (a name after `--` picks one plugin).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dsp_core::chains::Chain;
 use std::sync::Arc;
 use tandem_common::assistant::Analyzer;
 use tandem_common::display::Display;
-use tandem_common::engine::AssistedChain;
 use tandem_common::plugin::{AssistedParams, PluginSpec};
 use tandem_common::store::SuggestionStore;
 

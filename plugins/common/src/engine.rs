@@ -9,150 +9,9 @@ use crate::display::Display;
 use crate::runtime::AssistRuntime;
 use crate::store::SuggestionStore;
 use dsp_core::assist::accept::scale;
-use dsp_core::chains::comp::{CompChain, CompSettings};
-use dsp_core::chains::eq::{EqChain, EqSettings};
-use dsp_core::chains::master::{MasterChain, MasterSettings};
-use dsp_core::{ConfigError, Processor, ProcessorConfig};
+use dsp_core::chains::Chain;
+use dsp_core::{ConfigError, ProcessorConfig};
 use std::sync::atomic::Ordering;
-use std::sync::OnceLock;
-
-/// A `dsp-core` chain a plugin plays, with its settings type and parameter-ID scheme.
-pub trait AssistedChain: Processor + Send + Sized {
-    /// The plugin's settings (what its host parameters hold).
-    type Settings: Copy + PartialEq + Send + Default;
-    /// Builds the chain at `settings` without ramps.
-    fn build(config: ProcessorConfig, settings: &Self::Settings) -> Result<Self, ConfigError>;
-    /// New settings, click-free (ramps and glides). Real-time safe.
-    fn apply(&mut self, settings: &Self::Settings);
-    /// New settings at once (state loaded, reset). Real-time safe.
-    fn apply_immediate(&mut self, settings: &Self::Settings);
-    /// Processes one block (at most the configured size) with an optional external key.
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>);
-    /// Sets one parameter by stable ID from its plain value (clamped); false for unknown IDs.
-    fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool;
-    /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
-    fn neutral_value(id: &str) -> Option<f32>;
-    /// Every parameter ID the assistant may propose, in the chain's stable order: the
-    /// suggestion store keeps its values in this order.
-    fn param_ids() -> &'static [&'static str];
-    /// [`set_param`](Self::set_param) for `param_ids()[index]`, without comparing strings (the
-    /// audio thread); false past the end.
-    fn set_param_at(settings: &mut Self::Settings, index: usize, value: f32) -> bool;
-    /// [`neutral_value`](Self::neutral_value) for `param_ids()[index]`, without comparing
-    /// strings (the audio thread).
-    fn neutral_value_at(index: usize) -> Option<f32>;
-    /// Settings from parameter ID → plain value (missing IDs at their defaults).
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> Self::Settings;
-    /// Whether level matching may turn a quieter suggestion up. False for a chain that ends
-    /// in a ceiling it must hold (a gain after it would break the ceiling).
-    const TRIM_CAN_BOOST: bool = true;
-}
-
-impl AssistedChain for EqChain {
-    type Settings = EqSettings;
-    fn build(config: ProcessorConfig, settings: &EqSettings) -> Result<Self, ConfigError> {
-        EqChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &EqSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &EqSettings) {
-        self.set_settings_immediate(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
-        self.process(io);
-    }
-    fn set_param(settings: &mut EqSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        dsp_core::chains::eq::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-        leaked(&IDS, dsp_core::chains::eq::param_ids)
-    }
-    fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        dsp_core::chains::eq::neutral_value_at(index)
-    }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> EqSettings {
-        EqSettings::from_param_map(map)
-    }
-}
-
-impl AssistedChain for CompChain {
-    type Settings = CompSettings;
-    fn build(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
-        CompChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &CompSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &CompSettings) {
-        // The following `reset` settles the ramps.
-        self.set_settings(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
-        self.process_with_sidechain(io, key);
-    }
-    fn set_param(settings: &mut CompSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        dsp_core::chains::comp::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        &dsp_core::chains::comp::PARAM_IDS
-    }
-    fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        dsp_core::chains::comp::neutral_value_at(index)
-    }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> CompSettings {
-        CompSettings::from_param_map(map)
-    }
-}
-
-impl AssistedChain for MasterChain {
-    type Settings = MasterSettings;
-    const TRIM_CAN_BOOST: bool = false;
-    fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
-        MasterChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &MasterSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &MasterSettings) {
-        self.set_settings_immediate(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
-        self.process(io);
-    }
-    fn set_param(settings: &mut MasterSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        dsp_core::chains::master::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-        leaked(&IDS, dsp_core::chains::master::param_ids)
-    }
-    fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        dsp_core::chains::master::neutral_value_at(index)
-    }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> MasterSettings {
-        MasterSettings::from_param_map(map)
-    }
-}
 
 /// What drives one block besides the audio.
 pub struct BlockControls<'a, S> {
@@ -168,8 +27,8 @@ pub struct BlockControls<'a, S> {
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
 /// towards the parameter's neutral value. `store` must have been built from
-/// [`AssistedChain::param_ids`]. Real-time safe (no allocation, no string comparison).
-pub fn suggested_settings<C: AssistedChain>(
+/// [`Chain::param_ids`]. Real-time safe (no allocation, no string comparison).
+pub fn suggested_settings<C: Chain>(
     manual: &C::Settings,
     store: &SuggestionStore,
     amount: f32,
@@ -186,24 +45,11 @@ pub fn suggested_settings<C: AssistedChain>(
     }
 }
 
-/// Owned IDs made `'static` once per process (a chain whose IDs are built, not written out).
-fn leaked(
-    cell: &'static OnceLock<Vec<&'static str>>,
-    ids: fn() -> Vec<String>,
-) -> &'static [&'static str] {
-    cell.get_or_init(|| {
-        ids()
-            .into_iter()
-            .map(|s| &*Box::leak(s.into_boxed_str()))
-            .collect()
-    })
-}
-
 /// The largest block the chains are built for; a host block above it is processed in pieces.
 pub const MAX_INTERNAL_BLOCK: usize = 8192;
 
 /// A plugin's audio engine around chain `C`.
-pub struct AssistedEngine<C: AssistedChain> {
+pub struct AssistedEngine<C: Chain> {
     chain: C,
     compare: CompareState,
     played: C::Settings,
@@ -215,7 +61,7 @@ pub struct AssistedEngine<C: AssistedChain> {
     dry: [Vec<f32>; 2],
 }
 
-impl<C: AssistedChain> AssistedEngine<C> {
+impl<C: Chain> AssistedEngine<C> {
     /// An engine for `channels` (1 or 2) at `sample_rate` (Hz) for blocks up to `max_block`,
     /// starting on `manual` without ramps.
     pub fn new(
@@ -402,64 +248,5 @@ impl<C: AssistedChain> AssistedEngine<C> {
             }
             start += n;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Setting a parameter by index is setting it by its ID, for every parameter of every chain,
-    /// from the defaults and from a changed start, with in-range, out-of-range and non-finite
-    /// values; the neutral values agree too.
-    fn index_matches_id<C: AssistedChain>()
-    where
-        C::Settings: std::fmt::Debug,
-    {
-        let ids = C::param_ids();
-        assert!(!ids.is_empty());
-        let values = [
-            -1e9,
-            -48.0,
-            -3.5,
-            0.0,
-            0.4,
-            0.6,
-            1.0,
-            2.0,
-            7.3,
-            150.0,
-            2500.0,
-            1e9,
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-        ];
-        let mut changed = C::Settings::default();
-        for (i, id) in ids.iter().enumerate() {
-            assert!(C::set_param(&mut changed, id, values[(3 * i + 5) % 12]));
-        }
-        assert_ne!(changed, C::Settings::default());
-        for start in [C::Settings::default(), changed] {
-            for (i, id) in ids.iter().enumerate() {
-                assert_eq!(C::neutral_value_at(i), C::neutral_value(id), "{id}");
-                for v in values {
-                    let (mut a, mut b) = (start, start);
-                    assert!(C::set_param(&mut a, id, v));
-                    assert!(C::set_param_at(&mut b, i, v));
-                    assert_eq!(a, b, "{id} = {v}");
-                }
-            }
-        }
-        let mut s = C::Settings::default();
-        assert!(!C::set_param_at(&mut s, ids.len(), 1.0));
-        assert_eq!(C::neutral_value_at(ids.len()), None);
-    }
-
-    #[test]
-    fn parameters_set_by_index_are_set_by_id() {
-        index_matches_id::<EqChain>();
-        index_matches_id::<CompChain>();
-        index_matches_id::<MasterChain>();
     }
 }

@@ -4,8 +4,8 @@
 //! the manual and the suggested settings on that recent audio (level matching).
 
 use crate::display::{Display, SpectrumToGrid};
-use crate::engine::AssistedChain;
 use crate::recent::RecentAudio;
+use dsp_core::chains::Chain;
 use dsp_core::ProcessorConfig;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -111,7 +111,7 @@ impl TapMonitor {
     /// Loudness of the recent audio through the suggested settings minus through the manual
     /// ones (LU), each rendered by a fresh chain `C`; `None` with less than 0.5 s heard or
     /// silence.
-    pub fn level_offset_lu<C: AssistedChain>(
+    pub fn level_offset_lu<C: Chain>(
         &self,
         manual: &BTreeMap<String, f32>,
         suggested: &BTreeMap<String, f32>,
@@ -129,7 +129,7 @@ impl TapMonitor {
 
 /// Integrated loudness (LUFS) of planar `audio` at `sample_rate` (Hz) rendered through a fresh
 /// chain `C` on `settings`, with the chain's latency removed; `None` when too short or silent.
-pub fn loudness_through<C: AssistedChain>(
+pub fn loudness_through<C: Chain>(
     audio: &[Vec<f32>],
     sample_rate: f32,
     settings: &C::Settings,

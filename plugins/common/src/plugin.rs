@@ -12,10 +12,11 @@
 use crate::assistant::{Analyzer, AssistantShared};
 use crate::compare::AssistParams;
 use crate::display::Display;
-use crate::engine::{AssistedChain, AssistedEngine, BlockControls};
+use crate::engine::{AssistedEngine, BlockControls};
 use crate::gui::ShellEditor;
 use crate::runtime::AssistRuntime;
 use crate::store::SuggestionStore;
+use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -93,9 +94,9 @@ pub trait PluginSpec: Send + Sync + Sized + 'static {
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = STEREO_OR_MONO;
 
     /// The `dsp-core` chain the plugin plays.
-    type Chain: AssistedChain;
+    type Chain: Chain;
     /// The host parameters.
-    type Params: AssistedParams<Settings = <Self::Chain as AssistedChain>::Settings>;
+    type Params: AssistedParams<Settings = <Self::Chain as Chain>::Settings>;
     /// The analysis thread's listener.
     type Analyzer: Analyzer;
     /// State the plugin shares between its audio thread, analyzer and editor besides
@@ -139,7 +140,7 @@ pub struct TandemPlugin<S: PluginSpec> {
     extra: Arc<S::Extra>,
     runtime: AssistRuntime,
     engine: Option<AssistedEngine<S::Chain>>,
-    manual: <S::Chain as AssistedChain>::Settings,
+    manual: <S::Chain as Chain>::Settings,
 }
 
 impl<S: PluginSpec> Default for TandemPlugin<S> {

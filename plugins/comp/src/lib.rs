@@ -18,8 +18,8 @@ pub mod engine;
 pub mod params;
 
 use dsp_core::chains::comp::CompChain;
+use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
-use tandem_common::engine::AssistedChain;
 use tandem_common::plugin::{
     AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin, STEREO_OR_MONO_WITH_SIDECHAIN,
 };
@@ -29,7 +29,7 @@ pub const CLAP_ID: &str = "audio.tandem.comp";
 
 /// The parameters the assistant may propose, in the order the suggestion store keeps them.
 pub fn assistable_ids() -> &'static [&'static str] {
-    <dsp_core::chains::comp::CompChain as AssistedChain>::param_ids()
+    <dsp_core::chains::comp::CompChain as Chain>::param_ids()
 }
 
 /// What makes Tandem Comp itself.
