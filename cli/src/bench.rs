@@ -282,7 +282,7 @@ fn master_suggested(input: &[Vec<f32>; 2]) -> Result<MasterSettings, String> {
     }
 }
 
-/// The analysis thread's display spectrum (as `tandem_common::display::SpectrumToGrid`): Hann
+/// The analysis thread's display spectrum (as `tandem_common::audio::display::SpectrumToGrid`): Hann
 /// FFT of about 85 ms, exponential averaging over 0.3 s, 1/12-octave smoothing when it moved.
 struct DisplaySpectrum {
     analyzer: SpectrumAnalyzer,

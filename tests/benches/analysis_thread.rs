@@ -13,10 +13,11 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dsp_core::chains::Chain;
 use std::sync::Arc;
-use tandem_common::assistant::Analyzer;
-use tandem_common::display::Display;
-use tandem_common::plugin::{AssistedParams, PluginSpec};
-use tandem_common::store::SuggestionStore;
+use tandem_common::analysis::assistant::Analyzer;
+use tandem_common::audio::display::Display;
+use tandem_common::audio::store::SuggestionStore;
+use tandem_common::params::AssistedParams;
+use tandem_common::plugin::PluginSpec;
 
 const SR: f32 = 48_000.0;
 
@@ -49,7 +50,7 @@ fn bench_plugin<S: PluginSpec>(c: &mut Criterion, key: &str, change: &[(&str, f3
             an.monitor(black_box(second), 4)
         })
     });
-    let manual = tandem_common::gui::manual_values(&params);
+    let manual = tandem_common::params::manual_values(&params);
     let mut suggested = manual.clone();
     for (id, v) in change {
         suggested.insert(id.to_string(), *v);

@@ -12,10 +12,10 @@ use nice_plug::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::{AssistParams, Compare};
+use tandem_common::audio::compare::{AssistParams, Compare};
+use tandem_common::audio::shared::AssistantShared;
+use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::{self, theme, EditorState, Knob, Shell, ShellConfig, ShellEditor};
-use tandem_common::store::SuggestionStore;
 use tandem_common::{Suggestion, SuggestionItem};
 
 const ASSISTABLE: &[&str] = &["b1_freq", "b1_gain", "b2_freq", "b2_gain", "out_gain"];
@@ -194,7 +194,7 @@ fn suggested_value(s: Option<&Suggestion>, id: &str, manual: f32, amount: f32) -
 struct BodyState {
     t: f32,
     meters: gui::IoMeters,
-    display: tandem_common::display::Display,
+    display: tandem_common::audio::display::Display,
     grid: Vec<f32>,
     selected: usize,
 }

@@ -9,32 +9,17 @@
 //! manual settings read at every block, the side-chain port handed on when a layout has one,
 //! and the foreign-state filter.
 
-use crate::assistant::{Analyzer, AssistantShared};
-use crate::compare::AssistParams;
-use crate::display::Display;
-use crate::engine::{AssistedEngine, BlockControls};
+use crate::analysis::runtime::AssistRuntime;
+use crate::audio::display::Display;
+use crate::audio::engine::{AssistedEngine, BlockControls};
+use crate::audio::store::SuggestionStore;
 use crate::gui::ShellEditor;
-use crate::runtime::AssistRuntime;
-use crate::store::SuggestionStore;
+use crate::params::AssistedParams;
+use crate::{analysis::assistant::Analyzer, audio::shared::AssistantShared};
 use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-
-/// A plugin's host parameters as the generic plugin uses them.
-pub trait AssistedParams: Params + 'static {
-    /// The chain settings the manual parameters describe.
-    type Settings;
-    /// The parameters at their defaults, persisting the suggestion through `store`.
-    fn with_store(store: Arc<SuggestionStore>) -> Self;
-    /// The assistant's own parameters (compare, amount, level match, learn).
-    fn assist(&self) -> &AssistParams;
-    /// The manual settings as the parameters hold them now. Real-time safe.
-    fn manual_settings(&self, out: &mut Self::Settings);
-    /// Called when the instance goes away (a reference still loading stops with it: its
-    /// thread runs this library's code). The default does nothing.
-    fn shutdown(&self) {}
-}
 
 /// Stereo in and out, or mono in and out.
 pub const STEREO_OR_MONO: &[AudioIOLayout] = &[

@@ -10,9 +10,9 @@ use dsp_core::assist::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::assistant::Analyzer;
-use tandem_common::display::Display;
-use tandem_common::monitor::TapMonitor;
+use tandem_common::analysis::assistant::Analyzer;
+use tandem_common::analysis::monitor::TapMonitor;
+use tandem_common::audio::display::Display;
 
 /// The style chosen by the `comp_style` value (enum index) in a manual map; Glue when absent.
 pub fn style_of(manual: &BTreeMap<String, f32>) -> CompStyle {
@@ -30,7 +30,7 @@ pub fn loudness_through(
     sample_rate: f32,
     settings: &CompSettings,
 ) -> Option<f64> {
-    tandem_common::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
+    tandem_common::analysis::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
 /// The compressor's [`Analyzer`].
@@ -136,8 +136,8 @@ mod tests {
     use dsp_core::assist::accept::suggested_set;
     use dsp_core::chains::comp::neutral_value;
     use dsp_core::testsignals::drum_loop;
-    use tandem_common::compare::Compare;
-    use tandem_common::store::SuggestionStore;
+    use tandem_common::audio::compare::Compare;
+    use tandem_common::audio::store::SuggestionStore;
 
     const SR: f32 = 48_000.0;
 

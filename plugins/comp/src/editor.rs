@@ -8,9 +8,9 @@ use dsp_core::chains::comp::CompSettings;
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Shape, Stroke, StrokeKind, Ui};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
-use tandem_common::display::Display;
+use tandem_common::audio::compare::Compare;
+use tandem_common::audio::display::Display;
+use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{self, theme, Knob, Shell, ShellConfig, ShellEditor};
 
 /// The plotted level range of the transfer curve, dB.

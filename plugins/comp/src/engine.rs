@@ -5,15 +5,15 @@
 //! hosts run.
 
 use dsp_core::chains::comp::{CompChain, CompSettings};
-use tandem_common::store::SuggestionStore;
+use tandem_common::audio::store::SuggestionStore;
 
 /// What drives one block besides the audio.
-pub type BlockControls<'a> = tandem_common::engine::BlockControls<'a, CompSettings>;
+pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, CompSettings>;
 
 /// The compressor's audio engine: [`CompChain`] behind the shared compare/level-matching/tap
 /// engine; `process_keyed` takes the external side-chain. Meter:
 /// `engine.chain().gain_reduction_db()`.
-pub type CompEngine = tandem_common::engine::AssistedEngine<CompChain>;
+pub type CompEngine = tandem_common::audio::engine::AssistedEngine<CompChain>;
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
 /// towards the parameter's neutral value. Real-time safe (no allocation).
@@ -23,7 +23,7 @@ pub fn suggested_settings(
     amount: f32,
     out: &mut CompSettings,
 ) {
-    tandem_common::engine::suggested_settings::<CompChain>(manual, store, amount, out);
+    tandem_common::audio::engine::suggested_settings::<CompChain>(manual, store, amount, out);
 }
 
 /// The settings the chain runs for `settings` (see [`CompSettings::capped`]: the total makeup
@@ -40,7 +40,7 @@ mod tests {
     use dsp_core::testsignals::{pink_noise, sine};
     use dsp_core::util::gain_to_db;
     use dsp_core::{Processor, ProcessorConfig};
-    use tandem_common::compare::Compare;
+    use tandem_common::audio::compare::Compare;
 
     fn manual() -> CompSettings {
         CompSettings {

@@ -10,11 +10,11 @@ use dsp_core::chains::comp::{
 };
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
-use tandem_common::plugin::AssistedParams;
-use tandem_common::store::SuggestionStore;
+use tandem_common::params::AssistedParams;
 
 /// The level detector (mirrors `dsp_core::chains::comp::CompDetector`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,7 +375,7 @@ mod tests {
         };
         params.settings(&mut s);
         assert_eq!(s, CompSettings::default());
-        let manual = tandem_common::gui::manual_values(&params);
+        let manual = tandem_common::params::manual_values(&params);
         assert_eq!(
             CompSettings::from_param_map(&manual),
             CompSettings::default()

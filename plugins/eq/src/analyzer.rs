@@ -10,9 +10,9 @@ use dsp_core::assist::Suggestion;
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::assistant::Analyzer;
-use tandem_common::display::{align_target_on_grid, Display};
-use tandem_common::monitor::TapMonitor;
+use tandem_common::analysis::assistant::Analyzer;
+use tandem_common::analysis::monitor::TapMonitor;
+use tandem_common::audio::display::{align_target_on_grid, Display};
 /// Index of the reference-track target in the `eq_target` parameter.
 pub const REFERENCE_TARGET_INDEX: usize = 8;
 
@@ -149,8 +149,8 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::chains::eq::EqBandType;
     use dsp_core::testsignals::pink_noise;
-    use tandem_common::compare::Compare;
-    use tandem_common::store::SuggestionStore;
+    use tandem_common::audio::compare::Compare;
+    use tandem_common::audio::store::SuggestionStore;
 
     fn interleave(pre: &[Vec<f32>]) -> Vec<f32> {
         // The tap carries input then output; the output does not matter here.

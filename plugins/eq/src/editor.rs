@@ -10,13 +10,13 @@ use egui::{Color32, RichText, Ui};
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
-use tandem_common::display::{Display, GRID_POINTS};
+use tandem_common::audio::compare::Compare;
+use tandem_common::audio::display::{Display, GRID_POINTS};
+use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
 };
-use tandem_common::plugin::AssistedParams;
+use tandem_common::params::AssistedParams;
 
 /// Colour of band `i` (nodes and band buttons).
 pub fn band_color(i: usize) -> Color32 {

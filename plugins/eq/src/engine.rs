@@ -4,13 +4,13 @@
 //! run exactly what hosts run.
 
 use dsp_core::chains::eq::{EqChain, EqSettings};
-use tandem_common::store::SuggestionStore;
+use tandem_common::audio::store::SuggestionStore;
 
 /// What drives one block besides the audio.
-pub type BlockControls<'a> = tandem_common::engine::BlockControls<'a, EqSettings>;
+pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, EqSettings>;
 
 /// The EQ's audio engine: [`EqChain`] behind the shared compare/level-matching/tap engine.
-pub type EqEngine = tandem_common::engine::AssistedEngine<EqChain>;
+pub type EqEngine = tandem_common::audio::engine::AssistedEngine<EqChain>;
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`.
 /// Real-time safe (no allocation).
@@ -20,7 +20,7 @@ pub fn suggested_settings(
     amount: f32,
     out: &mut EqSettings,
 ) {
-    tandem_common::engine::suggested_settings::<EqChain>(manual, store, amount, out);
+    tandem_common::audio::engine::suggested_settings::<EqChain>(manual, store, amount, out);
 }
 
 #[cfg(test)]
@@ -31,7 +31,7 @@ mod tests {
     use dsp_core::chains::eq::{EqBandType, Placement};
     use dsp_core::testsignals::pink_noise;
     use dsp_core::{Processor, ProcessorConfig};
-    use tandem_common::compare::Compare;
+    use tandem_common::audio::compare::Compare;
 
     fn manual() -> EqSettings {
         let mut s = EqSettings::default();

@@ -7,11 +7,11 @@ use crate::reference::ReferenceSlot;
 use dsp_core::chains::eq::{EqBandType, EqSettings};
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
-use tandem_common::plugin::AssistedParams;
-use tandem_common::store::SuggestionStore;
+use tandem_common::params::AssistedParams;
 
 /// Band filter type (mirrors `dsp_core::chains::eq::EqBandType`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,9 +16,9 @@ use dsp_core::loudness::LoudnessAnalyzer;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tandem_common::assistant::Analyzer;
-use tandem_common::display::Display;
-use tandem_common::monitor::TapMonitor;
+use tandem_common::analysis::assistant::Analyzer;
+use tandem_common::analysis::monitor::TapMonitor;
+use tandem_common::audio::display::Display;
 
 /// Window of the output correlation meter, in seconds.
 pub const CORRELATION_WINDOW_S: f32 = 0.3;
@@ -94,7 +94,7 @@ pub fn target_from_manual(manual: &BTreeMap<String, f32>) -> MasterTarget {
 
 /// Integrated loudness of planar audio rendered through a fresh chain at `settings`.
 pub fn loudness_through(audio: &[Vec<f32>], settings: &MasterSettings, sr: f32) -> Option<f64> {
-    tandem_common::monitor::loudness_through::<MasterChain>(audio, sr, settings)
+    tandem_common::analysis::monitor::loudness_through::<MasterChain>(audio, sr, settings)
 }
 
 /// Tandem Master's [`Analyzer`].
@@ -338,8 +338,8 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::chains::master::neutral_value;
     use dsp_core::testsignals::demo_mix;
-    use tandem_common::compare::Compare;
-    use tandem_common::store::SuggestionStore;
+    use tandem_common::audio::compare::Compare;
+    use tandem_common::audio::store::SuggestionStore;
 
     fn interleave(chans: &[Vec<f32>], range: std::ops::Range<usize>) -> Vec<f32> {
         let mut out = Vec::with_capacity(range.len() * chans.len());

@@ -14,9 +14,9 @@ use egui::{Color32, RichText, Ui};
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tandem_common::assistant::AssistantShared;
-use tandem_common::compare::Compare;
-use tandem_common::display::{Display, GRID_POINTS};
+use tandem_common::audio::compare::Compare;
+use tandem_common::audio::display::{Display, GRID_POINTS};
+use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
 };
@@ -124,7 +124,7 @@ fn body(
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Target").color(theme::TEXT_DIM));
                 enum_combo(ui, "master_target", &params.master_target, setter, 130.0);
-                let manual_values = tandem_common::gui::manual_values(params);
+                let manual_values = tandem_common::params::manual_values(params);
                 let target = target_from_manual(&manual_values);
                 ui.label(
                     RichText::new(format!(
@@ -367,7 +367,7 @@ fn meter_column(
     manual: &MasterSettings,
 ) {
     let load = |a: &atomic_float::AtomicF32| a.load(Ordering::Relaxed);
-    let target = target_from_manual(&tandem_common::gui::manual_values(params));
+    let target = target_from_manual(&tandem_common::params::manual_values(params));
     let readout = gui::Loudness {
         momentary: load(&meters.momentary_lufs),
         short_term: load(&meters.short_term_lufs),

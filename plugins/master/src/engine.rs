@@ -5,19 +5,19 @@
 //!
 //! The compare trim never touches the manual set and, for the master, only ever turns the
 //! suggested set down (`TRIM_CAN_BOOST = false`, see
-//! [`tandem_common::compare::match_trims_db`]), so it can never push the output over the
+//! [`tandem_common::audio::compare::match_trims_db`]), so it can never push the output over the
 //! limiter's ceiling. The latency is the chain's, constant whatever plays.
 
 use dsp_core::chains::master::{MasterChain, MasterSettings};
-use tandem_common::store::SuggestionStore;
+use tandem_common::audio::store::SuggestionStore;
 
 /// What drives one block besides the audio.
-pub type BlockControls<'a> = tandem_common::engine::BlockControls<'a, MasterSettings>;
+pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, MasterSettings>;
 
 /// The master's audio engine: [`MasterChain`] behind the shared compare/level-matching/tap
 /// engine. Meters: `engine.chain().glue_gain_reduction_db()` and
 /// `engine.chain().limiter_gain_reduction_db()`.
-pub type MasterEngine = tandem_common::engine::AssistedEngine<MasterChain>;
+pub type MasterEngine = tandem_common::audio::engine::AssistedEngine<MasterChain>;
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
 /// towards the parameter's neutral value. Real-time safe (no allocation).
@@ -27,7 +27,7 @@ pub fn suggested_settings(
     amount: f32,
     out: &mut MasterSettings,
 ) {
-    tandem_common::engine::suggested_settings::<MasterChain>(manual, store, amount, out);
+    tandem_common::audio::engine::suggested_settings::<MasterChain>(manual, store, amount, out);
 }
 
 /// Runs whole planar channels through `engine` in blocks of the given sizes (cycled), with
@@ -62,7 +62,7 @@ mod tests {
     use dsp_core::testsignals::{pink_noise, white_noise};
     use dsp_core::util::gain_to_db;
     use dsp_core::{Processor, ProcessorConfig};
-    use tandem_common::compare::Compare;
+    use tandem_common::audio::compare::Compare;
 
     fn manual() -> MasterSettings {
         MasterSettings {

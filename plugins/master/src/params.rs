@@ -8,11 +8,11 @@ use dsp_core::assist::master::Platform;
 use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::{Arc, OnceLock};
-use tandem_common::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::EditorState;
 use tandem_common::identity::Identity;
-use tandem_common::plugin::AssistedParams;
-use tandem_common::store::SuggestionStore;
+use tandem_common::params::AssistedParams;
 
 /// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side; pinned by a test).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -108,14 +108,10 @@ pub fn apply_changes(
     ParamIndex::new(params).apply(setter, changes)
 }
 
-/// The engineer's (unmodulated) plain parameter values by stable ID.
-pub fn manual_values(params: &dyn Params) -> BTreeMap<String, f32> {
-    ParamIndex::new(params).manual_values()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::manual_values;
     use dsp_core::assist::accept::{changes, Selection};
     use dsp_core::assist::{Suggestion, SuggestionItem};
     use nice_plug::prelude::*;

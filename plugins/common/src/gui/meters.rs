@@ -5,7 +5,7 @@
 //! column every editor shows, with its four holds, in [`IoMeters`].
 
 use super::theme;
-use crate::display::Display;
+use crate::audio::display::Display;
 use egui::{
     Align2, Color32, CornerRadius, FontId, Pos2, Rangef, Rect, Response, Sense, Stroke, StrokeKind,
     Ui, Vec2,

@@ -6,7 +6,7 @@
 //!
 //! The GUI only reads snapshots and atomics; it writes parameters only through host gestures
 //! (so automation and undo work) and asks for a learn restart through
-//! [`AssistantShared::restart_requested`](crate::assistant::AssistantShared).
+//! [`AssistantShared::restart_requested`](crate::audio::shared::AssistantShared).
 //!
 //! # Wiring a plugin
 //!
@@ -60,7 +60,7 @@ pub mod shell;
 pub mod spectrum;
 pub mod theme;
 
-pub use accept::{apply_changes, manual_values, ParamIndex};
+pub use accept::{apply_changes, ParamIndex};
 pub use controls::{enum_combo, param_slider, param_toggle, segmented, set_param_gesture, Knob};
 pub use editor::{EditorSize, EditorState, TandemEditor};
 pub use meters::{

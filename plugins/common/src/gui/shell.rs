@@ -17,9 +17,9 @@ use super::accept::ParamIndex;
 use super::controls::{param_slider, param_toggle, segmented};
 use super::editor::{EditorState, TandemEditor};
 use super::theme;
-use crate::assistant::AssistantShared;
-use crate::compare::{AssistParams, Compare};
-use crate::display::Display;
+use crate::audio::compare::{AssistParams, Compare};
+use crate::audio::display::Display;
+use crate::audio::shared::AssistantShared;
 use dsp_core::assist::accept::{changes, Selection};
 use dsp_core::assist::Suggestion;
 use egui::{Color32, CornerRadius, FontId, Margin, RichText, Sense, Stroke, Ui, Vec2};
@@ -492,7 +492,7 @@ impl<P: Params> Shell<P> {
                 self.shared.restart_requested.store(true, Ordering::Release);
             }
             if let Some(t) =
-                crate::assistant::fault_text(self.shared.faults.load(Ordering::Relaxed))
+                crate::audio::shared::fault_text(self.shared.faults.load(Ordering::Relaxed))
             {
                 ui.add_space(10.0);
                 ui.label(RichText::new(t).size(12.0).color(theme::WARN))

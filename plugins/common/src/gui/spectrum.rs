@@ -17,10 +17,8 @@ use egui::{
 };
 use std::ops::RangeInclusive;
 
-/// Lowest frequency on the axis, Hz.
-pub const F_MIN: f32 = 20.0;
-/// Highest frequency on the axis, Hz.
-pub const F_MAX: f32 = 20_000.0;
+/// The frequency axis is the display grid's (the analysis thread publishes spectra on it).
+pub use crate::audio::display::{grid_freq, F_MAX, F_MIN};
 
 /// x position of frequency `freq` (Hz) on a log axis spanning `x` from [`F_MIN`] to [`F_MAX`].
 /// Frequencies outside the axis map outside `x` (callers clip).
@@ -55,14 +53,6 @@ pub fn y_to_db(pos: f32, db_range: &RangeInclusive<f32>, y: Rangef) -> f32 {
         0.0
     };
     lo + t * (hi - lo)
-}
-
-/// Frequency (Hz) of point `i` of an `n`-point log grid from [`F_MIN`] to [`F_MAX`].
-pub fn grid_freq(i: usize, n: usize) -> f32 {
-    if n < 2 {
-        return F_MIN;
-    }
-    F_MIN * (F_MAX / F_MIN).powf(i as f32 / (n - 1) as f32)
 }
 
 /// The `n` frequencies of the log grid the curves are sampled on (for computing curves).

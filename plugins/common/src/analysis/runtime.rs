@@ -2,9 +2,10 @@
 //! the library's analysis pool, and the state shared with the editor. Start it in `activate()`,
 //! stop it in `deactivate()`; dropping it stops the task.
 
-use crate::assistant::{
-    AnalysisTask, Analyzer, AssistantShared, AudioSource, ManualReader, SuggestedSetFn,
+use crate::analysis::assistant::{
+    AnalysisTask, Analyzer, AudioSource, ManualReader, SuggestedSetFn,
 };
+use crate::audio::shared::AssistantShared;
 use dsp_core::rt::{audio_tap, AudioTapReader, AudioTapWriter};
 use std::sync::{Arc, Mutex};
 
@@ -113,7 +114,7 @@ impl AssistRuntime {
         channels: usize,
         analyzer: A,
         params: std::sync::Arc<P>,
-        assist: fn(&P) -> &crate::compare::AssistParams,
+        assist: fn(&P) -> &crate::audio::compare::AssistParams,
         neutral: fn(&str) -> Option<f32>,
     ) -> Result<(), String> {
         let reader = params.clone();
@@ -122,7 +123,7 @@ impl AssistRuntime {
             sample_rate,
             2 * channels,
             analyzer,
-            Box::new(move || crate::gui::manual_values(reader.as_ref())),
+            Box::new(move || crate::params::manual_values(reader.as_ref())),
             Box::new(move |s, manual| {
                 dsp_core::assist::accept::suggested_set(
                     s,
@@ -152,11 +153,17 @@ impl Drop for AssistRuntime {
     }
 }
 
+impl crate::audio::engine::Tap for AssistRuntime {
+    fn push(&mut self, channels: &[&[f32]]) {
+        AssistRuntime::push(self, channels);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::LIVE_WORKERS;
-    use crate::store::SuggestionStore;
+    use crate::analysis::scheduler::LIVE_WORKERS;
+    use crate::audio::store::SuggestionStore;
     use dsp_core::assist::Suggestion;
     use std::collections::BTreeMap;
     use std::sync::atomic::Ordering;
@@ -262,11 +269,11 @@ mod tests {
         }
     }
 
-    use crate::scheduler::tests::wait_for;
+    use crate::analysis::scheduler::tests::wait_for;
 
     #[test]
     fn activate_deactivate_100_times_leaves_no_thread() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let mut rt = runtime();
         for _ in 0..100 {
             start(&mut rt);
@@ -285,7 +292,7 @@ mod tests {
 
     #[test]
     fn audio_in_suggestion_out_and_learning_holds() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let mut rt = runtime();
         start(&mut rt);
         let shared = rt.shared.clone();
@@ -312,7 +319,7 @@ mod tests {
     /// engineer takes it.
     #[test]
     fn a_held_suggestion_stays_and_a_newer_one_is_offered() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let (mut rt, shared) = learned();
         assert!(!shared.newer_ready.load(Ordering::Acquire));
         // The song gets much louder: 20 s at 1.0 moves the mean level above 0.6.
@@ -331,7 +338,7 @@ mod tests {
     /// and does not replace it.
     #[test]
     fn a_stored_suggestion_survives_reactivation() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let (mut rt, shared) = learned();
         // Deactivate, then activate again (a new thread and a fresh analyzer) and play louder
         // music: a fresh analyzer would propose -6 dB after a second.
@@ -354,7 +361,7 @@ mod tests {
     /// what the thread learns next (the thread is mid-learning, 1 s heard, not yet stable).
     #[test]
     fn a_suggestion_restored_while_listening_is_held() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let mut rt = runtime();
         start(&mut rt);
         let shared = rt.shared.clone();
@@ -376,7 +383,7 @@ mod tests {
     /// The analysis thread's write never lands over a suggestion written since it last looked.
     #[test]
     fn a_conditional_write_loses_to_a_newer_one() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let store = SuggestionStore::new(&["out_gain"]);
         let g = store.generation();
         let mut a = Suggestion::empty("test", "unity");
@@ -431,8 +438,8 @@ mod tests {
     /// audio never blocks either way.
     #[test]
     fn an_analyzer_panic_restarts_once_then_stops() {
-        let _serial = crate::scheduler::tests::serial();
-        use crate::assistant::{fault_text, MAX_FAULTS};
+        let _serial = crate::analysis::scheduler::tests::serial();
+        use crate::audio::shared::{fault_text, MAX_FAULTS};
         let mut rt = runtime();
         rt.start(
             "faulty",
@@ -481,8 +488,8 @@ mod tests {
 
     #[test]
     fn material_difference_ignores_rounding_and_sees_real_moves() {
-        let _serial = crate::scheduler::tests::serial();
-        use crate::assistant::differs_materially;
+        let _serial = crate::analysis::scheduler::tests::serial();
+        use crate::analysis::assistant::differs_materially;
         let mk = |pairs: &[(&str, f32)]| {
             let mut s = Suggestion::empty("t", "t");
             for (k, v) in pairs {
@@ -511,7 +518,7 @@ mod tests {
 
     #[test]
     fn a_full_tap_drops_and_counts_instead_of_waiting() {
-        let _serial = crate::scheduler::tests::serial();
+        let _serial = crate::analysis::scheduler::tests::serial();
         let mut rt = runtime();
         // No thread: push into a tap nobody drains.
         let (writer, _reader) = audio_tap(2, 1024).unwrap();

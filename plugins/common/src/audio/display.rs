@@ -2,7 +2,6 @@
 //! grid and peak levels, shared through atomics (the GUI only reads them; a torn read between
 //! points only shows as a one-frame wiggle, never as a lock on the audio path).
 
-use crate::gui::spectrum::grid_freq;
 use atomic_float::AtomicF32;
 use dsp_core::analysis::spectrum::{Averaging, OctaveSmoother, SpectrumAnalyzer, SpectrumConfig};
 use dsp_core::util::MIN_DB;
@@ -10,6 +9,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Points of the display grid (20 Hz–20 kHz, log spaced).
 pub const GRID_POINTS: usize = 240;
+
+/// Lowest frequency of the grid (and the editors' axis), Hz.
+pub const F_MIN: f32 = 20.0;
+/// Highest frequency of the grid (and the editors' axis), Hz.
+pub const F_MAX: f32 = 20_000.0;
+
+/// Frequency (Hz) of point `i` of an `n`-point log grid from [`F_MIN`] to [`F_MAX`].
+pub fn grid_freq(i: usize, n: usize) -> f32 {
+    if n < 2 {
+        return F_MIN;
+    }
+    F_MIN * (F_MAX / F_MIN).powf(i as f32 / (n - 1) as f32)
+}
+
 /// Floor of the displayed spectra in dB.
 pub const DISPLAY_FLOOR_DB: f32 = -120.0;
 

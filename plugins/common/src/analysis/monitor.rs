@@ -3,8 +3,8 @@
 //! spectra moving, keep the last seconds of input, and measure the loudness difference between
 //! the manual and the suggested settings on that recent audio (level matching).
 
-use crate::display::{Display, SpectrumToGrid};
-use crate::recent::RecentAudio;
+use crate::analysis::recent::RecentAudio;
+use crate::audio::display::{Display, SpectrumToGrid};
 use dsp_core::chains::Chain;
 use dsp_core::ProcessorConfig;
 use std::collections::BTreeMap;

@@ -3,15 +3,22 @@
 //! switch, and the tap feeding the analysis thread. A plugin's `process()` is a thin layer over
 //! [`AssistedEngine::process`], so the tests run exactly what hosts run.
 
-use crate::assistant::AssistantShared;
-use crate::compare::{Compare, CompareState};
-use crate::display::Display;
-use crate::runtime::AssistRuntime;
-use crate::store::SuggestionStore;
+use crate::audio::compare::{Compare, CompareState};
+use crate::audio::display::Display;
+use crate::audio::shared::AssistantShared;
+use crate::audio::store::SuggestionStore;
 use dsp_core::assist::accept::scale;
 use dsp_core::chains::Chain;
 use dsp_core::{ConfigError, ProcessorConfig};
 use std::sync::atomic::Ordering;
+
+/// Where the engine copies each block's input and output for the analysis thread (the
+/// analysis side's runtime implements it). Implementations are real-time safe: no allocation,
+/// lock or wait.
+pub trait Tap {
+    /// One block: the input channels, then the output channels.
+    fn push(&mut self, channels: &[&[f32]]);
+}
 
 /// What drives one block besides the audio.
 pub struct BlockControls<'a, S> {
@@ -128,7 +135,7 @@ impl<C: Chain> AssistedEngine<C> {
         key: Option<&[&[f32]]>,
         controls: &BlockControls<'_, C::Settings>,
         shared: &AssistantShared,
-        runtime: &mut AssistRuntime,
+        runtime: &mut dyn Tap,
         display: &Display,
     ) {
         display.store_peaks(&display.in_peak_db, io);
@@ -153,7 +160,7 @@ impl<C: Chain> AssistedEngine<C> {
         controls: &BlockControls<'_, C::Settings>,
         store: &SuggestionStore,
         offset_lu: &atomic_float::AtomicF32,
-        tap: Option<&mut AssistRuntime>,
+        tap: Option<&mut dyn Tap>,
     ) {
         self.process_keyed(io, None, controls, store, offset_lu, tap);
     }
@@ -169,7 +176,7 @@ impl<C: Chain> AssistedEngine<C> {
         controls: &BlockControls<'_, C::Settings>,
         store: &SuggestionStore,
         offset_lu: &atomic_float::AtomicF32,
-        tap: Option<&mut AssistRuntime>,
+        tap: Option<&mut dyn Tap>,
     ) {
         let active = self.compare.begin_block(
             controls.compare,
