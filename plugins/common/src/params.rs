@@ -3,6 +3,7 @@
 
 use crate::audio::compare::AssistParams;
 use crate::audio::store::SuggestionStore;
+use crate::gui::EditorState;
 use nice_plug::prelude::Params;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,8 @@ pub trait AssistedParams: Params + 'static {
     fn with_store(store: Arc<SuggestionStore>) -> Self;
     /// The assistant's own parameters (compare, amount, level match, learn).
     fn assist(&self) -> &AssistParams;
+    /// The editor's persisted window size.
+    fn editor_state(&self) -> Arc<EditorState>;
     /// The manual settings as the parameters hold them now. Real-time safe.
     fn manual_settings(&self, out: &mut Self::Settings);
     /// Called when the instance goes away (a reference still loading stops with it: its

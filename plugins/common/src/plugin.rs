@@ -13,7 +13,7 @@ use crate::analysis::runtime::AssistRuntime;
 use crate::audio::display::Display;
 use crate::audio::engine::{AssistedEngine, BlockControls};
 use crate::audio::store::SuggestionStore;
-use crate::gui::ShellEditor;
+use crate::gui::{Shell, ShellConfig, ShellCtx, ShellEditor};
 use crate::params::AssistedParams;
 use crate::{analysis::assistant::Analyzer, audio::shared::AssistantShared};
 use dsp_core::chains::Chain;
@@ -116,6 +116,27 @@ pub type EditorFn<S> = fn(
 
 /// [`PluginSpec::AFTER_BLOCK`]: (chain, display, extra).
 pub type AfterBlockFn<S> = fn(&<S as PluginSpec>::Chain, &Display, &<S as PluginSpec>::Extra);
+
+/// The editor of plugin `S`: the shared shell (header, suggestion panel, compare, learn) with
+/// `config`, around the plugin's own `body`. What each plugin's [`PluginSpec::EDITOR`] calls.
+pub fn shell_editor<S: PluginSpec>(
+    config: ShellConfig,
+    params: Arc<S::Params>,
+    shared: Arc<AssistantShared>,
+    display: Arc<Display>,
+    body: impl FnMut(&mut egui::Ui, &ShellCtx) + Send + 'static,
+) -> Option<ShellEditor<S::Params>> {
+    let editor_state = params.editor_state();
+    let shell = Shell::new(
+        config,
+        params,
+        S::Params::assist,
+        shared,
+        S::Chain::neutral_value,
+    )
+    .with_display(display);
+    crate::gui::create_editor(editor_state, shell, body)
+}
 
 /// One Tandem plugin instance, the object the host instantiates.
 pub struct TandemPlugin<S: PluginSpec> {

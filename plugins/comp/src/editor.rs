@@ -11,7 +11,8 @@ use std::sync::Arc;
 use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::Display;
 use tandem_common::audio::shared::AssistantShared;
-use tandem_common::gui::{self, theme, Knob, Shell, ShellConfig, ShellEditor};
+use tandem_common::gui::{self, theme, Knob, ShellConfig, ShellEditor};
+use tandem_common::plugin::shell_editor;
 
 /// The plotted level range of the transfer curve, dB.
 pub const CURVE_MIN_DB: f32 = -60.0;
@@ -50,19 +51,12 @@ pub fn create(
 ) -> Option<ShellEditor<CompParams>> {
     let mut config = ShellConfig::new("Tandem Comp", "dynamics assistant", theme::accent::COMP);
     config.min_size = crate::params::EDITOR_SIZE;
-    let shell = Shell::new(
-        config,
-        params.clone(),
-        |p| &p.assist,
-        shared,
-        dsp_core::chains::comp::neutral_value,
-    )
-    .with_display(display.clone());
     let mut st = BodyState {
         meters: Default::default(),
     };
-    gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
-        body(ui, cx, &params, &display, &mut st);
+    let (p, d) = (params.clone(), display.clone());
+    shell_editor::<crate::CompSpec>(config, params, shared, display, move |ui, cx| {
+        body(ui, cx, &p, &d, &mut st);
     })
 }
 

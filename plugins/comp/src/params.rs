@@ -338,6 +338,10 @@ impl AssistedParams for CompParams {
         &self.assist
     }
 
+    fn editor_state(&self) -> Arc<EditorState> {
+        self.editor_state.clone()
+    }
+
     fn manual_settings(&self, out: &mut CompSettings) {
         self.settings(out);
     }

@@ -14,9 +14,10 @@ use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::{Display, GRID_POINTS};
 use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{
-    self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, ShellConfig, ShellEditor,
 };
 use tandem_common::params::AssistedParams;
+use tandem_common::plugin::shell_editor;
 
 /// Colour of band `i` (nodes and band buttons).
 pub fn band_color(i: usize) -> Color32 {
@@ -69,14 +70,6 @@ pub fn create(
 ) -> Option<ShellEditor<EqParams>> {
     let mut config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
     config.min_size = crate::params::EDITOR_SIZE;
-    let shell = Shell::new(
-        config,
-        params.clone(),
-        |p| &p.assist,
-        shared,
-        dsp_core::chains::eq::neutral_value,
-    )
-    .with_display(display.clone());
     let mut st = BodyState {
         pre: Vec::new(),
         post: Vec::new(),
@@ -87,8 +80,9 @@ pub fn create(
         meters: Default::default(),
         reference: Default::default(),
     };
-    gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
-        body(ui, cx, &params, &display, &mut st);
+    let (p, d) = (params.clone(), display.clone());
+    shell_editor::<crate::EqSpec>(config, params, shared, display, move |ui, cx| {
+        body(ui, cx, &p, &d, &mut st);
     })
 }
 

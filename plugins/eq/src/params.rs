@@ -263,6 +263,10 @@ impl AssistedParams for EqParams {
         &self.assist
     }
 
+    fn editor_state(&self) -> Arc<EditorState> {
+        self.editor_state.clone()
+    }
+
     /// Plain values; no smoothing: the chain glides itself.
     fn manual_settings(&self, out: &mut EqSettings) {
         for (b, p) in out.bands.iter_mut().zip(self.bands()) {

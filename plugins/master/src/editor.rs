@@ -18,8 +18,9 @@ use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::{Display, GRID_POINTS};
 use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{
-    self, enum_combo, spectrum::grid_freq, theme, Knob, Shell, ShellConfig, ShellEditor,
+    self, enum_combo, spectrum::grid_freq, theme, Knob, ShellConfig, ShellEditor,
 };
+use tandem_common::plugin::shell_editor;
 
 /// The tone EQ's response (stereo plus mid-placed sections) on the display grid, in dB.
 pub fn tone_curve_on_grid(settings: &MasterSettings, sample_rate: f32, out: &mut Vec<f32>) {
@@ -57,14 +58,6 @@ pub fn create(
     config.min_size = crate::params::EDITOR_SIZE;
     // The limiter's ceiling must hold: a quieter suggestion is not raised after it.
     config.boost_quieter_suggestion = false;
-    let shell = Shell::new(
-        config,
-        params.clone(),
-        |p| &p.assist,
-        shared,
-        dsp_core::chains::master::neutral_value,
-    )
-    .with_display(display.clone());
     let mut st = BodyState {
         pre: Vec::new(),
         post: Vec::new(),
@@ -74,8 +67,9 @@ pub fn create(
         reference: Default::default(),
         tab: 3,
     };
-    gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
-        body(ui, cx, &params, &display, &meters, &mut st);
+    let (p, d) = (params.clone(), display.clone());
+    shell_editor::<crate::MasterSpec>(config, params, shared, display, move |ui, cx| {
+        body(ui, cx, &p, &d, &meters, &mut st);
     })
 }
 

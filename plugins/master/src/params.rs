@@ -459,6 +459,10 @@ impl AssistedParams for MasterParams {
         &self.assist
     }
 
+    fn editor_state(&self) -> Arc<EditorState> {
+        self.editor_state.clone()
+    }
+
     fn manual_settings(&self, out: &mut MasterSettings) {
         MasterParams::manual_settings(self, out);
     }
