@@ -991,8 +991,7 @@ impl EqChain {
                 (false, false) => MidSide::None,
             };
             in_ms = ms;
-            let coefs = *band.cascade.coefs();
-            let state = band.cascade.state_mut();
+            let (coefs, state) = band.cascade.coefs_and_state_mut();
             for (i, c) in coefs.sections().iter().enumerate() {
                 let id = BiquadCoefs::IDENTITY;
                 let none = BiquadState::default();

@@ -44,6 +44,14 @@ impl CascadeCoefs {
     }
 
     /// Appends a section; returns false (and changes nothing) when the cascade is full.
+    /// Makes this `Self::single(section)` in place (without building and copying a whole
+    /// cascade).
+    pub fn set_single(&mut self, section: BiquadCoefs) {
+        self.sections[0] = section;
+        self.sections[1..].fill(BiquadCoefs::IDENTITY);
+        self.len = 1;
+    }
+
     pub fn push(&mut self, section: BiquadCoefs) -> bool {
         if self.len < MAX_SECTIONS {
             self.sections[self.len] = section;

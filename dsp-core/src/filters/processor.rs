@@ -234,6 +234,17 @@ impl FilterCascade {
         &mut self.state
     }
 
+    /// [`Self::coefs`] and [`Self::state_mut`] at once (for the same caller, without copying
+    /// the coefficients).
+    pub(crate) fn coefs_and_state_mut(
+        &mut self,
+    ) -> (
+        &CascadeCoefs,
+        &mut [[BiquadState; MAX_SECTIONS]; MAX_CHANNELS],
+    ) {
+        (&self.coefs, &mut self.state)
+    }
+
     /// For a caller that ran `n` samples through [`Self::coefs`] and [`Self::state_mut`] itself
     /// (only while not gliding): advances the control clock exactly as [`Processor::process`]
     /// would have, flushing the state if a control update fell within those samples. The flush
@@ -282,7 +293,7 @@ impl FilterCascade {
 
     /// The second half of [`Self::tick_due_begin`] for a bell: its designed section.
     pub(crate) fn tick_due_finish(&mut self, section: BiquadCoefs) {
-        self.coefs = CascadeCoefs::single(section);
+        self.coefs.set_single(section);
         self.tick_due_end();
     }
 
