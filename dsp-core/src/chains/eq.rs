@@ -910,8 +910,8 @@ impl EqChain {
             };
             if self.bands.iter().any(due) {
                 self.drain_bank(mono);
-                // The due bells designed together (bit for bit as each alone: the CPU overlaps
-                // their independent chains of transcendental calls); other kinds tick alone.
+                // The due gliding bells designed together (bit for bit as each alone, in vector
+                // lanes); other kinds, and glides' last steps, tick alone.
                 let mut bells = [(0.0, 0.0, 0.0); NUM_BANDS];
                 let mut which = [0usize; NUM_BANDS];
                 let mut count = 0;
@@ -928,7 +928,7 @@ impl EqChain {
                     // Every band's cascade runs at the chain's rate.
                     let rate = self.bands[which[0]].cascade.sample_rate_hz() as f64;
                     let mut sections = [BiquadCoefs::IDENTITY; NUM_BANDS];
-                    crate::filters::design::bells(&bells[..count], rate, &mut sections);
+                    crate::filters::design::glide_bells(&bells[..count], rate, &mut sections);
                     for (&i, &section) in which[..count].iter().zip(&sections) {
                         self.bands[i].cascade.tick_due_finish(section);
                     }
@@ -1566,6 +1566,70 @@ mod tests {
                 "mono, block {block}"
             );
         }
+    }
+
+    /// Automation designs its gliding bells with vector polynomials instead of libm's functions
+    /// ([`crate::filters::design::glide_bells`]): the render stays within −120 dBFS of what the
+    /// libm design gives, on both paths, at 44.1 and 48 kHz, with every band's gain, frequency
+    /// and Q moving (12 dB of boost at the lows included) at host blocks of 64 and 1024.
+    #[test]
+    fn automated_bells_render_within_minus_120_dbfs_of_the_libm_design() {
+        use crate::filters::design::EXACT_GLIDE_BELLS;
+        let mut a = EqSettings::default();
+        let freqs = [40.0, 100.0, 250.0, 600.0, 1500.0, 3500.0, 8000.0, 15000.0];
+        for (i, (b, f)) in a.bands.iter_mut().zip(freqs).enumerate() {
+            b.enabled = true;
+            b.kind = EqBandType::Bell;
+            b.freq_hz = f;
+            b.gain_db = if i % 2 == 0 { 4.0 } else { -5.0 };
+            b.q = [0.7, 2.0, 4.0, 1.0][i % 4];
+        }
+        a.bands[3].placement = Placement::Mid;
+        a.bands[4].placement = Placement::Side;
+        let len = 48_000;
+        let xl = pink_noise(len, 0.5, 17);
+        let xr = white_noise(len, 0.5, 18);
+        let mut worst = 0.0f32;
+        for sr in [44_100.0, 48_000.0] {
+            for (block, fast) in [(64, true), (1024, true), (1024, false)] {
+                let run = |exact: bool| {
+                    EXACT_GLIDE_BELLS.with(|e| e.set(exact));
+                    let mut eq = chain_on_path(sr, 2, &a, fast);
+                    let mut x = [xl.clone(), xr.clone()];
+                    let mut pos = 0;
+                    while pos < len {
+                        let mut s = a;
+                        let t = pos as f32 / sr;
+                        for (k, b) in s.bands.iter_mut().enumerate() {
+                            let ph = (std::f32::consts::TAU * 0.7 * t + k as f32).sin();
+                            b.gain_db = (b.gain_db + 6.0 * ph + if k == 0 { 6.0 } else { 0.0 })
+                                .clamp(-24.0, 24.0);
+                            b.freq_hz *= 2f32.powf(ph);
+                            b.q *= 2f32.powf(0.5 * ph);
+                        }
+                        eq.set_settings(&s);
+                        let end = (pos + block).min(len);
+                        let [l, r] = &mut x;
+                        eq.process(&mut [&mut l[pos..end], &mut r[pos..end]]);
+                        pos = end;
+                    }
+                    EXACT_GLIDE_BELLS.with(|e| e.set(false));
+                    x
+                };
+                let (poly, exact) = (run(false), run(true));
+                assert!(poly != exact, "the two designs should differ somewhere");
+                for (p, e) in poly.iter().zip(&exact) {
+                    for (p, e) in p.iter().zip(e) {
+                        worst = worst.max((p - e).abs());
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "automated bells, vector vs libm design: {:.1} dBFS",
+            20.0 * worst.log10()
+        );
+        assert!(worst < 1e-6, "{worst} apart");
     }
 
     /// The largest bank the EQ builds — eight 48 dB/oct cuts (four sections each), the last

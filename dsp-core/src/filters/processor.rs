@@ -2,7 +2,7 @@
 
 use super::biquad::{BiquadCoefs, BiquadState};
 use super::cascade::{CascadeCoefs, MAX_SECTIONS};
-use super::design::design;
+use super::design::{self, design};
 use super::spec::{FilterKind, FilterSpec};
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig, MAX_CHANNELS};
 
@@ -169,7 +169,9 @@ impl FilterCascade {
         self.target
     }
 
-    /// The spec the current coefficients were designed from (mid-glide values while gliding).
+    /// The spec the current coefficients were designed from (mid-glide values while gliding; a
+    /// gliding bell's frequency and Q may differ from these in the last place, see
+    /// [`design::glide_bells`]).
     pub fn current_spec(&self) -> FilterSpec {
         if self.current == self.target_glide {
             // Exactly the target (no log/exp round trip), so settled coefficients equal
@@ -274,21 +276,33 @@ impl FilterCascade {
     /// EQ's fast path): the control update that is due now (`samples_to_tick() == 0`), exactly
     /// as [`Processor::process`] makes it before its next sample (one glide step, the
     /// coefficients recomputed, the state flushed), in two halves so the caller can design
-    /// several bands' bells at once ([`super::design::bells`], bit for bit as one by one): the
-    /// glide step, then either the coefficients designed here (`None`: not a bell) or the bell
-    /// `(freq_hz, gain_db, q)` to design, whose section goes to [`Self::tick_due_finish`].
+    /// several bands' gliding bells at once ([`design::glide_bells`], bit for bit as one by
+    /// one): the glide step, then either the coefficients designed here (`None`: not a gliding
+    /// bell) or the bell `(log2 freq_hz, gain_db, log2 q)` to design, whose section goes to
+    /// [`Self::tick_due_finish`].
     pub(crate) fn tick_due_begin(&mut self) -> Option<(f64, f64, f64)> {
         debug_assert_eq!(self.samples_to_tick, 0);
         debug_assert!(self.gliding);
         let done = self.current.step(&self.target_glide, self.glide_coef);
         self.gliding = !done;
-        let spec = self.current_spec();
-        if spec.kind == FilterKind::Bell {
-            return Some((spec.freq_hz, spec.gain_db, spec.q));
+        if let Some(bell) = self.gliding_bell() {
+            return Some(bell);
         }
-        self.coefs = design(&spec, self.sample_rate_hz as f64);
+        self.recompute();
         self.tick_due_end();
         None
+    }
+
+    /// While a bell glides (and has not arrived): its `(log2 freq_hz, gain_db, log2 q)` for
+    /// [`design::glide_bells`], which designs every gliding bell (here and in the EQ's fast
+    /// path, so both give the same bits). Anything else, and a glide's last step, takes
+    /// [`design`] of [`Self::current_spec`].
+    fn gliding_bell(&self) -> Option<(f64, f64, f64)> {
+        (self.gliding && self.target.kind == FilterKind::Bell).then_some((
+            self.current.log2_freq,
+            self.current.gain_db,
+            self.current.log2_q,
+        ))
     }
 
     /// The second half of [`Self::tick_due_begin`] for a bell: its designed section.
@@ -348,7 +362,14 @@ impl FilterCascade {
         if self.gliding {
             let done = self.current.step(&self.target_glide, self.glide_coef);
             self.gliding = !done;
-            self.recompute();
+            match self.gliding_bell() {
+                Some(bell) => {
+                    let mut section = [BiquadCoefs::IDENTITY];
+                    design::glide_bells(&[bell], self.sample_rate_hz as f64, &mut section);
+                    self.coefs.set_single(section[0]);
+                }
+                None => self.recompute(),
+            }
         }
         let n = self.coefs.len();
         for ch in self.state[..self.channels].iter_mut() {

@@ -3,6 +3,7 @@
 
 mod fastmath;
 mod packed;
+pub(crate) mod poly64;
 mod smoother;
 pub use fastmath::{fast_db_to_gain, fast_power_to_db};
 pub use packed::Packed;
