@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(test)]
 use crate::filters::BankKernel;
 use crate::filters::{
-    design, BiquadCoefs, BiquadState, CascadeCoefs, CutShape, FilterCascade, FilterKind,
-    FilterSpec, MidSide, StereoBank, StereoSection,
+    design, BiquadCoefs, BiquadState, CascadeCoefs, CoefUpdate, CutShape, FilterCascade,
+    FilterKind, FilterSpec, MidSide, StereoBank, StereoSection, MAX_BANK_SECTIONS,
 };
 use crate::util::LinearSmoother;
 use crate::{validate_sample_rate, ConfigError, Processor, ProcessorConfig};
@@ -753,11 +753,44 @@ pub struct EqChain {
     scratch: Scratch,
     /// The stereo fast path's sections (see [`EqChain::process_block_fast`]).
     bank: Box<StereoBank>,
+    /// Where each band's sections are in the bank (first, one past the last), as
+    /// [`Self::fill_bank`] last put them.
+    bank_at: [(usize, usize); NUM_BANDS],
+    /// The coefficient updates of the fast path's next bank call.
+    updates: Box<[CoefUpdate; UPDATES_PER_CALL]>,
 }
+
+/// The most coefficient updates the fast path schedules into one bank call (a call ends early
+/// when the next control update's would not fit): enough for eight gliding bells over 256
+/// samples, and at least one update of every section a bank can hold.
+const UPDATES_PER_CALL: usize = 64;
+const _: () = assert!(UPDATES_PER_CALL >= MAX_BANK_SECTIONS);
 
 /// The fast path only takes blocks whose samples are all within ±this: finite, and so far from
 /// `f32`'s range that no gain the bands can reach overflows (the per-band path guards that).
 const FAST_PATH_MAX_INPUT: f32 = 1e6;
+
+/// A band's section as the fast path's bank runs it: on both channels (stereo), or on the one its
+/// placement filters with an identity on the other (every band in mono runs on the left).
+fn bank_coefs(placement: Placement, mono: bool, c: &BiquadCoefs) -> [BiquadCoefs; 2] {
+    let id = BiquadCoefs::IDENTITY;
+    match placement {
+        _ if mono => [*c, id],
+        Placement::Stereo => [*c, *c],
+        Placement::Left | Placement::Mid => [*c, id],
+        Placement::Right | Placement::Side => [id, *c],
+    }
+}
+
+/// The channels of the bank a band's sections filter (see [`bank_coefs`]).
+fn bank_lanes(placement: Placement, mono: bool) -> u8 {
+    match placement {
+        _ if mono => CoefUpdate::LEFT,
+        Placement::Stereo => CoefUpdate::LEFT | CoefUpdate::RIGHT,
+        Placement::Left | Placement::Mid => CoefUpdate::LEFT,
+        Placement::Right | Placement::Side => CoefUpdate::RIGHT,
+    }
+}
 
 fn fade_len_samples(sample_rate_hz: f32) -> u32 {
     ((BAND_FADE_MS * 1e-3 * sample_rate_hz).round() as u32).max(1)
@@ -805,6 +838,8 @@ impl EqChain {
                 side: vec![0.0; n],
             },
             bank: Box::new(StereoBank::new()),
+            bank_at: [(0, 0); NUM_BANDS],
+            updates: Box::new([CoefUpdate::default(); UPDATES_PER_CALL]),
         };
         chain.set_settings_immediate(settings);
         Ok(chain)
@@ -899,72 +934,92 @@ impl EqChain {
         if mono {
             self.scratch.dry_r[..n].fill(0.0);
         }
-        // Gliding bands change their coefficients every control period: the block runs in
-        // segments that end where a gliding band's next update is due, and the bank takes the
-        // new coefficients in between (exactly the samples at which the band-by-band path
-        // would switch them). With nothing gliding this is one segment: the whole block.
+        // Gliding bands change their coefficients every control period, at the samples where
+        // the band-by-band path switches them. The block goes through the bank in calls that
+        // carry their updates inside ([`StereoBank::process_scheduled`]): the due bands are
+        // ticked (their bells designed together) up to where the call's updates are full, then
+        // the bank runs that stretch at once. With nothing gliding this is one call.
+        let mut gliding = [false; NUM_BANDS];
+        let mut active_bands = [false; NUM_BANDS];
+        for (i, band) in self.bands.iter().enumerate() {
+            active_bands[i] = active(band);
+            gliding[i] = active_bands[i] && band.cascade.is_gliding();
+        }
+        // Samples each active band has run settled (not gliding) in this block: its control
+        // clock advances by them at the end (a settled band's update only flushes its state,
+        // which the bank holds meanwhile; see `FilterCascade::advance_settled`).
+        let mut settled = [0usize; NUM_BANDS];
         let mut pos = 0;
         while pos < n {
-            let due = |b: &BandRunner| {
-                active(b) && b.cascade.is_gliding() && b.cascade.samples_to_tick() == 0
-            };
-            if self.bands.iter().any(due) {
-                self.drain_bank(mono);
-                // The due gliding bells designed together (bit for bit as each alone, in vector
-                // lanes); other kinds, and glides' last steps, tick alone.
-                let mut bells = [(0.0, 0.0, 0.0); NUM_BANDS];
-                let mut which = [0usize; NUM_BANDS];
-                let mut count = 0;
-                for (i, band) in self.bands.iter_mut().enumerate() {
-                    if due(band) {
-                        if let Some(bell) = band.cascade.tick_due_begin() {
-                            bells[count] = bell;
-                            which[count] = i;
+            let mut count = 0;
+            let mut end = pos;
+            while end < n {
+                let mut due = [false; NUM_BANDS];
+                let mut needed = 0;
+                for i in 0..NUM_BANDS {
+                    if gliding[i] && self.bands[i].cascade.samples_to_tick() == 0 {
+                        due[i] = true;
+                        needed += self.bank_at[i].1 - self.bank_at[i].0;
+                    }
+                }
+                if needed > 0 {
+                    if count + needed > UPDATES_PER_CALL {
+                        break;
+                    }
+                    self.tick_due(&due);
+                    for (i, band) in self.bands.iter().enumerate() {
+                        if !due[i] {
+                            continue;
+                        }
+                        gliding[i] = band.cascade.is_gliding();
+                        let (start, stop) = self.bank_at[i];
+                        let coefs = band.cascade.coefs().sections();
+                        // A glide keeps each band's structure, so its sections stay in place.
+                        debug_assert_eq!(coefs.len(), stop - start);
+                        let lanes = bank_lanes(band.placement, mono);
+                        for (k, c) in coefs.iter().enumerate().take(stop - start) {
+                            self.updates[count] = CoefUpdate {
+                                at: (end - pos) as u32,
+                                section: (start + k) as u16,
+                                lanes,
+                                coefs: *c,
+                            };
                             count += 1;
                         }
                     }
                 }
-                if count > 0 {
-                    // Every band's cascade runs at the chain's rate.
-                    let rate = self.bands[which[0]].cascade.sample_rate_hz() as f64;
-                    let mut sections = [BiquadCoefs::IDENTITY; NUM_BANDS];
-                    crate::filters::design::glide_bells(&bells[..count], rate, &mut sections);
-                    for (&i, &section) in which[..count].iter().zip(&sections) {
-                        self.bands[i].cascade.tick_due_finish(section);
+                let mut len = n - end;
+                for (band, &g) in self.bands.iter().zip(&gliding) {
+                    if g {
+                        len = len.min(band.cascade.samples_to_tick());
                     }
                 }
-                if !self.fill_bank(mono) {
-                    // Cannot happen (a glide keeps each band's structure, so the bank fits as
-                    // it did), but if it did: the rest of the block band by band, from the
-                    // states just written back.
-                    for band in self.bands.iter_mut().filter(|b| !b.is_idle()) {
-                        let rest = r.as_deref_mut().map(|r| &mut r[pos..]);
-                        band.process(&mut l[pos..], rest, &mut self.scratch, fade_len);
+                for i in 0..NUM_BANDS {
+                    if gliding[i] {
+                        self.bands[i].cascade.advance_within_period(len);
+                    } else if active_bands[i] {
+                        settled[i] += len;
                     }
-                    return true;
                 }
+                end += len;
             }
-            let len = self
-                .bands
-                .iter()
-                .filter(|b| active(b) && b.cascade.is_gliding())
-                .map(|b| b.cascade.samples_to_tick())
-                .fold(n - pos, usize::min);
-            let seg_l = &mut l[pos..pos + len];
+            let updates = &self.updates[..count];
             match r.as_deref_mut() {
-                Some(r) => self.bank.process(seg_l, &mut r[pos..pos + len]),
-                None => self
+                Some(r) => self
                     .bank
-                    .process(seg_l, &mut self.scratch.dry_r[pos..pos + len]),
+                    .process_scheduled(&mut l[pos..end], &mut r[pos..end], updates),
+                None => self.bank.process_scheduled(
+                    &mut l[pos..end],
+                    &mut self.scratch.dry_r[pos..end],
+                    updates,
+                ),
             }
-            for band in self.bands.iter_mut().filter(|b| active(b)) {
-                if band.cascade.is_gliding() {
-                    band.cascade.advance_within_period(len);
-                } else {
-                    band.cascade.advance_settled(len);
-                }
+            pos = end;
+        }
+        for (band, &samples) in self.bands.iter_mut().zip(&settled) {
+            if samples > 0 {
+                band.cascade.advance_settled(samples);
             }
-            pos += len;
         }
         self.drain_bank(mono);
         true
@@ -979,8 +1034,9 @@ impl EqChain {
         // section and the next non-mid/side band (or the end) decodes, exactly as the per-band
         // path converts around each such band.
         let mut in_ms = false;
-        for band in self.bands.iter_mut() {
+        for (band, at) in self.bands.iter_mut().zip(self.bank_at.iter_mut()) {
             if band.is_idle() || (mono && band.placement == Placement::Side) {
+                *at = (bank.len(), bank.len());
                 continue;
             }
             let ms = !mono && matches!(band.placement, Placement::Mid | Placement::Side);
@@ -991,23 +1047,25 @@ impl EqChain {
                 (false, false) => MidSide::None,
             };
             in_ms = ms;
+            let start = bank.len();
             let (coefs, state) = band.cascade.coefs_and_state_mut();
             for (i, c) in coefs.sections().iter().enumerate() {
-                let id = BiquadCoefs::IDENTITY;
                 let none = BiquadState::default();
                 // A one-channel band (left, right, mid, side, and every band in mono) runs on
                 // its cascade's channel 0.
-                let (coefs, state) = match band.placement {
-                    _ if mono => ([*c, id], [state[0][i], none]),
-                    Placement::Stereo => ([*c, *c], [state[0][i], state[1][i]]),
-                    Placement::Left | Placement::Mid => ([*c, id], [state[0][i], none]),
-                    Placement::Right | Placement::Side => ([id, *c], [none, state[0][i]]),
+                let state = match band.placement {
+                    _ if mono => [state[0][i], none],
+                    Placement::Stereo => [state[0][i], state[1][i]],
+                    Placement::Left | Placement::Mid => [state[0][i], none],
+                    Placement::Right | Placement::Side => [none, state[0][i]],
                 };
                 let pre = if i == 0 { first_pre } else { MidSide::None };
+                let coefs = bank_coefs(band.placement, mono, c);
                 if !bank.push(StereoSection { coefs, state, pre }) {
                     return false;
                 }
             }
+            *at = (start, bank.len());
         }
         if in_ms {
             let decode = StereoSection {
@@ -1019,6 +1077,33 @@ impl EqChain {
             }
         }
         true
+    }
+
+    /// The control update of every band marked in `due` (each gliding, its update due now), as
+    /// each band's cascade would make it: the gliding bells designed together (bit for bit as
+    /// each alone, in vector lanes); other kinds, and glides' last steps, tick alone.
+    fn tick_due(&mut self, due: &[bool; NUM_BANDS]) {
+        let mut bells = [(0.0, 0.0, 0.0); NUM_BANDS];
+        let mut which = [0usize; NUM_BANDS];
+        let mut count = 0;
+        for (i, band) in self.bands.iter_mut().enumerate() {
+            if due[i] {
+                if let Some(bell) = band.cascade.tick_due_begin() {
+                    bells[count] = bell;
+                    which[count] = i;
+                    count += 1;
+                }
+            }
+        }
+        if count > 0 {
+            // Every band's cascade runs at the chain's rate.
+            let rate = self.bands[which[0]].cascade.sample_rate_hz() as f64;
+            let mut sections = [BiquadCoefs::IDENTITY; NUM_BANDS];
+            crate::filters::design::glide_bells(&bells[..count], rate, &mut sections);
+            for (&i, &section) in which[..count].iter().zip(&sections) {
+                self.bands[i].cascade.tick_due_finish(section);
+            }
+        }
     }
 
     /// Writes the bank's states back into the bands' cascades.

@@ -70,6 +70,32 @@ pub struct StereoSection {
     pub pre: MidSide,
 }
 
+/// A coefficient change made inside [`StereoBank::process_scheduled`]: from sample `at` of the
+/// block on, section `section` runs `coefs` on the channels in `lanes`, their states flushed
+/// first ([`BiquadState::flush_denormals`]), as a filter's control update does between two
+/// samples. The other channel keeps its coefficients and state.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CoefUpdate {
+    /// The first sample (index within the block) that runs the new coefficients.
+    pub at: u32,
+    /// The section's index in the bank.
+    pub section: u16,
+    /// The channels that take `coefs`: [`Self::LEFT`], [`Self::RIGHT`] or both.
+    pub lanes: u8,
+    /// The new coefficients.
+    pub coefs: BiquadCoefs,
+}
+
+impl CoefUpdate {
+    /// The left (or mid) channel.
+    pub const LEFT: u8 = 0b01;
+    /// The right (or side) channel.
+    pub const RIGHT: u8 = 0b10;
+}
+
+/// The most updates one [`StereoBank::process_scheduled`] call takes.
+pub const MAX_SCHEDULED_UPDATES: usize = 256;
+
 /// How a [`StereoBank`] runs its sections. All three give bit-identical results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BankKernel {
@@ -123,6 +149,8 @@ pub struct StereoBank {
     sections: [StereoSection; MAX_BANK_SECTIONS],
     len: usize,
     kernel: BankKernel,
+    /// [`Self::process_scheduled`]'s updates in the order the pipelined kernel meets them.
+    order: [u16; MAX_SCHEDULED_UPDATES],
 }
 
 impl Default for StereoBank {
@@ -138,6 +166,7 @@ impl StereoBank {
             sections: [StereoSection::default(); MAX_BANK_SECTIONS],
             len: 0,
             kernel: BankKernel::best(),
+            order: [0; MAX_SCHEDULED_UPDATES],
         }
     }
 
@@ -201,22 +230,15 @@ impl StereoBank {
         if n == 0 || self.len == 0 {
             return;
         }
-        let width = self.kernel.width();
-        let padded = self.len.div_ceil(width) * width;
-        // Padding sections are identities (bit-transparent: y = 1·x + 0, states stay 0).
-        for s in self.sections[self.len..padded].iter_mut() {
-            *s = StereoSection {
-                coefs: [BiquadCoefs::IDENTITY; 2],
-                state: [BiquadState::default(); 2],
-                pre: MidSide::None,
-            };
-        }
+        let padded = self.pad();
         match self.kernel {
             // SAFETY: a bank only holds a vector kernel the CPU reported (`with_kernel`, `best`).
             #[cfg(target_arch = "x86_64")]
             BankKernel::Avx => unsafe { avx::run(&mut self.sections[..padded], l, r) },
             #[cfg(target_arch = "x86_64")]
-            BankKernel::Avx512 => unsafe { avx512::run(&mut self.sections[..padded], l, r) },
+            BankKernel::Avx512 => unsafe {
+                avx512::run(&mut self.sections[..padded], l, r, &[], &[])
+            },
             _ => {
                 for s in self.sections[..self.len].iter_mut() {
                     if s.pre.decodes() {
@@ -239,6 +261,100 @@ impl StereoBank {
                 }
             }
         }
+    }
+}
+
+impl StereoBank {
+    /// [`Self::process`] with coefficient changes inside the block: the same output, bit for
+    /// bit, as processing up to each update's sample, applying the updates due there (new
+    /// coefficients, states flushed) and going on — which is what the scalar and AVX kernels do.
+    /// The AVX-512 kernel instead switches each section inside its staggered pipeline when that
+    /// section reaches the update's sample, so the pipeline is filled and emptied once per call
+    /// instead of once per update. `updates` are sorted by `at`, at most
+    /// [`MAX_SCHEDULED_UPDATES`], each for a section of the bank and at most the block's length
+    /// (an update at the end only changes the coefficients for the next call); others are
+    /// ignored.
+    pub fn process_scheduled(&mut self, l: &mut [f32], r: &mut [f32], updates: &[CoefUpdate]) {
+        let n = l.len().min(r.len());
+        let updates = &updates[..updates.len().min(MAX_SCHEDULED_UPDATES)];
+        debug_assert!(updates.windows(2).all(|w| w[0].at <= w[1].at));
+        #[cfg(target_arch = "x86_64")]
+        if self.kernel == BankKernel::Avx512 && self.len > 0 {
+            // The updates inside the block, in the order of the step at which their section
+            // reaches them (`at + LAG·section`): nearly sorted already, so insertion is cheap.
+            let inside = updates.partition_point(|u| (u.at as usize) < n);
+            let due = |u: &CoefUpdate| u.at as usize + LAG * u.section as usize;
+            let mut count = 0;
+            for (i, u) in updates[..inside].iter().enumerate() {
+                if u.section as usize >= self.len {
+                    continue;
+                }
+                let mut k = count;
+                while k > 0 && due(&updates[self.order[k - 1] as usize]) > due(u) {
+                    self.order[k] = self.order[k - 1];
+                    k -= 1;
+                }
+                self.order[k] = i as u16;
+                count += 1;
+            }
+            let padded = self.pad();
+            // SAFETY: a bank only holds a vector kernel the CPU reported.
+            unsafe {
+                avx512::run(
+                    &mut self.sections[..padded],
+                    &mut l[..n],
+                    &mut r[..n],
+                    updates,
+                    &self.order[..count],
+                )
+            };
+            for u in &updates[inside..] {
+                self.apply(u);
+            }
+            return;
+        }
+        let mut pos = 0;
+        let mut i = 0;
+        loop {
+            let at = updates.get(i).map_or(n, |u| (u.at as usize).min(n));
+            self.process(&mut l[pos..at], &mut r[pos..at]);
+            pos = at;
+            if i == updates.len() {
+                break;
+            }
+            while i < updates.len() && (updates[i].at as usize).min(n) == at {
+                self.apply(&updates[i]);
+                i += 1;
+            }
+        }
+    }
+
+    /// One update, between two samples.
+    fn apply(&mut self, u: &CoefUpdate) {
+        if let Some(s) = self.sections[..self.len].get_mut(u.section as usize) {
+            for ch in 0..2 {
+                if u.lanes & (1 << ch) != 0 {
+                    s.coefs[ch] = u.coefs;
+                    s.state[ch].flush_denormals();
+                }
+            }
+        }
+    }
+
+    /// Pads the sections with identities to a whole number of the kernel's registers; returns
+    /// the padded count.
+    fn pad(&mut self) -> usize {
+        let width = self.kernel.width();
+        let padded = self.len.div_ceil(width) * width;
+        // Padding sections are identities (bit-transparent: y = 1·x + 0, states stay 0).
+        for s in self.sections[self.len..padded].iter_mut() {
+            *s = StereoSection {
+                coefs: [BiquadCoefs::IDENTITY; 2],
+                state: [BiquadState::default(); 2],
+                pre: MidSide::None,
+            };
+        }
+        padded
     }
 }
 
@@ -479,7 +595,8 @@ mod avx {
 /// builds every register's input from the outputs of `LAG` steps before.
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
-    use super::{StereoSection, LAG};
+    use super::{CoefUpdate, StereoSection, LAG};
+    use crate::filters::biquad::STATE_FLUSH_BELOW;
     use std::arch::x86_64::*;
 
     #[derive(Clone, Copy)]
@@ -518,12 +635,22 @@ mod avx512 {
         round32(_mm512_mask_blend_pd(0b1010_1010, sum, diff))
     }
 
+    /// Runs the sections over `l` and `r`, making `updates[order[0]]`, `updates[order[1]]`, …
+    /// (each inside the block, for a section of the bank, in the order their sections reach
+    /// them) as each section reaches its update's sample.
     #[target_feature(enable = "avx512f,avx512dq")]
-    pub(super) unsafe fn run(sections: &mut [StereoSection], l: &mut [f32], r: &mut [f32]) {
+    pub(super) unsafe fn run(
+        sections: &mut [StereoSection],
+        l: &mut [f32],
+        r: &mut [f32],
+        updates: &[CoefUpdate],
+        order: &[u16],
+    ) {
         macro_rules! dispatch {
             ($($p:literal)*) => {
-                match sections.len() / 4 {
-                    $($p => kernel::<$p>(sections, l, r),)*
+                match (sections.len() / 4, order.is_empty()) {
+                    $(($p, true) => kernel::<$p, false>(sections, l, r, updates, order),)*
+                    $(($p, false) => kernel::<$p, true>(sections, l, r, updates, order),)*
                     _ => unreachable!("at most 9 registers"),
                 }
             };
@@ -590,8 +717,40 @@ mod avx512 {
         }
     }
 
+    /// Section `u.section` (lanes `2j`, `2j + 1` of its register) takes `u`'s coefficients and
+    /// has its states flushed exactly as [`super::BiquadState::flush_denormals`] does.
+    #[inline]
     #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn kernel<const P: usize>(sections: &mut [StereoSection], l: &mut [f32], r: &mut [f32]) {
+    unsafe fn apply(q: &mut Quad, u: &CoefUpdate) {
+        let m: __mmask8 = (u.lanes & 0b11) << (2 * (u.section % 4));
+        let c = &u.coefs;
+        q.b0 = _mm512_mask_mov_pd(q.b0, m, _mm512_set1_pd(c.b0));
+        q.b1 = _mm512_mask_mov_pd(q.b1, m, _mm512_set1_pd(c.b1));
+        q.b2 = _mm512_mask_mov_pd(q.b2, m, _mm512_set1_pd(c.b2));
+        q.a1 = _mm512_mask_mov_pd(q.a1, m, _mm512_set1_pd(c.a1));
+        q.a2 = _mm512_mask_mov_pd(q.a2, m, _mm512_set1_pd(c.a2));
+        let zero = _mm512_setzero_pd();
+        let below = _mm512_set1_pd(STATE_FLUSH_BELOW);
+        let inf = _mm512_set1_pd(f64::INFINITY);
+        let (a1, a2) = (_mm512_abs_pd(q.s1), _mm512_abs_pd(q.s2));
+        // Flush tiny values; then a lane whose state is not finite starts again from zero.
+        let small1 = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, a1, below);
+        let small2 = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, a2, below);
+        let finite =
+            _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a1, inf) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a2, inf);
+        let bad = m & !finite;
+        q.s1 = _mm512_mask_mov_pd(q.s1, small1 | bad, zero);
+        q.s2 = _mm512_mask_mov_pd(q.s2, small2 | bad, zero);
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn kernel<const P: usize, const SCHEDULED: bool>(
+        sections: &mut [StereoSection],
+        l: &mut [f32],
+        r: &mut [f32],
+        updates: &[CoefUpdate],
+        order: &[u16],
+    ) {
         debug_assert_eq!(sections.len(), 4 * P);
         let n = l.len();
         let zero = _mm512_setzero_pd();
@@ -647,7 +806,33 @@ mod avx512 {
         let depth = LAG * (4 * P - 1);
         let ni = n as isize;
         let mut out = [0.0f64; 8];
+        // The next update's step (`at + LAG·section`), or past the end.
+        let due = |i: usize| {
+            order.get(i).map_or(usize::MAX, |&k| {
+                let u = &updates[k as usize];
+                u.at as usize + LAG * u.section as usize
+            })
+        };
+        let mut next = 0;
+        let mut next_due = due(0);
         for t in 0..n + depth {
+            while SCHEDULED && next_due == t {
+                let u = &updates[order[next] as usize];
+                // Constant indices only, so the registers' values can stay in registers.
+                let section = u.section as usize;
+                for (p, q) in quads.iter_mut().enumerate() {
+                    if p == section / 4 {
+                        apply(q, u);
+                    }
+                }
+                for ch in 0..2 {
+                    if u.lanes & (1 << ch) != 0 {
+                        sections[section].coefs[ch] = u.coefs;
+                    }
+                }
+                next += 1;
+                next_due = due(next);
+            }
             let input = if t < n {
                 _mm512_castpd128_pd512(_mm_set_pd(
                     *r.get_unchecked(t) as f64,
@@ -774,6 +959,91 @@ mod tests {
                     assert_eq!(a.sections(), b.sections(), "states, {what}");
                     // And the filters did something (not a pass-through by mistake).
                     assert_ne!(al, xl);
+                }
+            }
+        }
+    }
+
+    /// Coefficient changes inside a call: every kernel gives the bits of the scalar kernel
+    /// processing up to each update, applying it and going on (which is the definition), for
+    /// updates anywhere (several at one sample, closer together than the pipeline is deep, at
+    /// the block's first and last sample and at its end), states with values to flush, and
+    /// blocks of every size.
+    #[test]
+    fn scheduled_updates_are_bit_identical_on_every_kernel() {
+        let kernels: Vec<BankKernel> = [BankKernel::Avx, BankKernel::Avx512]
+            .into_iter()
+            .filter(|k| k.is_available())
+            .collect();
+        for kernel in kernels {
+            for count in [1, 3, 4, 8, 9, 17, 36] {
+                for block in [1usize, 2, 7, 32, 100, 513] {
+                    let mut seed = 0x2545_F491_4F6C_DD1D ^ (count as u64 * 31 + block as u64);
+                    let mut a = bank(kernel, &mut seed.clone(), count);
+                    let mut b = bank(BankKernel::Scalar, &mut seed, count);
+                    let total = 2000;
+                    let mut s = 777u64 + count as u64;
+                    let xl: Vec<f32> = (0..total)
+                        .map(|_| (rng(&mut s) * 2.0 - 1.0) as f32)
+                        .collect();
+                    let xr: Vec<f32> = (0..total)
+                        .map(|_| (rng(&mut s) * 2.0 - 1.0) as f32)
+                        .collect();
+                    let (mut al, mut ar) = (xl.clone(), xr.clone());
+                    let (mut bl, mut br) = (xl.clone(), xr.clone());
+                    let mut pos = 0;
+                    while pos < total {
+                        let end = (pos + block).min(total);
+                        let len = end - pos;
+                        let mut updates = Vec::new();
+                        let mut at = (rng(&mut s) * 40.0) as usize;
+                        while at <= len {
+                            for _ in 0..1 + (rng(&mut s) * 3.0) as usize {
+                                let section = (rng(&mut s) * count as f64) as u16;
+                                let coefs = random_coefs(&mut s);
+                                let lanes = 1 + (section % 3) as u8;
+                                updates.push(CoefUpdate {
+                                    at: at as u32,
+                                    section,
+                                    lanes,
+                                    coefs,
+                                });
+                            }
+                            at += (rng(&mut s) * 50.0) as usize;
+                        }
+                        // Tiny states for the flush to clear.
+                        if rng(&mut s) < 0.3 {
+                            let k = (rng(&mut s) * count as f64) as usize % count;
+                            for bank in [&mut a, &mut b] {
+                                bank.sections[k].state[0].s2 = 1e-200;
+                            }
+                        }
+                        a.process_scheduled(&mut al[pos..end], &mut ar[pos..end], &updates);
+                        // The definition, on the scalar kernel.
+                        let mut p = pos;
+                        for u in &updates {
+                            let at = pos + u.at as usize;
+                            b.process(&mut bl[p..at], &mut br[p..at]);
+                            p = at;
+                            let section = &mut b.sections[u.section as usize];
+                            for ch in 0..2 {
+                                if u.lanes & (1 << ch) != 0 {
+                                    section.coefs[ch] = u.coefs;
+                                    section.state[ch].flush_denormals();
+                                }
+                            }
+                        }
+                        b.process(&mut bl[p..end], &mut br[p..end]);
+                        pos = end;
+                    }
+                    let what = format!("{kernel:?}, {count} sections, block {block}");
+                    assert_eq!(al, bl, "left, {what}");
+                    assert_eq!(ar, br, "right, {what}");
+                    assert_eq!(
+                        a.sections(),
+                        b.sections(),
+                        "states and coefficients, {what}"
+                    );
                 }
             }
         }

@@ -20,7 +20,10 @@ mod processor;
 mod spec;
 
 pub use analog::{analog_magnitude_db, analog_response};
-pub use bank::{BankKernel, MidSide, StereoBank, StereoSection, MAX_BANK_SECTIONS};
+pub use bank::{
+    BankKernel, CoefUpdate, MidSide, StereoBank, StereoSection, MAX_BANK_SECTIONS,
+    MAX_SCHEDULED_UPDATES,
+};
 pub use biquad::{BiquadCoefs, BiquadState, Complex, STATE_FLUSH_BELOW};
 pub use cascade::{CascadeCoefs, MAX_SECTIONS};
 pub use design::design;
