@@ -922,7 +922,13 @@ impl EqChain {
         {
             return false;
         }
-        let safe = |b: &[f32]| b.iter().all(|x| x.abs() <= FAST_PATH_MAX_INPUT);
+        // Counted rather than `all` (which stops early, so it cannot vectorise).
+        let safe = |b: &[f32]| {
+            b.iter()
+                .map(|x| u32::from(!(x.abs() <= FAST_PATH_MAX_INPUT)))
+                .sum::<u32>()
+                == 0
+        };
         if !(safe(l) && r.as_deref().is_none_or(safe)) {
             return false;
         }

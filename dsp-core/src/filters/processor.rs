@@ -305,10 +305,13 @@ impl FilterCascade {
         ))
     }
 
-    /// The second half of [`Self::tick_due_begin`] for a bell: its designed section.
+    /// The second half of [`Self::tick_due_begin`] for a bell: its designed section. The
+    /// state is not flushed here: the caller holds the running state meanwhile and flushes it
+    /// at the update (the EQ's bank does), and what is here is overwritten when it is handed
+    /// back.
     pub(crate) fn tick_due_finish(&mut self, section: BiquadCoefs) {
         self.coefs.set_single(section);
-        self.tick_due_end();
+        self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
     }
 
     fn tick_due_end(&mut self) {

@@ -30,6 +30,29 @@ fn pow2_int(k: f64) -> f64 {
     f64::from_bits(t.to_bits() << 52)
 }
 
+/// `c[0] + c[1]·x + c[2]·x² + …` by Estrin's scheme: pairs of terms first, then pairs of
+/// pairs with x², x⁴, …, so the chain of dependent operations is logarithmic in the degree
+/// (the design these serve is latency-bound; Horner's rule would make it linear).
+#[inline(always)]
+fn estrin<const N: usize>(x: f64, c: &[f64; N]) -> f64 {
+    let mut v = *c;
+    let mut len = N;
+    let mut p = x;
+    while len > 1 {
+        let half = len.div_ceil(2);
+        for i in 0..half {
+            v[i] = if 2 * i + 1 < len {
+                v[2 * i] + v[2 * i + 1] * p
+            } else {
+                v[2 * i]
+            };
+        }
+        len = half;
+        p = p * p;
+    }
+    v[0]
+}
+
 /// e^r − 1 for |r| ≤ ½·ln 2 (Taylor series to r¹³; the first omitted term is below 2e−17 of
 /// the result).
 #[inline(always)]
@@ -48,11 +71,7 @@ fn expm1_reduced(r: f64) -> f64 {
         1.0 / 479_001_600.0,
         1.0 / 6_227_020_800.0,
     ];
-    let mut p = C[11];
-    for &c in C[..11].iter().rev() {
-        p = c + r * p;
-    }
-    r + r * (r * p)
+    r + r * (r * estrin(r, &C))
 }
 
 /// `(e^x, e^x − 1)` for x in −700…700, `e^x − 1` accurate relative to itself near 0.
@@ -106,15 +125,7 @@ pub fn sin_cos_quadrant(x: f64) -> (f64, f64) {
         -1.0 / 1_124_000_727_777_607_680_000.0,
     ];
     let x2 = x * x;
-    let mut s = S[9];
-    for &c in S[..9].iter().rev() {
-        s = c + x2 * s;
-    }
-    let mut c = C[10];
-    for &k in C[..10].iter().rev() {
-        c = k + x2 * c;
-    }
-    (x + x * (x2 * s), 1.0 + x2 * c)
+    (x + x * (x2 * estrin(x2, &S)), 1.0 + x2 * estrin(x2, &C))
 }
 
 #[cfg(test)]

@@ -550,7 +550,7 @@ fn glide_bells_are_each_bell_alone_and_match_bell() {
                         } else {
                             worst.1 = worst.1.max(d);
                         }
-                        let tolerance = if eq_range { 1e-7 } else { 1e-4 };
+                        let tolerance = if eq_range { 5e-7 } else { 1e-4 };
                         assert!(d < tolerance, "{what}: {d} dB apart at {f} Hz");
                     }
                 }
