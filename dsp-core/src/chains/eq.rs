@@ -925,9 +925,9 @@ impl EqChain {
         // Counted rather than `all` (which stops early, so it cannot vectorise).
         let safe = |b: &[f32]| {
             b.iter()
-                .map(|x| u32::from(!(x.abs() <= FAST_PATH_MAX_INPUT)))
-                .sum::<u32>()
-                == 0
+                .map(|x| usize::from(x.abs() <= FAST_PATH_MAX_INPUT))
+                .sum::<usize>()
+                == b.len()
         };
         if !(safe(l) && r.as_deref().is_none_or(safe)) {
             return false;
