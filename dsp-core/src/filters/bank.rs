@@ -18,8 +18,13 @@
 //! Every lane performs exactly the operations of [`BiquadState::process_block_stereo`] in the same
 //! order (no fused multiply-add; outputs rounded to `f32` between sections), so the results are
 //! bit-identical to running the sections one after the other — which is also the fallback on
-//! CPUs without AVX ([`BankKernel`]). A unit test checks the identity on random sections and
-//! block sizes for every kernel the CPU has.
+//! CPUs without AVX ([`BankKernel`]). Both widths run one algorithm over a small lane trait
+//! (`simd::Lanes`). A unit test checks the identity on random sections and block sizes for
+//! every kernel the CPU has.
+//!
+//! Sections may change their coefficients inside a call ([`StereoBank::process_scheduled`], for
+//! gliding EQ bands): a vector kernel switches each section's lanes at the step where that
+//! section reaches the change's sample, inside the pipeline.
 
 use super::biquad::{BiquadCoefs, BiquadState};
 
@@ -234,10 +239,12 @@ impl StereoBank {
         match self.kernel {
             // SAFETY: a bank only holds a vector kernel the CPU reported (`with_kernel`, `best`).
             #[cfg(target_arch = "x86_64")]
-            BankKernel::Avx => unsafe { avx::run(&mut self.sections[..padded], l, r) },
+            BankKernel::Avx => unsafe {
+                simd::run_avx(&mut self.sections[..padded], l, r, &[], &[])
+            },
             #[cfg(target_arch = "x86_64")]
             BankKernel::Avx512 => unsafe {
-                avx512::run(&mut self.sections[..padded], l, r, &[], &[])
+                simd::run_avx512(&mut self.sections[..padded], l, r, &[], &[])
             },
             _ => {
                 for s in self.sections[..self.len].iter_mut() {
@@ -267,8 +274,8 @@ impl StereoBank {
 impl StereoBank {
     /// [`Self::process`] with coefficient changes inside the block: the same output, bit for
     /// bit, as processing up to each update's sample, applying the updates due there (new
-    /// coefficients, states flushed) and going on — which is what the scalar and AVX kernels do.
-    /// The AVX-512 kernel instead switches each section inside its staggered pipeline when that
+    /// coefficients, states flushed) and going on — which is what the scalar kernel does. The
+    /// vector kernels instead switch each section inside their staggered pipeline when that
     /// section reaches the update's sample, so the pipeline is filled and emptied once per call
     /// instead of once per update. `updates` are sorted by `at`, at most
     /// [`MAX_SCHEDULED_UPDATES`], each for a section of the bank and at most the block's length
@@ -279,7 +286,7 @@ impl StereoBank {
         let updates = &updates[..updates.len().min(MAX_SCHEDULED_UPDATES)];
         debug_assert!(updates.windows(2).all(|w| w[0].at <= w[1].at));
         #[cfg(target_arch = "x86_64")]
-        if self.kernel == BankKernel::Avx512 && self.len > 0 {
+        if self.is_vectorized() && self.len > 0 && n > 0 {
             // The updates inside the block, in the order of the step at which their section
             // reaches them (`at + LAG·section`): nearly sorted already, so insertion is cheap.
             let inside = updates.partition_point(|u| (u.at as usize) < n);
@@ -298,15 +305,14 @@ impl StereoBank {
                 count += 1;
             }
             let padded = self.pad();
+            let (sections, order) = (&mut self.sections[..padded], &self.order[..count]);
+            let (l, r) = (&mut l[..n], &mut r[..n]);
             // SAFETY: a bank only holds a vector kernel the CPU reported.
             unsafe {
-                avx512::run(
-                    &mut self.sections[..padded],
-                    &mut l[..n],
-                    &mut r[..n],
-                    updates,
-                    &self.order[..count],
-                )
+                match self.kernel {
+                    BankKernel::Avx512 => simd::run_avx512(sections, l, r, updates, order),
+                    _ => simd::run_avx(sections, l, r, updates, order),
+                }
             };
             for u in &updates[inside..] {
                 self.apply(u);
@@ -358,312 +364,290 @@ impl StereoBank {
     }
 }
 
+/// The vector kernels: one algorithm ([`kernel`]) over two register widths. A register holds
+/// `S` consecutive sections of both channels (lanes `2j`, `2j + 1`: left and right of its
+/// section `j`; `S` = 2 with AVX, 4 with AVX-512); section `k` works `LAG · k` samples behind
+/// the input, so one permute builds every register's input from the outputs of `LAG` steps
+/// before.
 #[cfg(target_arch = "x86_64")]
-mod avx {
-    use super::{StereoSection, LAG};
-    use std::arch::x86_64::*;
-
-    /// One register's worth: sections `2p` (lanes 0–1: L, R) and `2p+1` (lanes 2–3).
-    #[derive(Clone, Copy)]
-    struct Pair {
-        b0: __m256d,
-        b1: __m256d,
-        b2: __m256d,
-        a1: __m256d,
-        a2: __m256d,
-        s1: __m256d,
-        s2: __m256d,
-        /// This pair's outputs of the previous step and of the one before, rounded to f32
-        /// (held as f64).
-        prev1: __m256d,
-        prev2: __m256d,
-        /// Lanes whose section decodes / encodes its input first (all ones), and whether any do.
-        dec: __m256d,
-        enc: __m256d,
-        has_pre: bool,
-    }
-
-    /// Rounds every lane to `f32` (kept as `f64`).
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn round32(v: __m256d) -> __m256d {
-        _mm256_cvtps_pd(_mm256_cvtpd_ps(v))
-    }
-
-    /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` — exactly the `f32` sum and
-    /// difference (both operands are `f32` values, so the `f64` result is exact before rounding).
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn sum_diff(x: __m256d) -> __m256d {
-        let swapped = _mm256_permute_pd::<0b0101>(x);
-        let sum = _mm256_add_pd(x, swapped);
-        let diff = _mm256_sub_pd(swapped, x); // odd lanes: a − b
-        round32(_mm256_blend_pd::<0b1010>(sum, diff))
-    }
-
-    /// The section inputs after their mid/side conversions (see [`super::MidSide`]).
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn convert(x: __m256d, dec: __m256d, enc: __m256d) -> __m256d {
-        let x = _mm256_blendv_pd(x, sum_diff(x), dec);
-        let half = round32(_mm256_mul_pd(_mm256_set1_pd(0.5), sum_diff(x)));
-        _mm256_blendv_pd(x, half, enc)
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn lanes(a: f64, b: f64, c: f64, d: f64) -> __m256d {
-        _mm256_set_pd(d, c, b, a)
-    }
-
-    /// Dispatches to the kernel for the number of pairs (so their state lives in registers).
-    #[target_feature(enable = "avx")]
-    pub(super) unsafe fn run(sections: &mut [StereoSection], l: &mut [f32], r: &mut [f32]) {
-        macro_rules! dispatch {
-            ($($p:literal)*) => {
-                match sections.len() / 2 {
-                    $($p => kernel::<$p>(sections, l, r),)*
-                    _ => unreachable!("at most 18 pairs"),
-                }
-            };
-        }
-        dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18)
-    }
-
-    /// One step: every section advances by one sample. `input` is section 0's new input (L, R).
-    /// When masking, only sections with a sample of the block at this step (`0 ≤ t − LAG·k <
-    /// n`) change their state. Pairs run from last to first so each reads its predecessor's
-    /// outputs before they move on.
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn step<const P: usize, const MASKED: bool>(
-        pairs: &mut [Pair; P],
-        input: __m128d,
-        t: isize,
-        n: isize,
-    ) {
-        for p in (0..P).rev() {
-            let pr = pairs[p];
-            let lo = if p == 0 {
-                input
-            } else {
-                _mm256_extractf128_pd::<1>(pairs[p - 1].prev2)
-            };
-            let hi = _mm256_castpd256_pd128(pr.prev2);
-            let mut x = _mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(lo), hi);
-            if pr.has_pre {
-                x = convert(x, pr.dec, pr.enc);
-            }
-            // Exactly BiquadState::tick: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
-            let y = _mm256_add_pd(_mm256_mul_pd(pr.b0, x), pr.s1);
-            let s1 = _mm256_add_pd(
-                _mm256_sub_pd(_mm256_mul_pd(pr.b1, x), _mm256_mul_pd(pr.a1, y)),
-                pr.s2,
-            );
-            let s2 = _mm256_sub_pd(_mm256_mul_pd(pr.b2, x), _mm256_mul_pd(pr.a2, y));
-            let out = _mm256_cvtps_pd(_mm256_cvtpd_ps(y));
-            let q = &mut pairs[p];
-            if MASKED {
-                let ka = t - (LAG * 2 * p) as isize;
-                let kb = ka - LAG as isize;
-                let va = ka >= 0 && ka < n;
-                let vb = kb >= 0 && kb < n;
-                let m = |v: bool| if v { f64::from_bits(u64::MAX) } else { 0.0 };
-                let mask = lanes(m(va), m(va), m(vb), m(vb));
-                q.s1 = _mm256_blendv_pd(q.s1, s1, mask);
-                q.s2 = _mm256_blendv_pd(q.s2, s2, mask);
-            } else {
-                q.s1 = s1;
-                q.s2 = s2;
-            }
-            q.prev2 = q.prev1;
-            q.prev1 = out;
-        }
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn load_input(l: &[f32], r: &[f32], t: usize) -> __m128d {
-        if t < l.len() {
-            _mm_set_pd(*r.get_unchecked(t) as f64, *l.get_unchecked(t) as f64)
-        } else {
-            _mm_setzero_pd()
-        }
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx")]
-    unsafe fn store_output<const P: usize>(
-        pairs: &[Pair; P],
-        l: &mut [f32],
-        r: &mut [f32],
-        k: usize,
-    ) {
-        let o = _mm256_extractf128_pd::<1>(pairs[P - 1].prev1);
-        // The value is already f32-exact; the conversion only changes its type.
-        *l.get_unchecked_mut(k) = _mm_cvtsd_f64(o) as f32;
-        *r.get_unchecked_mut(k) = _mm_cvtsd_f64(_mm_unpackhi_pd(o, o)) as f32;
-    }
-
-    #[target_feature(enable = "avx")]
-    unsafe fn kernel<const P: usize>(sections: &mut [StereoSection], l: &mut [f32], r: &mut [f32]) {
-        debug_assert_eq!(sections.len(), 2 * P);
-        let n = l.len();
-        let zero = _mm256_setzero_pd();
-        let mut pairs = [Pair {
-            b0: zero,
-            b1: zero,
-            b2: zero,
-            a1: zero,
-            a2: zero,
-            s1: zero,
-            s2: zero,
-            prev1: zero,
-            prev2: zero,
-            dec: zero,
-            enc: zero,
-            has_pre: false,
-        }; P];
-        for (p, q) in pairs.iter_mut().enumerate() {
-            let (a, b) = (&sections[2 * p], &sections[2 * p + 1]);
-            let m = |v: bool| if v { f64::from_bits(u64::MAX) } else { 0.0 };
-            q.dec = lanes(
-                m(a.pre.decodes()),
-                m(a.pre.decodes()),
-                m(b.pre.decodes()),
-                m(b.pre.decodes()),
-            );
-            q.enc = lanes(
-                m(a.pre.encodes()),
-                m(a.pre.encodes()),
-                m(b.pre.encodes()),
-                m(b.pre.encodes()),
-            );
-            q.has_pre = a.pre != super::MidSide::None || b.pre != super::MidSide::None;
-            let c = |f: fn(&super::BiquadCoefs) -> f64| {
-                lanes(
-                    f(&a.coefs[0]),
-                    f(&a.coefs[1]),
-                    f(&b.coefs[0]),
-                    f(&b.coefs[1]),
-                )
-            };
-            q.b0 = c(|c| c.b0);
-            q.b1 = c(|c| c.b1);
-            q.b2 = c(|c| c.b2);
-            q.a1 = c(|c| c.a1);
-            q.a2 = c(|c| c.a2);
-            q.s1 = lanes(a.state[0].s1, a.state[1].s1, b.state[0].s1, b.state[1].s1);
-            q.s2 = lanes(a.state[0].s2, a.state[1].s2, b.state[0].s2, b.state[1].s2);
-        }
-        // The last section works LAG · (2P − 1) samples behind the input.
-        let depth = LAG * (2 * P - 1);
-        let steps = n + depth;
-        let ni = n as isize;
-        let full_from = depth;
-        let full_to = n; // steps in [depth, n) need no mask
-        let mut t = 0;
-        while t < steps {
-            let input = load_input(l, r, t);
-            if t >= full_from && t < full_to {
-                step::<P, false>(&mut pairs, input, t as isize, ni);
-            } else {
-                step::<P, true>(&mut pairs, input, t as isize, ni);
-            }
-            if t >= depth {
-                store_output(&pairs, l, r, t - depth);
-            }
-            t += 1;
-        }
-        for (p, q) in pairs.iter().enumerate() {
-            let mut s1 = [0.0f64; 4];
-            let mut s2 = [0.0f64; 4];
-            _mm256_storeu_pd(s1.as_mut_ptr(), q.s1);
-            _mm256_storeu_pd(s2.as_mut_ptr(), q.s2);
-            for (j, sec) in [2 * p, 2 * p + 1].into_iter().enumerate() {
-                for ch in 0..2 {
-                    sections[sec].state[ch].s1 = s1[2 * j + ch];
-                    sections[sec].state[ch].s2 = s2[2 * j + ch];
-                }
-            }
-        }
-    }
-}
-
-/// The AVX-512 kernel: register `p` holds sections `4p … 4p+3` (lanes `2j`, `2j+1`: left and
-/// right of section `4p+j`); section `k` works `LAG · k` samples behind the input, so one permute
-/// builds every register's input from the outputs of `LAG` steps before.
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
+mod simd {
     use super::{CoefUpdate, StereoSection, LAG};
     use crate::filters::biquad::STATE_FLUSH_BELOW;
     use std::arch::x86_64::*;
 
+    /// The operations the kernel needs on one register of `S` sections × two channels. Every
+    /// method is an intrinsic or a few; callers must run on a CPU with the register's
+    /// instruction set (the methods are inlined into the `#[target_feature]` entry points).
+    pub(super) trait Lanes: Copy {
+        /// Sections per register.
+        const S: usize;
+        /// A lane mask.
+        type Mask: Copy;
+        unsafe fn splat(x: f64) -> Self;
+        /// Lane `2j + ch` = `get(j, ch)` (section `j` of the register, channel `ch`).
+        unsafe fn gather(get: impl Fn(usize, usize) -> f64) -> Self;
+        /// Into the first `2·S` values.
+        unsafe fn store(self, v: &mut [f64; 8]);
+        unsafe fn add(self, o: Self) -> Self;
+        unsafe fn sub(self, o: Self) -> Self;
+        unsafe fn mul(self, o: Self) -> Self;
+        unsafe fn abs(self) -> Self;
+        /// Every lane rounded to `f32` (kept as `f64`).
+        unsafe fn round32(self) -> Self;
+        /// Lanes 0–1 from `from`'s last two lanes, the others from this register's lanes
+        /// shifted up by two (a section's input is its predecessor's output).
+        unsafe fn shift_in(self, from: Self) -> Self;
+        /// [`Self::shift_in`] from the block's input pair `(L, R)` (into the first register).
+        unsafe fn shift_in_pair(self, pair: __m128d) -> Self;
+        /// The last two lanes.
+        unsafe fn last_pair(self) -> __m128d;
+        /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` — exactly the `f32` sum
+        /// and difference (both operands are `f32` values, so the `f64` result is exact before
+        /// rounding).
+        unsafe fn sum_diff(self) -> Self;
+        /// The mask of the lanes whose bit is set in `bits` (bit `i`: lane `i`).
+        unsafe fn mask(bits: u8) -> Self::Mask;
+        /// `a` in the masked lanes, this register's values elsewhere.
+        unsafe fn select(self, m: Self::Mask, a: Self) -> Self;
+        /// The lanes where this register's value is below `o`'s (false for NaN).
+        unsafe fn lt(self, o: Self) -> Self::Mask;
+        unsafe fn and(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+        unsafe fn or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+        /// `a` and not `b`.
+        unsafe fn and_not(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    }
+
     #[derive(Clone, Copy)]
-    struct Quad {
-        b0: __m512d,
-        b1: __m512d,
-        b2: __m512d,
-        a1: __m512d,
-        a2: __m512d,
-        s1: __m512d,
-        s2: __m512d,
-        /// This register's outputs of the previous step and of the one before, rounded to f32
-        /// (held as f64).
-        prev1: __m512d,
-        prev2: __m512d,
-        /// Lanes whose section decodes / encodes its input first, and whether any do.
-        dec: __mmask8,
-        enc: __mmask8,
+    pub(super) struct Avx(__m256d);
+
+    impl Lanes for Avx {
+        const S: usize = 2;
+        type Mask = __m256d;
+        #[inline(always)]
+        unsafe fn splat(x: f64) -> Self {
+            Self(_mm256_set1_pd(x))
+        }
+        #[inline(always)]
+        unsafe fn gather(get: impl Fn(usize, usize) -> f64) -> Self {
+            Self(_mm256_set_pd(get(1, 1), get(1, 0), get(0, 1), get(0, 0)))
+        }
+        #[inline(always)]
+        unsafe fn store(self, v: &mut [f64; 8]) {
+            _mm256_storeu_pd(v.as_mut_ptr(), self.0)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm256_add_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm256_sub_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(self, o: Self) -> Self {
+            Self(_mm256_mul_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn abs(self) -> Self {
+            Self(_mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0))
+        }
+        #[inline(always)]
+        unsafe fn round32(self) -> Self {
+            Self(_mm256_cvtps_pd(_mm256_cvtpd_ps(self.0)))
+        }
+        #[inline(always)]
+        unsafe fn shift_in(self, from: Self) -> Self {
+            let lo = _mm256_extractf128_pd::<1>(from.0);
+            let hi = _mm256_castpd256_pd128(self.0);
+            Self(_mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(lo), hi))
+        }
+        #[inline(always)]
+        unsafe fn shift_in_pair(self, pair: __m128d) -> Self {
+            let hi = _mm256_castpd256_pd128(self.0);
+            Self(_mm256_insertf128_pd::<1>(_mm256_castpd128_pd256(pair), hi))
+        }
+        #[inline(always)]
+        unsafe fn last_pair(self) -> __m128d {
+            _mm256_extractf128_pd::<1>(self.0)
+        }
+        #[inline(always)]
+        unsafe fn sum_diff(self) -> Self {
+            let x = self.0;
+            let swapped = _mm256_permute_pd::<0b0101>(x);
+            let sum = _mm256_add_pd(x, swapped);
+            let diff = _mm256_sub_pd(swapped, x); // odd lanes: a − b
+            Self(_mm256_blend_pd::<0b1010>(sum, diff)).round32()
+        }
+        #[inline(always)]
+        unsafe fn mask(bits: u8) -> __m256d {
+            // One load from a table of the 16 masks (the masked steps at a block's ends build
+            // one per register and step).
+            const fn table() -> [[u64; 4]; 16] {
+                let mut t = [[0u64; 4]; 16];
+                let mut bits = 0;
+                while bits < 16 {
+                    let mut lane = 0;
+                    while lane < 4 {
+                        if bits >> lane & 1 == 1 {
+                            t[bits][lane] = u64::MAX;
+                        }
+                        lane += 1;
+                    }
+                    bits += 1;
+                }
+                t
+            }
+            static MASKS: [[u64; 4]; 16] = table();
+            _mm256_loadu_pd(MASKS[bits as usize & 15].as_ptr().cast())
+        }
+        #[inline(always)]
+        unsafe fn select(self, m: __m256d, a: Self) -> Self {
+            Self(_mm256_blendv_pd(self.0, a.0, m))
+        }
+        #[inline(always)]
+        unsafe fn lt(self, o: Self) -> __m256d {
+            _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn and(a: __m256d, b: __m256d) -> __m256d {
+            _mm256_and_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn or(a: __m256d, b: __m256d) -> __m256d {
+            _mm256_or_pd(a, b)
+        }
+        #[inline(always)]
+        unsafe fn and_not(a: __m256d, b: __m256d) -> __m256d {
+            _mm256_andnot_pd(b, a)
+        }
+    }
+
+    #[derive(Clone, Copy)]
+    pub(super) struct Avx512(__m512d);
+
+    impl Lanes for Avx512 {
+        const S: usize = 4;
+        type Mask = __mmask8;
+        #[inline(always)]
+        unsafe fn splat(x: f64) -> Self {
+            Self(_mm512_set1_pd(x))
+        }
+        #[inline(always)]
+        unsafe fn gather(get: impl Fn(usize, usize) -> f64) -> Self {
+            Self(_mm512_set_pd(
+                get(3, 1),
+                get(3, 0),
+                get(2, 1),
+                get(2, 0),
+                get(1, 1),
+                get(1, 0),
+                get(0, 1),
+                get(0, 0),
+            ))
+        }
+        #[inline(always)]
+        unsafe fn store(self, v: &mut [f64; 8]) {
+            _mm512_storeu_pd(v.as_mut_ptr(), self.0)
+        }
+        #[inline(always)]
+        unsafe fn add(self, o: Self) -> Self {
+            Self(_mm512_add_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, o: Self) -> Self {
+            Self(_mm512_sub_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn mul(self, o: Self) -> Self {
+            Self(_mm512_mul_pd(self.0, o.0))
+        }
+        #[inline(always)]
+        unsafe fn abs(self) -> Self {
+            Self(_mm512_abs_pd(self.0))
+        }
+        #[inline(always)]
+        unsafe fn round32(self) -> Self {
+            Self(_mm512_cvtps_pd(_mm512_cvtpd_ps(self.0)))
+        }
+        #[inline(always)]
+        unsafe fn shift_in(self, from: Self) -> Self {
+            // Lanes 0–1 from `from`'s lanes 6–7, lanes 2–7 from this register's lanes 0–5.
+            let idx = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 15, 14);
+            Self(_mm512_permutex2var_pd(self.0, idx, from.0))
+        }
+        #[inline(always)]
+        unsafe fn shift_in_pair(self, pair: __m128d) -> Self {
+            // Lanes 0–1 from the pair, lanes 2–7 from this register's lanes 0–5.
+            let idx = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 9, 8);
+            Self(_mm512_permutex2var_pd(
+                self.0,
+                idx,
+                _mm512_zextpd128_pd512(pair),
+            ))
+        }
+        #[inline(always)]
+        unsafe fn last_pair(self) -> __m128d {
+            _mm512_extractf64x2_pd::<3>(self.0)
+        }
+        #[inline(always)]
+        unsafe fn sum_diff(self) -> Self {
+            let x = self.0;
+            let swapped = _mm512_permute_pd::<0b0101_0101>(x);
+            let sum = _mm512_add_pd(x, swapped);
+            let diff = _mm512_sub_pd(swapped, x); // odd lanes: a − b
+            Self(_mm512_mask_blend_pd(0b1010_1010, sum, diff)).round32()
+        }
+        #[inline(always)]
+        unsafe fn mask(bits: u8) -> __mmask8 {
+            bits
+        }
+        #[inline(always)]
+        unsafe fn select(self, m: __mmask8, a: Self) -> Self {
+            Self(_mm512_mask_mov_pd(self.0, m, a.0))
+        }
+        #[inline(always)]
+        unsafe fn lt(self, o: Self) -> __mmask8 {
+            _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0)
+        }
+        #[inline(always)]
+        unsafe fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
+            a & b
+        }
+        #[inline(always)]
+        unsafe fn or(a: __mmask8, b: __mmask8) -> __mmask8 {
+            a | b
+        }
+        #[inline(always)]
+        unsafe fn and_not(a: __mmask8, b: __mmask8) -> __mmask8 {
+            a & !b
+        }
+    }
+
+    /// One register's sections: coefficients, states, its outputs of the last two steps
+    /// (rounded to `f32`, held as `f64`), and the lanes that decode / encode mid/side first.
+    #[derive(Clone, Copy)]
+    struct Reg<V: Lanes> {
+        b0: V,
+        b1: V,
+        b2: V,
+        a1: V,
+        a2: V,
+        s1: V,
+        s2: V,
+        prev1: V,
+        prev2: V,
+        dec: V::Mask,
+        enc: V::Mask,
         has_pre: bool,
     }
 
-    /// Rounds every lane to `f32` (kept as `f64`).
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn round32(v: __m512d) -> __m512d {
-        _mm512_cvtps_pd(_mm512_cvtpd_ps(v))
-    }
-
-    /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` (see the AVX kernel).
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn sum_diff(x: __m512d) -> __m512d {
-        let swapped = _mm512_permute_pd::<0b0101_0101>(x);
-        let sum = _mm512_add_pd(x, swapped);
-        let diff = _mm512_sub_pd(swapped, x); // odd lanes: a − b
-        round32(_mm512_mask_blend_pd(0b1010_1010, sum, diff))
-    }
-
-    /// Runs the sections over `l` and `r`, making `updates[order[0]]`, `updates[order[1]]`, …
-    /// (each inside the block, for a section of the bank, in the order their sections reach
-    /// them) as each section reaches its update's sample.
-    #[target_feature(enable = "avx512f,avx512dq")]
-    pub(super) unsafe fn run(
-        sections: &mut [StereoSection],
-        l: &mut [f32],
-        r: &mut [f32],
-        updates: &[CoefUpdate],
-        order: &[u16],
-    ) {
-        macro_rules! dispatch {
-            ($($p:literal)*) => {
-                match (sections.len() / 4, order.is_empty()) {
-                    $(($p, true) => kernel::<$p, false>(sections, l, r, updates, order),)*
-                    $(($p, false) => kernel::<$p, true>(sections, l, r, updates, order),)*
-                    _ => unreachable!("at most 9 registers"),
-                }
-            };
-        }
-        dispatch!(1 2 3 4 5 6 7 8 9)
-    }
-
-    /// The lanes of register `p` whose section has a sample of the block at step `t`.
+    /// The lanes (as mask bits) of register `p` whose section has a sample of the block at
+    /// step `t`.
     #[inline(always)]
-    fn valid_mask(p: usize, t: isize, n: isize) -> __mmask8 {
+    fn valid_bits<V: Lanes>(p: usize, t: isize, n: isize) -> u8 {
         let mut m = 0u8;
-        for j in 0..4 {
-            let k = t - (LAG * (4 * p + j)) as isize;
+        for j in 0..V::S {
+            let k = t - (LAG * (V::S * p + j)) as isize;
             if k >= 0 && k < n {
                 m |= 0b11 << (2 * j);
             }
@@ -671,43 +655,39 @@ mod avx512 {
         m
     }
 
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn step<const P: usize, const MASKED: bool>(
-        quads: &mut [Quad; P],
-        input: __m512d,
+    /// One step: every section advances by one sample. `input` is section 0's new input
+    /// `(L, R)`. When masking, only sections with a sample of the block at this
+    /// step change their state. Registers run from last to first so each reads its
+    /// predecessor's outputs before they move on.
+    #[inline(always)]
+    unsafe fn step<V: Lanes, const P: usize, const MASKED: bool>(
+        regs: &mut [Reg<V>; P],
+        input: __m128d,
         t: isize,
         n: isize,
     ) {
-        // Lanes 0–1 from the other source's lanes 6–7 (the previous register's last section,
-        // or the input's lanes 0–1), lanes 2–7 from this register's lanes 0–5.
-        let from_prev = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 15, 14);
-        let from_input = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 9, 8);
         for p in (0..P).rev() {
-            let q = quads[p];
+            let q = regs[p];
             let mut x = if p == 0 {
-                _mm512_permutex2var_pd(q.prev2, from_input, input)
+                q.prev2.shift_in_pair(input)
             } else {
-                _mm512_permutex2var_pd(q.prev2, from_prev, quads[p - 1].prev2)
+                q.prev2.shift_in(regs[p - 1].prev2)
             };
             if q.has_pre {
-                x = _mm512_mask_mov_pd(x, q.dec, sum_diff(x));
-                let half = round32(_mm512_mul_pd(_mm512_set1_pd(0.5), sum_diff(x)));
-                x = _mm512_mask_mov_pd(x, q.enc, half);
+                x = x.select(q.dec, x.sum_diff());
+                let half = V::splat(0.5).mul(x.sum_diff()).round32();
+                x = x.select(q.enc, half);
             }
             // Exactly BiquadState::tick: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
-            let y = _mm512_add_pd(_mm512_mul_pd(q.b0, x), q.s1);
-            let s1 = _mm512_add_pd(
-                _mm512_sub_pd(_mm512_mul_pd(q.b1, x), _mm512_mul_pd(q.a1, y)),
-                q.s2,
-            );
-            let s2 = _mm512_sub_pd(_mm512_mul_pd(q.b2, x), _mm512_mul_pd(q.a2, y));
-            let out = _mm512_cvtps_pd(_mm512_cvtpd_ps(y));
-            let w = &mut quads[p];
+            let y = q.b0.mul(x).add(q.s1);
+            let s1 = q.b1.mul(x).sub(q.a1.mul(y)).add(q.s2);
+            let s2 = q.b2.mul(x).sub(q.a2.mul(y));
+            let out = y.round32();
+            let w = &mut regs[p];
             if MASKED {
-                let m = valid_mask(p, t, n);
-                w.s1 = _mm512_mask_mov_pd(w.s1, m, s1);
-                w.s2 = _mm512_mask_mov_pd(w.s2, m, s2);
+                let m = V::mask(valid_bits::<V>(p, t, n));
+                w.s1 = w.s1.select(m, s1);
+                w.s2 = w.s2.select(m, s2);
             } else {
                 w.s1 = s1;
                 w.s2 = s2;
@@ -717,44 +697,45 @@ mod avx512 {
         }
     }
 
-    /// Section `u.section` (lanes `2j`, `2j + 1` of its register) takes `u`'s coefficients and
-    /// has its states flushed exactly as [`super::BiquadState::flush_denormals`] does.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn apply(q: &mut Quad, u: &CoefUpdate) {
-        let m: __mmask8 = (u.lanes & 0b11) << (2 * (u.section % 4));
+    /// Section `u.section` (lanes `2j`, `2j + 1` of its register, those `u.lanes` names) takes
+    /// `u`'s coefficients and has its states flushed exactly as
+    /// [`super::BiquadState::flush_denormals`] does.
+    #[inline(always)]
+    unsafe fn apply<V: Lanes>(q: &mut Reg<V>, u: &CoefUpdate) {
+        let m = V::mask((u.lanes & 0b11) << (2 * (u.section as usize % V::S)));
         let c = &u.coefs;
-        q.b0 = _mm512_mask_mov_pd(q.b0, m, _mm512_set1_pd(c.b0));
-        q.b1 = _mm512_mask_mov_pd(q.b1, m, _mm512_set1_pd(c.b1));
-        q.b2 = _mm512_mask_mov_pd(q.b2, m, _mm512_set1_pd(c.b2));
-        q.a1 = _mm512_mask_mov_pd(q.a1, m, _mm512_set1_pd(c.a1));
-        q.a2 = _mm512_mask_mov_pd(q.a2, m, _mm512_set1_pd(c.a2));
-        let zero = _mm512_setzero_pd();
-        let below = _mm512_set1_pd(STATE_FLUSH_BELOW);
-        let inf = _mm512_set1_pd(f64::INFINITY);
-        let (a1, a2) = (_mm512_abs_pd(q.s1), _mm512_abs_pd(q.s2));
+        q.b0 = q.b0.select(m, V::splat(c.b0));
+        q.b1 = q.b1.select(m, V::splat(c.b1));
+        q.b2 = q.b2.select(m, V::splat(c.b2));
+        q.a1 = q.a1.select(m, V::splat(c.a1));
+        q.a2 = q.a2.select(m, V::splat(c.a2));
+        let (below, inf) = (V::splat(STATE_FLUSH_BELOW), V::splat(f64::INFINITY));
+        let (a1, a2) = (q.s1.abs(), q.s2.abs());
         // Flush tiny values; then a lane whose state is not finite starts again from zero.
-        let small1 = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, a1, below);
-        let small2 = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(m, a2, below);
-        let finite =
-            _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a1, inf) & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a2, inf);
-        let bad = m & !finite;
-        q.s1 = _mm512_mask_mov_pd(q.s1, small1 | bad, zero);
-        q.s2 = _mm512_mask_mov_pd(q.s2, small2 | bad, zero);
+        let small1 = V::and(m, a1.lt(below));
+        let small2 = V::and(m, a2.lt(below));
+        let bad = V::and_not(m, V::and(a1.lt(inf), a2.lt(inf)));
+        let zero = V::splat(0.0);
+        q.s1 = q.s1.select(V::or(small1, bad), zero);
+        q.s2 = q.s2.select(V::or(small2, bad), zero);
     }
 
-    #[target_feature(enable = "avx512f,avx512dq")]
-    unsafe fn kernel<const P: usize, const SCHEDULED: bool>(
+    /// Runs the `S·P` sections over `l` and `r`, making `updates[order[0]]`,
+    /// `updates[order[1]]`, … (each inside the block, for a section of the bank, in the order
+    /// their sections reach them) as each section reaches its update's sample.
+    #[inline(always)]
+    unsafe fn kernel<V: Lanes, const P: usize, const SCHEDULED: bool>(
         sections: &mut [StereoSection],
         l: &mut [f32],
         r: &mut [f32],
         updates: &[CoefUpdate],
         order: &[u16],
     ) {
-        debug_assert_eq!(sections.len(), 4 * P);
+        let s = V::S;
+        debug_assert_eq!(sections.len(), s * P);
         let n = l.len();
-        let zero = _mm512_setzero_pd();
-        let mut quads = [Quad {
+        let zero = V::splat(0.0);
+        let mut regs = [Reg {
             b0: zero,
             b1: zero,
             b2: zero,
@@ -764,48 +745,32 @@ mod avx512 {
             s2: zero,
             prev1: zero,
             prev2: zero,
-            dec: 0,
-            enc: 0,
+            dec: V::mask(0),
+            enc: V::mask(0),
             has_pre: false,
         }; P];
-        for (p, q) in quads.iter_mut().enumerate() {
-            for j in 0..4 {
-                let pre = sections[4 * p + j].pre;
-                if pre.decodes() {
-                    q.dec |= 0b11 << (2 * j);
+        for (p, q) in regs.iter_mut().enumerate() {
+            let secs = &sections[s * p..s * (p + 1)];
+            let (mut dec, mut enc) = (0u8, 0u8);
+            for (j, sec) in secs.iter().enumerate() {
+                if sec.pre.decodes() {
+                    dec |= 0b11 << (2 * j);
                 }
-                if pre.encodes() {
-                    q.enc |= 0b11 << (2 * j);
-                }
-            }
-            q.has_pre = q.dec | q.enc != 0;
-            let mut v = [[0.0f64; 8]; 7];
-            for j in 0..4 {
-                let sec = &sections[4 * p + j];
-                for ch in 0..2 {
-                    let (c, st) = (&sec.coefs[ch], &sec.state[ch]);
-                    let lane = 2 * j + ch;
-                    for (row, value) in [c.b0, c.b1, c.b2, c.a1, c.a2, st.s1, st.s2]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        v[row][lane] = value;
-                    }
+                if sec.pre.encodes() {
+                    enc |= 0b11 << (2 * j);
                 }
             }
-            let ld = |row: &[f64; 8]| _mm512_loadu_pd(row.as_ptr());
-            q.b0 = ld(&v[0]);
-            q.b1 = ld(&v[1]);
-            q.b2 = ld(&v[2]);
-            q.a1 = ld(&v[3]);
-            q.a2 = ld(&v[4]);
-            q.s1 = ld(&v[5]);
-            q.s2 = ld(&v[6]);
+            q.dec = V::mask(dec);
+            q.enc = V::mask(enc);
+            q.has_pre = dec | enc != 0;
+            q.b0 = V::gather(|j, ch| secs[j].coefs[ch].b0);
+            q.b1 = V::gather(|j, ch| secs[j].coefs[ch].b1);
+            q.b2 = V::gather(|j, ch| secs[j].coefs[ch].b2);
+            q.a1 = V::gather(|j, ch| secs[j].coefs[ch].a1);
+            q.a2 = V::gather(|j, ch| secs[j].coefs[ch].a2);
+            q.s1 = V::gather(|j, ch| secs[j].state[ch].s1);
+            q.s2 = V::gather(|j, ch| secs[j].state[ch].s2);
         }
-        // The last section works LAG · (4P − 1) samples behind the input.
-        let depth = LAG * (4 * P - 1);
-        let ni = n as isize;
-        let mut out = [0.0f64; 8];
         // The next update's step (`at + LAG·section`), or past the end.
         let due = |i: usize| {
             order.get(i).map_or(usize::MAX, |&k| {
@@ -815,13 +780,16 @@ mod avx512 {
         };
         let mut next = 0;
         let mut next_due = due(0);
+        // The last section works LAG · (S·P − 1) samples behind the input.
+        let depth = LAG * (s * P - 1);
+        let ni = n as isize;
         for t in 0..n + depth {
             while SCHEDULED && next_due == t {
                 let u = &updates[order[next] as usize];
-                // Constant indices only, so the registers' values can stay in registers.
                 let section = u.section as usize;
-                for (p, q) in quads.iter_mut().enumerate() {
-                    if p == section / 4 {
+                // Constant indices only, so the registers' values can stay in registers.
+                for (p, q) in regs.iter_mut().enumerate() {
+                    if p == section / s {
                         apply(q, u);
                     }
                 }
@@ -834,40 +802,83 @@ mod avx512 {
                 next_due = due(next);
             }
             let input = if t < n {
-                _mm512_castpd128_pd512(_mm_set_pd(
-                    *r.get_unchecked(t) as f64,
-                    *l.get_unchecked(t) as f64,
-                ))
+                _mm_set_pd(*r.get_unchecked(t) as f64, *l.get_unchecked(t) as f64)
             } else {
-                zero
+                _mm_setzero_pd()
             };
             if t >= depth && t < n {
-                step::<P, false>(&mut quads, input, t as isize, ni);
+                step::<V, P, false>(&mut regs, input, t as isize, ni);
             } else {
-                step::<P, true>(&mut quads, input, t as isize, ni);
+                step::<V, P, true>(&mut regs, input, t as isize, ni);
             }
             if t >= depth {
-                let o = _mm512_extractf64x2_pd::<3>(quads[P - 1].prev1);
-                _mm_storeu_pd(out.as_mut_ptr(), o);
                 // f32-exact values: the conversion only changes their type.
-                *l.get_unchecked_mut(t - depth) = out[0] as f32;
-                *r.get_unchecked_mut(t - depth) = out[1] as f32;
+                let o = _mm_cvtpd_ps(regs[P - 1].prev1.last_pair());
+                *l.get_unchecked_mut(t - depth) = _mm_cvtss_f32(o);
+                *r.get_unchecked_mut(t - depth) = _mm_cvtss_f32(_mm_movehdup_ps(o));
             }
         }
-        for (p, q) in quads.iter().enumerate() {
-            let mut s1 = [0.0f64; 8];
-            let mut s2 = [0.0f64; 8];
-            _mm512_storeu_pd(s1.as_mut_ptr(), q.s1);
-            _mm512_storeu_pd(s2.as_mut_ptr(), q.s2);
-            for j in 0..4 {
+        for (p, q) in regs.iter().enumerate() {
+            let (mut s1, mut s2) = ([0.0f64; 8], [0.0f64; 8]);
+            q.s1.store(&mut s1);
+            q.s2.store(&mut s2);
+            for j in 0..s {
                 for ch in 0..2 {
-                    let st = &mut sections[4 * p + j].state[ch];
+                    let st = &mut sections[s * p + j].state[ch];
                     st.s1 = s1[2 * j + ch];
                     st.s2 = s2[2 * j + ch];
                 }
             }
         }
     }
+
+    #[target_feature(enable = "avx")]
+    unsafe fn kernel_avx<const P: usize, const SCHEDULED: bool>(
+        sections: &mut [StereoSection],
+        l: &mut [f32],
+        r: &mut [f32],
+        updates: &[CoefUpdate],
+        order: &[u16],
+    ) {
+        kernel::<Avx, P, SCHEDULED>(sections, l, r, updates, order)
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn kernel_avx512<const P: usize, const SCHEDULED: bool>(
+        sections: &mut [StereoSection],
+        l: &mut [f32],
+        r: &mut [f32],
+        updates: &[CoefUpdate],
+        order: &[u16],
+    ) {
+        kernel::<Avx512, P, SCHEDULED>(sections, l, r, updates, order)
+    }
+
+    macro_rules! entry {
+        ($name:ident, $kernel:ident, $lanes:ty, $($p:literal)*) => {
+            /// Runs the sections (a whole number of registers) over `l` and `r` with the
+            /// scheduled `updates` (see [`kernel`]). The CPU must have the register's
+            /// instruction set.
+            pub(super) unsafe fn $name(
+                sections: &mut [StereoSection],
+                l: &mut [f32],
+                r: &mut [f32],
+                updates: &[CoefUpdate],
+                order: &[u16],
+            ) {
+                // One instance per register count, so the registers' values live in
+                // registers; the unscheduled one has no update check at all.
+                match (sections.len() / <$lanes as Lanes>::S, order.is_empty()) {
+                    $(($p, true) => $kernel::<$p, false>(sections, l, r, updates, order),)*
+                    $(($p, false) => $kernel::<$p, true>(sections, l, r, updates, order),)*
+                    _ => unreachable!("at most {} sections", super::MAX_BANK_SECTIONS),
+                }
+            }
+        };
+    }
+
+    entry!(run_avx, kernel_avx, Avx, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18);
+    entry!(run_avx512, kernel_avx512, Avx512, 1 2 3 4 5 6 7 8 9);
 }
 
 #[cfg(test)]
