@@ -43,7 +43,6 @@ impl CascadeCoefs {
         c
     }
 
-    /// Appends a section; returns false (and changes nothing) when the cascade is full.
     /// Makes this `Self::single(section)` in place (without building and copying a whole
     /// cascade).
     pub fn set_single(&mut self, section: BiquadCoefs) {
@@ -52,6 +51,7 @@ impl CascadeCoefs {
         self.len = 1;
     }
 
+    /// Appends a section; returns false (and changes nothing) when the cascade is full.
     pub fn push(&mut self, section: BiquadCoefs) -> bool {
         if self.len < MAX_SECTIONS {
             self.sections[self.len] = section;

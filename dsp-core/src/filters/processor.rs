@@ -275,7 +275,8 @@ impl FilterCascade {
     /// For a caller that runs [`Self::coefs`] and [`Self::state_mut`] itself while gliding (the
     /// EQ's fast path): the control update that is due now (`samples_to_tick() == 0`), exactly
     /// as [`Processor::process`] makes it before its next sample (one glide step, the
-    /// coefficients recomputed, the state flushed), in two halves so the caller can design
+    /// coefficients recomputed, the state flushed: for a gliding bell by the caller, see
+    /// [`Self::tick_due_finish`]), in two halves so the caller can design
     /// several bands' gliding bells at once ([`design::glide_bells`], bit for bit as one by
     /// one): the glide step, then either the coefficients designed here (`None`: not a gliding
     /// bell) or the bell `(log2 freq_hz, gain_db, log2 q)` to design, whose section goes to
