@@ -134,6 +134,7 @@ impl MatchedPoles {
 
     /// A complex pair from its transcendental values: `r = e^(−ζ·wp)`, `1 − r` (from
     /// `expm1`), `sin(θ/2)` and `cos θ` ([`bells`] computes them for several pairs at once).
+    #[inline(always)]
     fn complex(wp: f64, qp: f64, r: f64, one_minus_r: f64, sh: f64, cos_theta: f64) -> Self {
         let sh2 = sh * sh;
         let a1 = -2.0 * r * cos_theta;
@@ -143,6 +144,7 @@ impl MatchedPoles {
     }
 
     /// From `a1`, `a2`, `1 + a1 + a2` and `1 − a1 + a2`.
+    #[inline(always)]
     fn from_sums(wp: f64, qp: f64, a1: f64, a2: f64, s_dc: f64, s_ny: f64) -> Self {
         Self {
             a1,
@@ -365,10 +367,10 @@ fn glide_bells_lanes(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [
         let (s, c) = sin_cos_quadrant(0.5 * w0[i]);
         (phi0[i], phi1[i]) = (c * c, s * s);
     }
-    // Each bell's algebra, also in lanes, with selects instead of branches: `MatchedPoles::
-    // complex`, `peak_numerator_at` (with `a⁴` and `A0`), `with_numerator`, `finite_or_identity`
-    // and, for cuts, `invert`, the same operations in the same order. `ok` marks the lanes
-    // that took none of their special cases.
+    // Each bell's algebra, also in lanes: `MatchedPoles::complex` itself (branch-free), then
+    // `peak_numerator_at` (with `a⁴` and `A0`), `with_numerator`, `finite_or_identity` and, for
+    // cuts, `invert`, the same operations in the same order with selects instead of branches.
+    // `ok` marks the lanes that took none of their special cases.
     let mut c = [[0.0f64; MAX_BELLS]; 5];
     let mut ok = [false; MAX_BELLS];
     for i in 0..MAX_BELLS {
@@ -380,12 +382,9 @@ fn glide_bells_lanes(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [
             && zeta[i] < 1.0
             && MatchedPoles::scale_of(wp, qp).max(MatchedPoles::scale_of(wp, q[i] / a[i]))
                 >= MATCHED_Z_BELOW;
-        let (r, sh2) = (r[i], sh[i] * sh[i]);
-        let pa1 = -2.0 * r * cos_theta[i];
-        let pa2 = r * r;
-        let s_dc = one_minus_r[i] * one_minus_r[i] + 4.0 * r * sh2;
-        let s_ny = (1.0 + r) * (1.0 + r) - 4.0 * r * sh2;
-        let (big_a0, big_a1, big_a2) = (s_dc * s_dc, s_ny * s_ny, -4.0 * pa2);
+        let p = MatchedPoles::complex(wp, qp, r[i], one_minus_r[i], sh[i], cos_theta[i]);
+        let (pa1, pa2) = (p.a1, p.a2);
+        let (big_a0, big_a1, big_a2) = (p.big_a0, p.big_a1, p.big_a2);
         let a2 = a[i] * a[i];
         let g2 = a2 * a2;
         let big_b0 = big_a0;
