@@ -15,7 +15,9 @@
  * A lane automates one control port as a DAW would at every block: before each run() the port
  * is set to its value at the block's start time t (seconds), s = sin(2*pi*HZ*t + PHASE), by KIND
  * lin: CENTER + AMP*s; db: the linear gain of CENTER + AMP*s dB; oct: CENTER * 2^(AMP*s).
- * These are the lanes of `tandem bench`'s automated rows (cli/src/bench.rs).
+ * These are the lanes of `tandem bench`'s automated rows (cli/src/bench.rs). The lanes' values
+ * for every block are computed before the timed loop (evaluating its automation curves is the
+ * DAW's work, not the plugin's); the loop only stores them into the ports.
  *
  * Build: cc -O2 -o lv2_bench_host tools/lv2_bench_host.c $(pkg-config --cflags --libs lilv-0)
  */
@@ -211,6 +213,13 @@ int main(int argc, char **argv) {
   }
   if (n_ain != 2 || n_aout != 2) { fprintf(stderr, "need a stereo plugin\n"); return 1; }
 
+  /* Every lane's value at every block's start, computed once, untimed. */
+  size_t n_blocks = (frames + block - 1) / block;
+  float *lane_values = calloc(n_blocks * (size_t)(n_lanes > 0 ? n_lanes : 1), sizeof(float));
+  for (size_t b = 0; b < n_blocks; b++)
+    for (int k = 0; k < n_lanes; k++)
+      lane_values[b * n_lanes + k] = lane_value(&lanes[k], (double)(b * block) / rate);
+
   printf("{\"uri\":\"%s\",\"frames\":%zu,\"block\":%u,\"runs_ms\":[", uri, frames, block);
   double out_peak = 0.0;
   for (int r = 0; r < runs + 1; r++) {
@@ -244,7 +253,7 @@ int main(int argc, char **argv) {
       uint32_t n = (uint32_t)((frames - pos) < block ? (frames - pos) : block);
       reset_atoms(atom_bufs, is_atom_in, n_ports, seq_type, chunk_type);
       for (int k = 0; k < n_lanes; k++)
-        controls[lanes[k].port] = lane_value(&lanes[k], (double)pos / rate);
+        controls[lanes[k].port] = lane_values[(pos / block) * n_lanes + k];
       /* Zero-copy: the audio ports point straight into the signal (reconnecting between
          run() calls is allowed by LV2 and costs a pointer store). */
       lilv_instance_connect_port(inst, (uint32_t)audio_in_idx[0], input + pos);

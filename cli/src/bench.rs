@@ -146,28 +146,55 @@ fn config(block: usize) -> Result<ProcessorConfig, String> {
     ProcessorConfig::new(SAMPLE_RATE as f32, block, 2).map_err(|e| e.to_string())
 }
 
-/// A benchmarked chain: processes one host block starting `t` seconds into the signal (an
-/// automated one first moves its settings to where the lane is at `t`).
+/// A benchmarked chain: processes the next host block (an automated one first moves its
+/// settings to where its lane is at the block's start).
 trait Bench {
-    fn block(&mut self, t: f64, channels: &mut [&mut [f32]]);
+    fn block(&mut self, channels: &mut [&mut [f32]]);
 }
 
 /// A chain with static settings.
 struct Static<P>(P);
 
 impl<P: Processor> Bench for Static<P> {
-    fn block(&mut self, _t: f64, channels: &mut [&mut [f32]]) {
+    fn block(&mut self, channels: &mut [&mut [f32]]) {
         self.0.process(channels);
     }
 }
 
-/// A chain whose settings `move_to` sets for the block's time before each block.
-struct Automated<P, F>(P, F);
+/// A chain whose settings follow an automation lane: `lane` holds the settings at each block's
+/// start, computed when the row is built (evaluating its automation curves is the DAW's work,
+/// not the plugin's, so it is not timed); `apply` sets them before each block.
+struct Automated<P, S> {
+    chain: P,
+    lane: Vec<S>,
+    next: usize,
+    apply: fn(&mut P, &S),
+}
 
-impl<P: Processor, F: FnMut(&mut P, f64)> Bench for Automated<P, F> {
-    fn block(&mut self, t: f64, channels: &mut [&mut [f32]]) {
-        (self.1)(&mut self.0, t);
-        self.0.process(channels);
+impl<P, S> Automated<P, S> {
+    /// `chain` at host block `block` over the benchmark signal, its settings at `t` s `at(t)`.
+    fn new(chain: P, block: usize, at: impl Fn(f64) -> S, apply: fn(&mut P, &S)) -> Self {
+        let rate = SAMPLE_RATE as f64;
+        let frames = (SECONDS * rate) as usize;
+        let lane = (0..frames.div_ceil(block))
+            .map(|k| at((k * block) as f64 / rate))
+            .collect();
+        Self {
+            chain,
+            lane,
+            next: 0,
+            apply,
+        }
+    }
+}
+
+impl<P: Processor, S> Bench for Automated<P, S> {
+    fn block(&mut self, channels: &mut [&mut [f32]]) {
+        if let Some(s) = self.lane.get(self.next) {
+            (self.apply)(&mut self.chain, s);
+        }
+        self.next += 1;
+        self.chain.process(channels);
     }
 }
 
@@ -222,9 +249,8 @@ fn time_processor(p: &mut dyn Bench, input: &[Vec<f32>; 2], block: usize) -> (f6
 
 /// Processes `l`, `r` through `p` in place, in blocks of `block` frames.
 fn run_blocks(p: &mut dyn Bench, l: &mut [f32], r: &mut [f32], block: usize) {
-    let rate = SAMPLE_RATE as f64;
-    for (k, (cl, cr)) in l.chunks_mut(block).zip(r.chunks_mut(block)).enumerate() {
-        p.block((k * block) as f64 / rate, &mut [cl, cr]);
+    for (cl, cr) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
+        p.block(&mut [cl, cr]);
     }
 }
 
@@ -485,9 +511,13 @@ fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, M
             "EQ, 8 bells, gains+freqs moving",
             Box::new(move || {
                 let p = EqChain::new(cfg, &eq).map_err(e)?;
-                Ok(Box::new(Automated(p, move |p: &mut EqChain, t| {
-                    p.set_settings(&automated_eq(&eq, t))
-                })))
+                let at = move |t| automated_eq(&eq, t);
+                Ok(Box::new(Automated::new(
+                    p,
+                    block,
+                    at,
+                    EqChain::set_settings,
+                )))
             }),
         ),
         (
@@ -495,9 +525,13 @@ fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, M
             "Comp, RMS, 4:1, threshold moving",
             Box::new(move || {
                 let p = CompChain::new(cfg, &comp).map_err(e)?;
-                Ok(Box::new(Automated(p, move |p: &mut CompChain, t| {
-                    p.set_settings(&automated_comp(&comp, t))
-                })))
+                let at = move |t| automated_comp(&comp, t);
+                Ok(Box::new(Automated::new(
+                    p,
+                    block,
+                    at,
+                    CompChain::set_settings,
+                )))
             }),
         ),
         (
@@ -505,9 +539,9 @@ fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, M
             "Limiter, 4x true peak, ceiling moving",
             Box::new(move || {
                 let p = TruePeakLimiter::new(cfg, OversamplingFactor::X4, 5.0, lim).map_err(e)?;
-                Ok(Box::new(Automated(p, move |p: &mut TruePeakLimiter, t| {
-                    p.set_settings(automated_limiter(&lim, t))
-                })))
+                let at = move |t| automated_limiter(&lim, t);
+                let apply = |p: &mut TruePeakLimiter, s: &LimiterSettings| p.set_settings(*s);
+                Ok(Box::new(Automated::new(p, block, at, apply)))
             }),
         ),
         (
@@ -515,9 +549,13 @@ fn chains(master: MasterSettings, block: usize) -> Result<Vec<(String, String, M
             "Master chain, drive moving",
             Box::new(move || {
                 let p = MasterChain::new(cfg, &master).map_err(e)?;
-                Ok(Box::new(Automated(p, move |p: &mut MasterChain, t| {
-                    p.set_settings(&automated_master(&master, t))
-                })))
+                let at = move |t| automated_master(&master, t);
+                Ok(Box::new(Automated::new(
+                    p,
+                    block,
+                    at,
+                    MasterChain::set_settings,
+                )))
             }),
         ),
     ];
