@@ -770,6 +770,18 @@ const _: () = assert!(UPDATES_PER_CALL >= MAX_BANK_SECTIONS);
 /// `f32`'s range that no gain the bands can reach overflows (the per-band path guards that).
 const FAST_PATH_MAX_INPUT: f32 = 1e6;
 
+/// Whether every sample of `block` is within ±[`FAST_PATH_MAX_INPUT`] (so not NaN). On the bits:
+/// without its sign, a float's bits order like its magnitude, and every NaN's lie above
+/// infinity's. Or-ed over the block in 32-bit lanes, rather than `all` (which stops early, so
+/// it cannot vectorise) or counted in `usize` (two lanes per register).
+#[inline]
+fn fast_path_takes(block: &[f32]) -> bool {
+    let max_bits = FAST_PATH_MAX_INPUT.to_bits();
+    block.iter().fold(0u32, |out, x| {
+        out | u32::from(x.to_bits() & 0x7fff_ffff > max_bits)
+    }) == 0
+}
+
 /// A band's section as the fast path's bank runs it: on both channels (stereo), or on the one its
 /// placement filters with an identity on the other (every band in mono runs on the left).
 fn bank_coefs(placement: Placement, mono: bool, c: &BiquadCoefs) -> [BiquadCoefs; 2] {
@@ -922,14 +934,7 @@ impl EqChain {
         {
             return false;
         }
-        // Counted rather than `all` (which stops early, so it cannot vectorise).
-        let safe = |b: &[f32]| {
-            b.iter()
-                .map(|x| usize::from(x.abs() <= FAST_PATH_MAX_INPUT))
-                .sum::<usize>()
-                == b.len()
-        };
-        if !(safe(l) && r.as_deref().is_none_or(safe)) {
+        if !(fast_path_takes(l) && r.as_deref().is_none_or(fast_path_takes)) {
             return false;
         }
         if !self.fill_bank(mono) {
@@ -1521,6 +1526,37 @@ mod tests {
         b.bands[3].placement = Placement::Right; // crossfade
         b.bands[6].enabled = false; // fade out
         (a, b)
+    }
+
+    #[test]
+    fn the_fast_path_takes_exactly_the_samples_within_its_bound() {
+        let bound = FAST_PATH_MAX_INPUT;
+        let below = f32::from_bits(bound.to_bits() - 1);
+        let above = f32::from_bits(bound.to_bits() + 1);
+        for x in [
+            0.0, -0.0, 1.0, -1.0, 1e-45, -1e-45, below, -below, bound, -bound,
+        ] {
+            assert!(fast_path_takes(&[0.5, x, 0.25]), "{x}");
+        }
+        let nan_with_sign = f32::from_bits(f32::NAN.to_bits() | 0x8000_0000);
+        for x in [
+            above,
+            -above,
+            1e30,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            nan_with_sign,
+        ] {
+            assert!(!fast_path_takes(&[0.5, x, 0.25]), "{x}");
+            // Anywhere in a long block (the vectorised body and its tail).
+            for at in [0, 1, 7, 63, 64, 99] {
+                let mut b = vec![0.1f32; 100];
+                b[at] = x;
+                assert!(!fast_path_takes(&b), "{x} at {at}");
+            }
+        }
+        assert!(fast_path_takes(&[]));
     }
 
     #[test]
