@@ -660,8 +660,8 @@ pub const MASTER_JOB_SECONDS: f64 = 240.0;
 /// a 4-minute 44.1 kHz stereo demo mix.
 fn master_job_row(runs: usize) -> Result<Row, String> {
     use crate::audio_io::Audio;
-    use crate::commands::analysis_report_with;
     use crate::engines::{master_render_verified, suggest_measured, AssistOptions, Kind};
+    use crate::report::analysis_report_with;
     use crate::Failure;
     let rate = 44_100u32;
     let [l, r] = dsp_core::testsignals::demo_mix(MASTER_JOB_SECONDS, rate as f64);

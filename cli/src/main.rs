@@ -10,6 +10,7 @@ mod commands;
 mod engines;
 mod eval;
 mod plot;
+mod report;
 mod resample;
 
 use clap::{Parser, Subcommand};
