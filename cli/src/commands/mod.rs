@@ -42,12 +42,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             cli,
             *plugin,
             input,
-            &Outputs {
-                output,
-                bits: *bits,
-                rate: *rate,
-                plot: plot.as_deref(),
-            },
+            &Outputs::new(output, *bits, *rate, plot.as_deref()),
             *suggested,
             preset.as_deref(),
             set,
@@ -63,12 +58,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         } => master::run(
             cli,
             input,
-            &Outputs {
-                output,
-                bits: *bits,
-                rate: *rate,
-                plot: plot.as_deref(),
-            },
+            &Outputs::new(output, *bits, *rate, plot.as_deref()),
             assist,
         ),
         Command::Response {

@@ -29,7 +29,22 @@ pub(super) struct Outputs<'a> {
     pub(super) plot: Option<&'a Path>,
 }
 
-impl Outputs<'_> {
+impl<'a> Outputs<'a> {
+    /// The output options as given on the command line.
+    pub(super) fn new(
+        output: &'a Path,
+        bits: OutFormat,
+        rate: Option<u32>,
+        plot: Option<&'a Path>,
+    ) -> Self {
+        Self {
+            output,
+            bits,
+            rate,
+            plot,
+        }
+    }
+
     /// Validates the output options before any heavy work; `inputs` are every file the command
     /// reads (the input, a preset, a reference), none of which an output may be.
     pub(super) fn check(&self, inputs: &[&Path]) -> Result<(), Failure> {
