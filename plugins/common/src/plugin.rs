@@ -106,27 +106,42 @@ pub type AnalyzerFn<S> = fn(
     &<S as PluginSpec>::Params,
 ) -> Result<<S as PluginSpec>::Analyzer, String>;
 
-/// [`PluginSpec::EDITOR`]: (parameters, assistant state, display, extra).
-pub type EditorFn<S> = fn(
+/// What an editor is built from: (parameters, assistant state, display, extra).
+pub type EditorArgs<S> = (
     Arc<<S as PluginSpec>::Params>,
     Arc<AssistantShared>,
     Arc<Display>,
     Arc<<S as PluginSpec>::Extra>,
-) -> Option<ShellEditor<<S as PluginSpec>::Params>>;
+);
+
+/// [`PluginSpec::EDITOR`]: builds the editor from [`EditorArgs`].
+pub type EditorFn<S> = fn(EditorArgs<S>) -> Option<ShellEditor<<S as PluginSpec>::Params>>;
 
 /// [`PluginSpec::AFTER_BLOCK`]: (chain, display, extra).
 pub type AfterBlockFn<S> = fn(&<S as PluginSpec>::Chain, &Display, &<S as PluginSpec>::Extra);
 
+/// The body of plugin `S`'s editor, drawn each frame inside the shell: (the space it has, the
+/// shell's context, the parameters, the display, the plugin's extra state, the body's own state).
+pub type BodyFn<S, B> = fn(
+    &mut egui::Ui,
+    &ShellCtx,
+    &<S as PluginSpec>::Params,
+    &Display,
+    &<S as PluginSpec>::Extra,
+    &mut B,
+);
+
 /// The editor of plugin `S`: the shared shell (header, suggestion panel, compare, learn) with
-/// `config`, around the plugin's own `body`. What each plugin's [`PluginSpec::EDITOR`] calls.
-pub fn shell_editor<S: PluginSpec>(
+/// `config`, around the plugin's own `body` and its `state`. What each plugin's
+/// [`PluginSpec::EDITOR`] calls with the [`EditorArgs`] it got.
+pub fn shell_editor<S: PluginSpec, B: Send + 'static>(
     config: ShellConfig,
-    params: Arc<S::Params>,
-    shared: Arc<AssistantShared>,
-    display: Arc<Display>,
-    body: impl FnMut(&mut egui::Ui, &ShellCtx) + Send + 'static,
+    (params, shared, display, extra): EditorArgs<S>,
+    mut state: B,
+    body: BodyFn<S, B>,
 ) -> Option<ShellEditor<S::Params>> {
     let editor_state = params.editor_state();
+    let (p, d) = (params.clone(), display.clone());
     let shell = Shell::new(
         config,
         params,
@@ -135,7 +150,28 @@ pub fn shell_editor<S: PluginSpec>(
         S::Chain::neutral_value,
     )
     .with_display(display);
-    crate::gui::create_editor(editor_state, shell, body)
+    crate::gui::create_editor(editor_state, shell, move |ui, cx| {
+        body(ui, cx, &p, &d, &extra, &mut state)
+    })
+}
+
+/// What an editor of plugin `S` draws each frame: the manual settings the parameters hold, and
+/// the suggested ones (the manual settings with the suggestion scaled by the amount; the manual
+/// settings again while there is no suggestion).
+pub fn manual_and_suggested<S: PluginSpec>(
+    params: &S::Params,
+    cx: &ShellCtx,
+) -> (<S::Chain as Chain>::Settings, <S::Chain as Chain>::Settings) {
+    let mut manual = Default::default();
+    params.manual_settings(&mut manual);
+    let mut suggested = manual;
+    crate::audio::engine::suggested_settings::<S::Chain>(
+        &manual,
+        &cx.shared.store,
+        cx.amount,
+        &mut suggested,
+    );
+    (manual, suggested)
 }
 
 /// One Tandem plugin instance, the object the host instantiates.
@@ -197,12 +233,12 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        (S::EDITOR)(
+        (S::EDITOR)((
             self.params.clone(),
             self.shared.clone(),
             self.display.clone(),
             self.extra.clone(),
-        )
+        ))
     }
 
     fn filter_state(state: &mut PluginState) {

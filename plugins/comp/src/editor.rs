@@ -2,17 +2,13 @@
 //! (manual solid, suggested dashed), the compressor's knobs and switches, and the input,
 //! gain-reduction and output meters.
 
-use crate::engine::suggested_settings;
 use crate::params::CompParams;
 use dsp_core::chains::comp::CompSettings;
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Shape, Stroke, StrokeKind, Ui};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::Display;
-use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{self, theme, Knob, ShellConfig, ShellEditor};
-use tandem_common::plugin::shell_editor;
+use tandem_common::plugin::{manual_and_suggested, shell_editor, EditorArgs};
 
 /// The plotted level range of the transfer curve, dB.
 pub const CURVE_MIN_DB: f32 = -60.0;
@@ -43,38 +39,26 @@ struct BodyState {
 }
 
 /// Builds the editor.
-pub fn create(
-    params: Arc<CompParams>,
-    shared: Arc<AssistantShared>,
-    display: Arc<Display>,
-    _: Arc<()>,
-) -> Option<ShellEditor<CompParams>> {
+pub fn create(args: EditorArgs<crate::CompSpec>) -> Option<ShellEditor<CompParams>> {
     let mut config = ShellConfig::new("Tandem Comp", "dynamics assistant", theme::accent::COMP);
     config.min_size = crate::params::EDITOR_SIZE;
-    let mut st = BodyState {
+    let st = BodyState {
         meters: Default::default(),
     };
-    let (p, d) = (params.clone(), display.clone());
-    shell_editor::<crate::CompSpec>(config, params, shared, display, move |ui, cx| {
-        body(ui, cx, &p, &d, &mut st);
-    })
+    shell_editor::<crate::CompSpec, _>(config, args, st, body)
 }
 
 fn body(
     ui: &mut Ui,
     cx: &gui::ShellCtx,
-    params: &Arc<CompParams>,
+    params: &CompParams,
     display: &Display,
+    _: &(),
     st: &mut BodyState,
 ) {
-    let mut manual = CompSettings::default();
-    params.settings(&mut manual);
+    let (manual, suggested) = manual_and_suggested::<crate::CompSpec>(params, cx);
     let has_suggestion = cx.suggestion.is_some();
-    let suggested = has_suggestion.then(|| {
-        let mut s = manual;
-        suggested_settings(&manual, &cx.shared.store, cx.amount, &mut s);
-        s
-    });
+    let suggested = has_suggestion.then_some(suggested);
     let in_peak = display.in_peak_db[0]
         .load(Ordering::Relaxed)
         .max(display.in_peak_db[1].load(Ordering::Relaxed));
@@ -94,18 +78,7 @@ fn body(
                 curve_plot(ui, size, &manual, suggested.as_ref(), in_peak, cx.accent);
                 ui.add_space(8.0);
                 ui.vertical(|ui| {
-                    let playing = if cx.compare == Compare::Suggested && has_suggestion {
-                        "Suggested"
-                    } else {
-                        "Manual"
-                    };
-                    ui.label(
-                        RichText::new(format!(
-                            "Solid: manual curve \u{00b7} dashed: suggested \u{00b7} playing: {playing}"
-                        ))
-                        .small()
-                        .color(theme::TEXT_DIM),
-                    );
+                    gui::curve_legend(ui, cx, "Solid: manual curve \u{00b7} dashed: suggested");
                     if let Some(s) = suggested {
                         ui.label(
                             RichText::new(format!(

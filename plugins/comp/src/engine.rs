@@ -5,7 +5,6 @@
 //! hosts run.
 
 use dsp_core::chains::comp::{CompChain, CompSettings};
-use tandem_common::audio::store::SuggestionStore;
 
 /// What drives one block besides the audio.
 pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, CompSettings>;
@@ -14,17 +13,6 @@ pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, Com
 /// engine; `process_keyed` takes the external side-chain. Meter:
 /// `engine.chain().gain_reduction_db()`.
 pub type CompEngine = tandem_common::audio::engine::AssistedEngine<CompChain>;
-
-/// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
-/// towards the parameter's neutral value. Real-time safe (no allocation).
-pub fn suggested_settings(
-    manual: &CompSettings,
-    store: &SuggestionStore,
-    amount: f32,
-    out: &mut CompSettings,
-) {
-    tandem_common::audio::engine::suggested_settings::<CompChain>(manual, store, amount, out);
-}
 
 /// The settings the chain runs for `settings` (see [`CompSettings::capped`]: the total makeup
 /// is capped at +24 dB), for drawing the transfer curve the chain really has.
@@ -41,6 +29,7 @@ mod tests {
     use dsp_core::util::gain_to_db;
     use dsp_core::{Processor, ProcessorConfig};
     use tandem_common::audio::compare::Compare;
+    use tandem_common::audio::store::SuggestionStore;
 
     fn manual() -> CompSettings {
         CompSettings {

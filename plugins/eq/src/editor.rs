@@ -2,22 +2,17 @@
 //! suggested curve (dashed), draggable band nodes, the target curve behind the input spectrum,
 //! and the selected band's controls.
 
-use crate::engine::suggested_settings;
 use crate::params::{BandParams, EqParams, Target};
 use crate::reference::load_reference;
 use dsp_core::chains::eq::{EqBandType, EqSettings};
 use egui::{Color32, RichText, Ui};
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::{Display, GRID_POINTS};
-use tandem_common::audio::shared::AssistantShared;
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, ShellConfig, ShellEditor,
 };
-use tandem_common::params::AssistedParams;
-use tandem_common::plugin::shell_editor;
+use tandem_common::plugin::{manual_and_suggested, shell_editor, EditorArgs};
 
 /// Colour of band `i` (nodes and band buttons).
 pub fn band_color(i: usize) -> Color32 {
@@ -62,15 +57,10 @@ struct BodyState {
 }
 
 /// Builds the editor.
-pub fn create(
-    params: Arc<EqParams>,
-    shared: Arc<AssistantShared>,
-    display: Arc<Display>,
-    _: Arc<()>,
-) -> Option<ShellEditor<EqParams>> {
+pub fn create(args: EditorArgs<crate::EqSpec>) -> Option<ShellEditor<EqParams>> {
     let mut config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
     config.min_size = crate::params::EDITOR_SIZE;
-    let mut st = BodyState {
+    let st = BodyState {
         pre: Vec::new(),
         post: Vec::new(),
         target: Vec::new(),
@@ -80,24 +70,19 @@ pub fn create(
         meters: Default::default(),
         reference: Default::default(),
     };
-    let (p, d) = (params.clone(), display.clone());
-    shell_editor::<crate::EqSpec>(config, params, shared, display, move |ui, cx| {
-        body(ui, cx, &p, &d, &mut st);
-    })
+    shell_editor::<crate::EqSpec, _>(config, args, st, body)
 }
 
 fn body(
     ui: &mut Ui,
     cx: &gui::ShellCtx,
-    params: &Arc<EqParams>,
+    params: &EqParams,
     display: &Display,
+    _: &(),
     st: &mut BodyState,
 ) {
     let sr = display.sample_rate_hz.load(Ordering::Relaxed);
-    let mut manual = EqSettings::default();
-    params.manual_settings(&mut manual);
-    let mut suggested = manual;
-    suggested_settings(&manual, &cx.shared.store, cx.amount, &mut suggested);
+    let (manual, suggested) = manual_and_suggested::<crate::EqSpec>(params, cx);
     response_on_grid(&manual, sr, &mut st.manual_curve);
     response_on_grid(&suggested, sr, &mut st.suggested_curve);
     display.pre.load_into(&mut st.pre);
@@ -195,18 +180,7 @@ fn body(
             if let Some(i) = resp.clicked_node.and_then(|i| node_bands.get(i)) {
                 st.selected = *i;
             }
-            let playing = if cx.compare == Compare::Suggested && has_suggestion {
-                "Suggested"
-            } else {
-                "Manual"
-            };
-            ui.label(
-                RichText::new(format!(
-                    "Solid: manual curve \u{00b7} dashed: suggested \u{00b7} playing: {playing}"
-                ))
-                .small()
-                .color(theme::TEXT_DIM),
-            );
+            gui::curve_legend(ui, cx, "Solid: manual curve \u{00b7} dashed: suggested");
             ui.add_space(4.0);
             band_strip(ui, cx, params, st);
         });

@@ -4,24 +4,12 @@
 //! run exactly what hosts run.
 
 use dsp_core::chains::eq::{EqChain, EqSettings};
-use tandem_common::audio::store::SuggestionStore;
 
 /// What drives one block besides the audio.
 pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, EqSettings>;
 
 /// The EQ's audio engine: [`EqChain`] behind the shared compare/level-matching/tap engine.
 pub type EqEngine = tandem_common::audio::engine::AssistedEngine<EqChain>;
-
-/// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`.
-/// Real-time safe (no allocation).
-pub fn suggested_settings(
-    manual: &EqSettings,
-    store: &SuggestionStore,
-    amount: f32,
-    out: &mut EqSettings,
-) {
-    tandem_common::audio::engine::suggested_settings::<EqChain>(manual, store, amount, out);
-}
 
 #[cfg(test)]
 mod tests {
@@ -32,6 +20,7 @@ mod tests {
     use dsp_core::testsignals::pink_noise;
     use dsp_core::{Processor, ProcessorConfig};
     use tandem_common::audio::compare::Compare;
+    use tandem_common::audio::store::SuggestionStore;
 
     fn manual() -> EqSettings {
         let mut s = EqSettings::default();

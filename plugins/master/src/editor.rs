@@ -5,22 +5,20 @@
 //! correlation).
 
 use crate::analyzer::{target_from_manual, Meters};
-use crate::engine::suggested_settings;
 use crate::params::MasterParams;
 use dsp_core::assist::master::Platform;
 use dsp_core::chains::eq::Placement;
-use dsp_core::chains::master::MasterSettings;
+use dsp_core::chains::master::{MasterChain, MasterSettings};
 use egui::{Color32, RichText, Ui};
 use nice_plug::prelude::*;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use tandem_common::audio::compare::Compare;
 use tandem_common::audio::display::{Display, GRID_POINTS};
-use tandem_common::audio::shared::AssistantShared;
+use tandem_common::audio::engine::suggested_settings;
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, ShellConfig, ShellEditor,
 };
-use tandem_common::plugin::shell_editor;
+use tandem_common::plugin::{manual_and_suggested, shell_editor, EditorArgs};
 
 /// The tone EQ's response (stereo plus mid-placed sections) on the display grid, in dB.
 pub fn tone_curve_on_grid(settings: &MasterSettings, sample_rate: f32, out: &mut Vec<f32>) {
@@ -44,12 +42,7 @@ struct BodyState {
 }
 
 /// Builds the editor.
-pub fn create(
-    params: Arc<MasterParams>,
-    shared: Arc<AssistantShared>,
-    display: Arc<Display>,
-    meters: Arc<Meters>,
-) -> Option<ShellEditor<MasterParams>> {
+pub fn create(args: EditorArgs<crate::MasterSpec>) -> Option<ShellEditor<MasterParams>> {
     let mut config = ShellConfig::new(
         "Tandem Master",
         "mastering assistant",
@@ -58,7 +51,7 @@ pub fn create(
     config.min_size = crate::params::EDITOR_SIZE;
     // The limiter's ceiling must hold: a quieter suggestion is not raised after it.
     config.boost_quieter_suggestion = false;
-    let mut st = BodyState {
+    let st = BodyState {
         pre: Vec::new(),
         post: Vec::new(),
         manual_curve: Vec::new(),
@@ -67,10 +60,7 @@ pub fn create(
         reference: Default::default(),
         tab: 3,
     };
-    let (p, d) = (params.clone(), display.clone());
-    shell_editor::<crate::MasterSpec>(config, params, shared, display, move |ui, cx| {
-        body(ui, cx, &p, &d, &meters, &mut st);
-    })
+    shell_editor::<crate::MasterSpec, _>(config, args, st, body)
 }
 
 /// A framed group of controls, as wide as its contents (`gui::shell::card` fills the row).
@@ -91,16 +81,13 @@ fn section(ui: &mut Ui, title: &str, add: impl FnOnce(&mut Ui)) {
 fn body(
     ui: &mut Ui,
     cx: &gui::ShellCtx,
-    params: &Arc<MasterParams>,
+    params: &MasterParams,
     display: &Display,
     meters: &Meters,
     st: &mut BodyState,
 ) {
     let sr = display.sample_rate_hz.load(Ordering::Relaxed);
-    let mut manual = MasterSettings::default();
-    params.manual_settings(&mut manual);
-    let mut suggested = manual;
-    suggested_settings(&manual, &cx.shared.store, cx.amount, &mut suggested);
+    let (manual, suggested) = manual_and_suggested::<crate::MasterSpec>(params, cx);
     tone_curve_on_grid(&manual, sr, &mut st.manual_curve);
     tone_curve_on_grid(&suggested, sr, &mut st.suggested_curve);
     display.pre.load_into(&mut st.pre);
@@ -166,19 +153,8 @@ fn body(
                 spec = spec.suggested_curve(&st.suggested_curve);
             }
             spec.show(ui);
-            let playing = if cx.compare == Compare::Suggested && has_suggestion {
-                "Suggested"
-            } else {
-                "Manual"
-            };
-            ui.label(
-                RichText::new(format!(
-                    "Tone EQ (stereo + mid): solid manual \u{00b7} dashed suggested \u{00b7} \
-                     playing: {playing}"
-                ))
-                .small()
-                .color(theme::TEXT_DIM),
-            );
+            let what = "Tone EQ (stereo + mid): solid manual \u{00b7} dashed suggested";
+            gui::curve_legend(ui, cx, what);
             ui.add_space(4.0);
             controls(ui, params, setter, accent, &mut st.tab);
         });
@@ -406,7 +382,7 @@ fn meter_column(
     // The ceiling that plays: the suggested set's while it is heard.
     let ceiling = if cx.compare == Compare::Suggested && cx.suggestion.is_some() {
         let mut s = *manual;
-        suggested_settings(manual, &cx.shared.store, cx.amount, &mut s);
+        suggested_settings::<MasterChain>(manual, &cx.shared.store, cx.amount, &mut s);
         s.lim_ceiling_dbtp
     } else {
         manual.lim_ceiling_dbtp

@@ -19,17 +19,6 @@ pub type BlockControls<'a> = tandem_common::audio::engine::BlockControls<'a, Mas
 /// `engine.chain().limiter_gain_reduction_db()`.
 pub type MasterEngine = tandem_common::audio::engine::AssistedEngine<MasterChain>;
 
-/// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
-/// towards the parameter's neutral value. Real-time safe (no allocation).
-pub fn suggested_settings(
-    manual: &MasterSettings,
-    store: &SuggestionStore,
-    amount: f32,
-    out: &mut MasterSettings,
-) {
-    tandem_common::audio::engine::suggested_settings::<MasterChain>(manual, store, amount, out);
-}
-
 /// Runs whole planar channels through `engine` in blocks of the given sizes (cycled), with
 /// fixed controls. For tests and offline checks.
 pub fn run_blocks(

@@ -68,5 +68,5 @@ pub use meters::{
     PeakHold,
 };
 pub use reference::ReferencePicker;
-pub use shell::{create_editor, Shell, ShellApp, ShellConfig, ShellCtx, ShellEditor};
+pub use shell::{create_editor, curve_legend, Shell, ShellApp, ShellConfig, ShellCtx, ShellEditor};
 pub use spectrum::{NodeDrag, Spectrum, SpectrumNode, SpectrumResponse};

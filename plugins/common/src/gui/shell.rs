@@ -99,6 +99,21 @@ pub struct ShellCtx<'a> {
 /// parameters without one (frequencies, modes).
 pub type NeutralFn = Box<dyn Fn(&str) -> Option<f32> + Send + Sync>;
 
+/// The small line under a plugin's curves: `what` the solid and dashed curves are, then which
+/// set is playing (the suggested one only while Compare is on Suggested and there is one).
+pub fn curve_legend(ui: &mut Ui, cx: &ShellCtx, what: &str) {
+    let playing = if cx.compare == Compare::Suggested && cx.suggestion.is_some() {
+        "Suggested"
+    } else {
+        "Manual"
+    };
+    ui.label(
+        RichText::new(format!("{what} \u{00b7} playing: {playing}"))
+            .small()
+            .color(theme::TEXT_DIM),
+    );
+}
+
 /// The text next to the compare switch. `offset_lu` is suggested minus manual loudness.
 pub fn level_offset_text(offset_lu: f32, match_levels: bool, boost_quieter: bool) -> String {
     if !offset_lu.is_finite() {
