@@ -17,8 +17,7 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::assist::Suggestion;
     use dsp_core::chains::eq::{EqBandType, Placement};
-    use dsp_core::testsignals::pink_noise;
-    use dsp_core::{Processor, ProcessorConfig};
+    use tandem_common::audio::checks;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
 
@@ -49,38 +48,12 @@ mod tests {
 
     #[test]
     fn manual_is_bit_exact_with_the_chain_even_with_a_suggestion_and_offset() {
-        let sr = 48_000.0;
-        let input = [pink_noise(20_000, 0.2, 1), pink_noise(20_000, 0.2, 2)];
-        let m = manual();
-        let store = store_with_suggestion();
         // Negative: the suggestion is quieter, which must not touch the manual sound either.
-        let offset = AtomicF32::new(-3.0);
-        let mut engine = EqEngine::new(sr, 512, 2, &m).unwrap();
-        let mut reference = EqChain::new(ProcessorConfig::new(sr, 512, 2).unwrap(), &m).unwrap();
-        let mut a = input.clone();
-        let mut b = input.clone();
-        // Odd block sizes, including 1.
-        let mut pos = 0;
-        for (k, n) in [1usize, 7, 511, 512, 1000, 3].iter().cycle().enumerate() {
-            if pos >= a[0].len() || k > 200 {
-                break;
-            }
-            let n = (*n).min(a[0].len() - pos);
-            let (l, r) = a.split_at_mut(1);
-            let mut io = [&mut l[0][pos..pos + n], &mut r[0][pos..pos + n]];
-            let controls = BlockControls {
-                manual: &m,
-                compare: Compare::Manual,
-                amount: 1.0,
-                match_levels: true,
-            };
-            engine.process(&mut io, &controls, &store, &offset, None);
-            let (l, r) = b.split_at_mut(1);
-            reference.process(&mut [&mut l[0][pos..pos + n], &mut r[0][pos..pos + n]]);
-            pos += n;
-        }
-        assert_eq!(a[0][..pos], b[0][..pos]);
-        assert_eq!(a[1][..pos], b[1][..pos]);
+        checks::manual_is_bit_exact_with_the_chain::<EqChain>(
+            &manual(),
+            &store_with_suggestion(),
+            -3.0,
+        );
     }
 
     #[test]
@@ -142,30 +115,10 @@ mod tests {
 
     #[test]
     fn non_finite_input_gives_finite_output() {
-        let m = manual();
-        let store = store_with_suggestion();
-        let offset = AtomicF32::new(2.0);
-        let mut engine = EqEngine::new(44_100.0, 64, 2, &m).unwrap();
-        let mut l = vec![
-            f32::NAN,
-            f32::INFINITY,
-            -f32::INFINITY,
-            1e30,
-            0.5,
-            1.0,
-            -1.0,
-        ];
-        let mut r = l.clone();
-        for compare in [Compare::Manual, Compare::Suggested] {
-            let controls = BlockControls {
-                manual: &m,
-                compare,
-                amount: 0.5,
-                match_levels: true,
-            };
-            engine.process(&mut [&mut l, &mut r], &controls, &store, &offset, None);
-            assert!(l.iter().chain(&r).all(|x| x.is_finite()));
-        }
+        checks::non_finite_input_gives_finite_output::<EqChain>(
+            &manual(),
+            &store_with_suggestion(),
+        );
     }
 
     #[test]

@@ -48,9 +48,9 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::assist::Suggestion;
     use dsp_core::chains::eq::Placement;
-    use dsp_core::testsignals::{pink_noise, white_noise};
+    use dsp_core::testsignals::white_noise;
     use dsp_core::util::gain_to_db;
-    use dsp_core::{Processor, ProcessorConfig};
+    use tandem_common::audio::checks;
     use tandem_common::audio::compare::Compare;
 
     fn manual() -> MasterSettings {
@@ -90,45 +90,11 @@ mod tests {
 
     #[test]
     fn manual_is_bit_exact_with_the_chain_even_with_a_suggestion_and_offset() {
-        let sr = 48_000.0;
-        let input = vec![pink_noise(30_000, 0.3, 1), pink_noise(30_000, 0.3, 2)];
-        let m = manual();
-        let store = store_with_suggestion();
-        let offset = AtomicF32::new(3.0);
-        let mut engine = MasterEngine::new(sr, 512, 2, &m).unwrap();
-        let mut reference =
-            MasterChain::new(ProcessorConfig::new(sr, 512, 2).unwrap(), &m).unwrap();
-        let mut a = input.clone();
-        let mut b = input.clone();
-        let sizes = [1usize, 7, 511, 512, 1000, 3];
-        run_blocks(
-            &mut engine,
-            &mut a,
-            &sizes,
-            &controls(&m, Compare::Manual, true),
-            &store,
-            &offset,
+        checks::manual_is_bit_exact_with_the_chain::<MasterChain>(
+            &manual(),
+            &store_with_suggestion(),
+            3.0,
         );
-        // The bare chain, in blocks no longer than its maximum.
-        let mut pos = 0;
-        for &n in sizes.iter().cycle() {
-            if pos >= b[0].len() {
-                break;
-            }
-            let n = n.min(b[0].len() - pos);
-            let mut start = pos;
-            while start < pos + n {
-                let k = (pos + n - start).min(512);
-                let (l, r) = b.split_at_mut(1);
-                reference.process(&mut [&mut l[0][start..start + k], &mut r[0][start..start + k]]);
-                start += k;
-            }
-            pos += n;
-        }
-        assert!(a[0].iter().any(|x| *x != 0.0));
-        assert_eq!(a[0], b[0]);
-        assert_eq!(a[1], b[1]);
-        assert_eq!(engine.active(), Compare::Manual);
     }
 
     #[test]
@@ -182,33 +148,10 @@ mod tests {
 
     #[test]
     fn non_finite_input_gives_finite_output() {
-        let m = manual();
-        let store = store_with_suggestion();
-        let offset = AtomicF32::new(2.0);
-        let mut engine = MasterEngine::new(44_100.0, 64, 2, &m).unwrap();
-        for compare in [Compare::Manual, Compare::Suggested, Compare::Manual] {
-            let mut l = vec![
-                f32::NAN,
-                f32::INFINITY,
-                -f32::INFINITY,
-                1e30,
-                0.5,
-                1.0,
-                -1.0,
-                1e-40,
-            ];
-            l.extend(white_noise(500, 1.0, 3));
-            let mut r = l.clone();
-            r.reverse();
-            engine.process(
-                &mut [&mut l, &mut r],
-                &controls(&m, compare, true),
-                &store,
-                &offset,
-                None,
-            );
-            assert!(l.iter().chain(&r).all(|x| x.is_finite()));
-        }
+        checks::non_finite_input_gives_finite_output::<MasterChain>(
+            &manual(),
+            &store_with_suggestion(),
+        );
     }
 
     #[test]

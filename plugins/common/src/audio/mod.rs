@@ -3,6 +3,7 @@
 //! display atomics and the state shared with the analysis thread and the editor. The analysis
 //! thread and the editor stand on this layer; it knows neither.
 
+pub mod checks;
 pub mod compare;
 pub mod display;
 pub mod engine;

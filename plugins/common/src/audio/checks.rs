@@ -1,0 +1,99 @@
+//! Checks every plugin's engine must pass, written once and called from each plugin's tests
+//! with its own settings and suggestion (a plugin adds the checks that are its own).
+
+use crate::audio::compare::Compare;
+use crate::audio::engine::{AssistedEngine, BlockControls};
+use crate::audio::store::SuggestionStore;
+use atomic_float::AtomicF32;
+use dsp_core::chains::Chain;
+use dsp_core::testsignals::{pink_noise, white_noise};
+use dsp_core::ProcessorConfig;
+
+/// The host block sizes the checks cycle through: odd ones, 1, and one longer than the
+/// engine's maximum block (512), which the engine splits.
+const SIZES: [usize; 6] = [1, 7, 511, 512, 1000, 3];
+
+/// With Compare on Manual, the engine's output is the bare chain's at `manual`, bit for bit,
+/// although `store` holds a suggestion and a level offset of `offset_lu` is measured (the trim
+/// belongs to Suggested alone). Stereo pink noise at 48 kHz in the blocks of [`SIZES`] (the
+/// chain gets them split to its maximum of 512). Returns the input and the output, for the
+/// plugin's own checks.
+pub fn manual_is_bit_exact_with_the_chain<C: Chain>(
+    manual: &C::Settings,
+    store: &SuggestionStore,
+    offset_lu: f32,
+) -> ([Vec<f32>; 2], [Vec<f32>; 2]) {
+    let sr = 48_000.0;
+    let input = [pink_noise(30_000, 0.3, 1), pink_noise(30_000, 0.3, 2)];
+    let offset = AtomicF32::new(offset_lu);
+    let mut engine = AssistedEngine::<C>::new(sr, 512, 2, manual).unwrap();
+    let mut chain = C::build(ProcessorConfig::new(sr, 512, 2).unwrap(), manual).unwrap();
+    let controls = BlockControls {
+        manual,
+        compare: Compare::Manual,
+        amount: 1.0,
+        match_levels: true,
+    };
+    let (mut a, mut b) = (input.clone(), input.clone());
+    let mut pos = 0;
+    for &n in SIZES.iter().cycle() {
+        let len = a[0].len();
+        if pos >= len {
+            break;
+        }
+        let n = n.min(len - pos);
+        let [l, r] = &mut a;
+        engine.process(
+            &mut [&mut l[pos..pos + n], &mut r[pos..pos + n]],
+            &controls,
+            store,
+            &offset,
+            None,
+        );
+        let [l, r] = &mut b;
+        for start in (pos..pos + n).step_by(512) {
+            let end = (start + 512).min(pos + n);
+            chain.process_keyed(&mut [&mut l[start..end], &mut r[start..end]], None);
+        }
+        pos += n;
+    }
+    assert!(a[0].iter().any(|x| *x != 0.0), "silent output");
+    assert_eq!(a, b, "Manual differs from the bare chain");
+    assert_eq!(engine.active(), Compare::Manual);
+    (input, a)
+}
+
+/// Non-finite and enormous input (NaN, ±∞, 1e30, a subnormal, then noise) gives finite output
+/// with Compare on Manual, on Suggested (`store` holds a suggestion) and back on Manual, level
+/// matching on, at 44.1 kHz: each time one call longer than the engine's maximum block of 64
+/// frames (the engine splits it).
+pub fn non_finite_input_gives_finite_output<C: Chain>(
+    manual: &C::Settings,
+    store: &SuggestionStore,
+) {
+    let offset = AtomicF32::new(2.0);
+    let mut engine = AssistedEngine::<C>::new(44_100.0, 64, 2, manual).unwrap();
+    for compare in [Compare::Manual, Compare::Suggested, Compare::Manual] {
+        let mut l = vec![
+            f32::NAN,
+            f32::INFINITY,
+            -f32::INFINITY,
+            1e30,
+            0.5,
+            1.0,
+            -1.0,
+            1e-40,
+        ];
+        l.extend(white_noise(500, 1.0, 3));
+        let mut r = l.clone();
+        r.reverse();
+        let controls = BlockControls {
+            manual,
+            compare,
+            amount: 0.5,
+            match_levels: true,
+        };
+        engine.process(&mut [&mut l, &mut r], &controls, store, &offset, None);
+        assert!(l.iter().chain(&r).all(|x| x.is_finite()), "{compare:?}");
+    }
+}
