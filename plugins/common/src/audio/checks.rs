@@ -97,3 +97,54 @@ pub fn non_finite_input_gives_finite_output<C: Chain>(
         assert!(l.iter().chain(&r).all(|x| x.is_finite()), "{compare:?}");
     }
 }
+
+/// Switching Compare from Manual to Suggested mid-stream is click-free and then plays the
+/// suggestion: a mono sine of `freq_hz` at −20 dBFS (48 kHz, 256-frame blocks, level matching
+/// off) through `manual` (unity at that frequency) and the suggestion in `store` (+6 dB at
+/// that frequency, no limiting): unity before the switch at 12,000 samples (within
+/// `tolerance`, linear), +6 dB long after (within 0.1 dB), and no step between two samples
+/// bigger than the sine's own largest step times the final gain (a click would exceed it).
+pub fn switching_to_suggested_is_click_free<C: Chain>(
+    manual: &C::Settings,
+    store: &SuggestionStore,
+    freq_hz: f64,
+    tolerance: f32,
+) {
+    let sr = 48_000.0;
+    let offset = AtomicF32::new(f32::NAN);
+    let mut engine = AssistedEngine::<C>::new(sr, 256, 1, manual).unwrap();
+    let lat = engine.latency_samples();
+    let sine = dsp_core::testsignals::sine(sr as usize, freq_hz, 0.1, sr as f64);
+    let mut out = sine.clone();
+    for (k, block) in out.chunks_mut(256).enumerate() {
+        let compare = if k * 256 >= 12_000 {
+            Compare::Suggested
+        } else {
+            Compare::Manual
+        };
+        let controls = BlockControls {
+            manual,
+            compare,
+            amount: 1.0,
+            match_levels: false,
+        };
+        engine.process(&mut [block], &controls, store, &offset, None);
+    }
+    let peak = |s: &[f32]| s.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let before = peak(&out[lat + 6_000..12_000]);
+    assert!((before - 0.1).abs() < tolerance, "{before}");
+    let after = peak(&out[30_000..]);
+    let gain_db = dsp_core::util::gain_to_db(after / 0.1);
+    assert!((gain_db - 6.0).abs() < 0.1, "{gain_db} dB");
+    let step = |s: &[f32]| {
+        s.windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max)
+    };
+    let (max_step_in, max_step_out) = (step(&sine), step(&out[lat + 100..]));
+    assert!(
+        max_step_out <= max_step_in * 2.0 * 1.05,
+        "{max_step_out} {max_step_in}"
+    );
+    assert_eq!(engine.active(), Compare::Suggested);
+}
