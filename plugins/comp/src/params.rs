@@ -10,11 +10,9 @@ use dsp_core::chains::comp::{
 };
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::gui::EditorState;
-use tandem_common::identity::Identity;
-use tandem_common::params::AssistedParams;
+use tandem_common::params::{AssistedParams, TandemParams};
 
 /// The level detector (mirrors `dsp_core::chains::comp::CompDetector`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,18 +206,9 @@ pub struct CompParams {
     /// The assistant's compression style.
     #[id = "comp_style"]
     pub style: EnumParam<Style>,
-    /// Compare / match levels / amount.
-    #[nested(group = "Assistant")]
-    pub assist: AssistParams,
-    /// The latest suggestion, saved with the project.
-    #[persist = "suggestion"]
-    pub suggestion: Arc<SuggestionStore>,
-    /// Editor window size.
-    #[persist = "editor-state"]
-    pub editor_state: Arc<EditorState>,
-    /// Which plugin wrote a saved state (foreign states are ignored).
-    #[persist = "tandem-plugin"]
-    pub identity: Identity,
+    /// The assistant's parameters and what every plugin persists.
+    #[nested]
+    pub common: TandemParams,
 }
 
 impl CompParams {
@@ -293,10 +282,7 @@ impl CompParams {
             mix_pct: percent_param("Mix", d.mix_pct),
             output_gain_db: gain_param("Output Gain", d.out_gain_db),
             style: EnumParam::new("Style", Style::Glue),
-            assist: AssistParams::default(),
-            suggestion: store,
-            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
-            identity: Identity(crate::CLAP_ID),
+            common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
         }
     }
 
@@ -334,12 +320,8 @@ impl AssistedParams for CompParams {
         Self::new(store)
     }
 
-    fn assist(&self) -> &AssistParams {
-        &self.assist
-    }
-
-    fn editor_state(&self) -> Arc<EditorState> {
-        self.editor_state.clone()
+    fn common(&self) -> &TandemParams {
+        &self.common
     }
 
     fn manual_settings(&self, out: &mut CompSettings) {

@@ -7,11 +7,9 @@ use crate::reference::ReferenceSlot;
 use dsp_core::chains::eq::{EqBandType, EqSettings};
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::gui::EditorState;
-use tandem_common::identity::Identity;
-use tandem_common::params::AssistedParams;
+use tandem_common::params::{AssistedParams, TandemParams};
 
 /// Band filter type (mirrors `dsp_core::chains::eq::EqBandType`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,21 +193,12 @@ pub struct EqParams {
     /// The assistant's tonal target.
     #[id = "eq_target"]
     pub target: EnumParam<Target>,
-    /// Compare / match levels / amount.
-    #[nested(group = "Assistant")]
-    pub assist: AssistParams,
-    /// The latest suggestion, saved with the project.
-    #[persist = "suggestion"]
-    pub suggestion: Arc<SuggestionStore>,
+    /// The assistant's parameters and what every plugin persists.
+    #[nested]
+    pub common: TandemParams,
     /// The reference track's tonal target (reference mode).
     #[persist = "reference"]
     pub reference: Arc<ReferenceSlot>,
-    /// Editor window size.
-    #[persist = "editor-state"]
-    pub editor_state: Arc<EditorState>,
-    /// Which plugin wrote a saved state (foreign states are ignored).
-    #[persist = "tandem-plugin"]
-    pub identity: Identity,
 }
 
 impl EqParams {
@@ -243,11 +232,8 @@ impl EqParams {
             .with_unit(" dB")
             .with_step_size(0.01),
             target: EnumParam::new("Target", Target::Balanced),
-            assist: AssistParams::default(),
-            suggestion: store,
+            common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
             reference: Arc::new(ReferenceSlot::default()),
-            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
-            identity: Identity(crate::CLAP_ID),
         }
     }
 }
@@ -259,12 +245,8 @@ impl AssistedParams for EqParams {
         Self::new(store)
     }
 
-    fn assist(&self) -> &AssistParams {
-        &self.assist
-    }
-
-    fn editor_state(&self) -> Arc<EditorState> {
-        self.editor_state.clone()
+    fn common(&self) -> &TandemParams {
+        &self.common
     }
 
     /// Plain values; no smoothing: the chain glides itself.

@@ -8,11 +8,9 @@ use dsp_core::assist::master::Platform;
 use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::{Arc, OnceLock};
-use tandem_common::audio::compare::{switch_param, AssistParams};
+use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::gui::EditorState;
-use tandem_common::identity::Identity;
-use tandem_common::params::AssistedParams;
+use tandem_common::params::{AssistedParams, TandemParams};
 
 /// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side; pinned by a test).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,18 +222,9 @@ pub struct MasterParams {
     #[persist = "reference"]
     pub reference: Arc<ReferenceSlot>,
 
-    /// Compare / match levels / amount.
-    #[nested(group = "Assistant")]
-    pub assist: AssistParams,
-    /// The latest suggestion, saved with the project.
-    #[persist = "suggestion"]
-    pub suggestion: Arc<SuggestionStore>,
-    /// Editor window size.
-    #[persist = "editor-state"]
-    pub editor_state: Arc<EditorState>,
-    /// Which plugin wrote a saved state (foreign states are ignored).
-    #[persist = "tandem-plugin"]
-    pub identity: Identity,
+    /// The assistant's parameters and what every plugin persists.
+    #[nested]
+    pub common: TandemParams,
 }
 
 fn info(id: &str) -> &'static ParamInfo {
@@ -388,10 +377,7 @@ impl MasterParams {
             .with_value_to_string(decimals(2)),
             match_reference: switch_param("Match Reference", false),
             reference: Arc::new(ReferenceSlot::default()),
-            assist: AssistParams::default(),
-            suggestion: store,
-            editor_state: EditorState::new(EDITOR_SIZE.0, EDITOR_SIZE.1),
-            identity: Identity(crate::CLAP_ID),
+            common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
         }
     }
 
@@ -455,12 +441,8 @@ impl AssistedParams for MasterParams {
         Self::new(store)
     }
 
-    fn assist(&self) -> &AssistParams {
-        &self.assist
-    }
-
-    fn editor_state(&self) -> Arc<EditorState> {
-        self.editor_state.clone()
+    fn common(&self) -> &TandemParams {
+        &self.common
     }
 
     fn manual_settings(&self, out: &mut MasterSettings) {

@@ -11,38 +11,24 @@
 //! # Wiring a plugin
 //!
 //! ```ignore
-//! use tandem_common::gui::{self, EditorState, Shell, ShellConfig, ShellEditor};
-//!
 //! #[derive(Params)]
 //! pub struct MyParams {
-//!     /// Window size, saved with the project.
-//!     #[persist = "editor-state"]
-//!     pub editor_state: Arc<EditorState>,
-//!     #[nested(group = "Assistant")]
-//!     pub assist: AssistParams,
 //!     #[id = "out_gain"]
 //!     pub out_gain: FloatParam,
+//!     /// Compare, match levels, amount; the suggestion, the window size and the identity.
+//!     #[nested]
+//!     pub common: TandemParams, // TandemParams::new(store, EDITOR_SIZE, CLAP_ID)
 //! }
-//! // Default: editor_state: EditorState::new(1000.0, 640.0), …
 //!
-//! impl Plugin for MyPlugin {
-//!     type Editor = ShellEditor<MyParams>;
+//! // The plugin's `PluginSpec::EDITOR`: the shell around the plugin's own body.
+//! pub fn create(args: EditorArgs<MySpec>) -> Option<ShellEditor<MyParams>> {
+//!     let config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
+//!     shell_editor::<MySpec, _>(config, args, BodyState::default(), body)
+//! }
 //!
-//!     fn editor(&mut self, _: AsyncExecutor<Self>) -> Option<Self::Editor> {
-//!         let shell = Shell::new(
-//!             ShellConfig::new("Tandem EQ", "tonal-balance assistant", gui::theme::accent::EQ),
-//!             self.params.clone(),
-//!             |p| &p.assist,
-//!             self.shared.clone(),      // Arc<AssistantShared>
-//!             neutral_value,            // fn(&str) -> Option<f32>, as used by the compare switch
-//!         );
-//!         let params = self.params.clone();
-//!         let meters = self.meters.clone(); // the plugin's own Arc of atomics
-//!         gui::create_editor(params.editor_state.clone(), shell, move |ui, cx| {
-//!             gui::Spectrum::new("eq").pre(&meters.pre_snapshot()).show(ui);
-//!             gui::Knob::new(&params.out_gain, cx.setter, "Output").bipolar().show(ui);
-//!         })
-//!     }
+//! fn body(ui: &mut Ui, cx: &ShellCtx, params: &MyParams, display: &Display, _: &(), st: &mut BodyState) {
+//!     let (manual, suggested) = manual_and_suggested::<MySpec>(params, cx);
+//!     gui::Knob::new(&params.out_gain, cx.setter, "Output").bipolar().show(ui);
 //! }
 //! ```
 //!
