@@ -102,6 +102,17 @@ impl Settings {
         }
     }
 
+    /// The EQ these settings apply, as a frequency response can be drawn from (`tandem
+    /// response`, the suggestion's plot): the EQ's own, the Master's tone EQ, `None` for the
+    /// Comp (its effect depends on the signal).
+    pub fn tone_eq(&self) -> Option<EqSettings> {
+        match self {
+            Settings::Eq(s) => Some(*s),
+            Settings::Master(m) => Some(m.eq_settings()),
+            Settings::Comp(_) => None,
+        }
+    }
+
     /// The neutral value of a parameter for amount scaling.
     pub fn neutral(kind: Kind, id: &str) -> Option<f32> {
         match kind {

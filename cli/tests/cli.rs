@@ -723,3 +723,43 @@ fn no_invocation_changes_an_input() {
         assert_eq!(listing(), files_before, "{args:?} left a file behind");
     }
 }
+
+/// `tandem response` draws the EQ's response and the Master's tone EQ from `--set` values (here
+/// a +3 dB low shelf at its 100 Hz default: about +3 dB at 20 Hz, flat at the top), and
+/// refuses the Comp, which has no frequency response of its own.
+#[test]
+fn response_draws_eq_and_master_tone_and_refuses_comp() {
+    let o = tandem(&[
+        "response",
+        "master",
+        "--set",
+        "ls_gain=3",
+        "--points",
+        "3",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pts: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let db = |i: usize| pts[i]["db"].as_f64().unwrap();
+    assert!((db(0) - 3.0).abs() < 0.1, "{pts}");
+    assert!(db(2).abs() < 0.05, "{pts}");
+    let o = tandem(&[
+        "response",
+        "eq",
+        "--set",
+        "b4_on=1",
+        "--set",
+        "b4_gain=-6",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pts: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let lowest = pts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["db"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!((lowest + 6.0).abs() < 0.2, "{lowest}");
+    assert_one_line_error(&tandem(&["response", "comp"]), 2, "frequency response");
+}

@@ -28,15 +28,9 @@ pub(super) fn run(
             .set(&id, v)
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     }
-    let eq = match &settings {
-        Settings::Eq(s) => *s,
-        Settings::Master(m) => m.eq_settings(),
-        Settings::Comp(_) => {
-            return Err(Failure::Usage(
-                "response: only eq and master have a frequency response".into(),
-            ))
-        }
-    };
+    let eq = settings.tone_eq().ok_or_else(|| {
+        Failure::Usage("response: only eq and master have a frequency response".into())
+    })?;
     let sr = rate as f64;
     let curve: Vec<(f64, f64)> = (0..points)
         .map(|k| {

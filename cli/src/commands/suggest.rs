@@ -30,17 +30,15 @@ pub(super) fn run(
             crate::plot::spectrum(&audio, "before: input").map_err(|e| input_err(input, e))?;
         let settings = engines::accepted(kind, &Settings::default_for(kind), &s, amount);
         let sr = audio.sample_rate as f64;
-        let after = match &settings {
-            Settings::Eq(eq) => crate::plot::shifted(&before, "with the suggested EQ", |f| {
-                eq.magnitude_db(f as f64, sr) as f32
-            }),
-            Settings::Master(m) => {
-                let eq = m.eq_settings();
-                crate::plot::shifted(&before, "with the suggested tone EQ", |f| {
-                    eq.magnitude_db(f as f64, sr) as f32
-                })
+        let after = match settings.tone_eq() {
+            Some(eq) => {
+                let label = match kind {
+                    Kind::Master => "with the suggested tone EQ",
+                    _ => "with the suggested EQ",
+                };
+                crate::plot::shifted(&before, label, |f| eq.magnitude_db(f as f64, sr) as f32)
             }
-            Settings::Comp(_) => {
+            None => {
                 let rendered = Audio {
                     channels: settings
                         .render(&audio.channels, audio.sample_rate as f32)
