@@ -64,7 +64,7 @@ fn measure(sr: f64, bands: &[Band], out_gain: f32) {
         s.slope_db_oct = b.slope;
     }
     set_by_text(&mut plugin, "out_gain", &format!("{out_gain}"));
-    settings.output_gain_db = out_gain;
+    settings.out_gain_db = out_gain;
     plugin.activate(sr, 4096).unwrap();
     let input = impulse(2, IR_LEN, 0, 1.0);
     let mut ir = vec![Vec::new(), Vec::new()];

@@ -29,7 +29,7 @@ fn band(kind: EqBandType, f: f32, g: f32, q: f32) -> BandSettings {
 
 fn render_eq(s: &EqSettings, audio: &[Vec<f32>], sr: u32, gain_db: f32) -> Vec<Vec<f32>> {
     let mut s = *s;
-    s.output_gain_db += gain_db;
+    s.out_gain_db += gain_db;
     Settings::Eq(s)
         .render(audio, sr as f32)
         .unwrap_or_else(|_| audio.to_vec())

@@ -118,7 +118,7 @@ pub fn damage() -> EqSettings {
     d.bands[0] = band(EqBandType::LowShelf, 100.0, 5.0, 0.7);
     d.bands[1] = band(EqBandType::Bell, 400.0, 4.0, 1.0);
     d.bands[2] = band(EqBandType::HighShelf, 8000.0, -5.0, 0.7);
-    d.output_gain_db = -8.0;
+    d.out_gain_db = -8.0;
     d
 }
 

@@ -133,7 +133,7 @@ fn body(
                     Knob::new(&params.link_pct, cx.setter, "Link").show(ui);
                     Knob::new(&params.sc_hpf_hz, cx.setter, "SC HPF").show(ui);
                     ui.add_space(24.0);
-                    Knob::new(&params.output_gain_db, cx.setter, "Output")
+                    Knob::new(&params.out_gain_db, cx.setter, "Output")
                         .bipolar()
                         .show(ui);
                 });

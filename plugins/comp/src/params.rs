@@ -202,7 +202,7 @@ pub struct CompParams {
     pub mix_pct: FloatParam,
     /// Output gain, dB, applied last.
     #[id = "out_gain"]
-    pub output_gain_db: FloatParam,
+    pub out_gain_db: FloatParam,
     /// The assistant's compression style.
     #[id = "comp_style"]
     pub style: EnumParam<Style>,
@@ -280,7 +280,7 @@ impl CompParams {
             makeup_db: gain_param("Makeup", d.makeup_db),
             auto_makeup: switch_param("Auto Makeup", d.auto_makeup),
             mix_pct: percent_param("Mix", d.mix_pct),
-            output_gain_db: gain_param("Output Gain", d.out_gain_db),
+            out_gain_db: gain_param("Output Gain", d.out_gain_db),
             style: EnumParam::new("Style", Style::Glue),
             common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
         }
@@ -309,7 +309,7 @@ impl CompParams {
         out.makeup_db = self.makeup_db.value();
         out.auto_makeup = self.auto_makeup.value();
         out.mix_pct = self.mix_pct.value();
-        out.out_gain_db = self.output_gain_db.value();
+        out.out_gain_db = self.out_gain_db.value();
     }
 }
 

@@ -40,7 +40,7 @@ pub fn response_on_grid(settings: &EqSettings, sample_rate: f32, out: &mut Vec<f
             .flatten()
             .map(|d| d.magnitude_db(f, sample_rate as f64))
             .sum::<f64>()
-            + settings.output_gain_db as f64;
+            + settings.out_gain_db as f64;
         out.push(db.max(-60.0) as f32);
     }
 }
@@ -237,7 +237,7 @@ fn band_strip(ui: &mut Ui, cx: &gui::ShellCtx, params: &EqParams, st: &mut BodyS
                 Knob::new(&b.q, cx.setter, "Q").color(color).show(ui);
             }
             ui.add_space(24.0);
-            Knob::new(&params.output_gain_db, cx.setter, "Output")
+            Knob::new(&params.out_gain_db, cx.setter, "Output")
                 .bipolar()
                 .show(ui);
         });

@@ -32,7 +32,7 @@ mod tests {
         s.bands[5].kind = EqBandType::HighShelf;
         s.bands[5].gain_db = -3.0;
         s.bands[5].placement = Placement::Side;
-        s.output_gain_db = -1.5;
+        s.out_gain_db = -1.5;
         s
     }
 

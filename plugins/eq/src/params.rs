@@ -189,7 +189,7 @@ pub struct EqParams {
     pub b8: BandParams,
     /// Output gain in dB, applied last.
     #[id = "out_gain"]
-    pub output_gain_db: FloatParam,
+    pub out_gain_db: FloatParam,
     /// The assistant's tonal target.
     #[id = "eq_target"]
     pub target: EnumParam<Target>,
@@ -221,7 +221,7 @@ impl EqParams {
             b6: b(5),
             b7: b(6),
             b8: b(7),
-            output_gain_db: FloatParam::new(
+            out_gain_db: FloatParam::new(
                 "Output Gain",
                 0.0,
                 FloatRange::Linear {
@@ -261,7 +261,7 @@ impl AssistedParams for EqParams {
             b.placement =
                 dsp_core::chains::eq::Placement::from_value(p.placement.value() as usize as f32);
         }
-        out.output_gain_db = self.output_gain_db.value();
+        out.out_gain_db = self.out_gain_db.value();
     }
 
     fn shutdown(&self) {

@@ -89,7 +89,7 @@ impl EqChain {
             runner.update(band);
         }
         self.out_gain.set_target(crate::util::db_to_gain(clamp_or(
-            settings.output_gain_db,
+            settings.out_gain_db,
             -MAX_GAIN_DB,
             MAX_GAIN_DB,
             0.0,
@@ -103,7 +103,7 @@ impl EqChain {
             runner.update_immediate(band, self.fade_len);
         }
         self.out_gain.reset(crate::util::db_to_gain(clamp_or(
-            settings.output_gain_db,
+            settings.out_gain_db,
             -MAX_GAIN_DB,
             MAX_GAIN_DB,
             0.0,

@@ -273,8 +273,10 @@ impl BandSettings {
 pub struct EqSettings {
     /// Bands 1–8 (index 0 is band 1).
     pub bands: [BandSettings; NUM_BANDS],
-    /// Output gain in dB, ±24, applied last.
-    pub output_gain_db: f32,
+    /// Output gain in dB, ±24, applied last (parameter `out_gain`; named `output_gain_db` in
+    /// settings serialised before 2026-12-07, which still load).
+    #[serde(alias = "output_gain_db")]
+    pub out_gain_db: f32,
 }
 
 impl Default for EqSettings {
@@ -286,7 +288,7 @@ impl Default for EqSettings {
         }
         Self {
             bands,
-            output_gain_db: 0.0,
+            out_gain_db: 0.0,
         }
     }
 }
@@ -412,7 +414,7 @@ impl EqSettings {
                 m.insert(band_param_id(i + 1, p), v);
             }
         }
-        m.insert(OUT_GAIN_ID.to_string(), self.output_gain_db);
+        m.insert(OUT_GAIN_ID.to_string(), self.out_gain_db);
         m
     }
 
@@ -451,7 +453,7 @@ impl EqSettings {
     }
 
     fn set_out_gain(&mut self, value: f32) {
-        self.output_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0);
+        self.out_gain_db = clamp_or(value, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0);
     }
 
     /// One parameter of band `n` (1-based).
@@ -505,7 +507,7 @@ impl EqSettings {
             .filter(|b| b.enabled && (b.placement == Placement::Stereo || b.placement == placement))
             .map(|b| b.magnitude_db(freq_hz, sample_rate_hz))
             .sum();
-        let out = clamp_or(self.output_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0) as f64;
+        let out = clamp_or(self.out_gain_db, -MAX_GAIN_DB, MAX_GAIN_DB, 0.0) as f64;
         (bands + out).max(crate::util::MIN_DB as f64)
     }
 

@@ -86,7 +86,7 @@ fn sine_amplitude_after_settling_matches_analytic() {
     };
     s.bands[5].kind = EqBandType::LowShelf;
     s.bands[5].freq_hz = 300.0;
-    s.output_gain_db = -2.0;
+    s.out_gain_db = -2.0;
     for f in [150.0, 1500.0, 2000.0, 6000.0] {
         let mut eq = chain(sr, 2, &s);
         let x: Vec<f32> = crate::testsignals::sine(24_000, f, 0.5, sr as f64);
@@ -217,7 +217,7 @@ fn busy_settings() -> (EqSettings, EqSettings) {
     a.bands[3].placement = Placement::Side;
     a.bands[4] = one_band(EqBandType::Notch, 2000.0, 0.0, 6.0, 12.0).bands[2];
     a.bands[4].placement = Placement::Left;
-    a.output_gain_db = 1.5;
+    a.out_gain_db = 1.5;
     let mut b = a;
     b.bands[1].freq_hz = 450.0; // glide
     b.bands[1].gain_db = 5.0;
@@ -225,7 +225,7 @@ fn busy_settings() -> (EqSettings, EqSettings) {
     b.bands[4].placement = Placement::Right; // placement change: crossfade
     b.bands[6].enabled = true; // fade in
     b.bands[0].enabled = false; // fade out
-    b.output_gain_db = -3.0;
+    b.out_gain_db = -3.0;
     (a, b)
 }
 
@@ -284,7 +284,7 @@ fn fast_settings() -> (EqSettings, EqSettings) {
     a.bands[5].placement = Placement::Right;
     a.bands[7].kind = EqBandType::Tilt;
     a.bands[7].placement = Placement::Mid; // ends in mid/side: a final decode
-    a.output_gain_db = -1.0;
+    a.out_gain_db = -1.0;
     let mut b = a;
     b.bands[1].freq_hz = 220.0; // glide
     b.bands[2].gain_db = -6.0;
@@ -570,7 +570,7 @@ fn setting_changes_are_click_free() {
             20 => s.bands[0] = one_band(EqBandType::LowCut, 1000.0, 0.0, 0.7, 48.0).bands[2],
             60 => s.bands[0].kind = EqBandType::Notch,
             100 => s.bands[0].enabled = false,
-            120 => s.output_gain_db = -12.0,
+            120 => s.out_gain_db = -12.0,
             _ => {}
         }
         eq.set_settings(&s);
@@ -628,6 +628,12 @@ fn settings_param_map_round_trip() {
     // Serde too.
     let json = serde_json::to_string(&s).unwrap();
     assert_eq!(serde_json::from_str::<EqSettings>(&json).unwrap(), s);
+    // The output gain's earlier field name still loads.
+    let old = r#"{"output_gain_db": -4.5}"#;
+    assert_eq!(
+        serde_json::from_str::<EqSettings>(old).unwrap().out_gain_db,
+        -4.5
+    );
     // Neutral values and ID parsing.
     assert_eq!(neutral_value("b3_gain"), Some(0.0));
     assert_eq!(neutral_value("out_gain"), Some(0.0));
