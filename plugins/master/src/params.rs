@@ -12,9 +12,10 @@ use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
 use tandem_common::params::{AssistedParams, TandemParams};
 
-/// Where a tonal section acts (mirrors the chain's 0 stereo / 1 mid / 2 side; pinned by a test).
+/// Where a tonal section acts: the EQ's first three placements (the chain reads 0 stereo, 1 mid,
+/// 2 side; pinned by a test).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub enum Placement {
     #[id = "stereo"]
     Stereo,
     #[id = "mid"]
@@ -145,17 +146,17 @@ pub struct MasterParams {
     #[id = "ls_freq"]
     pub ls_freq: FloatParam,
     #[id = "ls_place"]
-    pub ls_place: EnumParam<Place>,
+    pub ls_place: EnumParam<Placement>,
     #[id = "hs_gain"]
     pub hs_gain: FloatParam,
     #[id = "hs_freq"]
     pub hs_freq: FloatParam,
     #[id = "hs_place"]
-    pub hs_place: EnumParam<Place>,
+    pub hs_place: EnumParam<Placement>,
     #[id = "tilt_gain"]
     pub tilt_gain: FloatParam,
     #[id = "tilt_place"]
-    pub tilt_place: EnumParam<Place>,
+    pub tilt_place: EnumParam<Placement>,
     #[id = "bell1_gain"]
     pub bell1_gain: FloatParam,
     #[id = "bell1_freq"]
@@ -163,7 +164,7 @@ pub struct MasterParams {
     #[id = "bell1_q"]
     pub bell1_q: FloatParam,
     #[id = "bell1_place"]
-    pub bell1_place: EnumParam<Place>,
+    pub bell1_place: EnumParam<Placement>,
     #[id = "bell2_gain"]
     pub bell2_gain: FloatParam,
     #[id = "bell2_freq"]
@@ -171,7 +172,7 @@ pub struct MasterParams {
     #[id = "bell2_q"]
     pub bell2_q: FloatParam,
     #[id = "bell2_place"]
-    pub bell2_place: EnumParam<Place>,
+    pub bell2_place: EnumParam<Placement>,
     #[id = "glue_on"]
     pub glue_on: BoolParam,
     #[id = "glue_threshold"]
@@ -459,7 +460,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// The oversampling, dither, platform and section-place menus are dsp-core's, index for
+    /// The oversampling, dither, platform and section-placement menus are dsp-core's, index for
     /// index (the chain reads a place as 0 stereo, 1 mid, 2 side: the EQ's first three
     /// placements).
     #[test]
@@ -479,7 +480,7 @@ mod tests {
             assert_eq!(PlatformParam::from_index(i), PlatformParam(*p));
             assert_eq!(PlatformParam(*p).to_index(), i);
         }
-        assert_mirrors::<Place, _>("place", &dsp_core::chains::eq::Placement::ALL[..3]);
+        assert_mirrors::<Placement, _>("placement", &dsp_core::chains::eq::Placement::ALL[..3]);
     }
 
     #[test]
