@@ -173,15 +173,7 @@ mod tests {
         let store = store_with_suggestion();
         let offset = AtomicF32::new(2.0);
         let mut engine = CompEngine::new(44_100.0, 64, 2, &m).unwrap();
-        let bad = vec![
-            f32::NAN,
-            f32::INFINITY,
-            -f32::INFINITY,
-            1e30,
-            0.5,
-            1.0,
-            -1.0,
-        ];
+        let bad = checks::NON_FINITE_AND_HUGE.to_vec();
         let key = vec![bad.clone(), bad.clone()];
         for (compare, ext) in [
             (Compare::Manual, false),

@@ -63,6 +63,19 @@ pub fn manual_is_bit_exact_with_the_chain<C: Chain>(
     (input, a)
 }
 
+/// Samples no host should send but some do: NaN, ±∞, an enormous value, a subnormal, then
+/// ordinary ones.
+pub const NON_FINITE_AND_HUGE: [f32; 8] = [
+    f32::NAN,
+    f32::INFINITY,
+    -f32::INFINITY,
+    1e30,
+    0.5,
+    1.0,
+    -1.0,
+    1e-40,
+];
+
 /// Non-finite and enormous input (NaN, ±∞, 1e30, a subnormal, then noise) gives finite output
 /// with Compare on Manual, on Suggested (`store` holds a suggestion) and back on Manual, level
 /// matching on, at 44.1 kHz: each time one call longer than the engine's maximum block of 64
@@ -74,16 +87,7 @@ pub fn non_finite_input_gives_finite_output<C: Chain>(
     let offset = AtomicF32::new(2.0);
     let mut engine = AssistedEngine::<C>::new(44_100.0, 64, 2, manual).unwrap();
     for compare in [Compare::Manual, Compare::Suggested, Compare::Manual] {
-        let mut l = vec![
-            f32::NAN,
-            f32::INFINITY,
-            -f32::INFINITY,
-            1e30,
-            0.5,
-            1.0,
-            -1.0,
-            1e-40,
-        ];
+        let mut l = NON_FINITE_AND_HUGE.to_vec();
         l.extend(white_noise(500, 1.0, 3));
         let mut r = l.clone();
         r.reverse();
