@@ -216,6 +216,7 @@ int main(int argc, char **argv) {
   /* Every lane's value at every block's start, computed once, untimed. */
   size_t n_blocks = (frames + block - 1) / block;
   float *lane_values = calloc(n_blocks * (size_t)(n_lanes > 0 ? n_lanes : 1), sizeof(float));
+  if (!lane_values) { fprintf(stderr, "out of memory for the lanes\n"); return 1; }
   for (size_t b = 0; b < n_blocks; b++)
     for (int k = 0; k < n_lanes; k++)
       lane_values[b * n_lanes + k] = lane_value(&lanes[k], (double)(b * block) / rate);
