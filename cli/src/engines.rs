@@ -11,6 +11,8 @@ use dsp_core::assist::{Suggestion, SuggestionItem};
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
+use dsp_core::chains::params::ParamInfo;
+use dsp_core::chains::Chain;
 use dsp_core::loudness::LoudnessStats;
 use dsp_core::{Processor, ProcessorConfig};
 use std::collections::BTreeMap;
@@ -75,23 +77,26 @@ impl Settings {
         }
     }
 
+    /// The parameter table of these settings' chain.
+    pub fn params(&self) -> &'static [ParamInfo] {
+        match self {
+            Settings::Eq(_) => EqChain::params(),
+            Settings::Comp(_) => CompChain::params(),
+            Settings::Master(_) => MasterChain::params(),
+        }
+    }
+
     /// Sets one parameter; refuses unknown IDs, non-finite values and values the parameter
-    /// cannot hold (out of range, or not one of its choices), with a one-line reason.
+    /// cannot hold (out of its range, not a whole menu index, a switch not 0 or 1), with a
+    /// one-line reason that says what it takes (from the chain's parameter table).
     pub fn set(&mut self, id: &str, value: f32) -> Result<(), String> {
-        if !value.is_finite() {
-            return Err(format!("{id}={value}: not a finite number"));
-        }
-        let mut probe = self.clone();
-        if !probe.set_raw(id, value) {
-            return Err(format!("unknown parameter ID '{id}'"));
-        }
-        let got = probe.to_map().get(id).copied().unwrap_or(f32::NAN);
-        if (got - value).abs() > 1e-4 * value.abs().max(1.0) {
-            return Err(format!(
-                "{id}={value}: out of range or not a valid choice (the parameter would hold {got})"
-            ));
-        }
-        *self = probe;
+        let info = self
+            .params()
+            .iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| format!("unknown parameter ID '{id}'"))?;
+        info.check(value)?;
+        self.set_raw(id, value);
         Ok(())
     }
 
@@ -116,9 +121,9 @@ impl Settings {
     /// The neutral value of a parameter for amount scaling.
     pub fn neutral(kind: Kind, id: &str) -> Option<f32> {
         match kind {
-            Kind::Eq => dsp_core::chains::eq::neutral_value(id),
-            Kind::Comp => dsp_core::chains::comp::neutral_value(id),
-            Kind::Master => dsp_core::chains::master::neutral_value(id),
+            Kind::Eq => EqChain::neutral_value(id),
+            Kind::Comp => CompChain::neutral_value(id),
+            Kind::Master => MasterChain::neutral_value(id),
         }
     }
 
@@ -606,8 +611,14 @@ mod tests {
         assert!(s.set("b1_gain", 3.5).is_ok());
         assert_eq!(s.to_map()["b1_gain"], 3.5);
         assert!(s.set("b9_gain", 1.0).unwrap_err().contains("unknown"));
-        assert!(s.set("b1_gain", 99.0).unwrap_err().contains("out of range"));
-        assert!(s.set("b1_type", 2.5).is_err());
+        assert_eq!(
+            s.set("b1_gain", 99.0).unwrap_err(),
+            "b1_gain=99: out of range (-24 to 24 dB)"
+        );
+        assert!(s.set("b1_type", 2.5).unwrap_err().contains("1 = Low Shelf"));
+        assert!(s.set("b1_on", 0.5).is_err());
+        assert!(s.set("b1_type", 7.0).is_ok());
+        assert_eq!(s.to_map()["b1_type"], 7.0);
         assert!(s.set("b1_gain", f32::NAN).is_err());
         let mut c = Settings::default_for(Kind::Comp);
         assert!(c.set("threshold", -30.0).is_ok());

@@ -35,7 +35,7 @@ fn tap(seconds: f64) -> Vec<f32> {
 fn bench_plugin<S: PluginSpec>(c: &mut Criterion, key: &str, change: &[(&str, f32)]) {
     let audio = tap(8.0);
     let second = &audio[..SR as usize * 4];
-    let store = Arc::new(SuggestionStore::new(S::Chain::param_ids()));
+    let store = Arc::new(SuggestionStore::new(S::Chain::params()));
     let params = S::Params::with_store(store);
     let display = Arc::new(Display::default());
     let mut an = (S::ANALYZER)(SR, 2, display, Default::default(), &params).unwrap();

@@ -1,7 +1,7 @@
 //! The Tandem Comp: a feed-forward compressor with an external side-chain input.
 //!
 //! - [`CompSettings`]: the plugin's manual parameter set, in plain units (serde).
-//! - The parameter-ID scheme, fixed here once and never renamed (see [`param_ids`]):
+//! - The parameter-ID scheme, fixed here once and never renamed (see [`PARAMS`]):
 //!   `threshold` (dBFS −60…0), `ratio` (1…100, where **≥ 100 means ∞:1**), `knee` (dB 0…24),
 //!   `attack` (ms 0.01…300), `release` (ms 5…3000), `auto_release` (0/1), `detector`
 //!   ([`CompDetector`] index: 0 = peak, 1 = RMS over [`RMS_WINDOW_MS`]), `link` (% 0…100),
@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chains::params::ParamInfo;
 use crate::dynamics::{Compressor, CompressorSettings, DetectorKind, SmoothingMode, StereoMode};
 use crate::util::{db_to_gain, LinearSmoother};
 use crate::{ConfigError, Processor, ProcessorConfig};
@@ -90,28 +91,100 @@ pub mod ids {
     pub const OUT_GAIN: &str = "out_gain";
 }
 
-/// Every parameter ID in its stable order.
-pub const PARAM_IDS: [&str; 17] = [
-    ids::THRESHOLD,
-    ids::RATIO,
-    ids::KNEE,
-    ids::ATTACK,
-    ids::RELEASE,
-    ids::AUTO_RELEASE,
-    ids::DETECTOR,
-    ids::LINK,
-    ids::STEREO_MODE,
-    ids::SC_EXTERNAL,
-    ids::SC_HPF,
-    ids::SC_HPF_ON,
-    ids::LOOKAHEAD,
-    ids::MAKEUP,
-    ids::AUTO_MAKEUP,
-    ids::MIX,
-    ids::OUT_GAIN,
+/// The detectors' menu, in [`CompDetector::ALL`] order.
+pub const DETECTOR_CHOICES: &[&str] = &["Peak", "RMS"];
+/// The stereo modes' menu, in [`CompStereoMode::ALL`] order.
+pub const STEREO_MODE_CHOICES: &[&str] = &["L/R", "M/S"];
+
+/// Every parameter in its stable order (the order of [`idx`]). Amount 0 means no compression:
+/// `threshold` scales towards 0 dBFS, `ratio` towards 1, `makeup` and `out_gain` towards 0 dB,
+/// `mix` stays at 100 % (ratio and threshold already fade the compression out); the times,
+/// knee, switches and menus are taken as is.
+pub const PARAMS: [ParamInfo; 17] = [
+    ParamInfo::float(
+        ids::THRESHOLD,
+        "Threshold",
+        "dB",
+        MIN_THRESHOLD_DB,
+        MAX_THRESHOLD_DB,
+        -18.0,
+        Some(0.0),
+    ),
+    ParamInfo::float(
+        ids::RATIO,
+        "Ratio",
+        ":1",
+        MIN_RATIO,
+        MAX_RATIO,
+        4.0,
+        Some(1.0),
+    ),
+    ParamInfo::float(ids::KNEE, "Knee", "dB", 0.0, MAX_KNEE_DB, 6.0, None),
+    ParamInfo::float(
+        ids::ATTACK,
+        "Attack",
+        "ms",
+        MIN_ATTACK_MS,
+        MAX_ATTACK_MS,
+        10.0,
+        None,
+    ),
+    ParamInfo::float(
+        ids::RELEASE,
+        "Release",
+        "ms",
+        MIN_RELEASE_MS,
+        MAX_RELEASE_MS,
+        100.0,
+        None,
+    ),
+    ParamInfo::boolean(ids::AUTO_RELEASE, "Auto Release", false, None),
+    ParamInfo::menu(ids::DETECTOR, "Detector", DETECTOR_CHOICES, 0),
+    ParamInfo::float(ids::LINK, "Stereo Link", "%", 0.0, 100.0, 100.0, None),
+    ParamInfo::menu(ids::STEREO_MODE, "Stereo Mode", STEREO_MODE_CHOICES, 0),
+    ParamInfo::boolean(ids::SC_EXTERNAL, "External Sidechain", false, None),
+    ParamInfo::float(
+        ids::SC_HPF,
+        "Sidechain HPF",
+        "Hz",
+        MIN_SC_HPF_HZ,
+        MAX_SC_HPF_HZ,
+        100.0,
+        None,
+    ),
+    ParamInfo::boolean(ids::SC_HPF_ON, "Sidechain HPF On", false, None),
+    ParamInfo::float(
+        ids::LOOKAHEAD,
+        "Lookahead",
+        "ms",
+        0.0,
+        LATENCY_MS,
+        0.0,
+        None,
+    ),
+    ParamInfo::float(
+        ids::MAKEUP,
+        "Makeup",
+        "dB",
+        -MAX_GAIN_DB,
+        MAX_GAIN_DB,
+        0.0,
+        Some(0.0),
+    ),
+    ParamInfo::boolean(ids::AUTO_MAKEUP, "Auto Makeup", false, None),
+    ParamInfo::float(ids::MIX, "Mix", "%", 0.0, 100.0, 100.0, Some(100.0)),
+    ParamInfo::float(
+        ids::OUT_GAIN,
+        "Output Gain",
+        "dB",
+        -MAX_GAIN_DB,
+        MAX_GAIN_DB,
+        0.0,
+        Some(0.0),
+    ),
 ];
 
-/// Each parameter's index in [`PARAM_IDS`] (the same names as [`ids`]; a test pins the pairs),
+/// Each parameter's index in [`PARAMS`] (the same names as [`ids`]; a test pins the pairs),
 /// so the audio thread sets a parameter without comparing strings.
 pub mod idx {
     /// [`super::ids::THRESHOLD`].
@@ -150,34 +223,9 @@ pub mod idx {
     pub const OUT_GAIN: usize = 16;
 }
 
-/// Every parameter ID in its stable order (owned, like [`crate::chains::eq::param_ids`]).
-pub fn param_ids() -> Vec<String> {
-    PARAM_IDS.iter().map(|s| s.to_string()).collect()
-}
-
-/// The neutral value of a parameter for amount scaling (amount 0 = no compression):
-/// `threshold` 0 dBFS, `ratio` 1, `makeup` 0 dB, `out_gain` 0 dB, `mix` 100 % (the mix itself is
-/// not scaled: ratio and threshold already fade the compression out). `None` (taken as is) for
-/// the times, knee, switches and modes.
-pub fn neutral_value(id: &str) -> Option<f32> {
-    param_index(id).and_then(neutral_value_at)
-}
-
-/// [`neutral_value`] for the parameter at `index` of [`PARAM_IDS`]. No string comparison: for
-/// the audio thread.
-pub fn neutral_value_at(index: usize) -> Option<f32> {
-    match index {
-        idx::THRESHOLD => Some(0.0),
-        idx::RATIO => Some(1.0),
-        idx::MAKEUP | idx::OUT_GAIN => Some(0.0),
-        idx::MIX => Some(100.0),
-        _ => None,
-    }
-}
-
-/// The index of a parameter ID in [`PARAM_IDS`].
+/// The index of a parameter ID in [`PARAMS`].
 pub fn param_index(id: &str) -> Option<usize> {
-    PARAM_IDS.iter().position(|p| *p == id)
+    crate::chains::params::index_of(&PARAMS, id)
 }
 
 fn enum_index(value: f32, len: usize) -> usize {
@@ -420,9 +468,9 @@ impl CompSettings {
 
     /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
     pub fn to_param_map(&self) -> BTreeMap<String, f32> {
-        PARAM_IDS
+        PARAMS
             .iter()
-            .filter_map(|id| self.param(id).map(|v| (id.to_string(), v)))
+            .filter_map(|p| self.param(p.id).map(|v| (p.id.to_string(), v)))
             .collect()
     }
 
@@ -442,7 +490,7 @@ impl CompSettings {
         param_index(id).is_some_and(|i| self.set_param_at(i, value))
     }
 
-    /// [`Self::set_param`] for the parameter at `index` of [`PARAM_IDS`] (sanitised the same
+    /// [`Self::set_param`] for the parameter at `index` of [`PARAMS`] (sanitised the same
     /// way); false past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
         let d = Self::default();
@@ -653,9 +701,9 @@ mod tests {
             (idx::MIX, "mix"),
             (idx::OUT_GAIN, "out_gain"),
         ];
-        assert_eq!(pairs.len(), PARAM_IDS.len());
+        assert_eq!(pairs.len(), PARAMS.len());
         for (i, id) in pairs {
-            assert_eq!(PARAM_IDS[i], id);
+            assert_eq!(PARAMS[i].id, id);
             assert_eq!(param_index(id), Some(i));
         }
     }
@@ -892,11 +940,7 @@ mod tests {
             out_gain_db: 2.0,
         };
         let map = s.to_param_map();
-        assert_eq!(map.len(), PARAM_IDS.len());
-        assert_eq!(
-            map.keys().cloned().collect::<Vec<_>>().len(),
-            param_ids().len()
-        );
+        assert_eq!(map.len(), PARAMS.len());
         assert_eq!(CompSettings::from_param_map(&map), s);
         assert_eq!(map["detector"], 1.0);
         assert_eq!(map["stereo_mode"], 1.0);
@@ -905,10 +949,11 @@ mod tests {
         assert_eq!(s.param("nope"), None);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<CompSettings>(&json).unwrap(), s);
-        assert_eq!(neutral_value("ratio"), Some(1.0));
-        assert_eq!(neutral_value("threshold"), Some(0.0));
-        assert_eq!(neutral_value("mix"), Some(100.0));
-        assert_eq!(neutral_value("attack"), None);
+        use crate::chains::Chain;
+        assert_eq!(CompChain::neutral_value("ratio"), Some(1.0));
+        assert_eq!(CompChain::neutral_value("threshold"), Some(0.0));
+        assert_eq!(CompChain::neutral_value("mix"), Some(100.0));
+        assert_eq!(CompChain::neutral_value("attack"), None);
         let mut m = BTreeMap::new();
         m.insert("threshold".to_string(), -100.0);
         m.insert("ratio".to_string(), 1e9);

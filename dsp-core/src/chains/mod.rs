@@ -7,25 +7,32 @@
 //! - [`master`]: the Tandem Master — input gain, tonal EQ, glue, width, true-peak limiter,
 //!   dither.
 //!
-//! [`Chain`] is what the three have in common as a plugin plays them: settings, stable
-//! parameter IDs (set by ID, or by index on the audio thread), build and apply. The plugins'
-//! shared engine is written against it and names no concrete chain.
+//! [`Chain`] is what the three have in common as a plugin plays them: settings, a parameter
+//! table ([`params::ParamInfo`]: stable IDs, names, ranges, defaults, menus; set by ID, or by
+//! index on the audio thread), build and apply. The plugins' shared engine is written against
+//! it and names no concrete chain.
 
 pub mod comp;
 pub mod eq;
 pub mod master;
+pub mod params;
 
 use crate::{ConfigError, Processor, ProcessorConfig};
 use comp::{CompChain, CompSettings};
 use eq::{EqChain, EqSettings};
 use master::{MasterChain, MasterSettings};
-use std::sync::OnceLock;
+use params::ParamInfo;
+use std::collections::BTreeMap;
 
-/// A chain as a plugin plays it and the CLI renders it: its settings, its stable parameter IDs
-/// (set by ID, or by index on the audio thread), build and apply.
+/// A chain as a plugin plays it and the CLI renders it: its settings, its parameter table (set
+/// by ID, or by index on the audio thread), build and apply.
 pub trait Chain: Processor + Send + Sized {
     /// The plugin's settings (what its host parameters hold).
     type Settings: Copy + PartialEq + Send + Default;
+    /// Every parameter in the chain's stable order: what the plugin's host parameters, the
+    /// CLI's `--set` and the assistant's suggestions name, and the order the suggestion store
+    /// keeps its values in.
+    fn params() -> &'static [ParamInfo];
     /// Builds the chain at `settings` without ramps.
     fn build(config: ProcessorConfig, settings: &Self::Settings) -> Result<Self, ConfigError>;
     /// New settings, click-free (ramps and glides). Real-time safe.
@@ -34,28 +41,48 @@ pub trait Chain: Processor + Send + Sized {
     fn apply_immediate(&mut self, settings: &Self::Settings);
     /// Processes one block (at most the configured size) with an optional external key.
     fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>);
-    /// Sets one parameter by stable ID from its plain value (clamped); false for unknown IDs.
-    fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool;
-    /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
-    fn neutral_value(id: &str) -> Option<f32>;
-    /// Every parameter ID the assistant may propose, in the chain's stable order: the
-    /// suggestion store keeps its values in this order.
-    fn param_ids() -> &'static [&'static str];
-    /// [`set_param`](Self::set_param) for `param_ids()[index]`, without comparing strings (the
+    /// Sets `params()[index]` from its plain value (sanitised), without comparing strings (the
     /// audio thread); false past the end.
     fn set_param_at(settings: &mut Self::Settings, index: usize, value: f32) -> bool;
-    /// [`neutral_value`](Self::neutral_value) for `param_ids()[index]`, without comparing
-    /// strings (the audio thread).
-    fn neutral_value_at(index: usize) -> Option<f32>;
-    /// Settings from parameter ID → plain value (missing IDs at their defaults).
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> Self::Settings;
+    /// The settings as parameter ID → plain value (enums as their index, bools as 0/1).
+    fn param_map(settings: &Self::Settings) -> BTreeMap<String, f32>;
     /// Whether level matching may turn a quieter suggestion up. False for a chain that ends
     /// in a ceiling it must hold (a gain after it would break the ceiling).
     const TRIM_CAN_BOOST: bool = true;
+
+    /// The index of parameter `id` in [`params`](Self::params).
+    fn param_index(id: &str) -> Option<usize> {
+        params::index_of(Self::params(), id)
+    }
+    /// Sets one parameter by stable ID from its plain value (sanitised); false for unknown IDs.
+    fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool {
+        Self::param_index(id).is_some_and(|i| Self::set_param_at(settings, i, value))
+    }
+    /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
+    fn neutral_value(id: &str) -> Option<f32> {
+        Self::param_index(id).and_then(Self::neutral_value_at)
+    }
+    /// [`neutral_value`](Self::neutral_value) for `params()[index]`, without comparing strings
+    /// (the audio thread).
+    fn neutral_value_at(index: usize) -> Option<f32> {
+        Self::params().get(index).and_then(|p| p.neutral)
+    }
+    /// Settings from parameter ID → plain value (missing IDs at their defaults, unknown IDs
+    /// ignored).
+    fn from_param_map(map: &BTreeMap<String, f32>) -> Self::Settings {
+        let mut s = Self::Settings::default();
+        for (id, v) in map {
+            Self::set_param(&mut s, id, *v);
+        }
+        s
+    }
 }
 
 impl Chain for EqChain {
     type Settings = EqSettings;
+    fn params() -> &'static [ParamInfo] {
+        &eq::PARAMS
+    }
     fn build(config: ProcessorConfig, settings: &EqSettings) -> Result<Self, ConfigError> {
         EqChain::new(config, settings)
     }
@@ -68,29 +95,19 @@ impl Chain for EqChain {
     fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
         self.process(io);
     }
-    fn set_param(settings: &mut EqSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        crate::chains::eq::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-        leaked(&IDS, crate::chains::eq::param_ids)
-    }
     fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        crate::chains::eq::neutral_value_at(index)
-    }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> EqSettings {
-        EqSettings::from_param_map(map)
+    fn param_map(settings: &EqSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
 }
 
 impl Chain for CompChain {
     type Settings = CompSettings;
+    fn params() -> &'static [ParamInfo] {
+        &comp::PARAMS
+    }
     fn build(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
         CompChain::new(config, settings)
     }
@@ -104,29 +121,20 @@ impl Chain for CompChain {
     fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
         self.process_with_sidechain(io, key);
     }
-    fn set_param(settings: &mut CompSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        crate::chains::comp::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        &crate::chains::comp::PARAM_IDS
-    }
     fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        crate::chains::comp::neutral_value_at(index)
-    }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> CompSettings {
-        CompSettings::from_param_map(map)
+    fn param_map(settings: &CompSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
 }
 
 impl Chain for MasterChain {
     type Settings = MasterSettings;
     const TRIM_CAN_BOOST: bool = false;
+    fn params() -> &'static [ParamInfo] {
+        master::PARAMS
+    }
     fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
         MasterChain::new(config, settings)
     }
@@ -139,96 +147,133 @@ impl Chain for MasterChain {
     fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
         self.process(io);
     }
-    fn set_param(settings: &mut MasterSettings, id: &str, value: f32) -> bool {
-        settings.set_param(id, value)
-    }
-    fn neutral_value(id: &str) -> Option<f32> {
-        crate::chains::master::neutral_value(id)
-    }
-    fn param_ids() -> &'static [&'static str] {
-        static IDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-        leaked(&IDS, crate::chains::master::param_ids)
-    }
     fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn neutral_value_at(index: usize) -> Option<f32> {
-        crate::chains::master::neutral_value_at(index)
+    fn param_map(settings: &MasterSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
-    fn from_param_map(map: &std::collections::BTreeMap<String, f32>) -> MasterSettings {
-        MasterSettings::from_param_map(map)
-    }
-}
-
-/// Owned IDs made `'static` once per process (a chain whose IDs are built, not written out).
-fn leaked(
-    cell: &'static OnceLock<Vec<&'static str>>,
-    ids: fn() -> Vec<String>,
-) -> &'static [&'static str] {
-    cell.get_or_init(|| {
-        ids()
-            .into_iter()
-            .map(|s| &*Box::leak(s.into_boxed_str()))
-            .collect()
-    })
 }
 
 #[cfg(test)]
 mod chain_tests {
+    use super::params::ParamKind;
     use super::*;
 
-    /// Setting a parameter by index is setting it by its ID, for every parameter of every chain,
-    /// from the defaults and from a changed start, with in-range, out-of-range and non-finite
-    /// values; the neutral values agree too.
-    fn index_matches_id<C: Chain>()
+    const VALUES: [f32; 15] = [
+        -1e9,
+        -48.0,
+        -3.5,
+        0.0,
+        0.4,
+        0.6,
+        1.0,
+        2.0,
+        7.3,
+        150.0,
+        2500.0,
+        1e9,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ];
+
+    /// Settings with every parameter moved from its default.
+    fn changed<C: Chain>() -> C::Settings
     where
         C::Settings: std::fmt::Debug,
     {
-        let ids = C::param_ids();
-        assert!(!ids.is_empty());
-        let values = [
-            -1e9,
-            -48.0,
-            -3.5,
-            0.0,
-            0.4,
-            0.6,
-            1.0,
-            2.0,
-            7.3,
-            150.0,
-            2500.0,
-            1e9,
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-        ];
         let mut changed = C::Settings::default();
-        for (i, id) in ids.iter().enumerate() {
-            assert!(C::set_param(&mut changed, id, values[(3 * i + 5) % 12]));
+        for i in 0..C::params().len() {
+            assert!(C::set_param_at(&mut changed, i, VALUES[(3 * i + 5) % 12]));
         }
         assert_ne!(changed, C::Settings::default());
-        for start in [C::Settings::default(), changed] {
-            for (i, id) in ids.iter().enumerate() {
-                assert_eq!(C::neutral_value_at(i), C::neutral_value(id), "{id}");
-                for v in values {
+        changed
+    }
+
+    /// Setting a parameter by index is setting it by its ID through the settings' own method
+    /// (`set_by_id`, which parses or looks the ID up its own way), for every parameter of every
+    /// chain, from the defaults and from a changed start, with in-range, out-of-range and
+    /// non-finite values; the neutral values by index and by ID agree too.
+    fn index_matches_id<C: Chain>(set_by_id: fn(&mut C::Settings, &str, f32) -> bool)
+    where
+        C::Settings: std::fmt::Debug,
+    {
+        let table = C::params();
+        assert!(!table.is_empty());
+        for start in [C::Settings::default(), changed::<C>()] {
+            for (i, p) in table.iter().enumerate() {
+                assert_eq!(C::neutral_value_at(i), C::neutral_value(p.id), "{}", p.id);
+                for v in VALUES {
                     let (mut a, mut b) = (start, start);
-                    assert!(C::set_param(&mut a, id, v));
+                    assert!(set_by_id(&mut a, p.id, v));
                     assert!(C::set_param_at(&mut b, i, v));
-                    assert_eq!(a, b, "{id} = {v}");
+                    assert_eq!(a, b, "{} = {v}", p.id);
                 }
             }
         }
         let mut s = C::Settings::default();
-        assert!(!C::set_param_at(&mut s, ids.len(), 1.0));
-        assert_eq!(C::neutral_value_at(ids.len()), None);
+        assert!(!C::set_param_at(&mut s, table.len(), 1.0));
+        assert!(!set_by_id(&mut s, "no_such_param", 1.0));
+        assert_eq!(C::neutral_value_at(table.len()), None);
     }
 
     #[test]
     fn parameters_set_by_index_are_set_by_id() {
-        index_matches_id::<EqChain>();
-        index_matches_id::<CompChain>();
-        index_matches_id::<MasterChain>();
+        index_matches_id::<EqChain>(EqSettings::set_param);
+        index_matches_id::<CompChain>(CompSettings::set_param);
+        index_matches_id::<MasterChain>(MasterSettings::set_param);
+    }
+
+    /// The parameter table describes the settings: the default settings hold every table
+    /// default; every parameter set by index reads back as the table sanitises it (finite
+    /// values: clamped to the range, switches 0/1, menus rounded to an index) and stays in
+    /// range for non-finite ones; a menu has one name per index; the map round-trips; the IDs
+    /// are unique.
+    fn table_describes_settings<C: Chain>()
+    where
+        C::Settings: std::fmt::Debug,
+    {
+        let table = C::params();
+        let defaults = C::param_map(&C::Settings::default());
+        assert_eq!(defaults.len(), table.len());
+        for (i, p) in table.iter().enumerate() {
+            assert_eq!(defaults.get(p.id), Some(&p.default), "{}: default", p.id);
+            assert!(p.min <= p.default && p.default <= p.max, "{}", p.id);
+            assert_eq!(C::param_index(p.id), Some(i), "{}: unique", p.id);
+            match p.kind {
+                ParamKind::Enum => {
+                    assert_eq!(p.choices.len() as f32, p.max + 1.0, "{}: menu", p.id);
+                    assert_eq!(p.min, 0.0);
+                }
+                ParamKind::Bool => assert_eq!((p.min, p.max), (0.0, 1.0), "{}", p.id),
+                ParamKind::Float => assert!(p.choices.is_empty() && p.min < p.max, "{}", p.id),
+            }
+            if let Some(n) = p.neutral {
+                assert!(p.min <= n && n <= p.max, "{}: neutral", p.id);
+            }
+            for start in [C::Settings::default(), changed::<C>()] {
+                for v in VALUES {
+                    let mut s = start;
+                    assert!(C::set_param_at(&mut s, i, v));
+                    let got = C::param_map(&s)[p.id];
+                    if v.is_finite() {
+                        assert_eq!(got, p.sanitize(v), "{} = {v}", p.id);
+                    } else {
+                        assert!(p.min <= got && got <= p.max, "{} = {v}: {got}", p.id);
+                    }
+                }
+            }
+        }
+        let s = changed::<C>();
+        assert_eq!(C::from_param_map(&C::param_map(&s)), s);
+    }
+
+    #[test]
+    fn the_tables_describe_the_settings() {
+        table_describes_settings::<EqChain>();
+        table_describes_settings::<CompChain>();
+        table_describes_settings::<MasterChain>();
     }
 }
 

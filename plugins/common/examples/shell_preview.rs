@@ -18,8 +18,6 @@ use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::{self, theme, EditorState, Knob, Shell, ShellConfig, ShellEditor};
 use tandem_common::{Suggestion, SuggestionItem};
 
-const ASSISTABLE: &[&str] = &["b1_freq", "b1_gain", "b2_freq", "b2_gain", "out_gain"];
-
 #[derive(Params)]
 struct PreviewParams {
     #[persist = "editor-state"]
@@ -140,7 +138,7 @@ struct Preview {
 
 impl Default for Preview {
     fn default() -> Self {
-        let store = Arc::new(SuggestionStore::new(ASSISTABLE));
+        let store = Arc::new(SuggestionStore::new(&dsp_core::chains::eq::PARAMS));
         store
             .set_suggestion(Some(fake_suggestion()))
             .expect("valid fake suggestion");

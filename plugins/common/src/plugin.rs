@@ -187,7 +187,7 @@ pub struct TandemPlugin<S: PluginSpec> {
 
 impl<S: PluginSpec> Default for TandemPlugin<S> {
     fn default() -> Self {
-        let store = Arc::new(SuggestionStore::new(S::Chain::param_ids()));
+        let store = Arc::new(SuggestionStore::new(S::Chain::params()));
         let shared = AssistantShared::new(store.clone());
         Self {
             params: Arc::new(S::Params::with_store(store)),

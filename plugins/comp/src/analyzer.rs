@@ -134,7 +134,8 @@ mod tests {
     use crate::engine::{BlockControls, CompEngine};
     use atomic_float::AtomicF32;
     use dsp_core::assist::accept::suggested_set;
-    use dsp_core::chains::comp::neutral_value;
+    use dsp_core::chains::comp::CompChain;
+    use dsp_core::chains::Chain;
     use dsp_core::testsignals::drum_loop;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
@@ -227,14 +228,16 @@ mod tests {
             "no threshold proposed: {:?}",
             suggestion.warnings
         );
-        let suggested_map = suggested_set(&suggestion, &manual_map, 1.0, neutral_value);
+        let suggested_map = suggested_set(&suggestion, &manual_map, 1.0, CompChain::neutral_value);
         let offset = analyzer
             .level_offset_lu(&manual_map, &suggested_map)
             .unwrap();
         // The manual set is louder than the input, the suggestion is loudness-neutral: they differ.
         assert!(offset.abs() > 1.0, "offset {offset} LU");
 
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
+        );
         store.set_suggestion(Some(suggestion)).unwrap();
         let offset = AtomicF32::new(offset);
         let m = render(&audio, &manual, Compare::Manual, &store, &offset);

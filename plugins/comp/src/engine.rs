@@ -45,7 +45,9 @@ mod tests {
     }
 
     fn store_with(values: &[(&str, f32)]) -> SuggestionStore {
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
+        );
         let mut s = Suggestion::empty("comp", "Glue");
         for (id, v) in values {
             s.values.insert(id.to_string(), *v);
@@ -234,7 +236,9 @@ mod tests {
             sc_external: true,
             ..CompSettings::default()
         };
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
+        );
         let offset = AtomicF32::new(f32::NAN);
         // Main: a quiet sine below the threshold; key: loud noise in the second half.
         let main = sine(frames, 500.0, 0.02, sr as f64);
@@ -319,7 +323,9 @@ mod tests {
             ratio: 100.0,
             ..before
         };
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
+        );
         let offset = AtomicF32::new(f32::NAN);
         let mut engine = CompEngine::new(22_050.0, 512, 2, &before).unwrap();
         let mut peak = 0.0f32;

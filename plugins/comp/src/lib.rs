@@ -18,7 +18,6 @@ pub mod engine;
 pub mod params;
 
 use dsp_core::chains::comp::CompChain;
-use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
 use tandem_common::plugin::{
     AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin, STEREO_OR_MONO_WITH_SIDECHAIN,
@@ -26,11 +25,6 @@ use tandem_common::plugin::{
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.comp";
-
-/// The parameters the assistant may propose, in the order the suggestion store keeps them.
-pub fn assistable_ids() -> &'static [&'static str] {
-    <dsp_core::chains::comp::CompChain as Chain>::param_ids()
-}
 
 /// What makes Tandem Comp itself.
 pub struct CompSpec;

@@ -332,7 +332,7 @@ impl AssistedParams for CompParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsp_core::chains::comp::PARAM_IDS;
+    use dsp_core::chains::comp::PARAMS;
 
     /// The detector, stereo mode and style menus are dsp-core's, index for index.
     #[test]
@@ -348,10 +348,10 @@ mod tests {
 
     #[test]
     fn host_ids_are_the_chain_ids_and_defaults_match() {
-        let params = CompParams::new(Arc::new(SuggestionStore::new(&PARAM_IDS)));
+        let params = CompParams::new(Arc::new(SuggestionStore::new(&PARAMS)));
         let map = params.param_map();
         let ids: Vec<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
-        for id in PARAM_IDS {
+        for id in PARAMS.iter().map(|p| p.id) {
             assert!(ids.contains(&id), "missing host parameter {id}");
         }
         assert!(ids.contains(&"comp_style"));

@@ -197,14 +197,16 @@ mod tests {
         ] {
             suggestion.values.insert(id.into(), v);
         }
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::params(),
+        );
         store.set_suggestion(Some(suggestion.clone())).unwrap();
         let manual_map = manual.to_param_map();
         let suggested_map = dsp_core::assist::accept::suggested_set(
             &suggestion,
             &manual_map,
             1.0,
-            dsp_core::chains::eq::neutral_value,
+            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::neutral_value,
         );
         let offset = an.level_offset_lu(&manual_map, &suggested_map).unwrap();
         assert!(offset > 2.0, "the boosts must measure louder: {offset}");

@@ -37,7 +37,9 @@ mod tests {
     }
 
     fn store_with_suggestion() -> SuggestionStore {
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::params(),
+        );
         let mut s = Suggestion::empty("eq", "Balanced");
         s.values.insert("b3_on".into(), 1.0);
         s.values.insert("b3_freq".into(), 2000.0);

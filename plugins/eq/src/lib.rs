@@ -16,17 +16,11 @@ pub mod engine;
 pub mod params;
 pub mod reference;
 
-use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
 use tandem_common::plugin::{AnalyzerFn, EditorFn, PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.eq";
-
-/// The parameters the assistant may propose, in the order the suggestion store keeps them.
-pub fn assistable_ids() -> &'static [&'static str] {
-    <dsp_core::chains::eq::EqChain as Chain>::param_ids()
-}
 
 /// What makes Tandem EQ itself.
 pub struct EqSpec;

@@ -336,7 +336,8 @@ mod tests {
     use super::*;
     use crate::engine::{run_blocks, BlockControls, MasterEngine};
     use atomic_float::AtomicF32;
-    use dsp_core::chains::master::neutral_value;
+    use dsp_core::chains::master::MasterChain;
+    use dsp_core::chains::Chain;
     use dsp_core::testsignals::demo_mix;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
@@ -432,13 +433,16 @@ mod tests {
             "{:?}",
             s.values
         );
-        let suggested = dsp_core::assist::accept::suggested_set(&s, &manual, 1.0, neutral_value);
+        let suggested =
+            dsp_core::assist::accept::suggested_set(&s, &manual, 1.0, MasterChain::neutral_value);
         let offset = a.level_offset_lu(&manual, &suggested).expect("offset");
         // The demo mix sits near −24 LUFS; Spotify wants −14.
         assert!(offset > 5.0, "{offset}");
 
         // Through the engine: Manual (defaults) and Suggested level-matched play equally loud.
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
+        );
         store.set_suggestion(Some(s)).unwrap();
         let offset = AtomicF32::new(offset);
         let m = MasterSettings::default();

@@ -69,7 +69,9 @@ mod tests {
     }
 
     fn store_with_suggestion() -> SuggestionStore {
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
+        );
         let mut s = Suggestion::empty("master", "Spotify");
         s.values.insert("lim_drive".into(), 9.0);
         s.values.insert("hs_gain".into(), 2.0);
@@ -98,7 +100,9 @@ mod tests {
 
     #[test]
     fn switching_to_suggested_is_click_free_and_plays_the_suggestion() {
-        let store = SuggestionStore::new(crate::assistable_ids());
+        let store = SuggestionStore::new(
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
+        );
         let mut s = Suggestion::empty("master", "Spotify");
         // +6 dB of input gain: no limiting at −14 dBFS.
         s.values.insert("in_gain".into(), 6.0);

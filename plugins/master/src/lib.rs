@@ -22,17 +22,11 @@ pub mod reference;
 
 use analyzer::Meters;
 use dsp_core::chains::master::MasterChain;
-use dsp_core::chains::Chain;
 use nice_plug::prelude::*;
 use tandem_common::plugin::{AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin};
 
 /// The CLAP ID (also written into the saved state to recognise foreign states).
 pub const CLAP_ID: &str = "audio.tandem.master";
-
-/// The parameters the assistant may propose, in the order the suggestion store keeps them.
-pub fn assistable_ids() -> &'static [&'static str] {
-    <MasterChain as Chain>::param_ids()
-}
 
 /// What makes Tandem Master itself.
 pub struct MasterSpec;

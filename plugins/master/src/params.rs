@@ -486,7 +486,9 @@ mod tests {
     #[test]
     fn the_getter_table_reads_each_parameter_in_table_order() {
         assert_eq!(GETTERS.len(), PARAMS.len());
-        let params = MasterParams::new(Arc::new(SuggestionStore::new(crate::assistable_ids())));
+        let params = MasterParams::new(Arc::new(SuggestionStore::new(
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
+        )));
         // Give every host parameter a different value, as the host would.
         let map = params.param_map();
         for (k, (_, ptr, _)) in map.iter().enumerate() {
@@ -508,7 +510,9 @@ mod tests {
 
     #[test]
     fn every_chain_id_is_a_host_parameter_with_the_table_default() {
-        let params = MasterParams::new(Arc::new(SuggestionStore::new(crate::assistable_ids())));
+        let params = MasterParams::new(Arc::new(SuggestionStore::new(
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
+        )));
         let map = params.param_map();
         let ids: BTreeSet<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
         for p in PARAMS {

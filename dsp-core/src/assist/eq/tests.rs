@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::assist::accept;
-use crate::chains::eq::{neutral_value, EqChain};
+use crate::chains::eq::EqChain;
+use crate::chains::Chain;
 use crate::filters::FilterSpec;
 use crate::testsignals::{pink_noise, white_noise};
 use crate::{Processor, ProcessorConfig};
@@ -47,7 +48,12 @@ fn rms_mean_removed(v: &[f64]) -> f64 {
 
 fn applied(sug: &Suggestion) -> EqSettings {
     let manual = EqSettings::default().to_param_map();
-    EqSettings::from_param_map(&accept::suggested_set(sug, &manual, 1.0, neutral_value))
+    EqSettings::from_param_map(&accept::suggested_set(
+        sug,
+        &manual,
+        1.0,
+        EqChain::neutral_value,
+    ))
 }
 
 /// (analytic reduction, processed reduction) of the RMS deviation over third octaves.

@@ -4,8 +4,8 @@
 //! - The parameter-ID scheme, fixed here once and never renamed: `b{n}_on`, `b{n}_type`,
 //!   `b{n}_freq`, `b{n}_gain`, `b{n}_q`, `b{n}_slope`, `b{n}_place` for bands n = 1…8, and
 //!   `out_gain`. [`EqSettings::to_param_map`] / [`EqSettings::from_param_map`] convert to and from
-//!   maps of plain values (enums as their index, bools as 0/1); [`neutral_value`] gives the value
-//!   an "amount" of 0 scales to.
+//!   maps of plain values (enums as their index, bools as 0/1); [`PARAMS`] is the parameter table
+//!   (names, ranges, defaults, menus and the value an "amount" of 0 scales to).
 //! - [`EqChain`]: the real-time [`Processor`] (mono or stereo). Bands run in order 1…8, each a
 //!   [`FilterCascade`] from the filters module (frequency, gain and Q glide click-free);
 //!   switching a band on or off, or changing its type, slope or placement, crossfades over
@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chains::params::ParamInfo;
 #[cfg(test)]
 use crate::filters::BankKernel;
 use crate::filters::{
@@ -356,44 +357,119 @@ pub fn parse_band_param_id(id: &str) -> Option<(usize, BandParam)> {
     Some((n, p))
 }
 
-/// Every EQ parameter ID in a stable order: bands 1–8 (`on, type, freq, gain, q, slope, place`)
-/// then `out_gain`.
-pub fn param_ids() -> Vec<String> {
-    let mut v: Vec<String> = (1..=NUM_BANDS)
-        .flat_map(|n| BandParam::ALL.into_iter().map(move |p| band_param_id(n, p)))
-        .collect();
-    v.push(OUT_GAIN_ID.to_string());
-    v
+/// The band types' menu, in [`EqBandType::ALL`] order.
+pub const BAND_TYPE_CHOICES: &[&str] = &[
+    "Bell",
+    "Low Shelf",
+    "High Shelf",
+    "Low Cut",
+    "High Cut",
+    "Notch",
+    "Band Pass",
+    "Tilt",
+];
+/// The placements' menu, in [`Placement::ALL`] order.
+pub const PLACEMENT_CHOICES: &[&str] = &["Stereo", "Mid", "Side", "Left", "Right"];
+
+/// Band `$n`'s seven parameters in [`BandParam::ALL`] order (IDs `b{n}_…`).
+macro_rules! band_params {
+    ($n:literal) => {
+        [
+            ParamInfo::boolean(
+                concat!("b", $n, "_on"),
+                concat!("Band ", $n, " On"),
+                false,
+                None,
+            ),
+            ParamInfo::menu(
+                concat!("b", $n, "_type"),
+                concat!("Band ", $n, " Type"),
+                BAND_TYPE_CHOICES,
+                0,
+            ),
+            ParamInfo::float(
+                concat!("b", $n, "_freq"),
+                concat!("Band ", $n, " Freq"),
+                "Hz",
+                MIN_FREQ_HZ,
+                MAX_FREQ_HZ,
+                DEFAULT_FREQS_HZ[$n - 1],
+                None,
+            ),
+            ParamInfo::float(
+                concat!("b", $n, "_gain"),
+                concat!("Band ", $n, " Gain"),
+                "dB",
+                -MAX_GAIN_DB,
+                MAX_GAIN_DB,
+                0.0,
+                Some(0.0),
+            ),
+            ParamInfo::float(
+                concat!("b", $n, "_q"),
+                concat!("Band ", $n, " Q"),
+                "",
+                MIN_Q,
+                MAX_Q,
+                DEFAULT_Q,
+                None,
+            ),
+            ParamInfo::float(
+                concat!("b", $n, "_slope"),
+                concat!("Band ", $n, " Slope"),
+                "dB/oct",
+                MIN_SLOPE_DB_OCT,
+                MAX_SLOPE_DB_OCT,
+                DEFAULT_SLOPE_DB_OCT,
+                None,
+            ),
+            ParamInfo::menu(
+                concat!("b", $n, "_place"),
+                concat!("Band ", $n, " Placement"),
+                PLACEMENT_CHOICES,
+                0,
+            ),
+        ]
+    };
 }
 
-/// The neutral value of an EQ parameter for amount scaling: 0 dB for the band gains and the
-/// output gain, `None` (taken as is) for everything else.
-pub fn neutral_value(id: &str) -> Option<f32> {
-    if id == OUT_GAIN_ID {
-        return Some(0.0);
+/// Every EQ parameter in its stable order: bands 1–8 (`on, type, freq, gain, q, slope, place`)
+/// then `out_gain`. The band gains and the output gain scale towards 0 dB with the amount;
+/// everything else is taken as is.
+pub const PARAMS: [ParamInfo; NUM_BANDS * BandParam::ALL.len() + 1] = {
+    let bands = [
+        band_params!(1),
+        band_params!(2),
+        band_params!(3),
+        band_params!(4),
+        band_params!(5),
+        band_params!(6),
+        band_params!(7),
+        band_params!(8),
+    ];
+    let out = ParamInfo::float(
+        OUT_GAIN_ID,
+        "Output Gain",
+        "dB",
+        -MAX_GAIN_DB,
+        MAX_GAIN_DB,
+        0.0,
+        Some(0.0),
+    );
+    let mut table = [out; NUM_BANDS * BandParam::ALL.len() + 1];
+    let mut i = 0;
+    while i < NUM_BANDS * BandParam::ALL.len() {
+        table[i] = bands[i / BandParam::ALL.len()][i % BandParam::ALL.len()];
+        i += 1;
     }
-    match parse_band_param_id(id) {
-        Some((_, BandParam::Gain)) => Some(0.0),
-        _ => None,
-    }
-}
+    table
+};
 
-/// What the parameter at `index` of [`param_ids`] is: a band's (1-based band number) or, past
+/// What the parameter at `index` of [`PARAMS`] is: a band's (1-based band number) or, past
 /// the bands, `None` for `out_gain`. No string comparison: for the audio thread.
 fn param_at(index: usize) -> Option<(usize, BandParam)> {
     let n = BandParam::ALL.len();
     (index < NUM_BANDS * n).then(|| (index / n + 1, BandParam::ALL[index % n]))
-}
-
-/// [`neutral_value`] for the parameter at `index` of [`param_ids`]. No string comparison: for
-/// the audio thread.
-pub fn neutral_value_at(index: usize) -> Option<f32> {
-    match param_at(index) {
-        Some((_, BandParam::Gain)) => Some(0.0),
-        Some(_) => None,
-        None if index == NUM_BANDS * BandParam::ALL.len() => Some(0.0),
-        None => None,
-    }
 }
 
 impl EqSettings {
@@ -441,7 +517,7 @@ impl EqSettings {
         true
     }
 
-    /// [`Self::set_param`] for the parameter at `index` of [`param_ids`] (sanitised the same
+    /// [`Self::set_param`] for the parameter at `index` of [`PARAMS`] (sanitised the same
     /// way); false past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
         match param_at(index) {

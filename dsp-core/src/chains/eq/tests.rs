@@ -2,6 +2,7 @@
 
 use super::fast::{fast_path_takes, FAST_PATH_MAX_INPUT};
 use super::*;
+use crate::chains::Chain;
 use crate::testsignals::{pink_noise, white_noise};
 
 fn chain(sr: f32, channels: usize, s: &EqSettings) -> EqChain {
@@ -616,8 +617,13 @@ fn settings_param_map_round_trip() {
         map.keys()
             .cloned()
             .collect::<std::collections::BTreeSet<_>>(),
-        param_ids().into_iter().collect()
+        PARAMS.iter().map(|p| p.id.to_string()).collect()
     );
+    // The table's IDs are the scheme's, in its order.
+    for (i, p) in PARAMS[..NUM_BANDS * 7].iter().enumerate() {
+        assert_eq!(p.id, band_param_id(i / 7 + 1, BandParam::ALL[i % 7]));
+    }
+    assert_eq!(PARAMS[NUM_BANDS * 7].id, OUT_GAIN_ID);
     assert_eq!(map["b8_type"], 7.0);
     assert_eq!(map["b8_place"], 4.0);
     assert_eq!(map["b1_on"], 1.0);
@@ -635,9 +641,9 @@ fn settings_param_map_round_trip() {
         -4.5
     );
     // Neutral values and ID parsing.
-    assert_eq!(neutral_value("b3_gain"), Some(0.0));
-    assert_eq!(neutral_value("out_gain"), Some(0.0));
-    assert_eq!(neutral_value("b3_freq"), None);
+    assert_eq!(EqChain::neutral_value("b3_gain"), Some(0.0));
+    assert_eq!(EqChain::neutral_value("out_gain"), Some(0.0));
+    assert_eq!(EqChain::neutral_value("b3_freq"), None);
     assert_eq!(parse_band_param_id("b8_place"), Some((8, BandParam::Place)));
     assert_eq!(parse_band_param_id("b9_gain"), None);
     assert_eq!(parse_band_param_id("b0_gain"), None);

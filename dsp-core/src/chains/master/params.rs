@@ -3,113 +3,23 @@
 //! set by index without comparing strings.
 
 use super::*;
+pub use crate::chains::params::{ParamInfo, ParamKind};
 
-/// How a parameter's plain value is interpreted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    /// A continuous value in `min..=max`.
-    Float,
-    /// 0 = off, 1 = on (≥ 0.5 reads as on).
-    Bool,
-    /// An enum index `0..=max` (rounded).
-    Enum,
-}
-
-/// One parameter of the scheme: stable ID, display name, unit, range, default and neutral value.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ParamInfo {
-    /// Stable parameter ID, never renamed.
-    pub id: &'static str,
-    /// Display name.
-    pub name: &'static str,
-    /// Unit label ("dB", "Hz", "ms", "%", "dBTP", "dBFS", ":1", "" for enums/bools/Q).
-    pub unit: &'static str,
-    /// Lowest plain value.
-    pub min: f32,
-    /// Highest plain value.
-    pub max: f32,
-    /// Default plain value.
-    pub default: f32,
-    /// The value an "amount" of 0 scales to (`None`: taken as is).
-    pub neutral: Option<f32>,
-    /// Float, bool or enum.
-    pub kind: ParamKind,
-}
-
-impl ParamInfo {
-    const fn float(
-        id: &'static str,
-        name: &'static str,
-        unit: &'static str,
-        min: f32,
-        max: f32,
-        default: f32,
-        neutral: Option<f32>,
-    ) -> Self {
-        Self {
-            id,
-            name,
-            unit,
-            min,
-            max,
-            default,
-            neutral,
-            kind: ParamKind::Float,
-        }
-    }
-
-    const fn boolean(id: &'static str, name: &'static str, default: bool, neutral: bool) -> Self {
-        Self {
-            id,
-            name,
-            unit: "",
-            min: 0.0,
-            max: 1.0,
-            default: if default { 1.0 } else { 0.0 },
-            neutral: Some(if neutral { 1.0 } else { 0.0 }),
-            kind: ParamKind::Bool,
-        }
-    }
-
-    const fn enumeration(id: &'static str, name: &'static str, count: usize, default: f32) -> Self {
-        Self {
-            id,
-            name,
-            unit: "",
-            min: 0.0,
-            max: (count - 1) as f32,
-            default,
-            neutral: None,
-            kind: ParamKind::Enum,
-        }
-    }
-
-    /// `value` made valid for this parameter: clamped, bools to 0/1, enums rounded; NaN/Inf
-    /// give the default.
-    pub fn sanitize(&self, value: f32) -> f32 {
-        if !value.is_finite() {
-            return self.default;
-        }
-        match self.kind {
-            ParamKind::Float => value.clamp(self.min, self.max),
-            ParamKind::Bool => {
-                if value >= 0.5 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            ParamKind::Enum => value.round().clamp(self.min, self.max),
-        }
-    }
-}
+/// The section placements a tonal band offers (the EQ's first three).
+pub const PLACEMENT_CHOICES: &[&str] = &["Stereo", "Mid", "Side"];
+/// The oversampling menu, in [`OVERSAMPLING_FACTORS`] order.
+pub const OVERSAMPLING_CHOICES: &[&str] = &["1x", "2x", "4x", "8x"];
+/// The dither menu, in [`Dither::ALL`] order.
+pub const DITHER_CHOICES: &[&str] = &["Off", "16-bit", "24-bit"];
 
 /// Largest tonal EQ boost/cut, in dB (shelves and bells).
 pub const MAX_TONE_DB: f32 = 12.0;
 /// Largest tilt, in dB.
 pub const MAX_TILT_DB: f32 = 6.0;
 
-/// Every Tandem Master parameter, in a stable order (the order of [`param_ids`]).
+/// Every Tandem Master parameter, in a stable order. Amount 0 scales the gains, makeup and drive
+/// to 0 dB, width to 100 %, `mono_below` and `glue_on` off and `lim_auto_release` on; frequencies,
+/// Q, times, ratio, threshold, ceiling, modes and placements are taken as is.
 pub const PARAMS: &[ParamInfo] = &[
     ParamInfo::float("in_gain", "Input", "dB", -24.0, 24.0, 0.0, Some(0.0)),
     ParamInfo::float(
@@ -122,7 +32,7 @@ pub const PARAMS: &[ParamInfo] = &[
         Some(0.0),
     ),
     ParamInfo::float("ls_freq", "Low shelf freq", "Hz", 20.0, 500.0, 100.0, None),
-    ParamInfo::enumeration("ls_place", "Low shelf place", 3, 0.0),
+    ParamInfo::menu("ls_place", "Low shelf place", PLACEMENT_CHOICES, 0),
     ParamInfo::float(
         "hs_gain",
         "High shelf",
@@ -141,7 +51,7 @@ pub const PARAMS: &[ParamInfo] = &[
         8000.0,
         None,
     ),
-    ParamInfo::enumeration("hs_place", "High shelf place", 3, 0.0),
+    ParamInfo::menu("hs_place", "High shelf place", PLACEMENT_CHOICES, 0),
     ParamInfo::float(
         "tilt_gain",
         "Tilt",
@@ -151,7 +61,7 @@ pub const PARAMS: &[ParamInfo] = &[
         0.0,
         Some(0.0),
     ),
-    ParamInfo::enumeration("tilt_place", "Tilt place", 3, 0.0),
+    ParamInfo::menu("tilt_place", "Tilt place", PLACEMENT_CHOICES, 0),
     ParamInfo::float(
         "bell1_gain",
         "Bell 1",
@@ -171,7 +81,7 @@ pub const PARAMS: &[ParamInfo] = &[
         None,
     ),
     ParamInfo::float("bell1_q", "Bell 1 Q", "", 0.3, 2.0, 0.7, None),
-    ParamInfo::enumeration("bell1_place", "Bell 1 place", 3, 0.0),
+    ParamInfo::menu("bell1_place", "Bell 1 place", PLACEMENT_CHOICES, 0),
     ParamInfo::float(
         "bell2_gain",
         "Bell 2",
@@ -191,8 +101,8 @@ pub const PARAMS: &[ParamInfo] = &[
         None,
     ),
     ParamInfo::float("bell2_q", "Bell 2 Q", "", 0.3, 2.0, 0.7, None),
-    ParamInfo::enumeration("bell2_place", "Bell 2 place", 3, 0.0),
-    ParamInfo::boolean("glue_on", "Glue", false, false),
+    ParamInfo::menu("bell2_place", "Bell 2 place", PLACEMENT_CHOICES, 0),
+    ParamInfo::boolean("glue_on", "Glue", false, Some(false)),
     ParamInfo::float(
         "glue_threshold",
         "Glue threshold",
@@ -213,7 +123,7 @@ pub const PARAMS: &[ParamInfo] = &[
         200.0,
         None,
     ),
-    ParamInfo::boolean("glue_auto_release", "Glue auto release", false, false),
+    ParamInfo::boolean("glue_auto_release", "Glue auto release", false, Some(false)),
     ParamInfo::float(
         "glue_makeup",
         "Glue makeup",
@@ -236,7 +146,7 @@ pub const PARAMS: &[ParamInfo] = &[
         100.0,
         None,
     ),
-    ParamInfo::boolean("lim_auto_release", "Limiter auto release", true, true),
+    ParamInfo::boolean("lim_auto_release", "Limiter auto release", true, Some(true)),
     ParamInfo::float(
         "lim_lookahead",
         "Limiter lookahead",
@@ -246,8 +156,8 @@ pub const PARAMS: &[ParamInfo] = &[
         5.0,
         None,
     ),
-    ParamInfo::enumeration("lim_oversampling", "Oversampling", 4, 2.0),
-    ParamInfo::enumeration("dither", "Dither", 3, 0.0),
+    ParamInfo::menu("lim_oversampling", "Oversampling", OVERSAMPLING_CHOICES, 2),
+    ParamInfo::menu("dither", "Dither", DITHER_CHOICES, 0),
 ];
 
 /// The [`ParamInfo`] of an ID, `None` for an unknown one.
@@ -336,21 +246,3 @@ pub(super) const FIELDS: [(Getter, Setter); 33] = [
     ), // dither
 ];
 const _: () = assert!(FIELDS.len() == PARAMS.len(), "one field per parameter");
-
-/// Every Tandem Master parameter ID in a stable order.
-pub fn param_ids() -> Vec<String> {
-    PARAMS.iter().map(|p| p.id.to_string()).collect()
-}
-
-/// The neutral value of a parameter for amount scaling: 0 dB for gains, makeup and drive, 100 %
-/// for width, 0 (off) for `mono_below` and `glue_on`, on for `lim_auto_release`; `None` (taken
-/// as is) for frequencies, Q, times, ratio, threshold, ceiling, modes and placements.
-pub fn neutral_value(id: &str) -> Option<f32> {
-    param_info(id).and_then(|p| p.neutral)
-}
-
-/// [`neutral_value`] for the parameter at `index` of [`PARAMS`]. No string comparison: for the
-/// audio thread.
-pub fn neutral_value_at(index: usize) -> Option<f32> {
-    PARAMS.get(index).and_then(|p| p.neutral)
-}

@@ -1,4 +1,5 @@
 use super::*;
+use crate::chains::Chain;
 use crate::loudness::measure;
 use crate::testsignals::{pink_noise, white_noise};
 
@@ -23,12 +24,8 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     assert!(!d.glue_on);
     let map = d.to_param_map();
     assert_eq!(map.len(), PARAMS.len());
-    assert_eq!(
-        map.keys().cloned().collect::<Vec<_>>().len(),
-        param_ids().len()
-    );
-    for id in param_ids() {
-        assert!(map.contains_key(&id), "{id}");
+    for p in PARAMS {
+        assert!(map.contains_key(p.id), "{}", p.id);
     }
     assert_eq!(MasterSettings::from_param_map(&map), d);
 
@@ -64,12 +61,12 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     assert!(!c.set_param("nope", 1.0));
     assert_eq!(c.param("nope"), None);
 
-    assert_eq!(neutral_value("ls_gain"), Some(0.0));
-    assert_eq!(neutral_value("width"), Some(100.0));
-    assert_eq!(neutral_value("lim_drive"), Some(0.0));
-    assert_eq!(neutral_value("glue_on"), Some(0.0));
-    assert_eq!(neutral_value("lim_ceiling"), None);
-    assert_eq!(neutral_value("bell1_freq"), None);
+    assert_eq!(MasterChain::neutral_value("ls_gain"), Some(0.0));
+    assert_eq!(MasterChain::neutral_value("width"), Some(100.0));
+    assert_eq!(MasterChain::neutral_value("lim_drive"), Some(0.0));
+    assert_eq!(MasterChain::neutral_value("glue_on"), Some(0.0));
+    assert_eq!(MasterChain::neutral_value("lim_ceiling"), None);
+    assert_eq!(MasterChain::neutral_value("bell1_freq"), None);
 }
 
 /// Index of the largest |sample|.

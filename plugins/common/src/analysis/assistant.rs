@@ -548,6 +548,18 @@ impl AnalysisTask {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-parameter table for the tests' stores.
+    const OUT_GAIN: &[dsp_core::chains::params::ParamInfo] =
+        &[dsp_core::chains::params::ParamInfo::float(
+            "out_gain",
+            "Output Gain",
+            "dB",
+            -24.0,
+            24.0,
+            0.0,
+            Some(0.0),
+        )];
     use crate::audio::store::SuggestionStore;
 
     fn key(drive: f32, compare: f32) -> LevelKey {
@@ -670,7 +682,7 @@ mod tests {
     fn in_debt_only_background_solves_wait() {
         let tap = Arc::new(Mutex::new(Vec::new()));
         let solves = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let shared = AssistantShared::new(Arc::new(SuggestionStore::new(&["out_gain"])));
+        let shared = AssistantShared::new(Arc::new(SuggestionStore::new(OUT_GAIN)));
         let state = ListenState::new(1, &shared);
         let mut l = Listener {
             source: Pushed(tap.clone()),

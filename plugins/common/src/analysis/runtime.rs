@@ -162,6 +162,18 @@ impl crate::audio::engine::Tap for AssistRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-parameter table for the tests' stores.
+    const OUT_GAIN: &[dsp_core::chains::params::ParamInfo] =
+        &[dsp_core::chains::params::ParamInfo::float(
+            "out_gain",
+            "Output Gain",
+            "dB",
+            -24.0,
+            24.0,
+            0.0,
+            Some(0.0),
+        )];
     use crate::analysis::scheduler::LIVE_WORKERS;
     use crate::audio::store::SuggestionStore;
     use dsp_core::assist::Suggestion;
@@ -210,9 +222,9 @@ mod tests {
     }
 
     fn runtime() -> AssistRuntime {
-        AssistRuntime::new(AssistantShared::new(Arc::new(SuggestionStore::new(&[
-            "out_gain",
-        ]))))
+        AssistRuntime::new(AssistantShared::new(Arc::new(SuggestionStore::new(
+            OUT_GAIN,
+        ))))
     }
 
     fn start(rt: &mut AssistRuntime) {
@@ -384,7 +396,7 @@ mod tests {
     #[test]
     fn a_conditional_write_loses_to_a_newer_one() {
         let _serial = crate::analysis::scheduler::tests::serial();
-        let store = SuggestionStore::new(&["out_gain"]);
+        let store = SuggestionStore::new(OUT_GAIN);
         let g = store.generation();
         let mut a = Suggestion::empty("test", "unity");
         a.values.insert("out_gain".into(), -1.0);

@@ -34,7 +34,7 @@ pub struct BlockControls<'a, S> {
 
 /// The suggested settings: `manual` with every value the suggestion holds, scaled by `amount`
 /// towards the parameter's neutral value. `store` must have been built from
-/// [`Chain::param_ids`]. Real-time safe (no allocation, no string comparison).
+/// [`Chain::params`]. Real-time safe (no allocation, no string comparison).
 pub fn suggested_settings<C: Chain>(
     manual: &C::Settings,
     store: &SuggestionStore,
@@ -42,9 +42,9 @@ pub fn suggested_settings<C: Chain>(
     out: &mut C::Settings,
 ) {
     *out = *manual;
-    // The store holds its values in the order of `C::param_ids()` (it is built from them), so
+    // The store holds its values in the order of `C::params()` (it is built from them), so
     // a value's index is the parameter's: no string is compared here.
-    for i in 0..store.ids().len().min(C::param_ids().len()) {
+    for i in 0..store.params().len().min(C::params().len()) {
         let v = store.value(i);
         if v.is_finite() {
             C::set_param_at(out, i, scale(v, C::neutral_value_at(i), amount));

@@ -3,6 +3,7 @@
 
 use atomic_float::AtomicF32;
 use dsp_core::assist::Suggestion;
+use dsp_core::chains::params::ParamInfo;
 use nice_plug::params::persist::PersistentField;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -14,8 +15,8 @@ use std::sync::Mutex;
 /// - The audio thread reads the suggested plain values per assistable parameter from atomics
 ///   (`NaN` = "the suggestion has no opinion, play the manual value").
 pub struct SuggestionStore {
-    /// Stable parameter IDs in the order the audio thread indexes them.
-    ids: &'static [&'static str],
+    /// The chain's parameter table, in the order the audio thread indexes the values.
+    params: &'static [ParamInfo],
     full: Mutex<Option<Suggestion>>,
     values: Box<[AtomicF32]>,
     present: AtomicBool,
@@ -24,20 +25,20 @@ pub struct SuggestionStore {
 }
 
 impl SuggestionStore {
-    /// An empty store for the given assistable parameter IDs.
-    pub fn new(ids: &'static [&'static str]) -> Self {
+    /// An empty store for a chain's parameter table ([`dsp_core::chains::Chain::params`]).
+    pub fn new(params: &'static [ParamInfo]) -> Self {
         Self {
-            ids,
+            params,
             full: Mutex::new(None),
-            values: ids.iter().map(|_| AtomicF32::new(f32::NAN)).collect(),
+            values: params.iter().map(|_| AtomicF32::new(f32::NAN)).collect(),
             present: AtomicBool::new(false),
             generation: AtomicU32::new(0),
         }
     }
 
-    /// The assistable parameter IDs, in index order.
-    pub fn ids(&self) -> &'static [&'static str] {
-        self.ids
+    /// The parameter table the values follow, in index order.
+    pub fn params(&self) -> &'static [ParamInfo] {
+        self.params
     }
 
     /// Replaces the suggestion (or clears it with `None`). Invalid suggestions are refused and
@@ -72,10 +73,10 @@ impl SuggestionStore {
         if expected.is_some_and(|g| g != self.generation.load(Ordering::Acquire)) {
             return Ok(None);
         }
-        for (i, id) in self.ids.iter().enumerate() {
+        for (i, p) in self.params.iter().enumerate() {
             let v = suggestion
                 .as_ref()
-                .and_then(|s| s.values.get(*id).copied())
+                .and_then(|s| s.values.get(p.id).copied())
                 .unwrap_or(f32::NAN);
             self.values[i].store(v, Ordering::Relaxed);
         }
@@ -172,7 +173,11 @@ impl<'a> PersistentField<'a, Option<Suggestion>> for SuggestionStore {
 mod tests {
     use super::*;
 
-    const IDS: &[&str] = &["b1_gain", "b1_freq", "out_gain"];
+    const IDS: &[ParamInfo] = &[
+        ParamInfo::float("b1_gain", "Gain", "dB", -24.0, 24.0, 0.0, Some(0.0)),
+        ParamInfo::float("b1_freq", "Freq", "Hz", 10.0, 30_000.0, 60.0, None),
+        ParamInfo::float("out_gain", "Output Gain", "dB", -24.0, 24.0, 0.0, Some(0.0)),
+    ];
 
     #[test]
     fn values_follow_the_suggestion_and_persist_round_trip() {
