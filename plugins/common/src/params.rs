@@ -1,11 +1,14 @@
 //! The plugins' host parameters as the shared machinery reads them, on any thread but the
-//! audio thread's `process()` (which reads typed settings through [`AssistedParams`]).
+//! audio thread's `process()` (which reads typed settings through [`AssistedParams`]), and
+//! built from their chain's parameter table ([`float_param`], [`bool_param`], [`menu_param`];
+//! [`assert_params_follow_table`] pins them to it).
 
-use crate::audio::compare::AssistParams;
+use crate::audio::compare::{switch_param, AssistParams};
 use crate::audio::store::SuggestionStore;
 use crate::gui::EditorState;
 use crate::identity::Identity;
-use nice_plug::prelude::Params;
+use dsp_core::chains::params::{ParamInfo, ParamKind};
+use nice_plug::prelude::{BoolParam, Enum, EnumParam, FloatParam, FloatRange, Params};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -80,4 +83,82 @@ pub fn manual_values(params: &dyn Params) -> BTreeMap<String, f32> {
         // SAFETY: the pointers come from `params`, alive for this call.
         .map(|(id, ptr, _group)| (id, unsafe { ptr.unmodulated_plain_value() }))
         .collect()
+}
+
+/// The entry `id` of a chain's parameter table (a plugin builds its host parameters from it).
+/// Panics on an unknown ID: a typo in the plugin's own code, caught by its tests.
+pub fn table_entry(table: &'static [ParamInfo], id: &str) -> &'static ParamInfo {
+    table
+        .iter()
+        .find(|p| p.id == id)
+        .unwrap_or_else(|| panic!("no parameter '{id}' in the chain's table"))
+}
+
+/// A float host parameter with the table entry's name, default and range: linear, or skewed by
+/// `skew` (see [`FloatRange::skew_factor`]). Display and step size are the plugin's to add.
+pub fn float_param(info: &ParamInfo, skew: Option<f32>) -> FloatParam {
+    debug_assert_eq!(info.kind, ParamKind::Float, "{}", info.id);
+    let (min, max) = (info.min, info.max);
+    let range = match skew {
+        None => FloatRange::Linear { min, max },
+        Some(s) => FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(s),
+        },
+    };
+    FloatParam::new(info.name, info.default, range)
+}
+
+/// A switch with the table entry's name and default (taking on/off, yes/no, 1/0 as text).
+pub fn bool_param(info: &ParamInfo) -> BoolParam {
+    debug_assert_eq!(info.kind, ParamKind::Bool, "{}", info.id);
+    switch_param(info.name, info.default >= 0.5)
+}
+
+/// A menu with the table entry's name and default index; the plugin enum `E` lists the table's
+/// choices in order ([`assert_params_follow_table`] checks it).
+pub fn menu_param<E: Enum + PartialEq + 'static>(info: &ParamInfo) -> EnumParam<E> {
+    debug_assert_eq!(info.kind, ParamKind::Enum, "{}", info.id);
+    EnumParam::new(info.name, E::from_index(info.default as usize))
+}
+
+/// Checks a plugin's host parameters against its chain's table, entry by entry: each is there
+/// under its ID with the table's name, default, range and unit; a switch has two steps, a menu
+/// one step per entry, showing the table's choices in order. The plugins' tests call it, so a
+/// menu reordered, a range or a default changed on one side only fails.
+pub fn assert_params_follow_table(params: &dyn Params, table: &[ParamInfo]) {
+    let map = params.param_map();
+    let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1.0);
+    for info in table {
+        let id = info.id;
+        let ptr = map
+            .iter()
+            .find(|(pid, _, _)| pid == id)
+            .unwrap_or_else(|| panic!("{id}: no host parameter"))
+            .1;
+        // SAFETY: the pointers come from `params`, alive for this call.
+        unsafe {
+            assert_eq!(ptr.name(), info.name, "{id}: name");
+            let default = ptr.default_plain_value();
+            assert!(close(default, info.default), "{id}: default {default}");
+            let (min, max) = (ptr.preview_plain(0.0), ptr.preview_plain(1.0));
+            assert!(close(min, info.min), "{id}: min {min}");
+            assert!(close(max, info.max), "{id}: max {max}");
+            let unit = ptr.unit().trim();
+            assert!(unit.is_empty() || unit == info.unit, "{id}: unit {unit}");
+            match info.kind {
+                ParamKind::Float => {}
+                ParamKind::Bool => assert_eq!(ptr.step_count(), Some(1), "{id}: switch"),
+                ParamKind::Enum => {
+                    assert_eq!(ptr.step_count(), Some(info.choices.len() - 1), "{id}");
+                    for (i, choice) in info.choices.iter().enumerate() {
+                        let text =
+                            ptr.normalized_value_to_string(ptr.preview_normalized(i as f32), false);
+                        assert_eq!(text, *choice, "{id}: menu entry {i}");
+                    }
+                }
+            }
+        }
+    }
 }

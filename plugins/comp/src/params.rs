@@ -1,18 +1,17 @@
 //! Tandem Comp's host-visible parameters (the engineer's manual settings). IDs are stable and
-//! never renamed; they are exactly [`dsp_core::chains::comp::PARAM_IDS`] (so suggestions, the CLI
-//! and presets use the same names), plus the shared assistant parameters (`compare`,
-//! `match_levels`, `amount`) and the assistant's own `comp_style`.
+//! never renamed; they, the names, ranges and defaults are the chain's table
+//! ([`dsp_core::chains::comp::PARAMS`], so suggestions, the CLI and presets use the same names),
+//! plus the shared assistant parameters (`compare`, `match_levels`, `amount`) and the assistant's
+//! own `comp_style`.
 
-use dsp_core::chains::comp::{
-    CompSettings, LATENCY_MS, MAX_ATTACK_MS, MAX_GAIN_DB, MAX_KNEE_DB, MAX_RATIO, MAX_RELEASE_MS,
-    MAX_SC_HPF_HZ, MAX_THRESHOLD_DB, MIN_ATTACK_MS, MIN_RATIO, MIN_RELEASE_MS, MIN_SC_HPF_HZ,
-    MIN_THRESHOLD_DB,
-};
+use dsp_core::chains::comp::{ids, CompSettings, MAX_RATIO, PARAMS};
+use dsp_core::chains::params::ParamInfo;
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::params::{AssistedParams, TandemParams};
+use tandem_common::params::{
+    bool_param, float_param, menu_param, table_entry, AssistedParams, TandemParams,
+};
 
 /// The level detector (mirrors `dsp_core::chains::comp::CompDetector`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,48 +100,31 @@ pub fn string_to_ms(s: &str) -> Option<f32> {
     v.is_finite().then_some(v)
 }
 
-/// A gain in dB, ±24, 0.01 dB steps.
-fn gain_param(name: &str, default: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Linear {
-            min: -MAX_GAIN_DB,
-            max: MAX_GAIN_DB,
-        },
-    )
-    .with_unit(" dB")
-    .with_value_to_string(formatters::v2s_f32_rounded(2))
+/// The chain's table entry `id`.
+fn info(id: &str) -> &'static ParamInfo {
+    table_entry(&PARAMS, id)
+}
+
+/// A gain in dB (the table's ±24), shown to 0.01 dB.
+fn gain_param(id: &str) -> FloatParam {
+    float_param(info(id), None)
+        .with_unit(" dB")
+        .with_value_to_string(formatters::v2s_f32_rounded(2))
 }
 
 /// A time in ms on a skewed range (more resolution at the short end).
-fn time_param(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Skewed {
-            min,
-            max,
-            factor: FloatRange::skew_factor(-2.0),
-        },
-    )
-    .with_unit(" ms")
-    .with_value_to_string(Arc::new(ms_to_string))
-    .with_string_to_value(Arc::new(string_to_ms))
+fn time_param(id: &str) -> FloatParam {
+    float_param(info(id), Some(-2.0))
+        .with_unit(" ms")
+        .with_value_to_string(Arc::new(ms_to_string))
+        .with_string_to_value(Arc::new(string_to_ms))
 }
 
 /// A percentage 0–100 (plain value in %, as the chain takes it).
-fn percent_param(name: &str, default: f32) -> FloatParam {
-    FloatParam::new(
-        name,
-        default,
-        FloatRange::Linear {
-            min: 0.0,
-            max: 100.0,
-        },
-    )
-    .with_unit(" %")
-    .with_value_to_string(formatters::v2s_f32_rounded(1))
+fn percent_param(id: &str) -> FloatParam {
+    float_param(info(id), None)
+        .with_unit(" %")
+        .with_value_to_string(formatters::v2s_f32_rounded(1))
 }
 
 /// The editor's default size, which is also its minimum: the layout is designed for it, and
@@ -212,75 +194,37 @@ pub struct CompParams {
 }
 
 impl CompParams {
-    /// Parameters with the given suggestion store (shared with the assistant runtime); defaults
-    /// are [`CompSettings::default`].
+    /// Parameters with the given suggestion store (shared with the assistant runtime); names,
+    /// ranges and defaults are the chain's table ([`PARAMS`]).
     pub fn new(store: Arc<SuggestionStore>) -> Self {
-        let d = CompSettings::default();
         Self {
-            threshold_db: FloatParam::new(
-                "Threshold",
-                d.threshold_db,
-                FloatRange::Linear {
-                    min: MIN_THRESHOLD_DB,
-                    max: MAX_THRESHOLD_DB,
-                },
-            )
-            .with_unit(" dB")
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            ratio: FloatParam::new(
-                "Ratio",
-                d.ratio,
-                FloatRange::Skewed {
-                    min: MIN_RATIO,
-                    max: MAX_RATIO,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            .with_value_to_string(Arc::new(ratio_to_string))
-            .with_string_to_value(Arc::new(string_to_ratio)),
-            knee_db: FloatParam::new(
-                "Knee",
-                d.knee_db,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: MAX_KNEE_DB,
-                },
-            )
-            .with_unit(" dB")
-            .with_value_to_string(formatters::v2s_f32_rounded(1)),
-            attack_ms: time_param("Attack", d.attack_ms, MIN_ATTACK_MS, MAX_ATTACK_MS),
-            release_ms: time_param("Release", d.release_ms, MIN_RELEASE_MS, MAX_RELEASE_MS),
-            auto_release: switch_param("Auto Release", d.auto_release),
-            detector: EnumParam::new("Detector", Detector::Peak),
-            link_pct: percent_param("Stereo Link", d.link_pct),
-            stereo_mode: EnumParam::new("Stereo Mode", StereoMode::LeftRight),
-            sc_external: switch_param("External Sidechain", d.sc_external),
-            sc_hpf_hz: FloatParam::new(
-                "Sidechain HPF",
-                d.sc_hpf_hz,
-                FloatRange::Skewed {
-                    min: MIN_SC_HPF_HZ,
-                    max: MAX_SC_HPF_HZ,
-                    factor: FloatRange::skew_factor(-1.0),
-                },
-            )
-            .with_unit(" Hz")
-            .with_value_to_string(formatters::v2s_f32_rounded(0)),
-            sc_hpf_on: switch_param("Sidechain HPF On", d.sc_hpf_on),
-            lookahead_ms: FloatParam::new(
-                "Lookahead",
-                d.lookahead_ms,
-                FloatRange::Linear {
-                    min: 0.0,
-                    max: LATENCY_MS,
-                },
-            )
-            .with_unit(" ms")
-            .with_value_to_string(formatters::v2s_f32_rounded(2)),
-            makeup_db: gain_param("Makeup", d.makeup_db),
-            auto_makeup: switch_param("Auto Makeup", d.auto_makeup),
-            mix_pct: percent_param("Mix", d.mix_pct),
-            out_gain_db: gain_param("Output Gain", d.out_gain_db),
+            threshold_db: float_param(info(ids::THRESHOLD), None)
+                .with_unit(" dB")
+                .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            ratio: float_param(info(ids::RATIO), Some(-2.0))
+                .with_value_to_string(Arc::new(ratio_to_string))
+                .with_string_to_value(Arc::new(string_to_ratio)),
+            knee_db: float_param(info(ids::KNEE), None)
+                .with_unit(" dB")
+                .with_value_to_string(formatters::v2s_f32_rounded(1)),
+            attack_ms: time_param(ids::ATTACK),
+            release_ms: time_param(ids::RELEASE),
+            auto_release: bool_param(info(ids::AUTO_RELEASE)),
+            detector: menu_param(info(ids::DETECTOR)),
+            link_pct: percent_param(ids::LINK),
+            stereo_mode: menu_param(info(ids::STEREO_MODE)),
+            sc_external: bool_param(info(ids::SC_EXTERNAL)),
+            sc_hpf_hz: float_param(info(ids::SC_HPF), Some(-1.0))
+                .with_unit(" Hz")
+                .with_value_to_string(formatters::v2s_f32_rounded(0)),
+            sc_hpf_on: bool_param(info(ids::SC_HPF_ON)),
+            lookahead_ms: float_param(info(ids::LOOKAHEAD), None)
+                .with_unit(" ms")
+                .with_value_to_string(formatters::v2s_f32_rounded(2)),
+            makeup_db: gain_param(ids::MAKEUP),
+            auto_makeup: bool_param(info(ids::AUTO_MAKEUP)),
+            mix_pct: percent_param(ids::MIX),
+            out_gain_db: gain_param(ids::OUT_GAIN),
             style: EnumParam::new("Style", Style::Glue),
             common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
         }
@@ -391,5 +335,14 @@ mod tests {
         }
         assert_eq!(string_to_ms("12.5 ms"), Some(12.5));
         assert_eq!(string_to_ms("fast"), None);
+    }
+
+    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
+    #[test]
+    fn params_follow_the_chain_table() {
+        use dsp_core::chains::Chain;
+        let table = <dsp_core::chains::comp::CompChain as Chain>::params();
+        let params = CompParams::new(Arc::new(SuggestionStore::new(table)));
+        tandem_common::params::assert_params_follow_table(&params, table);
     }
 }

@@ -4,12 +4,13 @@
 //! (`eq_target`, `eq_max_bands`).
 
 use crate::reference::ReferenceSlot;
-use dsp_core::chains::eq::{EqBandType, EqSettings};
+use dsp_core::chains::eq::{band_param_id, BandParam, EqBandType, EqSettings, OUT_GAIN_ID, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::Arc;
-use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::params::{AssistedParams, TandemParams};
+use tandem_common::params::{
+    bool_param, float_param, menu_param, table_entry, AssistedParams, TandemParams,
+};
 
 /// Band filter type (mirrors `dsp_core::chains::eq::EqBandType`, same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,67 +107,34 @@ pub struct BandParams {
 }
 
 impl BandParams {
-    fn new(index: usize, freq_hz: f32) -> Self {
-        let n = index + 1;
+    /// Band `n`'s (1-based) parameters from the chain's table: names, ranges and defaults.
+    fn new(n: usize) -> Self {
+        let info = |p| table_entry(&PARAMS, &band_param_id(n, p));
         Self {
-            on: switch_param(format!("Band {n} On"), false),
-            kind: EnumParam::new(format!("Band {n} Type"), BandType::Bell),
-            freq_hz: FloatParam::new(
-                format!("Band {n} Freq"),
-                freq_hz,
-                FloatRange::Skewed {
-                    min: 10.0,
-                    max: 30_000.0,
-                    factor: FloatRange::skew_factor(-2.2),
-                },
-            )
-            .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
-            .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
-            gain_db: FloatParam::new(
-                format!("Band {n} Gain"),
-                0.0,
-                FloatRange::Linear {
-                    min: -24.0,
-                    max: 24.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.01),
-            q: FloatParam::new(
-                format!("Band {n} Q"),
-                0.7,
-                FloatRange::Skewed {
-                    min: 0.1,
-                    max: 18.0,
-                    factor: FloatRange::skew_factor(-2.0),
-                },
-            )
-            // Three decimals below 1: the low end of the skewed range is dense.
-            .with_value_to_string(Arc::new(|q| {
-                if q < 1.0 {
-                    format!("{q:.3}")
-                } else {
-                    format!("{q:.2}")
-                }
-            })),
-            slope_db_oct: FloatParam::new(
-                format!("Band {n} Slope"),
-                12.0,
-                FloatRange::Linear {
-                    min: 6.0,
-                    max: 48.0,
-                },
-            )
-            .with_step_size(6.0)
-            .with_unit(" dB/oct"),
-            placement: EnumParam::new(format!("Band {n} Placement"), Placement::Stereo),
+            on: bool_param(info(BandParam::On)),
+            kind: menu_param(info(BandParam::Type)),
+            freq_hz: float_param(info(BandParam::Freq), Some(-2.2))
+                .with_value_to_string(formatters::v2s_f32_hz_then_khz(2))
+                .with_string_to_value(formatters::s2v_f32_hz_then_khz()),
+            gain_db: float_param(info(BandParam::Gain), None)
+                .with_unit(" dB")
+                .with_step_size(0.01),
+            q: float_param(info(BandParam::Q), Some(-2.0))
+                // Three decimals below 1: the low end of the skewed range is dense.
+                .with_value_to_string(Arc::new(|q| {
+                    if q < 1.0 {
+                        format!("{q:.3}")
+                    } else {
+                        format!("{q:.2}")
+                    }
+                })),
+            slope_db_oct: float_param(info(BandParam::Slope), None)
+                .with_step_size(6.0)
+                .with_unit(" dB/oct"),
+            placement: menu_param(info(BandParam::Place)),
         }
     }
 }
-
-/// Default band frequencies, spread so every band is useful when switched on.
-pub const DEFAULT_FREQS_HZ: [f32; 8] =
-    [60.0, 150.0, 400.0, 1000.0, 2500.0, 5000.0, 8000.0, 12000.0];
 
 /// All of Tandem EQ's parameters and persisted fields.
 #[derive(Params)]
@@ -211,26 +179,18 @@ impl EqParams {
 
     /// Parameters with the given suggestion store (shared with the assistant runtime).
     pub fn new(store: Arc<SuggestionStore>) -> Self {
-        let b = |i: usize| BandParams::new(i, DEFAULT_FREQS_HZ[i]);
         Self {
-            b1: b(0),
-            b2: b(1),
-            b3: b(2),
-            b4: b(3),
-            b5: b(4),
-            b6: b(5),
-            b7: b(6),
-            b8: b(7),
-            out_gain_db: FloatParam::new(
-                "Output Gain",
-                0.0,
-                FloatRange::Linear {
-                    min: -24.0,
-                    max: 24.0,
-                },
-            )
-            .with_unit(" dB")
-            .with_step_size(0.01),
+            b1: BandParams::new(1),
+            b2: BandParams::new(2),
+            b3: BandParams::new(3),
+            b4: BandParams::new(4),
+            b5: BandParams::new(5),
+            b6: BandParams::new(6),
+            b7: BandParams::new(7),
+            b8: BandParams::new(8),
+            out_gain_db: float_param(table_entry(&PARAMS, OUT_GAIN_ID), None)
+                .with_unit(" dB")
+                .with_step_size(0.01),
             target: EnumParam::new("Target", Target::Balanced),
             common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
             reference: Arc::new(ReferenceSlot::default()),
@@ -285,5 +245,14 @@ mod tests {
         let mut names: Vec<String> = builtin.iter().map(|t| format!("{t:?}")).collect();
         names.push("Reference".into());
         assert_mirrors_names::<Target>("target", &names);
+    }
+
+    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
+    #[test]
+    fn params_follow_the_chain_table() {
+        use dsp_core::chains::Chain;
+        let table = <dsp_core::chains::eq::EqChain as Chain>::params();
+        let params = EqParams::new(Arc::new(SuggestionStore::new(table)));
+        tandem_common::params::assert_params_follow_table(&params, table);
     }
 }

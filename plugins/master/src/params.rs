@@ -5,12 +5,14 @@
 
 use crate::reference::ReferenceSlot;
 use dsp_core::assist::master::Platform;
-use dsp_core::chains::master::{param_info, MasterSettings, ParamInfo, ParamKind, PARAMS};
+use dsp_core::chains::master::{MasterSettings, ParamInfo, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::{Arc, OnceLock};
 use tandem_common::audio::compare::switch_param;
 use tandem_common::audio::store::SuggestionStore;
-use tandem_common::params::{AssistedParams, TandemParams};
+use tandem_common::params::{
+    bool_param, float_param, menu_param, table_entry, AssistedParams, TandemParams,
+};
 
 /// Where a tonal section acts: the EQ's first three placements (the chain reads 0 stereo, 1 mid,
 /// 2 side; pinned by a test).
@@ -229,7 +231,7 @@ pub struct MasterParams {
 }
 
 fn info(id: &str) -> &'static ParamInfo {
-    param_info(id).unwrap_or_else(|| panic!("unknown master parameter {id}"))
+    table_entry(PARAMS, id)
 }
 
 /// "x.xx" with the unit appended by nice-plug.
@@ -240,15 +242,9 @@ fn decimals(n: usize) -> Arc<dyn Fn(f32) -> String + Send + Sync> {
 /// A float parameter from the chain's table: range shape and display by unit.
 fn float(id: &str) -> FloatParam {
     let p = info(id);
-    debug_assert_eq!(p.kind, ParamKind::Float);
     let (min, max) = (p.min, p.max);
-    let skewed = |factor: f32| FloatRange::Skewed {
-        min,
-        max,
-        factor: FloatRange::skew_factor(factor),
-    };
-    let linear = FloatRange::Linear { min, max };
-    let param = |range| FloatParam::new(p.name, p.default, range);
+    let (linear, skewed) = (None, Some);
+    let param = |skew| float_param(p, skew);
     match p.unit {
         "Hz" if id == "mono_below" => param(linear)
             .with_value_to_string(Arc::new(|v| {
@@ -309,13 +305,11 @@ fn float(id: &str) -> FloatParam {
 }
 
 fn boolean(id: &str) -> BoolParam {
-    let p = info(id);
-    switch_param(p.name, p.default >= 0.5)
+    bool_param(info(id))
 }
 
 fn enumeration<T: Enum + PartialEq + 'static>(id: &str) -> EnumParam<T> {
-    let p = info(id);
-    EnumParam::new(p.name, T::from_index(p.default.round() as usize))
+    menu_param(info(id))
 }
 
 impl MasterParams {
@@ -535,5 +529,14 @@ mod tests {
         };
         params.manual_settings(&mut s);
         assert_eq!(s, MasterSettings::default());
+    }
+
+    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
+    #[test]
+    fn params_follow_the_chain_table() {
+        use dsp_core::chains::Chain;
+        let table = <dsp_core::chains::master::MasterChain as Chain>::params();
+        let params = MasterParams::new(Arc::new(SuggestionStore::new(table)));
+        tandem_common::params::assert_params_follow_table(&params, table);
     }
 }
