@@ -63,11 +63,11 @@ fn body(
         .load(Ordering::Relaxed)
         .max(display.in_peak_db[1].load(Ordering::Relaxed));
 
-    let meters_w = 190.0;
-    ui.horizontal_top(|ui| {
-        let left_w = ui.available_width() - meters_w - 12.0;
-        ui.vertical(|ui| {
-            ui.set_width(left_w);
+    gui::with_meter_column(
+        ui,
+        190.0,
+        st,
+        |ui, _| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Style").color(theme::TEXT_DIM));
                 gui::segmented(ui, &params.style, cx.setter, &[], &[]);
@@ -113,8 +113,12 @@ fn body(
                     Knob::new(&params.threshold_db, cx.setter, "Threshold")
                         .color(c)
                         .show(ui);
-                    Knob::new(&params.ratio, cx.setter, "Ratio").color(c).show(ui);
-                    Knob::new(&params.knee_db, cx.setter, "Knee").color(c).show(ui);
+                    Knob::new(&params.ratio, cx.setter, "Ratio")
+                        .color(c)
+                        .show(ui);
+                    Knob::new(&params.knee_db, cx.setter, "Knee")
+                        .color(c)
+                        .show(ui);
                     Knob::new(&params.attack_ms, cx.setter, "Attack")
                         .color(c)
                         .show(ui);
@@ -138,17 +142,16 @@ fn body(
                         .show(ui);
                 });
             });
-        });
-        ui.add_space(4.0);
-        ui.vertical(|ui| {
-            ui.set_width(meters_w);
+        },
+        |ui, st| {
             let h = (ui.available_height() - 16.0).max(160.0);
             let gr = display.gain_reduction_db.load(Ordering::Relaxed);
-            st.meters.show(ui, display, cx.dt, egui::vec2(56.0, h), |ui| {
-                gui::gain_reduction_meter(ui, egui::vec2(52.0, h), gr, 24.0);
-            });
-        });
-    });
+            st.meters
+                .show(ui, display, cx.dt, egui::vec2(56.0, h), |ui| {
+                    gui::gain_reduction_meter(ui, egui::vec2(52.0, h), gr, 24.0);
+                });
+        },
+    );
 }
 
 /// The static transfer curve: input level (x) to output level (y), both −60…+6 dB, with the

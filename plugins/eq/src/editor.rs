@@ -7,7 +7,6 @@ use crate::reference::load_reference;
 use dsp_core::chains::eq::{EqBandType, EqSettings};
 use egui::{Color32, RichText, Ui};
 use nice_plug::prelude::*;
-use std::sync::atomic::Ordering;
 use tandem_common::audio::display::{Display, GRID_POINTS};
 use tandem_common::gui::{
     self, enum_combo, spectrum::grid_freq, theme, Knob, ShellConfig, ShellEditor,
@@ -46,11 +45,8 @@ pub fn response_on_grid(settings: &EqSettings, sample_rate: f32, out: &mut Vec<f
 }
 
 struct BodyState {
-    pre: Vec<f32>,
-    post: Vec<f32>,
+    curves: gui::spectrum::Curves,
     target: Vec<f32>,
-    manual_curve: Vec<f32>,
-    suggested_curve: Vec<f32>,
     selected: usize,
     meters: gui::IoMeters,
     reference: gui::ReferencePicker,
@@ -61,11 +57,8 @@ pub fn create(args: EditorArgs<crate::EqSpec>) -> Option<ShellEditor<EqParams>> 
     let mut config = ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ);
     config.min_size = crate::params::EDITOR_SIZE;
     let st = BodyState {
-        pre: Vec::new(),
-        post: Vec::new(),
+        curves: Default::default(),
         target: Vec::new(),
-        manual_curve: Vec::new(),
-        suggested_curve: Vec::new(),
         selected: 0,
         meters: Default::default(),
         reference: Default::default(),
@@ -81,12 +74,9 @@ fn body(
     _: &(),
     st: &mut BodyState,
 ) {
-    let sr = display.sample_rate_hz.load(Ordering::Relaxed);
     let (manual, suggested) = manual_and_suggested::<crate::EqSpec>(params, cx);
-    response_on_grid(&manual, sr, &mut st.manual_curve);
-    response_on_grid(&suggested, sr, &mut st.suggested_curve);
-    display.pre.load_into(&mut st.pre);
-    display.post.load_into(&mut st.post);
+    st.curves
+        .load(display, &manual, &suggested, response_on_grid);
     let has_target = display.has_target();
     if has_target {
         display.target.load_into(&mut st.target);
@@ -110,11 +100,11 @@ fn body(
         })
         .collect();
 
-    let meters_w = 130.0;
-    ui.horizontal_top(|ui| {
-        let left_w = ui.available_width() - meters_w - 12.0;
-        ui.vertical(|ui| {
-            ui.set_width(left_w);
+    gui::with_meter_column(
+        ui,
+        130.0,
+        st,
+        |ui, st| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Target").color(theme::TEXT_DIM));
                 enum_combo(ui, "eq_target", &params.target, cx.setter, 120.0);
@@ -140,18 +130,14 @@ fn body(
             });
             ui.add_space(4.0);
             let h = (ui.available_height() - 150.0).max(180.0);
-            let mut spec = gui::Spectrum::new("eq_analyzer")
-                .pre(&st.pre)
-                .post(&st.post)
-                .manual_curve(&st.manual_curve)
+            let mut spec = st
+                .curves
+                .spectrum("eq_analyzer", has_suggestion)
                 .nodes(&nodes)
                 .accent(cx.accent)
                 .height(h);
             if has_target {
                 spec = spec.target(&st.target);
-            }
-            if has_suggestion {
-                spec = spec.suggested_curve(&st.suggested_curve);
             }
             let resp = spec.show(ui);
             if let Some(d) = resp.drag {
@@ -183,15 +169,13 @@ fn body(
             gui::curve_legend(ui, cx, "Solid: manual curve \u{00b7} dashed: suggested");
             ui.add_space(4.0);
             band_strip(ui, cx, params, st);
-        });
-        ui.add_space(4.0);
-        ui.vertical(|ui| {
-            ui.set_width(meters_w);
+        },
+        |ui, st| {
             let h = (ui.available_height() - 16.0).max(160.0);
             st.meters
                 .show(ui, display, cx.dt, egui::vec2(60.0, h), |_| {});
-        });
-    });
+        },
+    );
 }
 
 fn band_strip(ui: &mut Ui, cx: &gui::ShellCtx, params: &EqParams, st: &mut BodyState) {

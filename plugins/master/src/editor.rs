@@ -32,10 +32,7 @@ pub fn tone_curve_on_grid(settings: &MasterSettings, sample_rate: f32, out: &mut
 }
 
 struct BodyState {
-    pre: Vec<f32>,
-    post: Vec<f32>,
-    manual_curve: Vec<f32>,
-    suggested_curve: Vec<f32>,
+    curves: gui::spectrum::Curves,
     meters: gui::IoMeters,
     reference: gui::ReferencePicker,
     tab: usize,
@@ -52,10 +49,7 @@ pub fn create(args: EditorArgs<crate::MasterSpec>) -> Option<ShellEditor<MasterP
     // The limiter's ceiling must hold: a quieter suggestion is not raised after it.
     config.boost_quieter_suggestion = false;
     let st = BodyState {
-        pre: Vec::new(),
-        post: Vec::new(),
-        manual_curve: Vec::new(),
-        suggested_curve: Vec::new(),
+        curves: Default::default(),
         meters: Default::default(),
         reference: Default::default(),
         tab: 3,
@@ -86,21 +80,18 @@ fn body(
     meters: &Meters,
     st: &mut BodyState,
 ) {
-    let sr = display.sample_rate_hz.load(Ordering::Relaxed);
     let (manual, suggested) = manual_and_suggested::<crate::MasterSpec>(params, cx);
-    tone_curve_on_grid(&manual, sr, &mut st.manual_curve);
-    tone_curve_on_grid(&suggested, sr, &mut st.suggested_curve);
-    display.pre.load_into(&mut st.pre);
-    display.post.load_into(&mut st.post);
+    st.curves
+        .load(display, &manual, &suggested, tone_curve_on_grid);
     let has_suggestion = cx.suggestion.is_some();
     let accent = cx.accent;
     let setter = cx.setter;
 
-    let meters_w = 230.0;
-    ui.horizontal_top(|ui| {
-        let left_w = ui.available_width() - meters_w - 12.0;
-        ui.vertical(|ui| {
-            ui.set_width(left_w);
+    gui::with_meter_column(
+        ui,
+        230.0,
+        st,
+        |ui, st| {
             // Target.
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Target").color(theme::TEXT_DIM));
@@ -142,28 +133,21 @@ fn body(
             ui.add_space(4.0);
             // Tone curve over the spectra.
             let h = (ui.available_height() - 250.0).max(150.0);
-            let mut spec = gui::Spectrum::new("master_analyzer")
-                .pre(&st.pre)
-                .post(&st.post)
-                .manual_curve(&st.manual_curve)
+            st.curves
+                .spectrum("master_analyzer", has_suggestion)
                 .curve_range(-12.0..=12.0)
                 .accent(accent)
-                .height(h);
-            if has_suggestion {
-                spec = spec.suggested_curve(&st.suggested_curve);
-            }
-            spec.show(ui);
+                .height(h)
+                .show(ui);
             let what = "Tone EQ (stereo + mid): solid manual \u{00b7} dashed suggested";
             gui::curve_legend(ui, cx, what);
             ui.add_space(4.0);
             controls(ui, params, setter, accent, &mut st.tab);
-        });
-        ui.add_space(4.0);
-        ui.vertical(|ui| {
-            ui.set_width(meters_w);
+        },
+        |ui, st| {
             meter_column(ui, cx, params, display, meters, st, &manual);
-        });
-    });
+        },
+    );
 }
 
 /// The sections of the chain, one shown at a time under the analyzer (all of them at once do

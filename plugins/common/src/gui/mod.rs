@@ -54,5 +54,8 @@ pub use meters::{
     PeakHold,
 };
 pub use reference::ReferencePicker;
-pub use shell::{create_editor, curve_legend, Shell, ShellApp, ShellConfig, ShellCtx, ShellEditor};
+pub use shell::{
+    create_editor, curve_legend, with_meter_column, Shell, ShellApp, ShellConfig, ShellCtx,
+    ShellEditor,
+};
 pub use spectrum::{NodeDrag, Spectrum, SpectrumNode, SpectrumResponse};

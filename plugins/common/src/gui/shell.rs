@@ -114,6 +114,29 @@ pub fn curve_legend(ui: &mut Ui, cx: &ShellCtx, what: &str) {
     );
 }
 
+/// A plugin body's layout: the controls on the left, a column of `right_width` (logical pixels)
+/// on the right for the meters, 4 px apart. Both halves get the body's state in turn.
+pub fn with_meter_column<T>(
+    ui: &mut Ui,
+    right_width: f32,
+    state: &mut T,
+    left: impl FnOnce(&mut Ui, &mut T),
+    right: impl FnOnce(&mut Ui, &mut T),
+) {
+    ui.horizontal_top(|ui| {
+        let left_width = ui.available_width() - right_width - 12.0;
+        ui.vertical(|ui| {
+            ui.set_width(left_width);
+            left(ui, state);
+        });
+        ui.add_space(4.0);
+        ui.vertical(|ui| {
+            ui.set_width(right_width);
+            right(ui, state);
+        });
+    });
+}
+
 /// The text next to the compare switch. `offset_lu` is suggested minus manual loudness.
 pub fn level_offset_text(offset_lu: f32, match_levels: bool, boost_quieter: bool) -> String {
     if !offset_lu.is_finite() {

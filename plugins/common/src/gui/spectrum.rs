@@ -10,12 +10,14 @@
 //!   nodes.
 
 use super::theme;
+use crate::audio::display::Display;
 use egui::epaint::{Mesh, Vertex, WHITE_UV};
 use egui::{
     Align2, Color32, FontId, Pos2, Rangef, Rect, Response, Sense, Shape, Stroke, StrokeKind, Ui,
     Vec2,
 };
 use std::ops::RangeInclusive;
+use std::sync::atomic::Ordering;
 
 /// The frequency axis is the display grid's (the analysis thread publishes spectra on it).
 pub use crate::audio::display::{grid_freq, F_MAX, F_MIN};
@@ -152,6 +154,52 @@ pub struct SpectrumResponse {
     pub clicked_node: Option<usize>,
     /// Pointer position as (Hz, curve dB) when hovering the plot.
     pub hover: Option<(f32, f32)>,
+}
+
+/// What an EQ-drawing editor shows each frame, kept between frames so nothing is allocated
+/// once the vectors have grown: the pre and post spectra and the manual and suggested curves.
+#[derive(Debug, Default)]
+pub struct Curves {
+    /// The input spectrum.
+    pub pre: Vec<f32>,
+    /// The output spectrum.
+    pub post: Vec<f32>,
+    /// The manual settings' response.
+    pub manual: Vec<f32>,
+    /// The suggested settings' response.
+    pub suggested: Vec<f32>,
+}
+
+impl Curves {
+    /// Loads this frame's spectra from `display` and draws the `manual` and `suggested`
+    /// settings' responses on the grid with `curve` (settings, sample rate, out).
+    pub fn load<S>(
+        &mut self,
+        display: &Display,
+        manual: &S,
+        suggested: &S,
+        curve: impl Fn(&S, f32, &mut Vec<f32>),
+    ) {
+        let sr = display.sample_rate_hz.load(Ordering::Relaxed);
+        curve(manual, sr, &mut self.manual);
+        curve(suggested, sr, &mut self.suggested);
+        display.pre.load_into(&mut self.pre);
+        display.post.load_into(&mut self.post);
+    }
+
+    /// An analyzer showing these spectra and the manual curve, and the suggested curve when
+    /// there is a suggestion.
+    pub fn spectrum<'a>(&'a self, id_salt: &'a str, has_suggestion: bool) -> Spectrum<'a> {
+        let spec = Spectrum::new(id_salt)
+            .pre(&self.pre)
+            .post(&self.post)
+            .manual_curve(&self.manual);
+        if has_suggestion {
+            spec.suggested_curve(&self.suggested)
+        } else {
+            spec
+        }
+    }
 }
 
 /// Spectrum analyzer builder. Everything is optional; set what the plugin has.
