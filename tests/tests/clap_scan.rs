@@ -6,14 +6,19 @@ use std::collections::HashSet;
 use tests::checks::{
     assert_no_thread_violations, check_output, value_tolerance, values_close, OUTPUT_BOUND,
 };
-use tests::clap_host::{bundled_plugins, each_plugin, nice_plug_param_hash, ParamChange, VENDOR};
+use tests::clap_host::{
+    bundled_plugins, each_plugin, nice_plug_param_hash, ParamChange, COMP, EQ, MASTER, VENDOR,
+};
 use tests::signals::sine;
 
 /// The plugins under test are `bundler.toml`'s (the one list of the plugins; the CLI and the
 /// VST3 tests check theirs against it too), each with its package, bundle and CLAP ID from
-/// one key.
+/// one key; the named ones the plugin-specific tests use are among them, as they are.
 #[test]
 fn the_plugins_under_test_are_the_bundled_ones() {
+    for named in [EQ, COMP, MASTER] {
+        assert!(each_plugin().contains(&named), "{named:?}");
+    }
     let mut ours: Vec<(String, String)> = each_plugin()
         .iter()
         .map(|p| (p.package.to_string(), p.bundle_name.to_string()))

@@ -118,10 +118,33 @@ pub const MASTER: PluginUnderTest = PluginUnderTest {
 /// Vendor string every Tandem plugin reports.
 pub const VENDOR: &str = "Tandem";
 
-/// All three plugins, for tests that run the same checks on each of them (checked against
-/// [`bundled_plugins`], the one list of the plugins).
-pub fn each_plugin() -> [PluginUnderTest; 3] {
-    [EQ, COMP, MASTER]
+/// Every plugin, for tests that run the same checks on each of them: `bundler.toml`'s (the one
+/// list of the plugins), in its order, each named by the house convention from its package
+/// `tandem-<key>`: CLAP ID `audio.tandem.<key>`, name and bundle name the bundle's. A plugin
+/// added to `bundler.toml` is under test here without a change.
+pub fn each_plugin() -> Vec<PluginUnderTest> {
+    static ALL: OnceLock<Vec<PluginUnderTest>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        bundled_plugins()
+            .into_iter()
+            .map(|(package, bundle_name)| {
+                let key = package
+                    .strip_prefix("tandem-")
+                    .unwrap_or_else(|| panic!("bundler.toml: {package} is not tandem-<key>"))
+                    .to_string();
+                let name = leak(bundle_name);
+                PluginUnderTest {
+                    clap_id: leak(format!("audio.tandem.{key}")),
+                    key: leak(key),
+                    package: leak(package),
+                    bundle_name: name,
+                    name,
+                }
+            })
+            .collect()
+    })
+    .clone()
 }
 
 /// `bundler.toml`, the one list of the plugins: (package, bundle name) in package order.
