@@ -13,6 +13,7 @@
 //!   [`LATENCY_MS`] worth of samples (the maximum lookahead; the audio is always delayed by it,
 //!   whatever the `lookahead` setting) and a ramped output gain.
 
+use crate::chains::Chain;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -672,6 +673,32 @@ impl Processor for CompChain {
     /// [`LATENCY_MS`] in samples at the current rate, rounded to nearest (constant for a rate).
     fn latency_samples(&self) -> usize {
         self.comp.latency_samples()
+    }
+}
+
+impl Chain for CompChain {
+    type Settings = CompSettings;
+    fn params() -> &'static [ParamInfo] {
+        &PARAMS
+    }
+    fn build(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
+        CompChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &CompSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &CompSettings) {
+        // The following `reset` settles the ramps.
+        self.set_settings(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
+        self.process_with_sidechain(io, key);
+    }
+    fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn param_map(settings: &CompSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
 }
 

@@ -18,9 +18,6 @@ pub mod master;
 pub mod params;
 
 use crate::{ConfigError, Processor, ProcessorConfig};
-use comp::{CompChain, CompSettings};
-use eq::{EqChain, EqSettings};
-use master::{MasterChain, MasterSettings};
 use params::ParamInfo;
 use std::collections::BTreeMap;
 
@@ -78,85 +75,11 @@ pub trait Chain: Processor + Send + Sized {
     }
 }
 
-impl Chain for EqChain {
-    type Settings = EqSettings;
-    fn params() -> &'static [ParamInfo] {
-        &eq::PARAMS
-    }
-    fn build(config: ProcessorConfig, settings: &EqSettings) -> Result<Self, ConfigError> {
-        EqChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &EqSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &EqSettings) {
-        self.set_settings_immediate(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
-        self.process(io);
-    }
-    fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn param_map(settings: &EqSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
-    }
-}
-
-impl Chain for CompChain {
-    type Settings = CompSettings;
-    fn params() -> &'static [ParamInfo] {
-        &comp::PARAMS
-    }
-    fn build(config: ProcessorConfig, settings: &CompSettings) -> Result<Self, ConfigError> {
-        CompChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &CompSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &CompSettings) {
-        // The following `reset` settles the ramps.
-        self.set_settings(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], key: Option<&[&[f32]]>) {
-        self.process_with_sidechain(io, key);
-    }
-    fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn param_map(settings: &CompSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
-    }
-}
-
-impl Chain for MasterChain {
-    type Settings = MasterSettings;
-    const TRIM_CAN_BOOST: bool = false;
-    fn params() -> &'static [ParamInfo] {
-        master::PARAMS
-    }
-    fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
-        MasterChain::new(config, settings)
-    }
-    fn apply(&mut self, settings: &MasterSettings) {
-        self.set_settings(settings);
-    }
-    fn apply_immediate(&mut self, settings: &MasterSettings) {
-        self.set_settings_immediate(settings);
-    }
-    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
-        self.process(io);
-    }
-    fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
-        settings.set_param_at(index, value)
-    }
-    fn param_map(settings: &MasterSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
-    }
-}
-
 #[cfg(test)]
 mod chain_tests {
+    use super::comp::{CompChain, CompSettings};
+    use super::eq::{EqChain, EqSettings};
+    use super::master::{MasterChain, MasterSettings};
     use super::params::ParamKind;
     use super::*;
 

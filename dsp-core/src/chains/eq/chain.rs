@@ -4,6 +4,9 @@
 use super::band::{BandRunner, Scratch};
 use super::fast::UPDATES_PER_CALL;
 use super::*;
+use crate::chains::params::ParamInfo;
+use crate::chains::Chain;
+use std::collections::BTreeMap;
 
 /// The Tandem EQ processor: 8 bands in series then the output gain, mono or stereo, zero
 /// latency. Allocates only in [`EqChain::new`]; `process` never allocates, locks or panics and
@@ -222,5 +225,30 @@ impl Processor for EqChain {
     /// Always 0: minimum-phase biquads only.
     fn latency_samples(&self) -> usize {
         0
+    }
+}
+
+impl Chain for EqChain {
+    type Settings = EqSettings;
+    fn params() -> &'static [ParamInfo] {
+        &super::PARAMS
+    }
+    fn build(config: ProcessorConfig, settings: &EqSettings) -> Result<Self, ConfigError> {
+        EqChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &EqSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &EqSettings) {
+        self.set_settings_immediate(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
+        self.process(io);
+    }
+    fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn param_map(settings: &EqSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
 }

@@ -2,6 +2,9 @@
 //! limiter (one preallocated per oversampling factor, padded to a constant latency) and dither.
 
 use super::*;
+use crate::chains::params::ParamInfo;
+use crate::chains::Chain;
+use std::collections::BTreeMap;
 
 /// One preallocated limiter and the delay that pads it to the chain's constant latency.
 #[derive(Debug, Clone)]
@@ -574,5 +577,31 @@ impl Processor for MasterChain {
     /// Constant for a given sample rate: `round(5 ms × fs) + 36` samples (see the module docs).
     fn latency_samples(&self) -> usize {
         self.latency
+    }
+}
+
+impl Chain for MasterChain {
+    type Settings = MasterSettings;
+    const TRIM_CAN_BOOST: bool = false;
+    fn params() -> &'static [ParamInfo] {
+        super::PARAMS
+    }
+    fn build(config: ProcessorConfig, settings: &MasterSettings) -> Result<Self, ConfigError> {
+        MasterChain::new(config, settings)
+    }
+    fn apply(&mut self, settings: &MasterSettings) {
+        self.set_settings(settings);
+    }
+    fn apply_immediate(&mut self, settings: &MasterSettings) {
+        self.set_settings_immediate(settings);
+    }
+    fn process_keyed(&mut self, io: &mut [&mut [f32]], _key: Option<&[&[f32]]>) {
+        self.process(io);
+    }
+    fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
+        settings.set_param_at(index, value)
+    }
+    fn param_map(settings: &MasterSettings) -> BTreeMap<String, f32> {
+        settings.to_param_map()
     }
 }
