@@ -50,6 +50,27 @@ pub enum Settings {
     Master(MasterSettings),
 }
 
+/// `$body` with `$s` bound to the settings inside and `$C` to their chain's type, whichever
+/// plugin's they are: the one place that lists the plugins' settings and chains.
+macro_rules! with_chain {
+    ($settings:expr, $s:pat, $C:ident => $body:expr) => {
+        match $settings {
+            Settings::Eq($s) => {
+                type $C = EqChain;
+                $body
+            }
+            Settings::Comp($s) => {
+                type $C = CompChain;
+                $body
+            }
+            Settings::Master($s) => {
+                type $C = MasterChain;
+                $body
+            }
+        }
+    };
+}
+
 impl Settings {
     /// The defaults (what a freshly inserted plugin plays).
     pub fn default_for(kind: Kind) -> Self {
@@ -62,28 +83,16 @@ impl Settings {
 
     /// Every parameter as ID → plain value.
     pub fn to_map(&self) -> BTreeMap<String, f32> {
-        match self {
-            Settings::Eq(s) => s.to_param_map(),
-            Settings::Comp(s) => s.to_param_map(),
-            Settings::Master(s) => s.to_param_map(),
-        }
+        with_chain!(self, s, C => C::param_map(s))
     }
 
     fn set_raw(&mut self, id: &str, value: f32) -> bool {
-        match self {
-            Settings::Eq(s) => s.set_param(id, value),
-            Settings::Comp(s) => s.set_param(id, value),
-            Settings::Master(s) => s.set_param(id, value),
-        }
+        with_chain!(self, s, C => C::set_param(s, id, value))
     }
 
     /// The parameter table of these settings' chain.
     pub fn params(&self) -> &'static [ParamInfo] {
-        match self {
-            Settings::Eq(_) => EqChain::params(),
-            Settings::Comp(_) => CompChain::params(),
-            Settings::Master(_) => MasterChain::params(),
-        }
+        with_chain!(self, _, C => C::params())
     }
 
     /// Sets one parameter; refuses unknown IDs, non-finite values and values the parameter
@@ -108,23 +117,19 @@ impl Settings {
     }
 
     /// The EQ these settings apply, as a frequency response can be drawn from (`tandem
-    /// response`, the suggestion's plot): the EQ's own, the Master's tone EQ, `None` for the
-    /// Comp (its effect depends on the signal).
-    pub fn tone_eq(&self) -> Option<EqSettings> {
+    /// response`, the suggestion's plot), with what the plugin calls it: the EQ's own, the
+    /// Master's tone EQ, `None` for the Comp (its effect depends on the signal).
+    pub fn tone_eq(&self) -> Option<(EqSettings, &'static str)> {
         match self {
-            Settings::Eq(s) => Some(*s),
-            Settings::Master(m) => Some(m.eq_settings()),
+            Settings::Eq(s) => Some((*s, "EQ")),
+            Settings::Master(m) => Some((m.eq_settings(), "tone EQ")),
             Settings::Comp(_) => None,
         }
     }
 
     /// The neutral value of a parameter for amount scaling.
     pub fn neutral(kind: Kind, id: &str) -> Option<f32> {
-        match kind {
-            Kind::Eq => EqChain::neutral_value(id),
-            Kind::Comp => CompChain::neutral_value(id),
-            Kind::Master => MasterChain::neutral_value(id),
-        }
+        with_chain!(Settings::default_for(kind), _, C => C::neutral_value(id))
     }
 
     /// Renders planar audio through these settings, compensating the processor's latency so
@@ -144,13 +149,8 @@ impl Settings {
         let nch = channels.len();
         let frames = channels.first().map(|c| c.len()).unwrap_or(0);
         let config = ProcessorConfig::new(sample_rate, 4096, nch).map_err(|e| e.to_string())?;
-        let mut chain: Box<dyn Processor> = match self {
-            Settings::Eq(s) => Box::new(EqChain::new(config, s).map_err(|e| e.to_string())?),
-            Settings::Comp(s) => Box::new(CompChain::new(config, s).map_err(|e| e.to_string())?),
-            Settings::Master(s) => {
-                Box::new(MasterChain::new(config, s).map_err(|e| e.to_string())?)
-            }
-        };
+        let mut chain: Box<dyn Processor> =
+            with_chain!(self, s, C => Box::new(C::build(config, s).map_err(|e| e.to_string())?));
         let latency = chain.latency_samples();
         let mut buf: Vec<Vec<f32>> = channels
             .iter()

@@ -28,7 +28,7 @@ pub(super) fn run(
             .set(&id, v)
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;
     }
-    let eq = settings.tone_eq().ok_or_else(|| {
+    let (eq, _) = settings.tone_eq().ok_or_else(|| {
         Failure::Usage("response: only eq and master have a frequency response".into())
     })?;
     let sr = rate as f64;

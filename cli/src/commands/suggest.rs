@@ -31,12 +31,9 @@ pub(super) fn run(
         let settings = engines::accepted(kind, &Settings::default_for(kind), &s, amount);
         let sr = audio.sample_rate as f64;
         let after = match settings.tone_eq() {
-            Some(eq) => {
-                let label = match kind {
-                    Kind::Master => "with the suggested tone EQ",
-                    _ => "with the suggested EQ",
-                };
-                crate::plot::shifted(&before, label, |f| eq.magnitude_db(f as f64, sr) as f32)
+            Some((eq, what)) => {
+                let label = format!("with the suggested {what}");
+                crate::plot::shifted(&before, &label, |f| eq.magnitude_db(f as f64, sr) as f32)
             }
             None => {
                 let rendered = Audio {
