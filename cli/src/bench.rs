@@ -16,12 +16,11 @@
 use std::time::Instant;
 
 use dsp_core::analysis::{Averaging, OctaveSmoother, SpectrumAnalyzer, SpectrumConfig};
-use dsp_core::assist::comp::{
-    suggest_comp, CompAnalysis, CompAnalysisConfig, CompStyle, CompSuggestOptions,
-};
-use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistOptions};
-use dsp_core::assist::master::{suggest_master, MasterAnalysis, MasterAssistOptions, Platform};
+use dsp_core::assist::comp::{CompAssistant, CompStyle};
+use dsp_core::assist::eq::EqAssistant;
+use dsp_core::assist::master::{MasterAssistant, Platform};
 use dsp_core::assist::targets::TargetId;
+use dsp_core::assist::Assistant;
 use dsp_core::chains::comp::{CompChain, CompDetector, CompSettings};
 use dsp_core::chains::eq::{EqBandType, EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
@@ -344,105 +343,87 @@ impl DisplaySpectrum {
     }
 }
 
-/// Which plugin's analysis thread.
-#[derive(Clone, Copy)]
-enum AnalysisKind {
-    Eq,
-    Comp,
-    Master,
-}
-
-/// The analysis thread's work for one plugin over `input` (pre) and `output` (post): the
-/// assistant's features block by block, the pre and post display spectra, the output loudness
-/// meter (Master), and one suggestion at the end.
-fn time_analysis(
-    kind: AnalysisKind,
+/// The analysis thread's work for assistant `A` over `input` (pre) and `output` (post): the
+/// assistant's features block by block, the pre and post display spectra, `meter` on the output
+/// (the Master's loudness meter; nothing for the others), and one suggestion at the end, aiming
+/// at `aim`. Also says whether the suggestion proposed anything.
+fn time_analysis<A: Assistant>(
+    aim: &A::Aim,
+    meter: &mut dyn FnMut(&[&[f32]]),
     input: &[Vec<f32>; 2],
     output: &[Vec<f32>; 2],
-) -> Result<(f64, &'static str), String> {
+) -> Result<(f64, &'static str, bool), String> {
     let sr = SAMPLE_RATE as f32;
     let mut pre = DisplaySpectrum::new(sr)?;
     let mut post = DisplaySpectrum::new(sr)?;
+    let mut a = A::live(sr, 2).map_err(|e| e.to_string())?;
     let frames = input[0].len();
-    let blocks = move || {
-        (0..frames)
-            .step_by(ANALYSIS_BLOCK)
-            .map(move |p| p..(p + ANALYSIS_BLOCK).min(frames))
-    };
-    let mut err = None;
-    let timed = match kind {
-        AnalysisKind::Eq => {
-            let mut a = EqAnalysis::new(EqAnalysisConfig::new(sr, 2)).map_err(|e| e.to_string())?;
-            let target = TargetId::Balanced.target();
-            time_ms(|| {
-                for b in blocks() {
-                    let i = [&input[0][b.clone()], &input[1][b.clone()]];
-                    let o = [&output[0][b.clone()], &output[1][b]];
-                    pre.process(&i);
-                    post.process(&o);
-                    a.process(&i);
-                }
-                let s = suggest_eq(
-                    &a.result(),
-                    &target,
-                    &EqAssistOptions::default(),
-                    &EqSettings::default(),
-                );
-                std::hint::black_box(s);
-            })
+    let mut proposed = false;
+    let (ms, clock) = time_ms(|| {
+        for p in (0..frames).step_by(ANALYSIS_BLOCK) {
+            let b = p..(p + ANALYSIS_BLOCK).min(frames);
+            let i = [&input[0][b.clone()], &input[1][b.clone()]];
+            let o = [&output[0][b.clone()], &output[1][b]];
+            pre.process(&i);
+            post.process(&o);
+            meter(&o);
+            A::process(&mut a, &i);
         }
-        AnalysisKind::Comp => {
-            let mut a =
-                CompAnalysis::new(CompAnalysisConfig::new(sr, 2)).map_err(|e| e.to_string())?;
-            time_ms(|| {
-                for b in blocks() {
-                    let i = [&input[0][b.clone()], &input[1][b.clone()]];
-                    let o = [&output[0][b.clone()], &output[1][b]];
-                    pre.process(&i);
-                    post.process(&o);
-                    a.process(&i);
+        let s = A::suggest(
+            &A::result(&a),
+            aim,
+            &A::Options::default(),
+            &Default::default(),
+        );
+        proposed = !s.values.is_empty();
+        std::hint::black_box(s);
+    });
+    Ok((ms, clock, proposed))
+}
+
+/// One plugin's analysis-thread timing over (input, output): (ms, clock).
+type TimeAnalysis =
+    Box<dyn Fn(&[Vec<f32>; 2], &[Vec<f32>; 2]) -> Result<(f64, &'static str), String>>;
+
+/// The three plugins' analysis-thread timings: (key, label, timing), with the aims the plugins
+/// start with (Balanced, Glue, Spotify).
+fn analysis_timings() -> [(&'static str, &'static str, TimeAnalysis); 3] {
+    let quiet = |_: &[&[f32]]| {};
+    [
+        (
+            "analysis_eq",
+            "Analysis thread, EQ",
+            Box::new(move |i, o| {
+                let aim = TargetId::Balanced.target();
+                time_analysis::<EqAssistant>(&aim, &mut { quiet }, i, o).map(|(ms, c, _)| (ms, c))
+            }),
+        ),
+        (
+            "analysis_comp",
+            "Analysis thread, Comp",
+            Box::new(move |i, o| {
+                let aim = CompStyle::from_key("glue").unwrap_or(CompStyle::ALL[0]);
+                time_analysis::<CompAssistant>(&aim, &mut { quiet }, i, o).map(|(ms, c, _)| (ms, c))
+            }),
+        ),
+        (
+            "analysis_master",
+            "Analysis thread, Master",
+            Box::new(|i, o| {
+                let sr = SAMPLE_RATE as f32;
+                let mut meter = LoudnessAnalyzer::live(2, sr).map_err(|e| e.to_string())?;
+                let aim = Platform::from_key("spotify")
+                    .unwrap_or(Platform::ALL[0])
+                    .target(-14.0, -1.0);
+                let (ms, c, proposed) =
+                    time_analysis::<MasterAssistant>(&aim, &mut |o| meter.process(o), i, o)?;
+                if !proposed {
+                    return Err("the master assistant suggested nothing".to_string());
                 }
-                let s = suggest_comp(
-                    &a.result(),
-                    CompStyle::from_key("glue").unwrap_or(CompStyle::ALL[0]),
-                    &CompSuggestOptions::default(),
-                    &CompSettings::default(),
-                );
-                std::hint::black_box(s);
-            })
-        }
-        AnalysisKind::Master => {
-            let mut a = MasterAnalysis::live(sr, 2).map_err(|e| e.to_string())?;
-            let mut meter = LoudnessAnalyzer::live(2, sr).map_err(|e| e.to_string())?;
-            let target = Platform::from_key("spotify")
-                .unwrap_or(Platform::ALL[0])
-                .target(-14.0, -1.0);
-            time_ms(|| {
-                for b in blocks() {
-                    let i = [&input[0][b.clone()], &input[1][b.clone()]];
-                    let o = [&output[0][b.clone()], &output[1][b]];
-                    pre.process(&i);
-                    post.process(&o);
-                    meter.process(&o);
-                    a.process(&i);
-                }
-                let s = suggest_master(
-                    &a.result(),
-                    &target,
-                    &MasterAssistOptions::default(),
-                    &MasterSettings::default(),
-                );
-                if s.values.is_empty() {
-                    err = Some("the master assistant suggested nothing".to_string());
-                }
-                std::hint::black_box(s);
-            })
-        }
-    };
-    match err {
-        Some(e) => Err(e),
-        None => Ok(timed),
-    }
+                Ok((ms, c))
+            }),
+        ),
+    ]
 }
 
 /// Renders `input` through `p` in blocks of `block` frames (untimed).
@@ -617,17 +598,8 @@ fn measure_analysis(
         Ok(render(make()?.as_mut(), input, DEFAULT_BLOCK))
     };
     let outputs = [out("eq_8_bells")?, out("comp_rms")?, out("master_chain")?];
-    let kinds = [
-        (AnalysisKind::Eq, "analysis_eq", "Analysis thread, EQ"),
-        (AnalysisKind::Comp, "analysis_comp", "Analysis thread, Comp"),
-        (
-            AnalysisKind::Master,
-            "analysis_master",
-            "Analysis thread, Master",
-        ),
-    ];
     let mut rows = Vec::new();
-    for ((kind, key, label), out) in kinds.into_iter().zip(&outputs) {
+    for ((key, label, time), out) in analysis_timings().into_iter().zip(&outputs) {
         let mut row = Row {
             key: key.into(),
             label: label.into(),
@@ -637,9 +609,9 @@ fn measure_analysis(
             audio_s: SECONDS,
             block: None,
         };
-        time_analysis(kind, input, out)?;
+        time(input, out)?;
         for _ in 0..runs {
-            let (ms, clock) = time_analysis(kind, input, out)?;
+            let (ms, clock) = time(input, out)?;
             row.runs_ms.push(ms);
             row.clock = clock;
         }

@@ -1,7 +1,7 @@
 //! The three processors and assistants behind one face: parameter IDs exactly as the plugins
 //! expose them, validation of `--set id=value`, latency-compensated rendering, and suggestions.
 
-use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompStyle, CompSuggestOptions};
+use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompAssistOptions, CompStyle};
 use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAssistOptions};
 use dsp_core::assist::master::{
     suggest_master, MasterAnalysis, MasterAssistOptions, MasterReference, MasterTarget, Platform,
@@ -298,7 +298,7 @@ pub fn suggest_measured(
             let mut s = suggest_comp(
                 &r,
                 style,
-                &CompSuggestOptions::default(),
+                &CompAssistOptions::default(),
                 &CompSettings::default(),
             );
             comp_makeup_verified(&mut s, channels, sample_rate)?;

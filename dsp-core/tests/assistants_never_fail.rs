@@ -3,7 +3,7 @@
 //! on), never panics, and every value it proposes is finite and inside its parameter's range
 //! (setting it and reading it back gives it unchanged), with confidences in 0–1.
 
-use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompStyle, CompSuggestOptions};
+use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompAssistOptions, CompStyle};
 use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAssistOptions};
 use dsp_core::assist::master::{suggest_master, MasterAnalysis, MasterAssistOptions, Platform};
 use dsp_core::assist::targets::TargetId;
@@ -130,7 +130,7 @@ proptest! {
         target_gr in prop::option::of(0.0f32..30.0),
     ) {
         let a = CompAnalysis::analyze(&refs(&x), sr).unwrap();
-        let options = CompSuggestOptions { sim_seconds, target_avg_gr_db: target_gr };
+        let options = CompAssistOptions { sim_seconds, target_avg_gr_db: target_gr };
         let current = CompSettings::from_param_map(&m);
         let s = suggest_comp(&a, style, &options, &current);
         let rt = |id: &str, v: f32| {

@@ -14,8 +14,44 @@ pub mod excerpt;
 pub mod master;
 pub mod targets;
 
+use crate::chains::Chain;
+use crate::ConfigError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// An assistant as the plugins' analysis threads, the CLI and the benchmarks run it: a streaming
+/// analysis of what the plugin hears, and a pure [`suggest`](Self::suggest) from what it
+/// measured to a [`Suggestion`] for its chain's settings. Implemented by [`eq::EqAssistant`],
+/// [`comp::CompAssistant`] and [`master::MasterAssistant`].
+pub trait Assistant {
+    /// The chain whose settings it proposes.
+    type Chain: Chain;
+    /// The streaming measurement, fed planar blocks.
+    type Analysis: Send;
+    /// What the analysis measured.
+    type Result;
+    /// What the engineer aims for: a tonal target (EQ), a style (Comp), a delivery target
+    /// (Master).
+    type Aim;
+    /// The assistant's options.
+    type Options: Default;
+    /// Its key in [`Suggestion::assistant`].
+    const KEY: &'static str;
+    /// An analysis for a plugin's analysis thread (which listens all the time) of `channels`
+    /// planar channels at `sample_rate_hz`.
+    fn live(sample_rate_hz: f32, channels: usize) -> Result<Self::Analysis, ConfigError>;
+    /// Feeds one planar block.
+    fn process(analysis: &mut Self::Analysis, block: &[&[f32]]);
+    /// What the analysis measured so far.
+    fn result(analysis: &Self::Analysis) -> Self::Result;
+    /// The proposal for `current` settings, aiming at `aim`.
+    fn suggest(
+        result: &Self::Result,
+        aim: &Self::Aim,
+        options: &Self::Options,
+        current: &<Self::Chain as Chain>::Settings,
+    ) -> Suggestion;
+}
 
 /// The version of the [`Suggestion`] JSON layout. Bumped on breaking changes; older versions are
 /// rejected on load (the plugin then simply has no suggestion, never a crash).
@@ -274,5 +310,61 @@ mod tests {
         bad.confidence = 1.5;
         assert!(bad.validate().is_err());
         assert!(Suggestion::from_json("{not json").is_err());
+    }
+}
+
+#[cfg(test)]
+mod assistant_tests {
+    use super::*;
+
+    /// Runs assistant `A` live over 12 s of stereo pink noise whose level alternates every
+    /// quarter second (so each assistant has something to propose), in 1000-frame blocks, and
+    /// checks what it proposes: its own key, and only parameters of its chain's table, each at a
+    /// value the parameter holds as is (in range, a whole menu index, a switch 0 or 1).
+    fn proposes_its_chains_parameters<A: Assistant>(aim: A::Aim) {
+        let sr = 48_000;
+        let n = 12 * sr;
+        let level = |i: usize| {
+            if (i / (sr / 4)).is_multiple_of(2) {
+                1.0
+            } else {
+                0.2
+            }
+        };
+        let noise = |seed| -> Vec<f32> {
+            let x = crate::testsignals::pink_noise(n, 0.2, seed);
+            x.iter().enumerate().map(|(i, v)| v * level(i)).collect()
+        };
+        let (l, r) = (noise(11), noise(12));
+        let mut a = A::live(sr as f32, 2).unwrap();
+        for (bl, br) in l.chunks(1000).zip(r.chunks(1000)) {
+            A::process(&mut a, &[bl, br]);
+        }
+        let s = A::suggest(
+            &A::result(&a),
+            &aim,
+            &A::Options::default(),
+            &Default::default(),
+        );
+        assert_eq!(s.assistant, A::KEY);
+        assert!(!s.values.is_empty(), "{}: proposes something", A::KEY);
+        let table = A::Chain::params();
+        let item_values = s.items.iter().flat_map(|i| i.values.iter());
+        for (id, &v) in s.values.iter().chain(item_values) {
+            let p = table
+                .iter()
+                .find(|p| p.id == id)
+                .unwrap_or_else(|| panic!("{}: {id} is not a parameter", A::KEY));
+            assert_eq!(p.sanitize(v), v, "{}: {id} = {v}", A::KEY);
+        }
+    }
+
+    #[test]
+    fn each_assistant_proposes_its_chains_parameters() {
+        use crate::assist::targets::TargetId;
+        proposes_its_chains_parameters::<eq::EqAssistant>(TargetId::Bright.target());
+        proposes_its_chains_parameters::<comp::CompAssistant>(comp::CompStyle::ALL[1]);
+        let spotify = master::Platform::ALL[0].target(-14.0, -1.0);
+        proposes_its_chains_parameters::<master::MasterAssistant>(spotify);
     }
 }

@@ -4,7 +4,7 @@
 //! difference between the manual and the suggested settings on the recent audio.
 
 use dsp_core::assist::comp::{
-    suggest_comp, CompAnalysis, CompAnalysisConfig, CompStyle, CompSuggestOptions,
+    suggest_comp, CompAnalysis, CompAnalysisConfig, CompAssistOptions, CompStyle,
 };
 use dsp_core::assist::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
@@ -39,7 +39,7 @@ pub struct CompAnalyzer {
     tap: TapMonitor,
     /// The style the last suggestion was built for.
     suggested_for: Option<CompStyle>,
-    options: CompSuggestOptions,
+    options: CompAssistOptions,
 }
 
 impl CompAnalyzer {
@@ -55,7 +55,7 @@ impl CompAnalyzer {
             analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
             tap: TapMonitor::new(sample_rate, channels, display)?,
             suggested_for: None,
-            options: CompSuggestOptions::default(),
+            options: CompAssistOptions::default(),
         })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::analysis::CompAnalysisResult;
 use super::style::{material_rule, CompStyle, MaterialRule, StyleParams};
-use super::suggest::{fmt_opt, CompSuggestOptions};
+use super::suggest::{fmt_opt, CompAssistOptions};
 use crate::assist::SuggestionItem;
 
 /// What the material made of the style's numbers.
@@ -28,7 +28,7 @@ pub(super) struct Material {
 pub(super) fn read_material(
     analysis: &CompAnalysisResult,
     p: &StyleParams,
-    options: &CompSuggestOptions,
+    options: &CompAssistOptions,
     target: f32,
 ) -> Material {
     let rule = material_rule();

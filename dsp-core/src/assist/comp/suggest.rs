@@ -15,14 +15,14 @@ use crate::{validate_sample_rate, MAX_CHANNELS};
 
 /// Options of [`suggest_comp`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CompSuggestOptions {
+pub struct CompAssistOptions {
     /// At most this many seconds of the kept audio (its loudest part) are simulated.
     pub sim_seconds: f32,
     /// Overrides the style's target average gain reduction, dB.
     pub target_avg_gr_db: Option<f32>,
 }
 
-impl Default for CompSuggestOptions {
+impl Default for CompAssistOptions {
     /// 20 s simulated, the style's target.
     fn default() -> Self {
         Self {
@@ -47,7 +47,7 @@ pub(super) fn round_to(v: f32, step: f32) -> f32 {
 pub fn suggest_comp(
     analysis: &CompAnalysisResult,
     style: CompStyle,
-    options: &CompSuggestOptions,
+    options: &CompAssistOptions,
     current: &CompSettings,
 ) -> Suggestion {
     let mut sug = Suggestion::empty("comp", style.name());

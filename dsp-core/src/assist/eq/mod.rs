@@ -105,6 +105,36 @@ pub const MAX_SUB_BOOST_DB: f64 = 3.0;
 /// The most boost (dB) all tonal bands together may add (sum of their positive gains).
 pub const BOOST_BUDGET_DB: f64 = 6.0;
 
+/// The EQ assistant: [`EqAnalysis`] and [`suggest_eq`] towards a tonal [`Target`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EqAssistant;
+
+impl super::Assistant for EqAssistant {
+    type Chain = crate::chains::eq::EqChain;
+    type Analysis = EqAnalysis;
+    type Result = EqAnalysisResult;
+    type Aim = Target;
+    type Options = EqAssistOptions;
+    const KEY: &'static str = "eq";
+    fn live(sample_rate_hz: f32, channels: usize) -> Result<EqAnalysis, ConfigError> {
+        EqAnalysis::new(EqAnalysisConfig::new(sample_rate_hz, channels))
+    }
+    fn process(analysis: &mut EqAnalysis, block: &[&[f32]]) {
+        analysis.process(block);
+    }
+    fn result(analysis: &EqAnalysis) -> EqAnalysisResult {
+        analysis.result()
+    }
+    fn suggest(
+        result: &EqAnalysisResult,
+        aim: &Target,
+        options: &EqAssistOptions,
+        current: &EqSettings,
+    ) -> Suggestion {
+        suggest_eq(result, aim, options, current)
+    }
+}
+
 /// The suggested EQ for what `analysis` heard, towards `target`, completing `current` (the
 /// engineer's settings, left untouched: suggested bands go to bands that are not enabled).
 /// See the module docs for the method. Never panics; with nothing heard it returns an empty

@@ -54,5 +54,36 @@ pub const MIN_HEARD_SECONDS: f32 = 1.0;
 /// an intro is not enough).
 pub const MIN_STABLE_SECONDS: f32 = 30.0;
 
+/// The Master assistant: [`MasterAnalysis`] (live) and [`suggest_master`] towards a
+/// [`MasterTarget`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MasterAssistant;
+
+impl super::Assistant for MasterAssistant {
+    type Chain = crate::chains::master::MasterChain;
+    type Analysis = MasterAnalysis;
+    type Result = MasterAnalysisResult;
+    type Aim = MasterTarget;
+    type Options = MasterAssistOptions;
+    const KEY: &'static str = "master";
+    fn live(sample_rate_hz: f32, channels: usize) -> Result<MasterAnalysis, crate::ConfigError> {
+        MasterAnalysis::live(sample_rate_hz, channels)
+    }
+    fn process(analysis: &mut MasterAnalysis, block: &[&[f32]]) {
+        analysis.process(block);
+    }
+    fn result(analysis: &MasterAnalysis) -> MasterAnalysisResult {
+        analysis.result()
+    }
+    fn suggest(
+        result: &MasterAnalysisResult,
+        aim: &MasterTarget,
+        options: &MasterAssistOptions,
+        current: &crate::chains::master::MasterSettings,
+    ) -> super::Suggestion {
+        suggest_master(result, aim, options, current)
+    }
+}
+
 #[cfg(test)]
 mod tests;
