@@ -16,11 +16,11 @@
 use std::time::Instant;
 
 use dsp_core::analysis::{Averaging, OctaveSmoother, SpectrumAnalyzer, SpectrumConfig};
-use dsp_core::assist::comp::{CompAssistant, CompStyle};
-use dsp_core::assist::eq::EqAssistant;
-use dsp_core::assist::master::{MasterAssistant, Platform};
-use dsp_core::assist::targets::TargetId;
-use dsp_core::assist::Assistant;
+use dsp_core::assistant::comp::{CompAssistant, CompStyle};
+use dsp_core::assistant::eq::EqAssistant;
+use dsp_core::assistant::master::{MasterAssistant, Platform};
+use dsp_core::assistant::targets::TargetId;
+use dsp_core::assistant::Assistant;
 use dsp_core::chains::comp::{CompChain, CompDetector, CompSettings};
 use dsp_core::chains::eq::{EqBandType, EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
@@ -29,7 +29,7 @@ use dsp_core::loudness::LoudnessAnalyzer;
 use dsp_core::oversampling::OversamplingFactor;
 use dsp_core::{Processor, ProcessorConfig};
 
-use crate::engines::{self, AssistOptions, Kind, Settings};
+use crate::engines::{self, AssistantOptions, Kind, Settings};
 
 /// Length of the benchmark signal, in seconds.
 pub const SECONDS: f64 = 60.0;
@@ -299,7 +299,7 @@ fn master_suggested(input: &[Vec<f32>; 2]) -> Result<MasterSettings, String> {
         Kind::Master,
         input.as_slice(),
         SAMPLE_RATE,
-        &AssistOptions::default(),
+        &AssistantOptions::default(),
     )?;
     match engines::accepted(Kind::Master, &base, &suggestion, 1.0) {
         Settings::Master(s) => Ok(s),
@@ -632,7 +632,7 @@ pub const MASTER_JOB_SECONDS: f64 = 240.0;
 /// a 4-minute 44.1 kHz stereo demo mix.
 fn master_job_row(runs: usize) -> Result<Row, String> {
     use crate::audio_io::Audio;
-    use crate::engines::{master_render_verified, suggest_measured, AssistOptions, Kind};
+    use crate::engines::{master_render_verified, suggest_measured, AssistantOptions, Kind};
     use crate::report::analysis_report_with;
     use crate::Failure;
     let rate = 44_100u32;
@@ -641,7 +641,7 @@ fn master_job_row(runs: usize) -> Result<Row, String> {
         channels: vec![l, r],
         sample_rate: rate,
     };
-    let opts = AssistOptions {
+    let opts = AssistantOptions {
         target: Some("spotify".into()),
         ..Default::default()
     };

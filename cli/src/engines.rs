@@ -1,13 +1,13 @@
 //! The three processors and assistants behind one face: parameter IDs exactly as the plugins
 //! expose them, validation of `--set id=value`, latency-compensated rendering, and suggestions.
 
-use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompAssistOptions, CompStyle};
-use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAssistOptions};
-use dsp_core::assist::master::{
-    suggest_master, MasterAnalysis, MasterAssistOptions, MasterReference, MasterTarget, Platform,
+use dsp_core::assistant::comp::{suggest_comp, CompAnalysis, CompAssistantOptions, CompStyle};
+use dsp_core::assistant::eq::{suggest_eq, EqAnalysis, EqAssistantOptions};
+use dsp_core::assistant::master::{
+    suggest_master, MasterAnalysis, MasterAssistantOptions, MasterReference, MasterTarget, Platform,
 };
-use dsp_core::assist::targets::{Target, TargetId};
-use dsp_core::assist::{Suggestion, SuggestionItem};
+use dsp_core::assistant::targets::{Target, TargetId};
+use dsp_core::assistant::{Suggestion, SuggestionItem};
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use dsp_core::chains::master::{MasterChain, MasterSettings};
@@ -175,7 +175,7 @@ impl Settings {
 
 /// Assistant options from the command line.
 #[derive(Debug, Clone, Default)]
-pub struct AssistOptions {
+pub struct AssistantOptions {
     /// EQ tonal profile key (`balanced`, `warm`, …).
     pub profile: Option<String>,
     /// A reference track, already read: (name, planar audio, sample rate).
@@ -190,7 +190,7 @@ pub struct AssistOptions {
     pub ceiling: Option<f32>,
 }
 
-fn eq_target(opts: &AssistOptions) -> Result<Target, String> {
+fn eq_target(opts: &AssistantOptions) -> Result<Target, String> {
     if let Some((name, audio, sr)) = &opts.reference {
         let view: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();
         let r = EqAnalysis::analyze(&view, *sr as f32).map_err(|e| format!("{name}: {e}"))?;
@@ -211,7 +211,7 @@ fn eq_target(opts: &AssistOptions) -> Result<Target, String> {
         })
 }
 
-fn master_target(opts: &AssistOptions) -> Result<MasterTarget, String> {
+fn master_target(opts: &AssistantOptions) -> Result<MasterTarget, String> {
     match (opts.lufs, opts.ceiling) {
         (Some(l), c) => {
             let c = c.unwrap_or(-1.0);
@@ -249,7 +249,7 @@ pub fn suggest(
     kind: Kind,
     channels: &[Vec<f32>],
     sample_rate: u32,
-    opts: &AssistOptions,
+    opts: &AssistantOptions,
 ) -> Result<Suggestion, String> {
     suggest_with_target(kind, channels, sample_rate, opts).map(|(s, _)| s)
 }
@@ -260,7 +260,7 @@ pub fn suggest_with_target(
     kind: Kind,
     channels: &[Vec<f32>],
     sample_rate: u32,
-    opts: &AssistOptions,
+    opts: &AssistantOptions,
 ) -> Result<(Suggestion, Option<Target>), String> {
     suggest_measured(kind, channels, sample_rate, opts).map(|(s, t, _)| (s, t))
 }
@@ -272,7 +272,7 @@ pub fn suggest_measured(
     kind: Kind,
     channels: &[Vec<f32>],
     sample_rate: u32,
-    opts: &AssistOptions,
+    opts: &AssistantOptions,
 ) -> Result<(Suggestion, Option<Target>, Option<LoudnessStats>), String> {
     let view: Vec<&[f32]> = channels.iter().take(2).map(|c| c.as_slice()).collect();
     let sr = sample_rate as f32;
@@ -283,7 +283,7 @@ pub fn suggest_measured(
             let s = suggest_eq(
                 &r,
                 &target,
-                &EqAssistOptions::default(),
+                &EqAssistantOptions::default(),
                 &EqSettings::default(),
             );
             Ok((s, Some(target), None))
@@ -298,7 +298,7 @@ pub fn suggest_measured(
             let mut s = suggest_comp(
                 &r,
                 style,
-                &CompAssistOptions::default(),
+                &CompAssistantOptions::default(),
                 &CompSettings::default(),
             );
             comp_makeup_verified(&mut s, channels, sample_rate)?;
@@ -311,7 +311,7 @@ pub fn suggest_measured(
             let r = analysis.result();
             // The analysis hears only the first two channels.
             let loudness = (view.len() == channels.len()).then(|| analysis.loudness_stats());
-            let mut options = MasterAssistOptions::default();
+            let mut options = MasterAssistantOptions::default();
             if let Some((name, audio, rsr)) = &opts.reference {
                 let rv: Vec<&[f32]> = audio.iter().take(2).map(|c| c.as_slice()).collect();
                 let ra = MasterAnalysis::analyze(&rv, *rsr as f32).map_err(|e| e.to_string())?;
@@ -335,7 +335,7 @@ pub fn suggest_measured(
 
 /// The tonal target to draw for a render without `--suggested`: the EQ's profile or reference
 /// when one was given, the master's reference when one was given, otherwise none.
-pub fn explicit_target(kind: Kind, opts: &AssistOptions) -> Result<Option<Target>, String> {
+pub fn explicit_target(kind: Kind, opts: &AssistantOptions) -> Result<Option<Target>, String> {
     match kind {
         Kind::Eq if opts.profile.is_some() || opts.reference.is_some() => eq_target(opts).map(Some),
         Kind::Master => match &opts.reference {
@@ -354,9 +354,10 @@ pub fn explicit_target(kind: Kind, opts: &AssistOptions) -> Result<Option<Target
 
 /// The settings that play when `suggestion` is accepted at `amount` (0–1) onto `base`.
 pub fn accepted(kind: Kind, base: &Settings, suggestion: &Suggestion, amount: f32) -> Settings {
-    let set = dsp_core::assist::accept::suggested_set(suggestion, &base.to_map(), amount, |id| {
-        Settings::neutral(kind, id)
-    });
+    let set =
+        dsp_core::assistant::accept::suggested_set(suggestion, &base.to_map(), amount, |id| {
+            Settings::neutral(kind, id)
+        });
     let mut s = base.clone();
     s.apply_map(&set);
     s
@@ -674,7 +675,7 @@ mod tests {
         let sr = 48_000;
         for (gain, field, error) in [(0.1f32, "lim_drive", -2.0f32), (0.9, "in_gain", 3.0)] {
             let x = programme(sr, gain);
-            let opts = AssistOptions::default();
+            let opts = AssistantOptions::default();
             let (mut s, _) = suggest_with_target(Kind::Master, &x, sr, &opts).unwrap();
             let target = s.measurements["target_lufs"];
             let v = s.values.get(field).copied().unwrap_or(0.0) + error;
@@ -726,7 +727,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        let opts = AssistOptions::default();
+        let opts = AssistantOptions::default();
         let (mut s, _) = suggest_with_target(Kind::Comp, &x, sr, &opts).unwrap();
         assert!(
             s.items.iter().any(|i| i.key == "threshold"),

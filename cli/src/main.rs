@@ -48,7 +48,7 @@ pub enum Command {
         /// The audio file (WAV, FLAC, Ogg Vorbis or MP3).
         input: PathBuf,
         #[command(flatten)]
-        assist: AssistArgs,
+        assistant: AssistantArgs,
         /// Draw the spectrum before and with the suggestion applied, and the target, as a PNG.
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
@@ -73,7 +73,7 @@ pub enum Command {
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
         #[command(flatten)]
-        assist: AssistArgs,
+        assistant: AssistantArgs,
         /// Output sample format.
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
@@ -94,7 +94,7 @@ pub enum Command {
         #[arg(long, short)]
         output: PathBuf,
         #[command(flatten)]
-        assist: AssistArgs,
+        assistant: AssistantArgs,
         /// Output sample format.
         #[arg(long, value_enum, default_value = "24")]
         bits: audio_io::OutFormat,
@@ -170,7 +170,7 @@ pub enum Command {
 
 /// The assistants' analysis options.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct AssistArgs {
+pub struct AssistantArgs {
     /// EQ/master tonal profile: flat, balanced, warm, bright, vocal, bass, drums, acoustic.
     #[arg(long)]
     pub profile: Option<String>,

@@ -3,7 +3,7 @@
 
 use crate::audio_io::{prepare_file, Audio, FileError, Pending};
 use dsp_core::analysis::ltas::{Ltas, LtasConfig};
-use dsp_core::assist::targets::Target;
+use dsp_core::assistant::targets::Target;
 use plotters::prelude::*;
 use std::path::Path;
 

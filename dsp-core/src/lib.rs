@@ -23,7 +23,7 @@
 //! - [`rt`]: the audio tap (SPSC ring) and the lock-free latest-value snapshot.
 
 pub mod analysis;
-pub mod assist;
+pub mod assistant;
 pub mod chains;
 pub mod dynamics;
 pub mod filters;

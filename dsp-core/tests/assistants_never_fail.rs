@@ -3,11 +3,13 @@
 //! on), never panics, and every value it proposes is finite and inside its parameter's range
 //! (setting it and reading it back gives it unchanged), with confidences in 0–1.
 
-use dsp_core::assist::comp::{suggest_comp, CompAnalysis, CompAssistOptions, CompStyle};
-use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAssistOptions};
-use dsp_core::assist::master::{suggest_master, MasterAnalysis, MasterAssistOptions, Platform};
-use dsp_core::assist::targets::TargetId;
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::comp::{suggest_comp, CompAnalysis, CompAssistantOptions, CompStyle};
+use dsp_core::assistant::eq::{suggest_eq, EqAnalysis, EqAssistantOptions};
+use dsp_core::assistant::master::{
+    suggest_master, MasterAnalysis, MasterAssistantOptions, Platform,
+};
+use dsp_core::assistant::targets::TargetId;
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::comp::CompSettings;
 use dsp_core::chains::eq::EqSettings;
 use dsp_core::chains::master::MasterSettings;
@@ -105,7 +107,7 @@ proptest! {
         flags in any::<(bool, bool, bool)>(),
     ) {
         let a = EqAnalysis::analyze(&refs(&x), sr).unwrap();
-        let options = EqAssistOptions {
+        let options = EqAssistantOptions {
             max_bands,
             max_gain_db,
             analysis_is_pre_eq: flags.0,
@@ -130,7 +132,7 @@ proptest! {
         target_gr in prop::option::of(0.0f32..30.0),
     ) {
         let a = CompAnalysis::analyze(&refs(&x), sr).unwrap();
-        let options = CompAssistOptions { sim_seconds, target_avg_gr_db: target_gr };
+        let options = CompAssistantOptions { sim_seconds, target_avg_gr_db: target_gr };
         let current = CompSettings::from_param_map(&m);
         let s = suggest_comp(&a, style, &options, &current);
         let rt = |id: &str, v: f32| {
@@ -149,12 +151,12 @@ proptest! {
         limits in (0.0f32..12.0, 0.0f32..12.0, 0.0f32..6.0, 0.0f32..20.0),
     ) {
         let a = MasterAnalysis::analyze(&refs(&x), sr).unwrap();
-        let options = MasterAssistOptions {
+        let options = MasterAssistantOptions {
             max_tonal_db: limits.0,
             max_reference_tonal_db: limits.1,
             max_glue_gr_db: limits.2,
             max_limiting_db: limits.3,
-            ..MasterAssistOptions::default()
+            ..MasterAssistantOptions::default()
         };
         let current = MasterSettings::from_param_map(&m);
         let s = suggest_master(&a, &platform.target(custom.0, custom.1), &options, &current);
@@ -175,7 +177,7 @@ fn the_range_check_can_fail() {
     };
     let with = |id: &str, v: f32, confidence: f32| {
         let mut s = Suggestion::empty("eq", "t");
-        s.items.push(dsp_core::assist::SuggestionItem {
+        s.items.push(dsp_core::assistant::SuggestionItem {
             key: "band1".into(),
             title: String::new(),
             values: [(id.to_string(), v)].into_iter().collect(),

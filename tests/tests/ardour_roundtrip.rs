@@ -24,7 +24,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use dsp_core::assist::{Suggestion, SuggestionItem};
+use dsp_core::assistant::{Suggestion, SuggestionItem};
 use std::collections::BTreeMap;
 use tests::ardour::{ardour_available, sandbox, scan};
 use tests::clap_host::{

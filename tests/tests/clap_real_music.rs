@@ -206,8 +206,8 @@ fn eq_and_comp_learn_in_one_play_through_what_the_cli_hears_in_the_file() {
     );
     // No hold before the minimum coverage: a suggestion marked stable rests on enough music.
     for (name, s, min) in [
-        ("EQ", &eq, dsp_core::assist::eq::MIN_STABLE_SECONDS),
-        ("Comp", &comp, dsp_core::assist::comp::MIN_STABLE_SECONDS),
+        ("EQ", &eq, dsp_core::assistant::eq::MIN_STABLE_SECONDS),
+        ("Comp", &comp, dsp_core::assistant::comp::MIN_STABLE_SECONDS),
     ] {
         let heard = s["heard_seconds"].as_f64().unwrap_or(0.0);
         assert!(
@@ -273,7 +273,7 @@ fn master_learns_a_whole_track_and_its_suggestion_meets_the_target() {
     eprintln!("{TRACK}: the learned suggestion renders at {lufs:.2} LUFS");
     // The suggestion held is not an intro's: at least the minimum coverage was heard.
     assert!(
-        heard >= dsp_core::assist::master::MIN_STABLE_SECONDS as f64,
+        heard >= dsp_core::assistant::master::MIN_STABLE_SECONDS as f64,
         "{TRACK}: the suggestion rests on only {heard:.0} of {seconds:.0} s"
     );
     assert!(

@@ -3,10 +3,10 @@
 
 use super::shared::{fmt_opt, spinner, to_json};
 use crate::audio_io::{write_wav, Audio, OutFormat};
-use crate::engines::{self, AssistOptions, Kind, Settings};
+use crate::engines::{self, AssistantOptions, Kind, Settings};
 use crate::report::{analysis_report, AnalysisReport};
 use crate::{Cli, Failure};
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use serde::Serialize;
 use std::path::Path;
 
@@ -41,7 +41,7 @@ pub(super) fn run(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
     for (kind, opts, name) in [
         (
             Kind::Eq,
-            AssistOptions {
+            AssistantOptions {
                 profile: Some("balanced".into()),
                 ..Default::default()
             },
@@ -49,7 +49,7 @@ pub(super) fn run(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
         ),
         (
             Kind::Comp,
-            AssistOptions {
+            AssistantOptions {
                 style: Some("glue".into()),
                 ..Default::default()
             },
@@ -57,7 +57,7 @@ pub(super) fn run(cli: &Cli, out: &Path, seconds: f64) -> Result<(), Failure> {
         ),
         (
             Kind::Master,
-            AssistOptions {
+            AssistantOptions {
                 target: Some("spotify".into()),
                 ..Default::default()
             },

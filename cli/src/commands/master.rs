@@ -1,18 +1,23 @@
 //! `tandem master`: the Master assistant's suggestion rendered, verified on the whole file and
 //! corrected, with the before/after/target table.
 
-use super::assist::{print_suggestion, run_suggest_measured};
+use super::assistant::{print_suggestion, run_suggest_measured};
 use super::output::{write_rendered, Outputs};
 use super::shared::{file_name, input_err, progress_bar, to_json};
 use crate::audio_io::read_audio;
 use crate::engines::{self, Kind};
 use crate::report::{analysis_report, analysis_report_with, AnalysisReport};
-use crate::{AssistArgs, Cli, Failure};
-use dsp_core::assist::Suggestion;
+use crate::{AssistantArgs, Cli, Failure};
+use dsp_core::assistant::Suggestion;
 use serde::Serialize;
 use std::path::Path;
 
-pub(super) fn run(cli: &Cli, input: &Path, out: &Outputs, a: &AssistArgs) -> Result<(), Failure> {
+pub(super) fn run(
+    cli: &Cli,
+    input: &Path,
+    out: &Outputs,
+    a: &AssistantArgs,
+) -> Result<(), Failure> {
     let mut inputs = vec![input];
     inputs.extend(a.reference.as_deref());
     out.check(&inputs)?;

@@ -1,10 +1,10 @@
 //! The subcommands, on top of `dsp-core`: [`run`] dispatches to one module per command. What
 //! several share lives beside them: progress, formatting and `--set` parsing ([`shared`]), the
-//! assistants' options and printout ([`assist`]), and where and how a processed file is written
+//! assistants' options and printout ([`assistant`]), and where and how a processed file is written
 //! ([`output`]). `tandem bench` is [`crate::bench`]; the analysis report is [`crate::report`].
 
 mod analyze;
-mod assist;
+mod assistant;
 mod demo;
 mod eval;
 mod master;
@@ -24,9 +24,9 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
         Command::Suggest {
             plugin,
             input,
-            assist,
+            assistant,
             plot,
-        } => suggest::run(cli, *plugin, input, assist, plot.as_deref()),
+        } => suggest::run(cli, *plugin, input, assistant, plot.as_deref()),
         Command::Render {
             plugin,
             input,
@@ -34,7 +34,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             suggested,
             preset,
             set,
-            assist,
+            assistant,
             bits,
             rate,
             plot,
@@ -46,12 +46,12 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             *suggested,
             preset.as_deref(),
             set,
-            assist,
+            assistant,
         ),
         Command::Master {
             input,
             output,
-            assist,
+            assistant,
             bits,
             rate,
             plot,
@@ -59,7 +59,7 @@ pub fn run(cli: &Cli) -> Result<(), Failure> {
             cli,
             input,
             &Outputs::new(output, *bits, *rate, plot.as_deref()),
-            assist,
+            assistant,
         ),
         Command::Response {
             plugin,

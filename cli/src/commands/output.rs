@@ -6,7 +6,7 @@ use super::shared::{input_err, progress_bar};
 use crate::audio_io::{check_output, prepare_wav, Audio, OutFormat};
 use crate::engines::Settings;
 use crate::{Cli, Failure};
-use dsp_core::assist::targets::Target;
+use dsp_core::assistant::targets::Target;
 use std::path::Path;
 
 pub(super) fn with_target(

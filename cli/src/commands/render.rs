@@ -1,13 +1,13 @@
 //! `tandem render`: a file through one plugin's chain at a preset, `--set` values and optionally
 //! the suggestion, written atomically.
 
-use super::assist::{assist_failure, assist_options, run_suggest};
+use super::assistant::{assistant_failure, assistant_options, run_suggest};
 use super::output::{render_and_write, Outputs};
 use super::shared::{file_name, parse_sets, to_json};
 use crate::audio_io::read_audio;
 use crate::engines::{self, Kind, Settings};
-use crate::{AssistArgs, Cli, Failure};
-use dsp_core::assist::Suggestion;
+use crate::{AssistantArgs, Cli, Failure};
+use dsp_core::assistant::Suggestion;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,7 +59,7 @@ pub(super) fn run(
     suggested: bool,
     preset: Option<&Path>,
     set: &[String],
-    a: &AssistArgs,
+    a: &AssistantArgs,
 ) -> Result<(), Failure> {
     // Validate every argument before any heavy work.
     let mut inputs = vec![input];
@@ -94,8 +94,8 @@ pub(super) fn run(
         report = Some(s);
         target = t;
     } else if out.plot.is_some() {
-        let (opts, _) = assist_options(a)?;
-        target = engines::explicit_target(kind, &opts).map_err(|e| assist_failure(input, e))?;
+        let (opts, _) = assistant_options(a)?;
+        target = engines::explicit_target(kind, &opts).map_err(|e| assistant_failure(input, e))?;
     }
     for (id, v) in &sets {
         settings

@@ -1,19 +1,19 @@
 //! `tandem suggest`: what an assistant proposes for a file, printed or as JSON, with an optional
 //! plot of the spectrum before and after.
 
-use super::assist::run_suggest;
+use super::assistant::run_suggest;
 use super::output::{guard_outputs, with_target};
 use super::shared::{file_name, input_err, spinner, to_json};
 use crate::audio_io::{check_output, read_audio, Audio};
 use crate::engines::{self, Kind, Settings};
-use crate::{AssistArgs, Cli, Failure};
+use crate::{AssistantArgs, Cli, Failure};
 use std::path::Path;
 
 pub(super) fn run(
     cli: &Cli,
     kind: Kind,
     input: &Path,
-    a: &AssistArgs,
+    a: &AssistantArgs,
     plot: Option<&Path>,
 ) -> Result<(), Failure> {
     if let Some(p) = plot {
@@ -57,7 +57,7 @@ pub(super) fn run(
     if cli.json {
         println!("{}", to_json(&s)?);
     } else if !cli.quiet {
-        super::assist::print_suggestion(kind, &s, amount);
+        super::assistant::print_suggestion(kind, &s, amount);
         if let Some(p) = plot {
             println!("plot: {}", p.display());
         }

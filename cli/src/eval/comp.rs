@@ -13,7 +13,7 @@
 
 use super::{excerpt, lufs, median, run_tracks, Track, EXCERPT_SECONDS};
 use crate::audio_io::read_audio;
-use crate::engines::{accepted, suggest, AssistOptions, Kind, Settings};
+use crate::engines::{accepted, suggest, AssistantOptions, Kind, Settings};
 use dsp_core::chains::comp::CompSettings;
 use dsp_core::chains::master::MasterSettings;
 use serde::Serialize;
@@ -108,9 +108,9 @@ pub fn eval_comp_track(t: &Track, _k: usize, _n: usize) -> Result<CompTrackResul
     let sr = audio.sample_rate;
     let x = excerpt(&audio, EXCERPT_SECONDS);
     drop(audio);
-    let glue = AssistOptions {
+    let glue = AssistantOptions {
         style: Some("glue".into()),
-        ..AssistOptions::default()
+        ..AssistantOptions::default()
     };
     let s = suggest(Kind::Comp, &x, sr, &glue)?;
     let settings = match accepted(Kind::Comp, &Settings::default_for(Kind::Comp), &s, 1.0) {

@@ -8,9 +8,9 @@ use super::{
 };
 use crate::audio_io::read_audio;
 use crate::engines::{accepted, Kind, Settings};
-use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisResult, EqAssistOptions};
-use dsp_core::assist::targets::{Target, TargetId};
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::eq::{suggest_eq, EqAnalysis, EqAnalysisResult, EqAssistantOptions};
+use dsp_core::assistant::targets::{Target, TargetId};
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::eq::{BandSettings, EqBandType, EqSettings, Placement};
 use serde::Serialize;
 use std::path::Path;
@@ -52,7 +52,7 @@ fn suggest(a: &EqAnalysisResult, target: &Target) -> Suggestion {
     suggest_eq(
         a,
         target,
-        &EqAssistOptions::default(),
+        &EqAssistantOptions::default(),
         &EqSettings::default(),
     )
 }

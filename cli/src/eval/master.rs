@@ -15,8 +15,8 @@
 use super::{lufs, median, run_tracks, spectral_deviation_db, third_octave_db, Track};
 use crate::audio_io::read_audio;
 use crate::engines::{master_render_verified, true_peak_dbtp, Settings};
-use dsp_core::assist::master::{
-    loudness_targets, suggest_master, MasterAnalysis, MasterAssistOptions, MasterReference,
+use dsp_core::assistant::master::{
+    loudness_targets, suggest_master, MasterAnalysis, MasterAssistantOptions, MasterReference,
     MasterTarget,
 };
 use dsp_core::chains::eq::{BandSettings, EqBandType, EqSettings, Placement};
@@ -146,7 +146,7 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
         let mut s = suggest_master(
             &a,
             &target,
-            &MasterAssistOptions::default(),
+            &MasterAssistantOptions::default(),
             &MasterSettings::default(),
         );
         let v = master_render_verified(&mut s, &x, sr, 1.0, &mut no_progress)?;
@@ -173,9 +173,9 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     let damaged = Settings::Eq(damage()).render(&clean, srf)?;
     let dv: Vec<&[f32]> = damaged.iter().map(|c| c.as_slice()).collect();
     let da = MasterAnalysis::analyze(&dv, srf).map_err(|e| e.to_string())?;
-    let options = MasterAssistOptions {
+    let options = MasterAssistantOptions {
         reference: Some(reference.clone()),
-        ..MasterAssistOptions::default()
+        ..MasterAssistantOptions::default()
     };
     let target = MasterTarget::default();
     let mut s = suggest_master(&da, &target, &options, &MasterSettings::default());
@@ -186,9 +186,9 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     // damage: a perfect match leaves 0 dB).
     let cv: Vec<&[f32]> = clean.iter().map(|c| c.as_slice()).collect();
     let ca = MasterAnalysis::analyze(&cv, srf).map_err(|e| e.to_string())?;
-    let self_options = MasterAssistOptions {
+    let self_options = MasterAssistantOptions {
         reference: Some(MasterReference::from_analysis("excerpt", &ca).ok_or("silent excerpt")?),
-        ..MasterAssistOptions::default()
+        ..MasterAssistantOptions::default()
     };
     let mut ss = suggest_master(&da, &target, &self_options, &MasterSettings::default());
     let sv = master_render_verified(&mut ss, &damaged, sr, 1.0, &mut no_progress)?;

@@ -6,14 +6,14 @@ use crate::audio_io::read_audio;
 use std::path::Path;
 
 /// One track's long-term 1/6-octave spectrum (the EQ analysis of the whole track), anchored
-/// with [`dsp_core::assist::eq::level_anchor`]: (Hz, dB) for the bands below 0.45 × its rate.
+/// with [`dsp_core::assistant::eq::level_anchor`]: (Hz, dB) for the bands below 0.45 × its rate.
 fn anchored_curve(t: &Track) -> Result<Vec<(f64, f64)>, String> {
     let audio = read_audio(&t.path).map_err(|e| e.to_string())?;
     let ch: Vec<Vec<f32>> = audio.channels.iter().take(2).cloned().collect();
     let a = analyze(&ch, audio.sample_rate);
     let f: Vec<f64> = a.band_center_hz.iter().map(|v| *v as f64).collect();
     let d: Vec<f64> = a.band_db.iter().map(|v| *v as f64).collect();
-    let anchor = dsp_core::assist::eq::level_anchor(&f, &d, &d);
+    let anchor = dsp_core::assistant::eq::level_anchor(&f, &d, &d);
     let top = 0.45 * audio.sample_rate as f64;
     Ok(f.iter()
         .zip(&d)

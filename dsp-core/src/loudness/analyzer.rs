@@ -432,7 +432,7 @@ pub fn measure(channels: &[&[f32]], sample_rate_hz: f32) -> Result<LoudnessStats
 /// that measure many renders and read nothing else (the assistants' simulations, the plugins'
 /// level match).
 ///
-/// It polls [`crate::assist::cancel`] between slices: cancelled, it reports `(None, None)`.
+/// It polls [`crate::assistant::cancel`] between slices: cancelled, it reports `(None, None)`.
 pub fn measure_integrated(
     channels: &[&[f32]],
     sample_rate_hz: f32,
@@ -441,7 +441,7 @@ pub fn measure_integrated(
     let mut a = LoudnessAnalyzer::build(channels.len(), sample_rate_hz, true_peak, false)?;
     let len = channels.iter().map(|c| c.len()).min().unwrap_or(0);
     let mut slice: Vec<&[f32]> = Vec::with_capacity(channels.len());
-    let done = crate::assist::cancel::in_slices(len, |r| {
+    let done = crate::assistant::cancel::in_slices(len, |r| {
         slice.clear();
         slice.extend(channels.iter().map(|c| &c[r.clone()]));
         a.process(&slice);
@@ -764,7 +764,7 @@ mod tests {
         use std::sync::Arc;
         let x = noise(96_000, 0.3, 3);
         let flag = Arc::new(AtomicBool::new(true));
-        let scope = crate::assist::cancel::Scope::new(flag);
+        let scope = crate::assistant::cancel::Scope::new(flag);
         assert_eq!(
             measure_integrated(&[&x], 48_000.0, false).unwrap(),
             (None, None)

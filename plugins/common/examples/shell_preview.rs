@@ -12,7 +12,7 @@ use nice_plug::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tandem_common::audio::compare::{AssistParams, Compare};
+use tandem_common::audio::compare::{AssistantParams, Compare};
 use tandem_common::audio::shared::AssistantShared;
 use tandem_common::audio::store::SuggestionStore;
 use tandem_common::gui::{self, theme, EditorState, Knob, Shell, ShellConfig, ShellEditor};
@@ -35,7 +35,7 @@ struct PreviewParams {
     out_gain: FloatParam,
 
     #[nested(group = "Assistant")]
-    assist: AssistParams,
+    assistant: AssistantParams,
 }
 
 fn freq_param(name: &str, default: f32) -> FloatParam {
@@ -74,7 +74,7 @@ impl Default for PreviewParams {
             b2_freq: freq_param("Band 2 Freq", 6000.0),
             b2_gain: gain_param("Band 2 Gain"),
             out_gain: gain_param("Output"),
-            assist: AssistParams::default(),
+            assistant: AssistantParams::default(),
         }
     }
 }
@@ -185,7 +185,7 @@ fn eq_curve(grid: &[f32], bands: &[(f32, f32)], out: f32) -> Vec<f32> {
 /// The value the suggestion would play for `id` (scaled by amount), else the manual one.
 fn suggested_value(s: Option<&Suggestion>, id: &str, manual: f32, amount: f32) -> f32 {
     s.and_then(|s| s.values.get(id))
-        .map(|v| dsp_core::assist::accept::scale(*v, neutral(id), amount))
+        .map(|v| dsp_core::assistant::accept::scale(*v, neutral(id), amount))
         .unwrap_or(manual)
 }
 
@@ -222,7 +222,7 @@ impl Plugin for Preview {
         let shell = Shell::new(
             ShellConfig::new("Tandem EQ", "tonal-balance assistant", theme::accent::EQ),
             self.params.clone(),
-            |p| &p.assist,
+            |p| &p.assistant,
             self.shared.clone(),
             neutral,
         );

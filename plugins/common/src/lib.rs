@@ -22,7 +22,7 @@ pub mod params;
 pub mod plugin;
 pub mod reference;
 
-pub use dsp_core::assist::{Suggestion, SuggestionItem};
+pub use dsp_core::assistant::{Suggestion, SuggestionItem};
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! built from their chain's parameter table ([`float_param`], [`bool_param`], [`menu_param`];
 //! [`assert_params_follow_table`] pins them to it).
 
-use crate::audio::compare::{switch_param, AssistParams};
+use crate::audio::compare::{switch_param, AssistantParams};
 use crate::audio::store::SuggestionStore;
 use crate::gui::EditorState;
 use crate::identity::Identity;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub struct TandemParams {
     /// Compare / match levels / amount.
     #[nested(group = "Assistant")]
-    pub assist: AssistParams,
+    pub assistant: AssistantParams,
     /// The latest suggestion, saved with the project.
     #[persist = "suggestion"]
     pub suggestion: Arc<SuggestionStore>,
@@ -42,7 +42,7 @@ impl TandemParams {
         clap_id: &'static str,
     ) -> Self {
         Self {
-            assist: AssistParams::default(),
+            assistant: AssistantParams::default(),
             suggestion: store,
             editor_state: EditorState::new(editor_size.0, editor_size.1),
             identity: Identity(clap_id),
@@ -59,8 +59,8 @@ pub trait AssistedParams: Params + 'static {
     /// The assistant's parameters and persisted fields every plugin nests.
     fn common(&self) -> &TandemParams;
     /// The assistant's own parameters (compare, amount, level match).
-    fn assist(&self) -> &AssistParams {
-        &self.common().assist
+    fn assistant(&self) -> &AssistantParams {
+        &self.common().assistant
     }
     /// The editor's persisted window size.
     fn editor_state(&self) -> Arc<EditorState> {
@@ -74,7 +74,7 @@ pub trait AssistedParams: Params + 'static {
 }
 
 /// The engineer's (unmodulated) plain parameter values by stable ID, nested groups included:
-/// the `manual` input of [`dsp_core::assist::accept::changes`] and of the assistants. Booleans
+/// the `manual` input of [`dsp_core::assistant::accept::changes`] and of the assistants. Booleans
 /// read 0/1, enums their variant index.
 pub fn manual_values(params: &dyn Params) -> BTreeMap<String, f32> {
     params

@@ -9,7 +9,7 @@
 //! manual settings read at every block, the side-chain port handed on when a layout has one,
 //! and the foreign-state filter.
 
-use crate::analysis::runtime::AssistRuntime;
+use crate::analysis::runtime::AssistantRuntime;
 use crate::audio::display::Display;
 use crate::audio::engine::{AssistedEngine, BlockControls};
 use crate::audio::store::SuggestionStore;
@@ -145,7 +145,7 @@ pub fn shell_editor<S: PluginSpec, B: Send + 'static>(
     let shell = Shell::new(
         config,
         params,
-        S::Params::assist,
+        S::Params::assistant,
         shared,
         S::Chain::neutral_value,
     )
@@ -180,7 +180,7 @@ pub struct TandemPlugin<S: PluginSpec> {
     shared: Arc<AssistantShared>,
     display: Arc<Display>,
     extra: Arc<S::Extra>,
-    runtime: AssistRuntime,
+    runtime: AssistantRuntime,
     engine: Option<AssistedEngine<S::Chain>>,
     manual: <S::Chain as Chain>::Settings,
 }
@@ -191,7 +191,7 @@ impl<S: PluginSpec> Default for TandemPlugin<S> {
         let shared = AssistantShared::new(store.clone());
         Self {
             params: Arc::new(S::Params::with_store(store)),
-            runtime: AssistRuntime::new(shared.clone()),
+            runtime: AssistantRuntime::new(shared.clone()),
             shared,
             display: Arc::new(Display::default()),
             extra: Arc::new(S::Extra::default()),
@@ -292,7 +292,7 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
             channels,
             analyzer,
             self.params.clone(),
-            S::Params::assist,
+            S::Params::assistant,
             S::Chain::neutral_value,
         ) {
             nice_log!("{name}: {e}");
@@ -325,12 +325,12 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
             return ProcessStatus::Normal;
         };
         self.params.manual_settings(&mut self.manual);
-        let assist = self.params.assist();
+        let assistant = self.params.assistant();
         let controls = BlockControls {
             manual: &self.manual,
-            compare: assist.compare.value(),
-            amount: assist.amount.value(),
-            match_levels: assist.match_levels.value(),
+            compare: assistant.compare.value(),
+            amount: assistant.amount.value(),
+            match_levels: assistant.match_levels.value(),
         };
         // A side-chain port, where the layout has one (the host may leave it unconnected:
         // nice-plug then hands silence).

@@ -1,12 +1,12 @@
 //! Tandem Comp's analysis-thread side: learns the input's dynamics
-//! ([`dsp_core::assist::comp::CompAnalysis`]), proposes settings for the chosen style with
-//! [`dsp_core::assist::comp::suggest_comp`], feeds the editor's spectra and measures the loudness
+//! ([`dsp_core::assistant::comp::CompAnalysis`]), proposes settings for the chosen style with
+//! [`dsp_core::assistant::comp::suggest_comp`], feeds the editor's spectra and measures the loudness
 //! difference between the manual and the suggested settings on the recent audio.
 
-use dsp_core::assist::comp::{
-    suggest_comp, CompAnalysis, CompAnalysisConfig, CompAssistOptions, CompStyle,
+use dsp_core::assistant::comp::{
+    suggest_comp, CompAnalysis, CompAnalysisConfig, CompAssistantOptions, CompStyle,
 };
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,7 +39,7 @@ pub struct CompAnalyzer {
     tap: TapMonitor,
     /// The style the last suggestion was built for.
     suggested_for: Option<CompStyle>,
-    options: CompAssistOptions,
+    options: CompAssistantOptions,
 }
 
 impl CompAnalyzer {
@@ -55,7 +55,7 @@ impl CompAnalyzer {
             analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
             tap: TapMonitor::new(sample_rate, channels, display)?,
             suggested_for: None,
-            options: CompAssistOptions::default(),
+            options: CompAssistantOptions::default(),
         })
     }
 }
@@ -133,7 +133,7 @@ mod tests {
     use super::*;
     use crate::engine::{BlockControls, CompEngine};
     use atomic_float::AtomicF32;
-    use dsp_core::assist::accept::suggested_set;
+    use dsp_core::assistant::accept::suggested_set;
     use dsp_core::chains::comp::CompChain;
     use dsp_core::chains::Chain;
     use dsp_core::testsignals::drum_loop;

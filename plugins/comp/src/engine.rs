@@ -24,7 +24,7 @@ pub fn effective_settings(settings: &CompSettings) -> CompSettings {
 mod tests {
     use super::*;
     use atomic_float::AtomicF32;
-    use dsp_core::assist::Suggestion;
+    use dsp_core::assistant::Suggestion;
     use dsp_core::testsignals::{pink_noise, sine};
     use dsp_core::util::gain_to_db;
     use tandem_common::audio::checks;

@@ -34,7 +34,7 @@ pub enum StereoMode {
     MidSide,
 }
 
-/// The compression style the assistant aims for (mirrors `dsp_core::assist::comp::CompStyle`,
+/// The compression style the assistant aims for (mirrors `dsp_core::assistant::comp::CompStyle`,
 /// same order).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -287,7 +287,7 @@ mod tests {
             "stereo mode",
             &dsp_core::chains::comp::CompStereoMode::ALL,
         );
-        assert_mirrors::<Style, _>("style", &dsp_core::assist::comp::CompStyle::ALL);
+        assert_mirrors::<Style, _>("style", &dsp_core::assistant::comp::CompStyle::ALL);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! Tandem EQ's analysis-thread side: learns the input's long-term spectrum
-//! ([`dsp_core::assist::eq::EqAnalysis`]), proposes bands with
-//! [`dsp_core::assist::eq::suggest_eq`], feeds the editor's spectra and measures the loudness
+//! ([`dsp_core::assistant::eq::EqAnalysis`]), proposes bands with
+//! [`dsp_core::assistant::eq::suggest_eq`], feeds the editor's spectra and measures the loudness
 //! difference between the manual and the suggested settings on the recent audio.
 
 use crate::reference::ReferenceSlot;
-use dsp_core::assist::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistOptions};
-use dsp_core::assist::targets::{Target, TargetId};
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistantOptions};
+use dsp_core::assistant::targets::{Target, TargetId};
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::eq::{EqChain, EqSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,7 +39,7 @@ pub struct EqAnalyzer {
     reference: Arc<ReferenceSlot>,
     /// (target index, reference generation) the last suggestion was built for.
     suggested_for: Option<(usize, u64)>,
-    options: EqAssistOptions,
+    options: EqAssistantOptions,
 }
 
 impl EqAnalyzer {
@@ -57,7 +57,7 @@ impl EqAnalyzer {
             tap: TapMonitor::new(sample_rate, channels, display)?,
             reference,
             suggested_for: None,
-            options: EqAssistOptions::default(),
+            options: EqAssistantOptions::default(),
         })
     }
 
@@ -202,7 +202,7 @@ mod tests {
         );
         store.set_suggestion(Some(suggestion.clone())).unwrap();
         let manual_map = manual.to_param_map();
-        let suggested_map = dsp_core::assist::accept::suggested_set(
+        let suggested_map = dsp_core::assistant::accept::suggested_set(
             &suggestion,
             &manual_map,
             1.0,

@@ -15,7 +15,7 @@ pub type EqEngine = tandem_common::audio::engine::AssistedEngine<EqChain>;
 mod tests {
     use super::*;
     use atomic_float::AtomicF32;
-    use dsp_core::assist::Suggestion;
+    use dsp_core::assistant::Suggestion;
     use dsp_core::chains::eq::{EqBandType, Placement};
     use tandem_common::audio::checks;
     use tandem_common::audio::compare::Compare;

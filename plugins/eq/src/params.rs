@@ -240,7 +240,7 @@ mod tests {
     fn enums_mirror_dsp_core() {
         assert_mirrors::<BandType, _>("band type", &dsp_core::chains::eq::EqBandType::ALL);
         assert_mirrors::<Placement, _>("placement", &dsp_core::chains::eq::Placement::ALL);
-        let builtin = dsp_core::assist::targets::TargetId::ALL;
+        let builtin = dsp_core::assistant::targets::TargetId::ALL;
         assert_eq!(crate::analyzer::REFERENCE_TARGET_INDEX, builtin.len());
         let mut names: Vec<String> = builtin.iter().map(|t| format!("{t:?}")).collect();
         names.push("Reference".into());

@@ -2,8 +2,8 @@
 //! the editor, turned into a tonal target and saved with the project (see
 //! [`tandem_common::reference`]).
 
-use dsp_core::assist::eq::{EqAnalysis, EqAnalysisConfig};
-use dsp_core::assist::targets::Target;
+use dsp_core::assistant::eq::{EqAnalysis, EqAnalysisConfig};
+use dsp_core::assistant::targets::Target;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use tandem_common::reference::{display_name, WavStream};

@@ -7,10 +7,10 @@
 use crate::reference::ReferenceSlot;
 use atomic_float::AtomicF32;
 use dsp_core::analysis::features::CorrelationMeter;
-use dsp_core::assist::master::{
-    suggest_master, MasterAnalysis, MasterAssistOptions, MasterTarget, Platform,
+use dsp_core::assistant::master::{
+    suggest_master, MasterAnalysis, MasterAssistantOptions, MasterTarget, Platform,
 };
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::master::{MasterChain, MasterSettings};
 use dsp_core::loudness::LoudnessAnalyzer;
 use std::collections::BTreeMap;
@@ -108,7 +108,7 @@ pub struct MasterAnalyzer {
     correlation: CorrelationMeter,
     /// The target the last suggestion was built for.
     suggested_for: Option<(Platform, f32, f32, bool, u64)>,
-    options: MasterAssistOptions,
+    options: MasterAssistantOptions,
     reference: Arc<ReferenceSlot>,
     /// (heard seconds, stable) of the last [`MasterAnalysis::result`], refreshed every
     /// [`STATUS_REFRESH_S`] of fed audio (the full result copies the excerpt).
@@ -141,7 +141,7 @@ impl MasterAnalyzer {
                 ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
             )?,
             suggested_for: None,
-            options: MasterAssistOptions::default(),
+            options: MasterAssistantOptions::default(),
             reference,
             status: (0.0, false),
             frames_since_status: 0,
@@ -433,8 +433,12 @@ mod tests {
             "{:?}",
             s.values
         );
-        let suggested =
-            dsp_core::assist::accept::suggested_set(&s, &manual, 1.0, MasterChain::neutral_value);
+        let suggested = dsp_core::assistant::accept::suggested_set(
+            &s,
+            &manual,
+            1.0,
+            MasterChain::neutral_value,
+        );
         let offset = a.level_offset_lu(&manual, &suggested).expect("offset");
         // The demo mix sits near −24 LUFS; Spotify wants −14.
         assert!(offset > 5.0, "{offset}");
@@ -511,7 +515,7 @@ mod tests {
         let view: Vec<&[f32]> = hot.iter().map(|c| c.as_slice()).collect();
         let ra = MasterAnalysis::analyze(&view, sr).unwrap();
         let reference =
-            dsp_core::assist::master::MasterReference::from_analysis("hot.wav", &ra).unwrap();
+            dsp_core::assistant::master::MasterReference::from_analysis("hot.wav", &ra).unwrap();
         let ref_lufs = reference.integrated_lufs;
         let slot = Arc::new(ReferenceSlot::default());
         slot.set(Some(reference));

@@ -6,7 +6,7 @@
 
 use crate::analyzer::{target_from_manual, Meters};
 use crate::params::MasterParams;
-use dsp_core::assist::master::Platform;
+use dsp_core::assistant::master::Platform;
 use dsp_core::chains::eq::Placement;
 use dsp_core::chains::master::{MasterChain, MasterSettings};
 use egui::{Color32, RichText, Ui};

@@ -46,7 +46,7 @@ pub fn run_blocks(
 mod tests {
     use super::*;
     use atomic_float::AtomicF32;
-    use dsp_core::assist::Suggestion;
+    use dsp_core::assistant::Suggestion;
     use dsp_core::chains::eq::Placement;
     use dsp_core::testsignals::white_noise;
     use tandem_common::audio::checks;

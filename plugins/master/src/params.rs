@@ -4,7 +4,7 @@
 //! `custom_ceiling`, and the shared assistant parameters (`compare`, `match_levels`, `amount`).
 
 use crate::reference::ReferenceSlot;
-use dsp_core::assist::master::Platform;
+use dsp_core::assistant::master::Platform;
 use dsp_core::chains::master::{MasterSettings, ParamInfo, PARAMS};
 use nice_plug::prelude::*;
 use std::sync::{Arc, OnceLock};

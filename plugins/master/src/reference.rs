@@ -1,7 +1,7 @@
 //! Reference mode: a reference master's loudness and tonal balance, loaded from a WAV file
 //! chosen in the editor and saved with the project (see [`tandem_common::reference`]).
 
-use dsp_core::assist::master::{MasterAnalysis, MasterReference};
+use dsp_core::assistant::master::{MasterAnalysis, MasterReference};
 use std::path::Path;
 use tandem_common::reference::{display_name, WavStream};
 

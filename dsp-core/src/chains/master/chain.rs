@@ -455,7 +455,7 @@ impl MasterChain {
             }
             each_block(self);
             start += len;
-            if crate::assist::cancel::requested() {
+            if crate::assistant::cancel::requested() {
                 break;
             }
         }
@@ -484,7 +484,7 @@ impl MasterChain {
             })
             .collect();
         // In slices, so an analysis thread's stop ends an offline render early.
-        crate::assist::cancel::in_slices(n + lat, |r| {
+        crate::assistant::cancel::in_slices(n + lat, |r| {
             let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[r.clone()]).collect();
             chain.process(&mut refs);
         });

@@ -6,7 +6,7 @@
 
 use crate::analysis::scheduler::{self, Task, TaskHandle, Turn};
 use crate::audio::shared::{AssistantShared, MAX_FAULTS};
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -56,7 +56,7 @@ pub trait AudioSource: Send + 'static {
 }
 
 /// A plugin's analysis: consumes audio, learns, proposes. Runs on the analysis thread only, so
-/// it may allocate; the heavy lifting is `dsp_core::assist`'s pure functions.
+/// it may allocate; the heavy lifting is `dsp_core::assistant`'s pure functions.
 pub trait Analyzer: Send + 'static {
     /// Forgets everything heard (the `learn` control).
     fn restart(&mut self);
@@ -328,7 +328,7 @@ impl<S: AudioSource, A: Analyzer> Task for Listener<S, A> {
             Ok(t) => t,
             Err(_) => {
                 let faults = self.shared.faults.fetch_add(1, Ordering::AcqRel) + 1;
-                if faults >= MAX_FAULTS || dsp_core::assist::cancel::requested() {
+                if faults >= MAX_FAULTS || dsp_core::assistant::cancel::requested() {
                     return Turn::Done;
                 }
                 self.shared.restart_requested.store(true, Ordering::Release);
@@ -343,7 +343,7 @@ impl<S: AudioSource, A: Analyzer> Listener<S, A> {
     /// One pass: the tap drained by up to [`TURN_FRAMES`], the analyses fed, a suggestion or a
     /// level match when due.
     fn step(&mut self) -> Turn {
-        let stopped_by_host = dsp_core::assist::cancel::requested;
+        let stopped_by_host = dsp_core::assistant::cancel::requested;
         let channels = self.source.channels().max(1);
         let shared = &*self.shared;
         let st = &mut self.state;

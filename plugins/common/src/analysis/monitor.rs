@@ -145,7 +145,7 @@ pub fn loudness_through<C: Chain>(
         chain.process_keyed(&mut io, None);
         start += n;
         // The thread's stop (deactivate, destroy) ends the render early.
-        if dsp_core::assist::cancel::requested() {
+        if dsp_core::assistant::cancel::requested() {
             return None;
         }
     }

@@ -30,14 +30,14 @@ impl AudioSource for AudioTapReader {
 }
 
 /// The plugin-side assistant runtime.
-pub struct AssistRuntime {
+pub struct AssistantRuntime {
     /// Shared with the editor and the analysis thread.
     pub shared: Arc<AssistantShared>,
     writer: Option<AudioTapWriter>,
     task: Option<AnalysisTask>,
 }
 
-impl AssistRuntime {
+impl AssistantRuntime {
     /// A stopped runtime around the shared state.
     pub fn new(shared: Arc<AssistantShared>) -> Self {
         Self {
@@ -101,10 +101,10 @@ impl AssistRuntime {
     }
 }
 
-impl AssistRuntime {
+impl AssistantRuntime {
     /// [`start`](Self::start) for a plugin whose parameters are `params`: the analysis thread
     /// reads the manual values from them (all parameters, by stable ID) and builds the suggested
-    /// set with the `amount` found by `assist` and the plugin's `neutral` values. The tap
+    /// set with the `amount` found by `assistant` and the plugin's `neutral` values. The tap
     /// carries the input and the output (`2 × channels`).
     #[allow(clippy::too_many_arguments)]
     pub fn start_for<P: nice_plug::prelude::Params + 'static, A: Analyzer>(
@@ -114,7 +114,7 @@ impl AssistRuntime {
         channels: usize,
         analyzer: A,
         params: std::sync::Arc<P>,
-        assist: fn(&P) -> &crate::audio::compare::AssistParams,
+        assistant: fn(&P) -> &crate::audio::compare::AssistantParams,
         neutral: fn(&str) -> Option<f32>,
     ) -> Result<(), String> {
         let reader = params.clone();
@@ -125,10 +125,10 @@ impl AssistRuntime {
             analyzer,
             Box::new(move || crate::params::manual_values(reader.as_ref())),
             Box::new(move |s, manual| {
-                dsp_core::assist::accept::suggested_set(
+                dsp_core::assistant::accept::suggested_set(
                     s,
                     manual,
-                    assist(&params).amount.value(),
+                    assistant(&params).amount.value(),
                     neutral,
                 )
             }),
@@ -147,15 +147,15 @@ impl AssistRuntime {
     }
 }
 
-impl Drop for AssistRuntime {
+impl Drop for AssistantRuntime {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
-impl crate::audio::engine::Tap for AssistRuntime {
+impl crate::audio::engine::Tap for AssistantRuntime {
     fn push(&mut self, channels: &[&[f32]]) {
-        AssistRuntime::push(self, channels);
+        AssistantRuntime::push(self, channels);
     }
 }
 
@@ -176,7 +176,7 @@ mod tests {
         )];
     use crate::analysis::scheduler::LIVE_WORKERS;
     use crate::audio::store::SuggestionStore;
-    use dsp_core::assist::Suggestion;
+    use dsp_core::assistant::Suggestion;
     use std::collections::BTreeMap;
     use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
@@ -221,13 +221,13 @@ mod tests {
         }
     }
 
-    fn runtime() -> AssistRuntime {
-        AssistRuntime::new(AssistantShared::new(Arc::new(SuggestionStore::new(
+    fn runtime() -> AssistantRuntime {
+        AssistantRuntime::new(AssistantShared::new(Arc::new(SuggestionStore::new(
             OUT_GAIN,
         ))))
     }
 
-    fn start(rt: &mut AssistRuntime) {
+    fn start(rt: &mut AssistantRuntime) {
         rt.start(
             "test",
             48_000.0,
@@ -244,7 +244,7 @@ mod tests {
     }
 
     /// A running thread that learned 3 s at level 0.5 and holds its -3 dB suggestion.
-    fn learned() -> (AssistRuntime, Arc<AssistantShared>) {
+    fn learned() -> (AssistantRuntime, Arc<AssistantShared>) {
         let mut rt = runtime();
         start(&mut rt);
         let shared = rt.shared.clone();
@@ -257,7 +257,7 @@ mod tests {
     /// Pushes `blocks` 10 ms stereo blocks at `level`, paced so the reader keeps up: while the
     /// task runs, at most half a second of audio waits in the tap (whatever the machine's load,
     /// nothing is dropped); into a stopped task's tap it pushes at once.
-    fn play(rt: &mut AssistRuntime, level: f32, blocks: usize) {
+    fn play(rt: &mut AssistantRuntime, level: f32, blocks: usize) {
         let x = vec![level; 480];
         let shared = rt.shared.clone();
         let base = shared.analysed_frames.load(Ordering::Relaxed);
@@ -468,7 +468,7 @@ mod tests {
         .unwrap();
         let shared = rt.shared.clone();
         // One poison sample: only the chunk the thread reads it in faults.
-        let poison = |rt: &mut AssistRuntime| {
+        let poison = |rt: &mut AssistantRuntime| {
             let mut x = vec![0.5f32; 480];
             x[100] = 0.75;
             rt.push(&[&x, &x]);

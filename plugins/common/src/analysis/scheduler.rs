@@ -9,7 +9,7 @@
 //! (one chunk of audio, perhaps one suggestion) and puts it back, due again at once when it has
 //! more waiting or after [`NAP`] when it had nothing to do. [`TaskHandle::stop`] takes a task
 //! out: at once when it is waiting for its turn, else when its turn ends (the turn polls the
-//! task's stop flag through `dsp_core::assist::cancel`, so a long solve is cut short). When the
+//! task's stop flag through `dsp_core::assistant::cancel`, so a long solve is cut short). When the
 //! last task of the library is stopped, the workers are joined, so no thread runs the library's
 //! code once its last instance is gone (a host may unload it then).
 //!
@@ -40,7 +40,7 @@ pub enum Turn {
 /// the other tasks wait for it.
 pub trait Task: Send {
     /// One turn. Runs on a worker with the task's stop flag installed as the thread's cancel
-    /// flag (`dsp_core::assist::cancel::Scope`).
+    /// flag (`dsp_core::assistant::cancel::Scope`).
     fn turn(&mut self) -> Turn;
 }
 
@@ -165,7 +165,7 @@ fn work(generation: u64) {
         let turn = if q.entry.stop.load(Ordering::Acquire) {
             Turn::Done
         } else {
-            let _cancel = dsp_core::assist::cancel::Scope::new(q.entry.stop.clone());
+            let _cancel = dsp_core::assistant::cancel::Scope::new(q.entry.stop.clone());
             let mut task = q.entry.task.lock().unwrap_or_else(|e| e.into_inner());
             // A task that panics past its own guard is finished; the worker goes on.
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task.turn()))
@@ -352,7 +352,7 @@ pub(crate) mod tests {
             fn turn(&mut self) -> Turn {
                 self.0.store(true, Ordering::SeqCst);
                 let t0 = Instant::now();
-                while !dsp_core::assist::cancel::requested() {
+                while !dsp_core::assistant::cancel::requested() {
                     assert!(t0.elapsed() < Duration::from_secs(10), "never cancelled");
                     std::hint::spin_loop();
                 }

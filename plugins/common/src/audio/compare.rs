@@ -41,7 +41,7 @@ pub const COMPARE_CROSSFADE_MS: f32 = 20.0;
 /// The assistant parameters shared by all three plugins. Nest it with
 /// `#[nested(group = "Assistant")]`; the IDs are stable and never renamed.
 #[derive(Params)]
-pub struct AssistParams {
+pub struct AssistantParams {
     /// Manual or Suggested.
     #[id = "compare"]
     pub compare: EnumParam<Compare>,
@@ -53,7 +53,7 @@ pub struct AssistParams {
     pub amount: FloatParam,
 }
 
-impl Default for AssistParams {
+impl Default for AssistantParams {
     fn default() -> Self {
         Self {
             compare: EnumParam::new("Compare", Compare::Manual),

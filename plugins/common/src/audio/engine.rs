@@ -7,7 +7,7 @@ use crate::audio::compare::{Compare, CompareState};
 use crate::audio::display::Display;
 use crate::audio::shared::AssistantShared;
 use crate::audio::store::SuggestionStore;
-use dsp_core::assist::accept::scale;
+use dsp_core::assistant::accept::scale;
 use dsp_core::chains::Chain;
 use dsp_core::{ConfigError, ProcessorConfig};
 use std::sync::atomic::Ordering;

@@ -4,7 +4,7 @@
 
 use crate::audio::store::SuggestionStore;
 use atomic_float::AtomicF32;
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! the same suggestion without relearning) and readable from the audio thread through atomics.
 
 use atomic_float::AtomicF32;
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::Suggestion;
 use dsp_core::chains::params::ParamInfo;
 use nice_plug::params::persist::PersistentField;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};

@@ -2,7 +2,7 @@
 //!
 //! Every write goes through the host gesture sequence (begin → set → end), exactly as if the
 //! engineer had moved the control, so the host records automation and an undo step. Which values
-//! are written is decided by the pure [`dsp_core::assist::accept::changes`]; this module only
+//! are written is decided by the pure [`dsp_core::assistant::accept::changes`]; this module only
 //! looks parameters up by their stable ID and talks to the host.
 
 use nice_plug::prelude::{ParamPtr, ParamSetter, Params};
@@ -44,7 +44,7 @@ impl ParamIndex {
     }
 
     /// The engineer's (unmodulated) plain values by stable ID: the `manual` input of
-    /// [`dsp_core::assist::accept::changes`]. Booleans read 0/1, enums their variant index.
+    /// [`dsp_core::assistant::accept::changes`]. Booleans read 0/1, enums their variant index.
     pub fn manual_values(&self) -> BTreeMap<String, f32> {
         self.ptrs
             .iter()
@@ -112,8 +112,8 @@ pub fn apply_changes(
 mod tests {
     use super::*;
     use crate::params::manual_values;
-    use dsp_core::assist::accept::{changes, Selection};
-    use dsp_core::assist::{Suggestion, SuggestionItem};
+    use dsp_core::assistant::accept::{changes, Selection};
+    use dsp_core::assistant::{Suggestion, SuggestionItem};
     use nice_plug::prelude::*;
     use std::sync::Mutex;
 

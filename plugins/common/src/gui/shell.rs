@@ -17,11 +17,11 @@ use super::accept::ParamIndex;
 use super::controls::{param_slider, param_toggle, segmented};
 use super::editor::{EditorState, TandemEditor};
 use super::theme;
-use crate::audio::compare::{AssistParams, Compare};
+use crate::audio::compare::{AssistantParams, Compare};
 use crate::audio::display::Display;
 use crate::audio::shared::AssistantShared;
-use dsp_core::assist::accept::{changes, Selection};
-use dsp_core::assist::Suggestion;
+use dsp_core::assistant::accept::{changes, Selection};
+use dsp_core::assistant::Suggestion;
 use egui::{Color32, CornerRadius, FontId, Margin, RichText, Sense, Stroke, Ui, Vec2};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::prelude::{ParamSetter, Params};
@@ -210,7 +210,7 @@ pub fn proposals_open(item_changes: &[Changes]) -> usize {
 pub struct Shell<P: Params> {
     config: ShellConfig,
     params: Arc<P>,
-    assist: fn(&P) -> &AssistParams,
+    assistant: fn(&P) -> &AssistantParams,
     shared: Arc<AssistantShared>,
     neutral: NeutralFn,
     index: ParamIndex,
@@ -258,12 +258,12 @@ impl Motion {
 }
 
 impl<P: Params> Shell<P> {
-    /// `assist` picks the nested [`AssistParams`] out of the plugin's params; `neutral` is the
+    /// `assistant` picks the nested [`AssistantParams`] out of the plugin's params; `neutral` is the
     /// same neutral-value function the plugin's compare switch uses.
     pub fn new(
         config: ShellConfig,
         params: Arc<P>,
-        assist: fn(&P) -> &AssistParams,
+        assistant: fn(&P) -> &AssistantParams,
         shared: Arc<AssistantShared>,
         neutral: impl Fn(&str) -> Option<f32> + Send + Sync + 'static,
     ) -> Self {
@@ -271,7 +271,7 @@ impl<P: Params> Shell<P> {
         Self {
             config,
             params,
-            assist,
+            assistant,
             shared,
             neutral: Box::new(neutral),
             index,
@@ -346,7 +346,7 @@ impl<P: Params> Shell<P> {
         let interval = self.repaint_interval();
         ui.ctx().request_repaint_after(interval);
         let params = self.params.clone();
-        let assist = (self.assist)(&params);
+        let assistant = (self.assistant)(&params);
 
         egui::Panel::top("tandem_header")
             .exact_size(56.0)
@@ -356,7 +356,7 @@ impl<P: Params> Shell<P> {
                     .inner_margin(Margin::symmetric(16, 0))
                     .stroke(Stroke::new(1.0, theme::LINE)),
             )
-            .show(ui, |ui| self.header(ui, setter, assist));
+            .show(ui, |ui| self.header(ui, setter, assistant));
 
         egui::Panel::bottom("tandem_status")
             .exact_size(32.0)
@@ -377,7 +377,7 @@ impl<P: Params> Shell<P> {
                     .inner_margin(Margin::same(14))
                     .stroke(Stroke::new(1.0, theme::LINE)),
             )
-            .show(ui, |ui| self.suggestion_panel(ui, setter, assist));
+            .show(ui, |ui| self.suggestion_panel(ui, setter, assistant));
 
         let dt = ui.input(|i| i.stable_dt).min(0.25);
         egui::CentralPanel::default()
@@ -390,22 +390,22 @@ impl<P: Params> Shell<P> {
                 let cx = ShellCtx {
                     setter,
                     suggestion: self.cached.as_ref(),
-                    compare: assist.compare.value(),
-                    amount: assist.amount.value(),
+                    compare: assistant.compare.value(),
+                    amount: assistant.amount.value(),
                     shared: &self.shared,
                     accent: self.config.accent,
                     dt,
                 };
                 body(ui, &cx);
             });
-        self.publish_probe(ui.ctx(), assist);
+        self.publish_probe(ui.ctx(), assistant);
     }
 
     /// The editor probe's snapshot (only with `TANDEM_EDITOR_PROBE` set, see [`super::probe`]).
-    fn publish_probe(&self, ctx: &egui::Context, assist: &AssistParams) {
+    fn publish_probe(&self, ctx: &egui::Context, assistant: &AssistantParams) {
         super::probe::publish(ctx, || {
             let manual = self.index.manual_values();
-            let amount = assist.amount.value();
+            let amount = assistant.amount.value();
             let (suggested, items, open) = match &self.cached {
                 Some(s) => {
                     let (item_changes, _) = pending_changes(s, &manual, amount, &*self.neutral);
@@ -423,7 +423,7 @@ impl<P: Params> Shell<P> {
                 suggested,
                 items,
                 open_proposals: open,
-                compare: format!("{:?}", assist.compare.value()),
+                compare: format!("{:?}", assistant.compare.value()),
                 amount,
                 heard_seconds: self.shared.heard_seconds.load(Ordering::Relaxed),
                 stable: self.shared.stable.load(Ordering::Relaxed),
@@ -434,7 +434,7 @@ impl<P: Params> Shell<P> {
         });
     }
 
-    fn header(&mut self, ui: &mut Ui, setter: &ParamSetter, assist: &AssistParams) {
+    fn header(&mut self, ui: &mut Ui, setter: &ParamSetter, assistant: &AssistantParams) {
         ui.horizontal_centered(|ui| {
             // Brand: accent mark, name, tagline.
             let (mark, _) = ui.allocate_exact_size(Vec2::new(6.0, 26.0), Sense::hover());
@@ -461,17 +461,17 @@ impl<P: Params> Shell<P> {
             let has = self.cached.is_some();
             segmented(
                 ui,
-                &assist.compare,
+                &assistant.compare,
                 setter,
                 &[theme::MANUAL, theme::SUGGESTED],
-                &[true, has || assist.compare.value() == Compare::Suggested],
+                &[true, has || assistant.compare.value() == Compare::Suggested],
             );
             ui.add_space(10.0);
             let offset = self.shared.level_offset_lu.load(Ordering::Relaxed);
             let text = if has {
                 level_offset_text(
                     offset,
-                    assist.match_levels.value(),
+                    assistant.match_levels.value(),
                     self.config.boost_quieter_suggestion,
                 )
             } else {
@@ -488,13 +488,13 @@ impl<P: Params> Shell<P> {
             if gap > 0.0 {
                 ui.add_space(gap);
             }
-            param_toggle(ui, "Match levels", &assist.match_levels, setter).on_hover_text(
+            param_toggle(ui, "Match levels", &assistant.match_levels, setter).on_hover_text(
                 "Trim the louder of Manual and Suggested so both play equally loud: louder never wins by accident.",
             );
             ui.add_space(14.0);
             ui.scope(|ui| {
                 ui.visuals_mut().selection.bg_fill = theme::SUGGESTED;
-                let r = param_slider(ui, "Amount", &assist.amount, setter, 120.0)
+                let r = param_slider(ui, "Amount", &assistant.amount, setter, 120.0)
                     .on_hover_text("Scales the suggestion from neutral (0 %) to full (100 %).");
                 super::probe::mark(ui.ctx(), "amount", r.rect);
             });
@@ -569,7 +569,7 @@ impl<P: Params> Shell<P> {
         });
     }
 
-    fn suggestion_panel(&mut self, ui: &mut Ui, setter: &ParamSetter, assist: &AssistParams) {
+    fn suggestion_panel(&mut self, ui: &mut Ui, setter: &ParamSetter, assistant: &AssistantParams) {
         ui.horizontal(|ui| {
             ui.label(
                 RichText::new("ASSISTANT")
@@ -615,7 +615,7 @@ impl<P: Params> Shell<P> {
             return;
         };
 
-        let amount = assist.amount.value();
+        let amount = assistant.amount.value();
         let manual = self.index.manual_values();
         let (item_changes, all_changes) =
             pending_changes(&suggestion, &manual, amount, &*self.neutral);
@@ -957,7 +957,7 @@ pub fn create_editor<P: Params>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsp_core::assist::SuggestionItem;
+    use dsp_core::assistant::SuggestionItem;
 
     /// The editor repaints at full rate while audible audio flows or learning moves, holds
     /// it for MOTION_HOLD after, and idles otherwise: silence flowing (a stopped transport

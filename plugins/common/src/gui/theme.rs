@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn every_character_the_assistants_write_has_a_glyph() {
         let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsp-core/src/assist");
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dsp-core/src/assistant");
         let mut chars = std::collections::BTreeSet::new();
         let mut stack = vec![root];
         while let Some(dir) = stack.pop() {

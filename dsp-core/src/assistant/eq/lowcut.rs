@@ -47,7 +47,7 @@ pub(super) fn rumble(a: &EqAnalysisResult, target: &Target) -> Option<(f64, f64,
 pub(super) fn propose_low_cut(
     a: &EqAnalysisResult,
     target: &Target,
-    options: &EqAssistOptions,
+    options: &EqAssistantOptions,
     grid: &Grid,
     residual: &mut [f64],
     budget: &mut usize,

@@ -1,6 +1,6 @@
 use super::style::parsed;
 use super::*;
-use crate::assist::Suggestion;
+use crate::assistant::Suggestion;
 use crate::chains::comp::CompSettings;
 use crate::testsignals::{drum_loop, pink_noise, Noise};
 
@@ -66,9 +66,9 @@ fn check_style(style: CompStyle, x: &[f32]) -> Suggestion {
     let sug = suggest_comp(
         &a,
         style,
-        &CompAssistOptions {
+        &CompAssistantOptions {
             target_avg_gr_db: Some(style.params().target_avg_gr_db),
-            ..CompAssistOptions::default()
+            ..CompAssistantOptions::default()
         },
         &CompSettings::default(),
     );
@@ -209,7 +209,7 @@ fn vocal_leveler_on_speech_like_noise_meets_target_and_loudness() {
 fn every_style_keeps_its_practitioner_ranges_on_drums() {
     let x = drums(6.0);
     let a = CompAnalysis::analyze(&[&x], SR).unwrap();
-    let opts = CompAssistOptions::default();
+    let opts = CompAssistantOptions::default();
     assert_eq!(
         material_rule().density_factor(a.plr_db),
         1.0,
@@ -391,7 +391,7 @@ fn squashed(x: &[f32], drive: f32) -> Vec<f32> {
 fn dense_material_gets_less_or_is_declined() {
     let x = drums(12.0);
     let rule = material_rule();
-    let opts = CompAssistOptions::default();
+    let opts = CompAssistantOptions::default();
     let glue = CompStyle::Glue.params().target_avg_gr_db;
     let mut seen_scaled = false;
     let mut seen_declined = false;
@@ -423,7 +423,7 @@ fn dense_material_gets_less_or_is_declined() {
             assert!((g - glue * f).abs() < 0.5, "{drive}: {g}");
         }
         // The engineer's explicit target is not scaled.
-        let own = CompAssistOptions {
+        let own = CompAssistantOptions {
             target_avg_gr_db: Some(3.0),
             ..opts
         };
@@ -456,7 +456,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
     let s = suggest_comp(
         &a,
         CompStyle::Glue,
-        &CompAssistOptions::default(),
+        &CompAssistantOptions::default(),
         &CompSettings::default(),
     );
     let c = CompSettings::from_param_map(&s.values);
@@ -471,7 +471,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
     let s = suggest_comp(
         &a,
         CompStyle::Glue,
-        &CompAssistOptions::default(),
+        &CompAssistantOptions::default(),
         &CompSettings::default(),
     );
     assert_eq!(
@@ -485,9 +485,9 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
 #[test]
 fn transient_style_backs_off_on_low_crest_material() {
     let b = CompStyle::Transient.params().crest_backoff.unwrap();
-    let opts = CompAssistOptions {
+    let opts = CompAssistantOptions {
         target_avg_gr_db: Some(2.0),
-        ..CompAssistOptions::default()
+        ..CompAssistantOptions::default()
     };
     let t = slow_tone(15.0);
     let a = CompAnalysis::analyze(&[&t], SR).unwrap();
@@ -524,7 +524,7 @@ fn clamped_timing_says_so() {
     let s = suggest_comp(
         &a,
         CompStyle::Glue,
-        &CompAssistOptions::default(),
+        &CompAssistantOptions::default(),
         &CompSettings::default(),
     );
     let timing = s.items.iter().find(|i| i.key == "timing").unwrap();

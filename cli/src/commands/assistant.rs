@@ -3,14 +3,14 @@
 
 use super::shared::{spinner, trim_float};
 use crate::audio_io::{read_audio, Audio};
-use crate::engines::{self, AssistOptions, Kind, Settings};
-use crate::{AssistArgs, Cli, Failure};
-use dsp_core::assist::targets::Target;
-use dsp_core::assist::Suggestion;
+use crate::engines::{self, AssistantOptions, Kind, Settings};
+use crate::{AssistantArgs, Cli, Failure};
+use dsp_core::assistant::targets::Target;
+use dsp_core::assistant::Suggestion;
 use dsp_core::loudness::LoudnessStats;
 use std::path::Path;
 
-pub(super) fn assist_options(a: &AssistArgs) -> Result<(AssistOptions, f32), Failure> {
+pub(super) fn assistant_options(a: &AssistantArgs) -> Result<(AssistantOptions, f32), Failure> {
     if !(0.0..=100.0).contains(&a.amount) {
         return Err(Failure::Usage(format!(
             "--amount {}: must be between 0 and 100",
@@ -34,7 +34,7 @@ pub(super) fn assist_options(a: &AssistArgs) -> Result<(AssistOptions, f32), Fai
         None => None,
     };
     Ok((
-        AssistOptions {
+        AssistantOptions {
             profile: a.profile.clone(),
             reference,
             style: a.style.clone(),
@@ -51,7 +51,7 @@ pub(super) fn run_suggest(
     kind: Kind,
     input: &Path,
     audio: &Audio,
-    a: &AssistArgs,
+    a: &AssistantArgs,
 ) -> Result<(Suggestion, f32, Option<Target>), Failure> {
     run_suggest_measured(cli, kind, input, audio, a)
         .map(|(s, amount, target, _)| (s, amount, target))
@@ -64,20 +64,20 @@ pub(super) fn run_suggest_measured(
     kind: Kind,
     input: &Path,
     audio: &Audio,
-    a: &AssistArgs,
+    a: &AssistantArgs,
 ) -> Result<(Suggestion, f32, Option<Target>, Option<LoudnessStats>), Failure> {
-    let (opts, amount) = assist_options(a)?;
+    let (opts, amount) = assistant_options(a)?;
     let pb = spinner(cli, &format!("listening to {}", input.display()));
     let (s, target, loudness) =
         engines::suggest_measured(kind, &audio.channels, audio.sample_rate, &opts)
-            .map_err(|e| assist_failure(input, e))?;
+            .map_err(|e| assistant_failure(input, e))?;
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
     Ok((s, amount, target, loudness))
 }
 
-pub(super) fn assist_failure(input: &Path, e: String) -> Failure {
+pub(super) fn assistant_failure(input: &Path, e: String) -> Failure {
     if e.starts_with("--") {
         Failure::Usage(e)
     } else {
@@ -105,7 +105,7 @@ pub(super) fn print_suggestion(kind: Kind, s: &Suggestion, amount: f32) {
             .values
             .iter()
             .map(|(id, v)| {
-                let v = dsp_core::assist::accept::scale(*v, Settings::neutral(kind, id), amount);
+                let v = dsp_core::assistant::accept::scale(*v, Settings::neutral(kind, id), amount);
                 format!("{id}={}", trim_float(v))
             })
             .collect();

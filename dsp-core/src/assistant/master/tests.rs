@@ -1,6 +1,6 @@
 use super::*;
-use crate::assist::targets::Target;
-use crate::assist::Suggestion;
+use crate::assistant::targets::Target;
+use crate::assistant::Suggestion;
 use crate::chains::master::{MasterChain, MasterSettings};
 use crate::loudness::measure;
 use crate::testsignals::{demo_mix, pink_noise};
@@ -108,7 +108,7 @@ fn every_platform_target_is_met_on_a_dynamic_mix() {
         let s = suggest_master(
             &analysis,
             &t,
-            &MasterAssistOptions::default(),
+            &MasterAssistantOptions::default(),
             &MasterSettings::default(),
         );
         s.validate().unwrap();
@@ -170,7 +170,7 @@ fn silence_gives_an_empty_suggestion_with_a_warning() {
     let s = suggest_master(
         &a,
         &MasterTarget::default(),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     assert!(s.items.is_empty() && s.values.is_empty());
@@ -185,14 +185,14 @@ fn silence_gives_an_empty_suggestion_with_a_warning() {
     let s = suggest_master(
         &b,
         &MasterTarget::default(),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     assert!(s.items.is_empty() && !s.warnings.is_empty());
     let s = suggest_master(
         &a,
         &MasterTarget::custom(f32::NAN, 5.0),
-        &MasterAssistOptions {
+        &MasterAssistantOptions {
             max_tonal_db: f32::NAN,
             max_glue_gr_db: -1.0,
             max_limiting_db: f32::INFINITY,
@@ -217,7 +217,7 @@ fn a_mix_louder_than_the_target_is_turned_down() {
     let s = suggest_master(
         &a,
         &t,
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     let settings = apply(&s);
@@ -243,7 +243,7 @@ fn reference_mode_matches_the_reference_loudness() {
     let s = suggest_master(
         &a,
         &MasterTarget::default(),
-        &MasterAssistOptions {
+        &MasterAssistantOptions {
             reference: Some(reference.clone()),
             ..Default::default()
         },
@@ -280,7 +280,7 @@ fn reference_mode_undoes_a_known_tonal_damage() {
     let ra = MasterAnalysis::analyze(&[&x, &y], SR).unwrap();
     let reference = MasterReference::from_analysis("clean", &ra).unwrap();
     let a = MasterAnalysis::analyze(&[&d[0], &d[1]], SR).unwrap();
-    let opts = MasterAssistOptions {
+    let opts = MasterAssistantOptions {
         reference: Some(reference),
         ..Default::default()
     };
@@ -332,7 +332,7 @@ fn reference_mode_undoes_a_known_tonal_damage() {
     let g = suggest_master(
         &a,
         &MasterTarget::default(),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     let gs = apply(&g);
@@ -352,7 +352,7 @@ fn tonal_moves_are_broad_limited_and_not_invented() {
     let x = pink_noise(10 * 48_000, 0.05, 1);
     let y = pink_noise(10 * 48_000, 0.05, 2);
     let a = MasterAnalysis::analyze(&[&x, &y], SR).unwrap();
-    let opts = MasterAssistOptions {
+    let opts = MasterAssistantOptions {
         tonal_target: Some(Target::flat()),
         ..Default::default()
     };
@@ -404,7 +404,7 @@ fn generic_tonal_moves_follow_the_error_they_quote() {
     let s = suggest_master(
         &a,
         &t,
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     let mut moved = 0;
@@ -435,7 +435,7 @@ fn wide_or_out_of_phase_low_end_gets_mono_below() {
     let s = suggest_master(
         &a,
         &Platform::EbuR128.target(0.0, 0.0),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     assert_eq!(s.values.get("mono_below"), Some(&SUGGESTED_MONO_BELOW_HZ));
@@ -446,7 +446,7 @@ fn wide_or_out_of_phase_low_end_gets_mono_below() {
     let s = suggest_master(
         &a,
         &Platform::EbuR128.target(0.0, 0.0),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     assert!(!s.values.contains_key("mono_below") && !s.values.contains_key("width"));
@@ -456,7 +456,7 @@ fn wide_or_out_of_phase_low_end_gets_mono_below() {
     let s = suggest_master(
         &a,
         &Platform::Apple.target(0.0, 0.0),
-        &MasterAssistOptions::default(),
+        &MasterAssistantOptions::default(),
         &MasterSettings::default(),
     );
     let (lufs, tp) = render_and_measure(&apply(&s), &[l]);
@@ -525,7 +525,7 @@ fn peaky_mix_gets_gentle_glue_and_a_limiting_warning() {
         let s = suggest_master(
             &a,
             &t,
-            &MasterAssistOptions::default(),
+            &MasterAssistantOptions::default(),
             &MasterSettings::default(),
         );
         let glue = s.items.iter().find(|i| i.key == "glue").expect("glue item");

@@ -60,7 +60,7 @@ pub fn average_gain_reduction_and_loudness(
     let report = run(settings, channels, sample_rate_hz, |part| {
         meter.process(part)
     })?;
-    let lufs = if crate::assist::cancel::requested() {
+    let lufs = if crate::assistant::cancel::requested() {
         None
     } else {
         meter.integrated_lufs().map(|v| v as f32)
@@ -95,7 +95,7 @@ fn run(
     let mut frame_ms = Vec::with_capacity(n_frames);
     for f in 0..n_frames {
         // An analysis thread's stop ends the simulation early (its result is discarded).
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         let a = f * frame;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use super::analysis::MasterAnalysisResult;
 use super::loudness::{loudness_stage, Loudness};
 use super::stereo::stereo_stage;
-use super::targets::{MasterAssistOptions, MasterTarget};
+use super::targets::{MasterAssistantOptions, MasterTarget};
 use super::tonal::tonal_stage;
 use super::{LOUDNESS_TOLERANCE_LU, MIN_HEARD_SECONDS};
-use crate::assist::eq::FULL_CONFIDENCE_SECONDS;
-use crate::assist::{Suggestion, SuggestionItem};
+use crate::assistant::eq::FULL_CONFIDENCE_SECONDS;
+use crate::assistant::{Suggestion, SuggestionItem};
 use crate::chains::master::{MasterSettings, PARAMS};
 use crate::validate_sample_rate;
 
@@ -62,7 +62,7 @@ pub(super) fn fmt_db(v: f32) -> String {
 pub fn suggest_master(
     analysis: &MasterAnalysisResult,
     target: &MasterTarget,
-    options: &MasterAssistOptions,
+    options: &MasterAssistantOptions,
     current: &MasterSettings,
 ) -> Suggestion {
     let reference = options.reference.as_ref();

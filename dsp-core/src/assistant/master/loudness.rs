@@ -5,9 +5,9 @@
 use super::analysis::MasterAnalysisResult;
 use super::simulate::{limited_loudness, loudness_of, render_pre, solve_drive};
 use super::suggest::item;
-use super::targets::MasterAssistOptions;
+use super::targets::MasterAssistantOptions;
 use super::{LOUDNESS_TOLERANCE_LU, TRUE_PEAK_GUARD_DB};
-use crate::assist::{Suggestion, SuggestionItem};
+use crate::assistant::{Suggestion, SuggestionItem};
 use crate::chains::master::{MasterChain, MasterSettings};
 
 /// What the loudness stage settled (drive, input gain, glue and ceiling are set in the
@@ -32,7 +32,7 @@ pub(super) struct Loudness {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn loudness_stage(
     analysis: &MasterAnalysisResult,
-    options: &MasterAssistOptions,
+    options: &MasterAssistantOptions,
     settings: &mut MasterSettings,
     target_lufs: f64,
     ceiling: f32,
@@ -71,7 +71,7 @@ pub(super) fn loudness_stage(
         .insert("excerpt_loudness_offset_lu".into(), offset);
     let sim_target = target_lufs - offset;
     for pass in 0..2 {
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         s.glue_on = false;
@@ -98,7 +98,7 @@ pub(super) fn loudness_stage(
             let (mut lo, mut hi) = (-40.0f32, 0.0f32);
             let mut best: Option<(f32, f32)> = None;
             for _ in 0..9 {
-                if crate::assist::cancel::requested() {
+                if crate::assistant::cancel::requested() {
                     break;
                 }
                 let thr = 0.5 * (lo + hi);
@@ -172,7 +172,7 @@ pub(super) fn loudness_stage(
     let mut predicted_tp = None;
     let mut prev: Option<(f64, f64)> = None;
     for _ in 0..5 {
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         let refs: Vec<&[f32]> = audio.iter().map(|c| c.as_slice()).collect();

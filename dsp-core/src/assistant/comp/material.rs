@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::analysis::CompAnalysisResult;
 use super::style::{material_rule, CompStyle, MaterialRule, StyleParams};
-use super::suggest::{fmt_opt, CompAssistOptions};
-use crate::assist::SuggestionItem;
+use super::suggest::{fmt_opt, CompAssistantOptions};
+use crate::assistant::SuggestionItem;
 
 /// What the material made of the style's numbers.
 pub(super) struct Material {
@@ -28,7 +28,7 @@ pub(super) struct Material {
 pub(super) fn read_material(
     analysis: &CompAnalysisResult,
     p: &StyleParams,
-    options: &CompAssistOptions,
+    options: &CompAssistantOptions,
     target: f32,
 ) -> Material {
     let rule = material_rule();

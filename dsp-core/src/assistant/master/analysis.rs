@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{LOW_END_HZ, MIN_STABLE_SECONDS, SIM_MAX_SECONDS};
-use crate::assist::eq::{EqAnalysis, EqAnalysisConfig, EqAnalysisResult};
-use crate::assist::excerpt::Excerpt;
+use crate::assistant::eq::{EqAnalysis, EqAnalysisConfig, EqAnalysisResult};
+use crate::assistant::excerpt::Excerpt;
 use crate::loudness::{LoudnessAnalyzer, LoudnessStats};
 use crate::{validate_sample_rate, ConfigError};
 

@@ -2,10 +2,10 @@
 //! towards the target curve, and the proposal's tonal stage.
 
 use super::suggest::{fmt_db, item};
-use super::targets::{MasterAssistOptions, MasterReference};
-use crate::assist::eq::EqAnalysisResult;
-use crate::assist::targets::{Target, TargetId};
-use crate::assist::SuggestionItem;
+use super::targets::{MasterAssistantOptions, MasterReference};
+use crate::assistant::eq::EqAnalysisResult;
+use crate::assistant::targets::{Target, TargetId};
+use crate::assistant::SuggestionItem;
 use crate::chains::master::MasterSettings;
 
 /// The four broad sections the assistant moves: (param prefix, display name, frequency, Q).
@@ -129,7 +129,7 @@ fn fit_tonal(
 
 /// The generic-mode fit: the four sections at their fixed shapes, least squares on what lies
 /// outside the target's corridor after the EQ assistant's level anchor
-/// ([`crate::assist::eq::level_anchor`], weighted where the music's energy is) with the EQ's
+/// ([`crate::assistant::eq::level_anchor`], weighted where the music's energy is) with the EQ's
 /// fitting weights, so Tandem Master and Tandem EQ quote the same error for the same music. A
 /// section whose boost would aim into content far below the corridor (a rolled-off sub, an
 /// empty top) is left out and the others solved again. Each section's deviation is the error
@@ -140,7 +140,7 @@ fn fit_corridor(
     max_db: f32,
     sr: f32,
 ) -> Option<TonalFit> {
-    let e = crate::assist::eq::corridor_error(
+    let e = crate::assistant::eq::corridor_error(
         &tonal.band_center_hz,
         &tonal.band_db,
         sr as f64,
@@ -353,7 +353,7 @@ fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> Option<[f64; 4]> {
 pub(super) fn tonal_stage(
     tonal: &EqAnalysisResult,
     reference: Option<&MasterReference>,
-    options: &MasterAssistOptions,
+    options: &MasterAssistantOptions,
     s: &mut MasterSettings,
     evidence: f32,
     sr: f32,

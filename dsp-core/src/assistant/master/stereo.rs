@@ -4,7 +4,7 @@
 use super::analysis::MasterAnalysisResult;
 use super::suggest::item;
 use super::{LOW_END_HZ, LOW_END_MAX_SIDE_TO_MID_DB, SUGGESTED_MONO_BELOW_HZ};
-use crate::assist::SuggestionItem;
+use crate::assistant::SuggestionItem;
 use crate::chains::master::MasterSettings;
 
 /// The stereo items (set into `s`); warnings go to `warnings`.

@@ -361,7 +361,7 @@ mod assistant_tests {
 
     #[test]
     fn each_assistant_proposes_its_chains_parameters() {
-        use crate::assist::targets::TargetId;
+        use crate::assistant::targets::TargetId;
         proposes_its_chains_parameters::<eq::EqAssistant>(TargetId::Bright.target());
         proposes_its_chains_parameters::<comp::CompAssistant>(comp::CompStyle::ALL[1]);
         let spotify = master::Platform::ALL[0].target(-14.0, -1.0);

@@ -12,7 +12,7 @@ pub(super) fn loudness_of(
     sr: f32,
     true_peak: bool,
 ) -> (Option<f64>, Option<f64>) {
-    if crate::assist::cancel::requested() {
+    if crate::assistant::cancel::requested() {
         return (None, None);
     }
     let refs: Vec<&[f32]> = chans.iter().map(|c| c.as_slice()).collect();
@@ -26,7 +26,7 @@ pub(super) fn render_pre(
     audio: &[Vec<f32>],
     sr: f32,
 ) -> (Vec<Vec<f32>>, f32) {
-    if crate::assist::cancel::requested() {
+    if crate::assistant::cancel::requested() {
         return (vec![Vec::new(); audio.len()], 0.0);
     }
     let mut bufs: Vec<Vec<f32>> = audio.to_vec();
@@ -56,7 +56,7 @@ pub(super) fn limited_loudness(
     drive_db: f32,
 ) -> f64 {
     let fallback = -200.0;
-    if crate::assist::cancel::requested() {
+    if crate::assistant::cancel::requested() {
         return fallback;
     }
     let Ok(config) = ProcessorConfig::new(sr, 4096, pre.len()) else {
@@ -76,7 +76,7 @@ pub(super) fn limited_loudness(
         .map(|c| c.iter().map(|x| x * g).collect())
         .collect();
     let n = bufs.iter().map(Vec::len).min().unwrap_or(0);
-    if !crate::assist::cancel::in_slices(n, |r| {
+    if !crate::assistant::cancel::in_slices(n, |r| {
         let mut refs: Vec<&mut [f32]> = bufs.iter_mut().map(|b| &mut b[r.clone()]).collect();
         lim.process(&mut refs);
     }) {
@@ -98,7 +98,7 @@ pub(super) fn solve_drive(
     let mut prev: Option<(f32, f64)> = None;
     let mut best = (d, f64::INFINITY, 0.0);
     for _ in 0..16 {
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         let l = eval(d);

@@ -9,20 +9,20 @@ use super::solve::{solve, Solved};
 use super::style::{CompStyle, TransientHandling};
 use super::timing::{fmt_attack, timing, Timing};
 use super::{FULL_CONFIDENCE_SECONDS, MIN_HEARD_SECONDS, STABILITY_THRESHOLD_DB};
-use crate::assist::{Suggestion, SuggestionItem};
+use crate::assistant::{Suggestion, SuggestionItem};
 use crate::chains::comp::{ids, CompDetector, CompSettings};
 use crate::{validate_sample_rate, MAX_CHANNELS};
 
 /// Options of [`suggest_comp`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CompAssistOptions {
+pub struct CompAssistantOptions {
     /// At most this many seconds of the kept audio (its loudest part) are simulated.
     pub sim_seconds: f32,
     /// Overrides the style's target average gain reduction, dB.
     pub target_avg_gr_db: Option<f32>,
 }
 
-impl Default for CompAssistOptions {
+impl Default for CompAssistantOptions {
     /// 20 s simulated, the style's target.
     fn default() -> Self {
         Self {
@@ -47,7 +47,7 @@ pub(super) fn round_to(v: f32, step: f32) -> f32 {
 pub fn suggest_comp(
     analysis: &CompAnalysisResult,
     style: CompStyle,
-    options: &CompAssistOptions,
+    options: &CompAssistantOptions,
     current: &CompSettings,
 ) -> Suggestion {
     let mut sug = Suggestion::empty("comp", style.name());

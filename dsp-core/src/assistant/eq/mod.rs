@@ -72,7 +72,7 @@ pub use resonances::{MAX_CUT_DB, MIN_EXCESS_DB, MIN_PERSISTENCE};
 /// Options of [`suggest_eq`]. The "amount" is applied by the caller ([`super::accept`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct EqAssistOptions {
+pub struct EqAssistantOptions {
     /// The most EQ bands the suggestion uses in all (tonal bands, resonance cuts, low cut).
     pub max_bands: usize,
     /// The largest boost or cut of any suggested band, in dB.
@@ -87,7 +87,7 @@ pub struct EqAssistOptions {
     pub suggest_low_cut: bool,
 }
 
-impl Default for EqAssistOptions {
+impl Default for EqAssistantOptions {
     /// 6 bands, ±6 dB, analysis of the input, resonances and low cut on.
     fn default() -> Self {
         Self {
@@ -114,7 +114,7 @@ impl super::Assistant for EqAssistant {
     type Analysis = EqAnalysis;
     type Result = EqAnalysisResult;
     type Aim = Target;
-    type Options = EqAssistOptions;
+    type Options = EqAssistantOptions;
     const KEY: &'static str = "eq";
     fn live(sample_rate_hz: f32, channels: usize) -> Result<EqAnalysis, ConfigError> {
         EqAnalysis::new(EqAnalysisConfig::new(sample_rate_hz, channels))
@@ -128,7 +128,7 @@ impl super::Assistant for EqAssistant {
     fn suggest(
         result: &EqAnalysisResult,
         aim: &Target,
-        options: &EqAssistOptions,
+        options: &EqAssistantOptions,
         current: &EqSettings,
     ) -> Suggestion {
         suggest_eq(result, aim, options, current)
@@ -142,7 +142,7 @@ impl super::Assistant for EqAssistant {
 pub fn suggest_eq(
     analysis: &EqAnalysisResult,
     target: &Target,
-    options: &EqAssistOptions,
+    options: &EqAssistantOptions,
     current: &EqSettings,
 ) -> Suggestion {
     let a = analysis;
@@ -207,7 +207,7 @@ pub fn suggest_eq(
         evidence,
         cap,
     );
-    if crate::assist::cancel::requested() {
+    if crate::assistant::cancel::requested() {
         // The plugin is stopping: the suggestion is discarded.
         return s;
     }
@@ -229,7 +229,7 @@ pub fn suggest_eq(
     s
 }
 
-fn band_cap(options: &EqAssistOptions) -> f64 {
+fn band_cap(options: &EqAssistantOptions) -> f64 {
     if options.max_gain_db.is_finite() {
         options
             .max_gain_db
@@ -242,7 +242,7 @@ fn band_cap(options: &EqAssistOptions) -> f64 {
 /// The free EQ slots (bands the engineer has not enabled) and how many bands may be proposed.
 fn free_slots(
     current: &EqSettings,
-    options: &EqAssistOptions,
+    options: &EqAssistantOptions,
     s: &mut Suggestion,
 ) -> (Vec<(usize, f64)>, usize) {
     let free: Vec<(usize, f64)> = current

@@ -37,7 +37,7 @@
 //! range (styles that *let through* use an attack longer than the rise, styles that *catch* one
 //! at or below it); release = clamp(`release_ioi_factor` × inter-onset interval). The threshold
 //! is then **solved** by bisection so that [`average_gain_reduction`] on the excerpt (at most
-//! [`CompAssistOptions::sim_seconds`] of it) equals the style's target, and the makeup so the
+//! [`CompAssistantOptions::sim_seconds`] of it) equals the style's target, and the makeup so the
 //! integrated loudness of the output equals the input's (measured after simulation,
 //! `auto_makeup` off). Everything is a pure function of its inputs; it never panics.
 //!
@@ -47,7 +47,7 @@
 //! `decline_below_db` the assistant declines with an item that changes nothing ("Already dense:
 //! little to gain"); a loudness range of `dynamic_lra_lu` or more limits the ratio; styles with a
 //! [`CrestBackoff`] (Transient control) back off on a low crest factor. An explicit target
-//! ([`CompAssistOptions::target_avg_gr_db`]) is the engineer's and is not scaled. Each value
+//! ([`CompAssistantOptions::target_avg_gr_db`]) is the engineer's and is not scaled. Each value
 //! that a range or limit held says so in its reason. Confidence comes from the coverage of the
 //! song, the stability of the level statistics across windows, whether the threshold was solved
 //! or held at a limit, and how much compression the material calls for.
@@ -76,7 +76,7 @@ pub use style::{
     material_rule, styles_version, CompStyle, CrestBackoff, MaterialRule, StyleParams,
     TransientHandling,
 };
-pub use suggest::{suggest_comp, CompAssistOptions};
+pub use suggest::{suggest_comp, CompAssistantOptions};
 
 /// The built-in style data (JSON).
 pub const STYLES_JSON: &str = include_str!("../../../data/comp_styles.json");
@@ -110,7 +110,7 @@ impl super::Assistant for CompAssistant {
     type Analysis = CompAnalysis;
     type Result = CompAnalysisResult;
     type Aim = CompStyle;
-    type Options = CompAssistOptions;
+    type Options = CompAssistantOptions;
     const KEY: &'static str = "comp";
     fn live(sample_rate_hz: f32, channels: usize) -> Result<CompAnalysis, crate::ConfigError> {
         CompAnalysis::new(CompAnalysisConfig::new(sample_rate_hz, channels))
@@ -124,7 +124,7 @@ impl super::Assistant for CompAssistant {
     fn suggest(
         result: &CompAnalysisResult,
         aim: &CompStyle,
-        options: &CompAssistOptions,
+        options: &CompAssistantOptions,
         current: &crate::chains::comp::CompSettings,
     ) -> super::Suggestion {
         suggest_comp(result, *aim, options, current)

@@ -273,7 +273,7 @@ pub(super) fn fit_tonal(grid: &Grid, r: &[f64], max: usize, cap: f64) -> Vec<Fit
     for _ in 0..3 {
         // A plugin stopping (deactivate, destroy) does not wait out the fit; its result is
         // discarded. Outside a plugin's analysis thread this is never true.
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         let before = bands.len();
@@ -306,7 +306,7 @@ pub(super) fn greedy_add(
         add(&mut total, &b.resp);
     }
     let mut err = grid.error(&total);
-    while bands.len() < max && !crate::assist::cancel::requested() {
+    while bands.len() < max && !crate::assistant::cancel::requested() {
         let mut best: Option<(f64, f64, Shape, Vec<f64>)> = None;
         for &s in shapes {
             let (g, e, resp) = solve_gain(grid, &total, s, cap);
@@ -425,7 +425,7 @@ pub(super) fn joint_refine(grid: &Grid, r: &[f64], bands: &mut [Fitted], cap: f6
     let n = 3 * nb;
     let mut mu = 1e-2;
     for _ in 0..30 {
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             break;
         }
         // Forward-difference Jacobian (each parameter only moves its own band's response).
@@ -509,7 +509,7 @@ pub(super) fn swap_passes(
     cap: f64,
 ) {
     for _ in 0..3 {
-        if crate::assist::cancel::requested() {
+        if crate::assistant::cancel::requested() {
             return;
         }
         let mut changed = false;

@@ -28,8 +28,8 @@ mod tonal;
 pub use analysis::{MasterAnalysis, MasterAnalysisResult};
 pub use suggest::suggest_master;
 pub use targets::{
-    loudness_targets, loudness_targets_version, MasterAssistOptions, MasterReference, MasterTarget,
-    Platform, PlatformTarget,
+    loudness_targets, loudness_targets_version, MasterAssistantOptions, MasterReference,
+    MasterTarget, Platform, PlatformTarget,
 };
 
 /// The loudness-target data file, compiled in.
@@ -64,7 +64,7 @@ impl super::Assistant for MasterAssistant {
     type Analysis = MasterAnalysis;
     type Result = MasterAnalysisResult;
     type Aim = MasterTarget;
-    type Options = MasterAssistOptions;
+    type Options = MasterAssistantOptions;
     const KEY: &'static str = "master";
     fn live(sample_rate_hz: f32, channels: usize) -> Result<MasterAnalysis, crate::ConfigError> {
         MasterAnalysis::live(sample_rate_hz, channels)
@@ -78,7 +78,7 @@ impl super::Assistant for MasterAssistant {
     fn suggest(
         result: &MasterAnalysisResult,
         aim: &MasterTarget,
-        options: &MasterAssistOptions,
+        options: &MasterAssistantOptions,
         current: &crate::chains::master::MasterSettings,
     ) -> super::Suggestion {
         suggest_master(result, aim, options, current)

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::MasterAnalysisResult;
 use super::LOUDNESS_TARGETS_JSON;
-use crate::assist::targets::Target;
+use crate::assistant::targets::Target;
 
 /// One platform's target as stored in the data file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,7 +212,7 @@ impl MasterReference {
 /// Options of [`suggest_master`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct MasterAssistOptions {
+pub struct MasterAssistantOptions {
     /// Largest tonal move of any section, in dB.
     pub max_tonal_db: f32,
     /// Largest tonal move of any section in reference mode (the target is a measured song), dB.
@@ -230,7 +230,7 @@ pub struct MasterAssistOptions {
     pub reference: Option<MasterReference>,
 }
 
-impl Default for MasterAssistOptions {
+impl Default for MasterAssistantOptions {
     fn default() -> Self {
         Self {
             max_tonal_db: 3.0,

@@ -213,7 +213,7 @@ pub(super) fn find_resonances(a: &EqAnalysisResult, max: usize) -> Vec<Resonance
 #[allow(clippy::too_many_arguments)]
 pub(super) fn propose_resonances(
     a: &EqAnalysisResult,
-    options: &EqAssistOptions,
+    options: &EqAssistantOptions,
     grid: &Grid,
     residual: &mut [f64],
     budget: &mut usize,

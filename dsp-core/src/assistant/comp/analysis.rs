@@ -7,7 +7,7 @@ use super::{
     STABILITY_THRESHOLD_DB, STABILITY_WINDOW_SECONDS,
 };
 use crate::analysis::features::{detect_onsets, OnsetParams};
-use crate::assist::excerpt::Excerpt;
+use crate::assistant::excerpt::Excerpt;
 use crate::loudness::LoudnessAnalyzer;
 use crate::{validate_sample_rate, ConfigError, MAX_CHANNELS};
 

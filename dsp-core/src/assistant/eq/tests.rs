@@ -2,7 +2,7 @@
 //! edge cases, injected faults); the real-music judgement is `tandem eval`.
 
 use super::*;
-use crate::assist::accept;
+use crate::assistant::accept;
 use crate::chains::eq::EqChain;
 use crate::chains::Chain;
 use crate::filters::FilterSpec;
@@ -106,7 +106,7 @@ fn undoes_a_known_eq_in_reference_and_flat_mode() {
     let reference = EqAnalysis::analyze(&[&pink], SR)
         .unwrap()
         .reference_target("pink");
-    let opts = EqAssistOptions::default();
+    let opts = EqAssistantOptions::default();
     let sug = suggest_eq(&analysis, &reference, &opts, &EqSettings::default());
     sug.validate().unwrap();
     eprintln!("reference mode:");
@@ -154,7 +154,7 @@ fn clean_pink_noise_gives_no_false_positives() {
         let sug = suggest_eq(
             &a,
             &Target::flat(),
-            &EqAssistOptions::default(),
+            &EqAssistantOptions::default(),
             &EqSettings::default(),
         );
         eprintln!("seed {seed}:");
@@ -218,7 +218,7 @@ fn a_hole_in_the_spectrum_gets_at_most_the_boost_budget() {
     let sug = suggest_eq(
         &a,
         &Target::flat(),
-        &EqAssistOptions::default(),
+        &EqAssistantOptions::default(),
         &EqSettings::default(),
     );
     print(&sug);
@@ -280,7 +280,7 @@ fn resonance_items(x: &[f32]) -> Vec<(f32, f32, f32)> {
     let sug = suggest_eq(
         &a,
         &Target::flat(),
-        &EqAssistOptions::default(),
+        &EqAssistantOptions::default(),
         &EqSettings::default(),
     );
     print(&sug);
@@ -362,7 +362,12 @@ fn low_cut_for_rumble_only() {
     let x: Vec<f32> = pink.iter().zip(&rumble).map(|(a, b)| a + b).collect();
     let a = EqAnalysis::analyze(&[&x], SR).unwrap();
     for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
-        let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+        let sug = suggest_eq(
+            &a,
+            &t,
+            &EqAssistantOptions::default(),
+            &EqSettings::default(),
+        );
         print(&sug);
         let lc = sug
             .items
@@ -379,7 +384,12 @@ fn low_cut_for_rumble_only() {
     }
     let a = EqAnalysis::analyze(&[&pink], SR).unwrap();
     for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
-        let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+        let sug = suggest_eq(
+            &a,
+            &t,
+            &EqAssistantOptions::default(),
+            &EqSettings::default(),
+        );
         assert!(sug.items.iter().all(|i| i.key != "lowcut"), "{}", t.name);
     }
 }
@@ -394,7 +404,7 @@ fn respects_enabled_bands_budget_and_short_input() {
     cur.bands[0] = make_band(EqBandType::LowCut, 20.0, 0.0, 0.7);
     cur.bands[1] = make_band(EqBandType::Bell, 3000.0, 0.0, 1.0);
     cur.bands[4] = make_band(EqBandType::Bell, 9000.0, 0.0, 1.0);
-    let opts = EqAssistOptions {
+    let opts = EqAssistantOptions {
         max_bands: 3,
         ..Default::default()
     };
@@ -413,7 +423,7 @@ fn respects_enabled_bands_budget_and_short_input() {
     // Nothing heard.
     let silent = vec![0.0f32; 48_000];
     let a = EqAnalysis::analyze(&[&silent], SR).unwrap();
-    let sug = suggest_eq(&a, &Target::flat(), &EqAssistOptions::default(), &cur);
+    let sug = suggest_eq(&a, &Target::flat(), &EqAssistantOptions::default(), &cur);
     assert!(sug.items.is_empty() && !sug.warnings.is_empty());
     sug.validate().unwrap();
     // JSON round trip of the analysis.
@@ -456,7 +466,7 @@ fn little_sub_content_is_not_boosted_and_says_so() {
     let sug = suggest_eq(
         &a,
         &Target::flat(),
-        &EqAssistOptions::default(),
+        &EqAssistantOptions::default(),
         &EqSettings::default(),
     );
     print(&sug);
@@ -486,7 +496,12 @@ fn every_reason_quotes_the_error_its_band_acts_on() {
     for x in [&shaped, &chords] {
         let a = EqAnalysis::analyze(&[x], SR).unwrap();
         for t in [Target::flat(), Target::builtin("balanced").unwrap()] {
-            let sug = suggest_eq(&a, &t, &EqAssistOptions::default(), &EqSettings::default());
+            let sug = suggest_eq(
+                &a,
+                &t,
+                &EqAssistantOptions::default(),
+                &EqSettings::default(),
+            );
             let mut checked = 0;
             for i in sug.items.iter().filter(|i| i.key.starts_with("band")) {
                 let quoted: f64 = i
@@ -533,8 +548,8 @@ fn all_bands_in_use_never_overflows_the_band_budget() {
             }
             let s = suggest_eq(
                 &analysis,
-                &crate::assist::targets::TargetId::Balanced.target(),
-                &EqAssistOptions::default(),
+                &crate::assistant::targets::TargetId::Balanced.target(),
+                &EqAssistantOptions::default(),
                 &current,
             );
             s.validate().unwrap();
@@ -555,10 +570,10 @@ fn the_tonal_fit_stops_when_the_thread_is_cancelled() {
     let shaped = process(&shaping(), &pink);
     let analysis = EqAnalysis::analyze(&[&shaped], SR).unwrap();
     let flat = Target::flat();
-    let opts = EqAssistOptions::default();
+    let opts = EqAssistantOptions::default();
     let full = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
     assert!(!full.items.is_empty());
-    let scope = crate::assist::cancel::Scope::new(Arc::new(AtomicBool::new(true)));
+    let scope = crate::assistant::cancel::Scope::new(Arc::new(AtomicBool::new(true)));
     let stopped = suggest_eq(&analysis, &flat, &opts, &EqSettings::default());
     drop(scope);
     assert!(
