@@ -123,6 +123,12 @@ pub fn menu_param<E: Enum + PartialEq + 'static>(info: &ParamInfo) -> EnumParam<
     EnumParam::new(info.name, E::from_index(info.default as usize))
 }
 
+/// [`assert_params_follow_table`] for the plugin parameters `P` at their defaults and chain `C`.
+pub fn assert_params_follow_chain<P: AssistedParams, C: dsp_core::chains::Chain>() {
+    let params = P::with_store(Arc::new(SuggestionStore::new(C::params())));
+    assert_params_follow_table(&params, C::params());
+}
+
 /// Checks a plugin's host parameters against its chain's table, entry by entry: each is there
 /// under its ID with the table's name, default, range and unit; a switch has two steps, a menu
 /// one step per entry, showing the table's choices in order. The plugins' tests call it, so a

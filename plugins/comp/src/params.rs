@@ -193,10 +193,12 @@ pub struct CompParams {
     pub common: TandemParams,
 }
 
-impl CompParams {
+impl AssistedParams for CompParams {
+    type Settings = CompSettings;
+
     /// Parameters with the given suggestion store (shared with the assistant runtime); names,
     /// ranges and defaults are the chain's table ([`PARAMS`]).
-    pub fn new(store: Arc<SuggestionStore>) -> Self {
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
         Self {
             threshold_db: float_param(info(ids::THRESHOLD), None)
                 .with_unit(" dB")
@@ -230,9 +232,12 @@ impl CompParams {
         }
     }
 
-    /// The manual settings as the parameters hold them now (plain values, no smoothing: the
-    /// chain ramps itself). Real-time safe.
-    pub fn settings(&self, out: &mut CompSettings) {
+    fn common(&self) -> &TandemParams {
+        &self.common
+    }
+
+    /// Plain values, no smoothing: the chain ramps itself. Real-time safe.
+    fn manual_settings(&self, out: &mut CompSettings) {
         out.threshold_db = self.threshold_db.value();
         out.ratio = self.ratio.value();
         out.knee_db = self.knee_db.value();
@@ -257,22 +262,6 @@ impl CompParams {
     }
 }
 
-impl AssistedParams for CompParams {
-    type Settings = CompSettings;
-
-    fn with_store(store: Arc<SuggestionStore>) -> Self {
-        Self::new(store)
-    }
-
-    fn common(&self) -> &TandemParams {
-        &self.common
-    }
-
-    fn manual_settings(&self, out: &mut CompSettings) {
-        self.settings(out);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,7 +281,7 @@ mod tests {
 
     #[test]
     fn host_ids_are_the_chain_ids_and_defaults_match() {
-        let params = CompParams::new(Arc::new(SuggestionStore::new(&PARAMS)));
+        let params = CompParams::with_store(Arc::new(SuggestionStore::new(&PARAMS)));
         let map = params.param_map();
         let ids: Vec<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
         for id in PARAMS.iter().map(|p| p.id) {
@@ -303,7 +292,7 @@ mod tests {
             threshold_db: 0.0,
             ..CompSettings::default()
         };
-        params.settings(&mut s);
+        params.manual_settings(&mut s);
         assert_eq!(s, CompSettings::default());
         let manual = tandem_common::params::manual_values(&params);
         assert_eq!(
@@ -340,9 +329,9 @@ mod tests {
     /// Every chain parameter is the table's: name, default, range, unit, menu entries.
     #[test]
     fn params_follow_the_chain_table() {
-        use dsp_core::chains::Chain;
-        let table = <dsp_core::chains::comp::CompChain as Chain>::params();
-        let params = CompParams::new(Arc::new(SuggestionStore::new(table)));
-        tandem_common::params::assert_params_follow_table(&params, table);
+        tandem_common::params::assert_params_follow_chain::<
+            CompParams,
+            dsp_core::chains::comp::CompChain,
+        >();
     }
 }

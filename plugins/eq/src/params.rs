@@ -176,9 +176,13 @@ impl EqParams {
             &self.b1, &self.b2, &self.b3, &self.b4, &self.b5, &self.b6, &self.b7, &self.b8,
         ]
     }
+}
+
+impl AssistedParams for EqParams {
+    type Settings = EqSettings;
 
     /// Parameters with the given suggestion store (shared with the assistant runtime).
-    pub fn new(store: Arc<SuggestionStore>) -> Self {
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
         Self {
             b1: BandParams::new(1),
             b2: BandParams::new(2),
@@ -195,14 +199,6 @@ impl EqParams {
             common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
             reference: Arc::new(ReferenceSlot::default()),
         }
-    }
-}
-
-impl AssistedParams for EqParams {
-    type Settings = EqSettings;
-
-    fn with_store(store: Arc<SuggestionStore>) -> Self {
-        Self::new(store)
     }
 
     fn common(&self) -> &TandemParams {
@@ -250,9 +246,7 @@ mod tests {
     /// Every chain parameter is the table's: name, default, range, unit, menu entries.
     #[test]
     fn params_follow_the_chain_table() {
-        use dsp_core::chains::Chain;
-        let table = <dsp_core::chains::eq::EqChain as Chain>::params();
-        let params = EqParams::new(Arc::new(SuggestionStore::new(table)));
-        tandem_common::params::assert_params_follow_table(&params, table);
+        tandem_common::params::assert_params_follow_chain::<EqParams, dsp_core::chains::eq::EqChain>(
+        );
     }
 }

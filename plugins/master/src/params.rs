@@ -313,8 +313,56 @@ fn enumeration<T: Enum + PartialEq + 'static>(id: &str) -> EnumParam<T> {
 }
 
 impl MasterParams {
+    /// The plain value of a chain parameter by stable ID (enums as index, bools 0/1), `None`
+    /// for an ID that is not a chain parameter. Real-time safe.
+    pub fn chain_value(&self, id: &str) -> Option<f32> {
+        let f = |p: &FloatParam| p.value();
+        let b = |p: &BoolParam| if p.value() { 1.0 } else { 0.0 };
+        let e = |i: usize| i as f32;
+        Some(match id {
+            "in_gain" => f(&self.in_gain),
+            "ls_gain" => f(&self.ls_gain),
+            "ls_freq" => f(&self.ls_freq),
+            "ls_place" => e(self.ls_place.value().to_index()),
+            "hs_gain" => f(&self.hs_gain),
+            "hs_freq" => f(&self.hs_freq),
+            "hs_place" => e(self.hs_place.value().to_index()),
+            "tilt_gain" => f(&self.tilt_gain),
+            "tilt_place" => e(self.tilt_place.value().to_index()),
+            "bell1_gain" => f(&self.bell1_gain),
+            "bell1_freq" => f(&self.bell1_freq),
+            "bell1_q" => f(&self.bell1_q),
+            "bell1_place" => e(self.bell1_place.value().to_index()),
+            "bell2_gain" => f(&self.bell2_gain),
+            "bell2_freq" => f(&self.bell2_freq),
+            "bell2_q" => f(&self.bell2_q),
+            "bell2_place" => e(self.bell2_place.value().to_index()),
+            "glue_on" => b(&self.glue_on),
+            "glue_threshold" => f(&self.glue_threshold),
+            "glue_ratio" => f(&self.glue_ratio),
+            "glue_attack" => f(&self.glue_attack),
+            "glue_release" => f(&self.glue_release),
+            "glue_auto_release" => b(&self.glue_auto_release),
+            "glue_makeup" => f(&self.glue_makeup),
+            "width" => f(&self.width),
+            "mono_below" => f(&self.mono_below),
+            "lim_drive" => f(&self.lim_drive),
+            "lim_ceiling" => f(&self.lim_ceiling),
+            "lim_release" => f(&self.lim_release),
+            "lim_auto_release" => b(&self.lim_auto_release),
+            "lim_lookahead" => f(&self.lim_lookahead),
+            "lim_oversampling" => e(self.lim_oversampling.value().to_index()),
+            "dither" => e(self.dither.value().to_index()),
+            _ => return None,
+        })
+    }
+}
+
+impl AssistedParams for MasterParams {
+    type Settings = MasterSettings;
+
     /// Parameters with the given suggestion store (shared with the assistant runtime).
-    pub fn new(store: Arc<SuggestionStore>) -> Self {
+    fn with_store(store: Arc<SuggestionStore>) -> Self {
         Self {
             in_gain: float("in_gain"),
             ls_gain: float("ls_gain"),
@@ -376,72 +424,15 @@ impl MasterParams {
         }
     }
 
-    /// The plain value of a chain parameter by stable ID (enums as index, bools 0/1), `None`
-    /// for an ID that is not a chain parameter. Real-time safe.
-    pub fn chain_value(&self, id: &str) -> Option<f32> {
-        let f = |p: &FloatParam| p.value();
-        let b = |p: &BoolParam| if p.value() { 1.0 } else { 0.0 };
-        let e = |i: usize| i as f32;
-        Some(match id {
-            "in_gain" => f(&self.in_gain),
-            "ls_gain" => f(&self.ls_gain),
-            "ls_freq" => f(&self.ls_freq),
-            "ls_place" => e(self.ls_place.value().to_index()),
-            "hs_gain" => f(&self.hs_gain),
-            "hs_freq" => f(&self.hs_freq),
-            "hs_place" => e(self.hs_place.value().to_index()),
-            "tilt_gain" => f(&self.tilt_gain),
-            "tilt_place" => e(self.tilt_place.value().to_index()),
-            "bell1_gain" => f(&self.bell1_gain),
-            "bell1_freq" => f(&self.bell1_freq),
-            "bell1_q" => f(&self.bell1_q),
-            "bell1_place" => e(self.bell1_place.value().to_index()),
-            "bell2_gain" => f(&self.bell2_gain),
-            "bell2_freq" => f(&self.bell2_freq),
-            "bell2_q" => f(&self.bell2_q),
-            "bell2_place" => e(self.bell2_place.value().to_index()),
-            "glue_on" => b(&self.glue_on),
-            "glue_threshold" => f(&self.glue_threshold),
-            "glue_ratio" => f(&self.glue_ratio),
-            "glue_attack" => f(&self.glue_attack),
-            "glue_release" => f(&self.glue_release),
-            "glue_auto_release" => b(&self.glue_auto_release),
-            "glue_makeup" => f(&self.glue_makeup),
-            "width" => f(&self.width),
-            "mono_below" => f(&self.mono_below),
-            "lim_drive" => f(&self.lim_drive),
-            "lim_ceiling" => f(&self.lim_ceiling),
-            "lim_release" => f(&self.lim_release),
-            "lim_auto_release" => b(&self.lim_auto_release),
-            "lim_lookahead" => f(&self.lim_lookahead),
-            "lim_oversampling" => e(self.lim_oversampling.value().to_index()),
-            "dither" => e(self.dither.value().to_index()),
-            _ => return None,
-        })
-    }
-
-    /// The manual chain settings as the parameters hold them now (plain values, no smoothing:
-    /// the chain ramps itself). Real-time safe.
-    pub fn manual_settings(&self, out: &mut MasterSettings) {
-        for (index, get) in GETTERS.iter().enumerate() {
-            out.set_param_at(index, get(self));
-        }
-    }
-}
-
-impl AssistedParams for MasterParams {
-    type Settings = MasterSettings;
-
-    fn with_store(store: Arc<SuggestionStore>) -> Self {
-        Self::new(store)
-    }
-
     fn common(&self) -> &TandemParams {
         &self.common
     }
 
+    /// Each chain parameter through its getter, by index. Real-time safe.
     fn manual_settings(&self, out: &mut MasterSettings) {
-        MasterParams::manual_settings(self, out);
+        for (index, get) in GETTERS.iter().enumerate() {
+            out.set_param_at(index, get(self));
+        }
     }
 
     fn shutdown(&self) {
@@ -480,7 +471,7 @@ mod tests {
     #[test]
     fn the_getter_table_reads_each_parameter_in_table_order() {
         assert_eq!(GETTERS.len(), PARAMS.len());
-        let params = MasterParams::new(Arc::new(SuggestionStore::new(
+        let params = MasterParams::with_store(Arc::new(SuggestionStore::new(
             <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
         )));
         // Give every host parameter a different value, as the host would.
@@ -504,7 +495,7 @@ mod tests {
 
     #[test]
     fn every_chain_id_is_a_host_parameter_with_the_table_default() {
-        let params = MasterParams::new(Arc::new(SuggestionStore::new(
+        let params = MasterParams::with_store(Arc::new(SuggestionStore::new(
             <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
         )));
         let map = params.param_map();
@@ -534,9 +525,9 @@ mod tests {
     /// Every chain parameter is the table's: name, default, range, unit, menu entries.
     #[test]
     fn params_follow_the_chain_table() {
-        use dsp_core::chains::Chain;
-        let table = <dsp_core::chains::master::MasterChain as Chain>::params();
-        let params = MasterParams::new(Arc::new(SuggestionStore::new(table)));
-        tandem_common::params::assert_params_follow_table(&params, table);
+        tandem_common::params::assert_params_follow_chain::<
+            MasterParams,
+            dsp_core::chains::master::MasterChain,
+        >();
     }
 }
