@@ -2,7 +2,8 @@
 //! assistant.
 //!
 //! - The host-visible parameters ([`params::CompParams`]) are the engineer's manual settings;
-//!   their IDs are the chain's ([`dsp_core::chains::comp::PARAM_IDS`]) plus `comp_style`.
+//!   their IDs, names, ranges and defaults are the chain's table
+//!   ([`dsp_core::chains::comp::PARAMS`]) plus `comp_style`.
 //! - The analysis thread ([`analyzer::CompAnalyzer`]) learns the input's dynamics and proposes
 //!   settings for the chosen style; the suggestion is persisted with the project.
 //! - `compare` switches the DSP between the manual and the suggested set, level-matched;
