@@ -42,6 +42,13 @@ pub trait Assistant {
     fn live(sample_rate_hz: f32, channels: usize) -> Result<Self::Analysis, ConfigError>;
     /// Feeds one planar block.
     fn process(analysis: &mut Self::Analysis, block: &[&[f32]]);
+    /// Forgets everything heard.
+    fn reset(analysis: &mut Self::Analysis);
+    /// Seconds of non-silent audio heard.
+    fn heard_seconds(analysis: &Self::Analysis) -> f32;
+    /// Whether the estimate stopped changing (what the result's `stable` says), without
+    /// building a result.
+    fn is_stable(analysis: &Self::Analysis) -> bool;
     /// What the analysis measured so far.
     fn result(analysis: &Self::Analysis) -> Self::Result;
     /// The proposal for `current` settings, aiming at `aim`.

@@ -4,14 +4,13 @@
 //! difference between the manual and the suggested settings on the recent audio.
 
 use dsp_core::assistant::comp::{
-    suggest_comp, CompAnalysis, CompAnalysisConfig, CompAssistantOptions, CompStyle,
+    suggest_comp, CompAnalysisResult, CompAssistant, CompAssistantOptions, CompStyle,
 };
 use dsp_core::assistant::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::analysis::assistant::Analyzer;
-use tandem_common::analysis::monitor::TapMonitor;
+use tandem_common::analysis::generic::{Aim, AssistantAnalyzer};
 use tandem_common::audio::display::Display;
 
 /// The style chosen by the `comp_style` value (enum index) in a manual map; Glue when absent.
@@ -33,99 +32,49 @@ pub fn loudness_through(
     tandem_common::analysis::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
-/// The compressor's [`Analyzer`].
-pub struct CompAnalyzer {
-    analysis: CompAnalysis,
-    tap: TapMonitor,
-    /// The style the last suggestion was built for.
-    suggested_for: Option<CompStyle>,
-    options: CompAssistantOptions,
-}
+/// The compressor's [`Analyzer`]: the generic one, aimed at the `comp_style` parameter.
+pub type CompAnalyzer = AssistantAnalyzer<CompAssistant, StyleAim>;
 
-impl CompAnalyzer {
-    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
-    /// reads carries the input channels followed by the output channels.
-    pub fn new(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-    ) -> Result<Self, dsp_core::ConfigError> {
-        let channels = channels.clamp(1, 2);
-        Ok(Self {
-            analysis: CompAnalysis::new(CompAnalysisConfig::new(sample_rate, channels))?,
-            tap: TapMonitor::new(sample_rate, channels, display)?,
-            suggested_for: None,
-            options: CompAssistantOptions::default(),
-        })
-    }
-}
+/// The Comp aims at the style the engineer picked.
+pub struct StyleAim;
 
-impl CompAnalyzer {
-    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
-    pub fn for_plugin(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-        _: Arc<()>,
-        _: &crate::params::CompParams,
-    ) -> Result<Self, String> {
-        Self::new(sample_rate, channels, display).map_err(|e| e.to_string())
+impl Aim<CompAssistant> for StyleAim {
+    type Key = CompStyle;
+
+    fn key(&self, manual: &BTreeMap<String, f32>) -> CompStyle {
+        style_of(manual)
     }
 
-    /// The chain's gain reduction into the display after each block (`PluginSpec::AFTER_BLOCK`).
-    /// Real-time safe.
-    pub fn show_gain_reduction(chain: &CompChain, display: &Display, _: &()) {
-        let gr = chain.gain_reduction_db();
-        display
-            .gain_reduction_db
-            .store(gr, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Analyzer for CompAnalyzer {
-    fn restart(&mut self) {
-        self.analysis.reset();
-        self.suggested_for = None;
-    }
-
-    fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.deinterleave(interleaved, channels);
-        let view = self.tap.input();
-        self.analysis.process(&view);
-    }
-
-    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.monitor(interleaved, channels);
-    }
-
-    fn heard_seconds(&self) -> f32 {
-        self.analysis.heard_seconds()
-    }
-
-    fn is_stable(&self) -> bool {
-        self.analysis.is_stable()
-    }
-
-    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
-        let style = style_of(manual);
-        self.suggested_for.is_some_and(|s| s != style)
-    }
-
-    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
-        let style = style_of(manual);
-        self.suggested_for = Some(style);
-        let result = self.analysis.result();
-        let current = CompSettings::from_param_map(manual);
-        Some(suggest_comp(&result, style, &self.options, &current))
-    }
-
-    fn level_offset_lu(
-        &mut self,
+    fn suggest(
+        &self,
+        result: &CompAnalysisResult,
         manual: &BTreeMap<String, f32>,
-        suggested: &BTreeMap<String, f32>,
-    ) -> Option<f32> {
-        self.tap.level_offset_lu::<CompChain>(manual, suggested)
+        current: &CompSettings,
+        options: &CompAssistantOptions,
+        _: &Display,
+    ) -> Suggestion {
+        suggest_comp(result, style_of(manual), options, current)
     }
+}
+
+/// The analyzer as the plugin builds it (`PluginSpec::ANALYZER`).
+pub fn for_plugin(
+    sample_rate: f32,
+    channels: usize,
+    display: Arc<Display>,
+    _: Arc<()>,
+    _: &crate::params::CompParams,
+) -> Result<CompAnalyzer, String> {
+    CompAnalyzer::new(sample_rate, channels, display, StyleAim).map_err(|e| e.to_string())
+}
+
+/// The chain's gain reduction into the display after each block (`PluginSpec::AFTER_BLOCK`).
+/// Real-time safe.
+pub fn show_gain_reduction(chain: &CompChain, display: &Display, _: &()) {
+    let gr = chain.gain_reduction_db();
+    display
+        .gain_reduction_db
+        .store(gr, std::sync::atomic::Ordering::Relaxed);
 }
 
 #[cfg(test)]
@@ -137,6 +86,7 @@ mod tests {
     use dsp_core::chains::comp::CompChain;
     use dsp_core::chains::Chain;
     use dsp_core::testsignals::drum_loop;
+    use tandem_common::analysis::assistant::Analyzer;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
 
@@ -207,7 +157,8 @@ mod tests {
     #[test]
     fn level_matched_manual_and_suggested_play_equally_loud() {
         let audio = drums(10.0);
-        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        let mut analyzer =
+            CompAnalyzer::new(SR, 2, Arc::new(Display::default()), StyleAim).unwrap();
         listen(&mut analyzer, &audio);
         assert!(
             analyzer.heard_seconds() > 8.0,
@@ -260,7 +211,8 @@ mod tests {
     #[test]
     fn a_new_style_asks_for_a_new_suggestion() {
         let audio = drums(3.0);
-        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        let mut analyzer =
+            CompAnalyzer::new(SR, 2, Arc::new(Display::default()), StyleAim).unwrap();
         listen(&mut analyzer, &audio);
         let mut manual = CompSettings::default().to_param_map();
         manual.insert("comp_style".into(), 1.0);
@@ -280,9 +232,10 @@ mod tests {
     #[test]
     fn heard_seconds_follow_the_analysis() {
         let audio = drums(4.0);
-        let mut analyzer = CompAnalyzer::new(SR, 2, Arc::new(Display::default())).unwrap();
+        let mut analyzer =
+            CompAnalyzer::new(SR, 2, Arc::new(Display::default()), StyleAim).unwrap();
         listen(&mut analyzer, &audio);
-        let result = analyzer.analysis.result();
+        let result = analyzer.analysis().result();
         assert!(analyzer.heard_seconds() > 3.0);
         assert_eq!(analyzer.heard_seconds(), result.heard_seconds);
         assert_eq!(analyzer.is_stable(), result.stable);

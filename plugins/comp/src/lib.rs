@@ -49,9 +49,9 @@ impl PluginSpec for CompSpec {
     type Analyzer = analyzer::CompAnalyzer;
     type Extra = ();
 
-    const ANALYZER: AnalyzerFn<Self> = analyzer::CompAnalyzer::for_plugin;
+    const ANALYZER: AnalyzerFn<Self> = analyzer::for_plugin;
     const EDITOR: EditorFn<Self> = editor::create;
-    const AFTER_BLOCK: AfterBlockFn<Self> = analyzer::CompAnalyzer::show_gain_reduction;
+    const AFTER_BLOCK: AfterBlockFn<Self> = analyzer::show_gain_reduction;
 }
 
 /// The plugin object the host instantiates.

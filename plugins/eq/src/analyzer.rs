@@ -4,14 +4,13 @@
 //! difference between the manual and the suggested settings on the recent audio.
 
 use crate::reference::ReferenceSlot;
-use dsp_core::assistant::eq::{suggest_eq, EqAnalysis, EqAnalysisConfig, EqAssistantOptions};
+use dsp_core::assistant::eq::{suggest_eq, EqAnalysisResult, EqAssistant, EqAssistantOptions};
 use dsp_core::assistant::targets::{Target, TargetId};
 use dsp_core::assistant::Suggestion;
-use dsp_core::chains::eq::{EqChain, EqSettings};
+use dsp_core::chains::eq::EqSettings;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::analysis::assistant::Analyzer;
-use tandem_common::analysis::monitor::TapMonitor;
+use tandem_common::analysis::generic::{Aim, AssistantAnalyzer};
 use tandem_common::audio::display::{align_target_on_grid, Display};
 /// Index of the reference-track target in the `eq_target` parameter.
 pub const REFERENCE_TARGET_INDEX: usize = 8;
@@ -32,114 +31,72 @@ pub fn target_for(index: usize, reference: &ReferenceSlot) -> Option<Target> {
     }
 }
 
-/// The EQ's [`Analyzer`].
-pub struct EqAnalyzer {
-    analysis: EqAnalysis,
-    tap: TapMonitor,
-    reference: Arc<ReferenceSlot>,
-    /// (target index, reference generation) the last suggestion was built for.
-    suggested_for: Option<(usize, u64)>,
-    options: EqAssistantOptions,
+/// The index of the `eq_target` parameter in a manual map (Balanced when absent).
+fn target_index(manual: &BTreeMap<String, f32>) -> usize {
+    manual
+        .get("eq_target")
+        .filter(|v| v.is_finite())
+        .map(|v| v.round().max(0.0) as usize)
+        .unwrap_or(1)
 }
 
-impl EqAnalyzer {
-    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
-    /// reads carries the input channels followed by the output channels.
-    pub fn new(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-        reference: Arc<ReferenceSlot>,
-    ) -> Result<Self, dsp_core::ConfigError> {
-        let channels = channels.clamp(1, 2);
-        Ok(Self {
-            analysis: EqAnalysis::new(EqAnalysisConfig::new(sample_rate, channels))?,
-            tap: TapMonitor::new(sample_rate, channels, display)?,
-            reference,
-            suggested_for: None,
-            options: EqAssistantOptions::default(),
-        })
-    }
+/// The EQ's [`Analyzer`](tandem_common::analysis::assistant::Analyzer): the generic one, aimed
+/// at the `eq_target` parameter and the reference track.
+pub type EqAnalyzer = AssistantAnalyzer<EqAssistant, TargetAim>;
 
-    fn target_index(manual: &BTreeMap<String, f32>) -> usize {
-        manual
-            .get("eq_target")
-            .filter(|v| v.is_finite())
-            .map(|v| v.round().max(0.0) as usize)
-            .unwrap_or(1)
-    }
+/// The EQ aims at the target the engineer picked, or at the loaded reference track.
+pub struct TargetAim {
+    /// The reference track (reference mode).
+    pub reference: Arc<ReferenceSlot>,
 }
 
-impl EqAnalyzer {
-    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
-    pub fn for_plugin(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-        _: Arc<()>,
-        params: &crate::params::EqParams,
-    ) -> Result<Self, String> {
-        let reference = params.reference.clone();
-        Self::new(sample_rate, channels, display, reference).map_err(|e| e.to_string())
-    }
-}
+impl Aim<EqAssistant> for TargetAim {
+    /// (target index, reference generation).
+    type Key = (usize, u64);
 
-impl Analyzer for EqAnalyzer {
-    fn restart(&mut self) {
-        self.analysis.reset();
-        self.suggested_for = None;
+    fn key(&self, manual: &BTreeMap<String, f32>) -> (usize, u64) {
+        (target_index(manual), self.reference.generation())
     }
 
-    fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.deinterleave(interleaved, channels);
-        self.analysis.process(&self.tap.input());
-    }
-
-    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.monitor(interleaved, channels);
-    }
-
-    fn heard_seconds(&self) -> f32 {
-        self.analysis.heard_seconds()
-    }
-
-    fn is_stable(&self) -> bool {
-        self.analysis.result().stable
-    }
-
-    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
-        let key = (Self::target_index(manual), self.reference.generation());
-        self.suggested_for.is_some_and(|k| k != key)
-    }
-
-    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
-        let index = Self::target_index(manual);
-        self.suggested_for = Some((index, self.reference.generation()));
-        let result = self.analysis.result();
-        let Some(target) = target_for(index, &self.reference) else {
+    /// The suggestion towards the target, which is also drawn behind the input spectrum at
+    /// the level of what was heard; in reference mode without a reference, an empty suggestion
+    /// that says so.
+    fn suggest(
+        &self,
+        result: &EqAnalysisResult,
+        manual: &BTreeMap<String, f32>,
+        current: &EqSettings,
+        options: &EqAssistantOptions,
+        display: &Display,
+    ) -> Suggestion {
+        let Some(target) = target_for(target_index(manual), &self.reference) else {
             let mut s = Suggestion::empty("eq", "Reference");
             s.heard_seconds = result.heard_seconds;
             s.warnings
                 .push("reference mode: load a reference track to compare against".into());
-            return Some(s);
+            return s;
         };
-        let current = EqSettings::from_param_map(manual);
-        let suggestion = suggest_eq(&result, &target, &self.options, &current);
-        // The target drawn behind the input spectrum, at the level of what was heard.
+        let suggestion = suggest_eq(result, &target, options, current);
         let mut grid = Vec::new();
-        self.tap.display().pre.load_into(&mut grid);
+        display.pre.load_into(&mut grid);
         let curve = align_target_on_grid(|f| target.db_at(f), &grid);
-        self.tap.display().store_target(&curve);
-        Some(suggestion)
+        display.store_target(&curve);
+        suggestion
     }
+}
 
-    fn level_offset_lu(
-        &mut self,
-        manual: &BTreeMap<String, f32>,
-        suggested: &BTreeMap<String, f32>,
-    ) -> Option<f32> {
-        self.tap.level_offset_lu::<EqChain>(manual, suggested)
-    }
+/// The analyzer as the plugin builds it (`PluginSpec::ANALYZER`).
+pub fn for_plugin(
+    sample_rate: f32,
+    channels: usize,
+    display: Arc<Display>,
+    _: Arc<()>,
+    params: &crate::params::EqParams,
+) -> Result<EqAnalyzer, String> {
+    let aim = TargetAim {
+        reference: params.reference.clone(),
+    };
+    EqAnalyzer::new(sample_rate, channels, display, aim).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -149,6 +106,7 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::chains::eq::EqBandType;
     use dsp_core::testsignals::pink_noise;
+    use tandem_common::analysis::assistant::Analyzer;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
 
@@ -168,13 +126,10 @@ mod tests {
             pink_noise(8 * 48_000, 0.1, 11),
             pink_noise(8 * 48_000, 0.1, 12),
         ];
-        let mut an = EqAnalyzer::new(
-            sr,
-            2,
-            Arc::new(Display::default()),
-            Arc::new(ReferenceSlot::default()),
-        )
-        .unwrap();
+        let aim = TargetAim {
+            reference: Arc::new(ReferenceSlot::default()),
+        };
+        let mut an = EqAnalyzer::new(sr, 2, Arc::new(Display::default()), aim).unwrap();
         an.monitor(&interleave(&audio), 4);
 
         // Manual: a gentle cut. Suggested: two boosts — clearly louder.

@@ -43,7 +43,7 @@ impl PluginSpec for EqSpec {
     type Analyzer = analyzer::EqAnalyzer;
     type Extra = ();
 
-    const ANALYZER: AnalyzerFn<Self> = analyzer::EqAnalyzer::for_plugin;
+    const ANALYZER: AnalyzerFn<Self> = analyzer::for_plugin;
     const EDITOR: EditorFn<Self> = editor::create;
 }
 

@@ -118,6 +118,15 @@ impl super::Assistant for CompAssistant {
     fn process(analysis: &mut CompAnalysis, block: &[&[f32]]) {
         analysis.process(block);
     }
+    fn reset(analysis: &mut CompAnalysis) {
+        analysis.reset();
+    }
+    fn heard_seconds(analysis: &CompAnalysis) -> f32 {
+        analysis.heard_seconds()
+    }
+    fn is_stable(analysis: &CompAnalysis) -> bool {
+        analysis.is_stable()
+    }
     fn result(analysis: &CompAnalysis) -> CompAnalysisResult {
         analysis.result()
     }

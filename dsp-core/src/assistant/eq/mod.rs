@@ -122,6 +122,15 @@ impl super::Assistant for EqAssistant {
     fn process(analysis: &mut EqAnalysis, block: &[&[f32]]) {
         analysis.process(block);
     }
+    fn reset(analysis: &mut EqAnalysis) {
+        analysis.reset();
+    }
+    fn heard_seconds(analysis: &EqAnalysis) -> f32 {
+        analysis.heard_seconds()
+    }
+    fn is_stable(analysis: &EqAnalysis) -> bool {
+        analysis.is_stable()
+    }
     fn result(analysis: &EqAnalysis) -> EqAnalysisResult {
         analysis.result()
     }

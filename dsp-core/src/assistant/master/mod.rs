@@ -72,6 +72,15 @@ impl super::Assistant for MasterAssistant {
     fn process(analysis: &mut MasterAnalysis, block: &[&[f32]]) {
         analysis.process(block);
     }
+    fn reset(analysis: &mut MasterAnalysis) {
+        analysis.reset();
+    }
+    fn heard_seconds(analysis: &MasterAnalysis) -> f32 {
+        analysis.status().0
+    }
+    fn is_stable(analysis: &MasterAnalysis) -> bool {
+        analysis.status().1
+    }
     fn result(analysis: &MasterAnalysis) -> MasterAnalysisResult {
         analysis.result()
     }

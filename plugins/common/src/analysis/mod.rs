@@ -4,6 +4,7 @@
 //! [`crate::audio`]; never on the editor.
 
 pub mod assistant;
+pub mod generic;
 pub mod monitor;
 pub mod recent;
 pub mod runtime;
