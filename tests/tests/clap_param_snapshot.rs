@@ -137,3 +137,42 @@ fn snapshot_comparison_detects_changes() {
     let added = format!("{base}c\tid=9\tname=C\tstepped=false\tclap=0..1\trange=0..1\n");
     assert!(compare(base, &added)[0].contains("new parameter"));
 }
+
+/// The checked-in snapshots hold each chain's parameter table (dsp-core's, which the plugins
+/// build their chain parameters from): every table entry is a line under its ID with the
+/// table's name, stepped exactly when it is a switch or a menu, a menu running from its first
+/// entry to its last. No bundle needed: a table changed without its snapshot fails here.
+#[test]
+fn the_snapshots_hold_each_chain_table() {
+    use dsp_core::chains::params::ParamKind;
+    use dsp_core::chains::Chain;
+    let tables = [
+        ("eq", dsp_core::chains::eq::EqChain::params()),
+        ("comp", dsp_core::chains::comp::CompChain::params()),
+        ("master", dsp_core::chains::master::MasterChain::params()),
+    ];
+    for (key, table) in tables {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("snapshots")
+            .join(format!("{key}_params.txt"));
+        let snapshot = parse(&std::fs::read_to_string(&path).unwrap());
+        for p in table {
+            let line = snapshot
+                .get(p.id)
+                .unwrap_or_else(|| panic!("{key}: {} is not in the snapshot", p.id));
+            let field = |name: &str| {
+                line.split('\t')
+                    .find_map(|f| f.strip_prefix(name))
+                    .unwrap_or_else(|| panic!("{key}: {line}: no {name}"))
+                    .to_string()
+            };
+            assert_eq!(field("name="), p.name, "{key}: {}", p.id);
+            let stepped = p.kind != ParamKind::Float;
+            assert_eq!(field("stepped="), stepped.to_string(), "{key}: {}", p.id);
+            if p.kind == ParamKind::Enum {
+                let range = format!("{}..{}", p.choices[0], p.choices[p.choices.len() - 1]);
+                assert_eq!(field("range="), range, "{key}: {}", p.id);
+            }
+        }
+    }
+}
