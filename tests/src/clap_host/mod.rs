@@ -59,8 +59,10 @@ use std::thread::ThreadId;
 
 mod bundle;
 mod host;
+mod params;
 mod plugin;
 mod ports;
+mod process;
 mod state;
 
 pub use bundle::*;
