@@ -10,7 +10,7 @@ use dsp_core::assistant::Suggestion;
 use dsp_core::chains::comp::{CompChain, CompSettings};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::analysis::generic::{Aim, AssistantAnalyzer};
+use tandem_common::analysis::generic::{AnalyzerSpec, AssistantAnalyzer};
 use tandem_common::audio::display::Display;
 
 /// The style chosen by the `comp_style` value (enum index) in a manual map; Glue when absent.
@@ -38,7 +38,7 @@ pub type CompAnalyzer = AssistantAnalyzer<CompAssistant, StyleAim>;
 /// The Comp aims at the style the engineer picked.
 pub struct StyleAim;
 
-impl Aim<CompAssistant> for StyleAim {
+impl AnalyzerSpec<CompAssistant> for StyleAim {
     type Key = CompStyle;
 
     fn key(&self, manual: &BTreeMap<String, f32>) -> CompStyle {

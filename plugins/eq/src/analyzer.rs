@@ -10,7 +10,7 @@ use dsp_core::assistant::Suggestion;
 use dsp_core::chains::eq::EqSettings;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_common::analysis::generic::{Aim, AssistantAnalyzer};
+use tandem_common::analysis::generic::{AnalyzerSpec, AssistantAnalyzer};
 use tandem_common::audio::display::{align_target_on_grid, Display};
 /// Index of the reference-track target in the `eq_target` parameter.
 pub const REFERENCE_TARGET_INDEX: usize = 8;
@@ -50,7 +50,7 @@ pub struct TargetAim {
     pub reference: Arc<ReferenceSlot>,
 }
 
-impl Aim<EqAssistant> for TargetAim {
+impl AnalyzerSpec<EqAssistant> for TargetAim {
     /// (target index, reference generation).
     type Key = (usize, u64);
 

@@ -8,7 +8,8 @@ use crate::reference::ReferenceSlot;
 use atomic_float::AtomicF32;
 use dsp_core::analysis::features::CorrelationMeter;
 use dsp_core::assistant::master::{
-    suggest_master, MasterAnalysis, MasterAssistantOptions, MasterTarget, Platform,
+    suggest_master, MasterAnalysisResult, MasterAssistant, MasterAssistantOptions, MasterTarget,
+    Platform,
 };
 use dsp_core::assistant::Suggestion;
 use dsp_core::chains::master::{MasterChain, MasterSettings};
@@ -16,7 +17,7 @@ use dsp_core::loudness::LoudnessAnalyzer;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tandem_common::analysis::assistant::Analyzer;
+use tandem_common::analysis::generic::{AnalyzerSpec, AssistantAnalyzer};
 use tandem_common::analysis::monitor::TapMonitor;
 use tandem_common::audio::display::Display;
 
@@ -97,54 +98,38 @@ pub fn loudness_through(audio: &[Vec<f32>], settings: &MasterSettings, sr: f32) 
     tandem_common::analysis::monitor::loudness_through::<MasterChain>(audio, sr, settings)
 }
 
-/// Tandem Master's [`Analyzer`].
-pub struct MasterAnalyzer {
-    sample_rate: f32,
+/// Tandem Master's [`Analyzer`](tandem_common::analysis::assistant::Analyzer): the generic
+/// one, aimed at the delivery target (or the reference), metering the output.
+pub type MasterAnalyzer = AssistantAnalyzer<MasterAssistant, PlatformAim>;
+
+/// The Master aims at the delivery target the engineer picked (or, in reference mode, at the
+/// loaded reference), and meters the output for the editor.
+pub struct PlatformAim {
     channels: usize,
-    analysis: MasterAnalysis,
-    tap: TapMonitor,
     meters: Arc<Meters>,
     out_loudness: LoudnessAnalyzer,
     correlation: CorrelationMeter,
-    /// The target the last suggestion was built for.
-    suggested_for: Option<(Platform, f32, f32, bool, u64)>,
-    options: MasterAssistantOptions,
     reference: Arc<ReferenceSlot>,
-    /// (heard seconds, stable) of the last [`MasterAnalysis::result`], refreshed every
-    /// [`STATUS_REFRESH_S`] of fed audio (the full result copies the excerpt).
-    status: (f32, bool),
-    frames_since_status: usize,
 }
 
-/// How often (seconds of fed audio) the learn status is refreshed.
-pub const STATUS_REFRESH_S: f32 = 0.5;
-
-impl MasterAnalyzer {
-    /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
-    /// reads carries the input channels followed by the output channels.
+impl PlatformAim {
+    /// The aim of a plugin running `channels` (1 or 2) at `sample_rate` (Hz), metering into
+    /// `meters`, with the reference slot for reference mode.
     pub fn new(
         sample_rate: f32,
         channels: usize,
-        display: Arc<Display>,
         meters: Arc<Meters>,
         reference: Arc<ReferenceSlot>,
     ) -> Result<Self, dsp_core::ConfigError> {
         let channels = channels.clamp(1, 2);
         Ok(Self {
-            sample_rate,
             channels,
-            analysis: MasterAnalysis::live(sample_rate, channels)?,
-            tap: TapMonitor::new(sample_rate, channels, display)?,
             meters,
             out_loudness: LoudnessAnalyzer::live(channels, sample_rate)?,
             correlation: CorrelationMeter::new(
                 ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
             )?,
-            suggested_for: None,
-            options: MasterAssistantOptions::default(),
             reference,
-            status: (0.0, false),
-            frames_since_status: 0,
         })
     }
 
@@ -161,14 +146,54 @@ impl MasterAnalyzer {
             a.store(f32::NAN, Ordering::Relaxed);
         }
     }
+}
 
-    /// Meters the output channels (already deinterleaved into `planar[n..2n]`).
-    fn meter_output(&mut self) {
+impl AnalyzerSpec<MasterAssistant> for PlatformAim {
+    /// The target (custom values only for Custom), reference mode on, and the reference's
+    /// generation when on.
+    type Key = (Platform, f32, f32, bool, u64);
+
+    fn key(&self, manual: &BTreeMap<String, f32>) -> Self::Key {
+        let (p, l, c) = normalise_key(target_key(manual));
+        let on = match_reference(manual);
+        (
+            p,
+            l,
+            c,
+            on,
+            if on { self.reference.generation() } else { 0 },
+        )
+    }
+
+    fn suggest(
+        &self,
+        result: &MasterAnalysisResult,
+        manual: &BTreeMap<String, f32>,
+        current: &MasterSettings,
+        options: &MasterAssistantOptions,
+        _: &Display,
+    ) -> Suggestion {
+        let target = target_from_manual(manual);
+        // Reference mode: the loaded reference's loudness and tonal balance.
+        let mut options = options.clone();
+        options.reference = if match_reference(manual) {
+            self.reference.get()
+        } else {
+            None
+        };
+        suggest_master(result, &target, &options, current)
+    }
+
+    /// Meters the output channels (the tap's second half, when the block carries them).
+    fn monitor(&mut self, tap: &TapMonitor, channels: usize) {
+        let n = self.channels;
+        if channels < 2 * n {
+            return;
+        }
         if self.meters.reset_requested.swap(false, Ordering::AcqRel) {
             self.reset_meters();
         }
-        let n = self.channels;
-        let out = self.tap.output();
+        let out = tap.output();
         if out.len() < n {
             return;
         }
@@ -200,25 +225,33 @@ impl MasterAnalyzer {
         );
     }
 
-    fn refresh_status(&mut self) {
-        // Cheap: heard time and stability only (the full result copies the excerpt).
-        self.status = self.analysis.status();
-        self.frames_since_status = 0;
+    fn restart(&mut self) {
+        self.reset_meters();
     }
 }
 
-impl MasterAnalyzer {
-    /// [`Self::new`] as the plugin builds it (`PluginSpec::ANALYZER`).
-    pub fn for_plugin(
-        sample_rate: f32,
-        channels: usize,
-        display: Arc<Display>,
-        meters: Arc<Meters>,
-        params: &crate::params::MasterParams,
-    ) -> Result<Self, String> {
-        let reference = params.reference.clone();
-        Self::new(sample_rate, channels, display, meters, reference).map_err(|e| e.to_string())
-    }
+/// The analyzer for a plugin running `channels` at `sample_rate`, metering into `meters`.
+pub fn new_analyzer(
+    sample_rate: f32,
+    channels: usize,
+    display: Arc<Display>,
+    meters: Arc<Meters>,
+    reference: Arc<ReferenceSlot>,
+) -> Result<MasterAnalyzer, dsp_core::ConfigError> {
+    let aim = PlatformAim::new(sample_rate, channels, meters, reference)?;
+    MasterAnalyzer::new(sample_rate, channels, display, aim)
+}
+
+/// The analyzer as the plugin builds it (`PluginSpec::ANALYZER`).
+pub fn for_plugin(
+    sample_rate: f32,
+    channels: usize,
+    display: Arc<Display>,
+    meters: Arc<Meters>,
+    params: &crate::params::MasterParams,
+) -> Result<MasterAnalyzer, String> {
+    let reference = params.reference.clone();
+    new_analyzer(sample_rate, channels, display, meters, reference).map_err(|e| e.to_string())
 }
 
 impl Meters {
@@ -235,94 +268,12 @@ impl Meters {
     }
 }
 
-impl Analyzer for MasterAnalyzer {
-    fn restart(&mut self) {
-        self.analysis.reset();
-        self.suggested_for = None;
-        self.status = (0.0, false);
-        self.frames_since_status = 0;
-        self.reset_meters();
-    }
-
-    fn feed(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.deinterleave(interleaved, channels);
-        let view = self.tap.input();
-        self.analysis.process(&view);
-        self.frames_since_status += view.first().map_or(0, |c| c.len());
-        if self.frames_since_status as f32 >= STATUS_REFRESH_S * self.sample_rate {
-            self.refresh_status();
-        }
-    }
-
-    fn monitor(&mut self, interleaved: &[f32], channels: usize) {
-        self.tap.monitor(interleaved, channels);
-        if channels >= 2 * self.channels {
-            self.meter_output();
-        }
-    }
-
-    fn heard_seconds(&self) -> f32 {
-        self.status.0
-    }
-
-    fn is_stable(&self) -> bool {
-        self.status.1
-    }
-
-    fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
-        let key = self.suggestion_key(manual);
-        self.suggested_for.is_some_and(|k| k != key)
-    }
-
-    fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
-        let key = target_key(manual);
-        self.suggested_for = Some(self.suggestion_key(manual));
-        let target = key.0.target(key.1, key.2);
-        // Reference mode: the loaded reference's loudness and tonal balance.
-        self.options.reference = if match_reference(manual) {
-            self.reference.get()
-        } else {
-            None
-        };
-        // The live result: its audio excerpt (not serialised) drives the drive simulation.
-        let result = self.analysis.result();
-        self.status = (result.heard_seconds, result.stable);
-        self.frames_since_status = 0;
-        let current = MasterSettings::from_param_map(manual);
-        Some(suggest_master(&result, &target, &self.options, &current))
-    }
-
-    fn level_offset_lu(
-        &mut self,
-        manual: &BTreeMap<String, f32>,
-        suggested: &BTreeMap<String, f32>,
-    ) -> Option<f32> {
-        self.tap.level_offset_lu::<MasterChain>(manual, suggested)
-    }
-}
-
-/// Custom values only matter for the Custom platform.
 /// Whether reference mode is switched on.
 fn match_reference(manual: &BTreeMap<String, f32>) -> bool {
     manual.get("match_reference").is_some_and(|v| *v >= 0.5)
 }
 
-impl MasterAnalyzer {
-    /// What the suggestion depends on besides the audio: the target, and in reference mode the
-    /// reference.
-    fn suggestion_key(&self, manual: &BTreeMap<String, f32>) -> (Platform, f32, f32, bool, u64) {
-        let (p, l, c) = normalise_key(target_key(manual));
-        let on = match_reference(manual);
-        (
-            p,
-            l,
-            c,
-            on,
-            if on { self.reference.generation() } else { 0 },
-        )
-    }
-}
-
+/// Custom values only matter for the Custom platform.
 fn normalise_key(key: (Platform, f32, f32)) -> (Platform, f32, f32) {
     if key.0 == Platform::Custom {
         key
@@ -339,6 +290,7 @@ mod tests {
     use dsp_core::chains::master::MasterChain;
     use dsp_core::chains::Chain;
     use dsp_core::testsignals::demo_mix;
+    use tandem_common::analysis::assistant::Analyzer;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
 
@@ -363,7 +315,7 @@ mod tests {
     #[test]
     fn resuggests_only_when_the_target_changes() {
         let sr = 48_000.0;
-        let mut a = MasterAnalyzer::new(
+        let mut a = new_analyzer(
             sr,
             2,
             Arc::new(Display::default()),
@@ -394,7 +346,7 @@ mod tests {
         let mix = vec![mix[0].clone(), mix[1].clone()];
         let display = Arc::new(Display::default());
         let meters = Arc::new(Meters::default());
-        let mut a = MasterAnalyzer::new(
+        let mut a = new_analyzer(
             sr,
             2,
             display,
@@ -513,13 +465,13 @@ mod tests {
             .map(|c| c.iter().map(|x| x * 2.0).collect())
             .collect();
         let view: Vec<&[f32]> = hot.iter().map(|c| c.as_slice()).collect();
-        let ra = MasterAnalysis::analyze(&view, sr).unwrap();
+        let ra = dsp_core::assistant::master::MasterAnalysis::analyze(&view, sr).unwrap();
         let reference =
             dsp_core::assistant::master::MasterReference::from_analysis("hot.wav", &ra).unwrap();
         let ref_lufs = reference.integrated_lufs;
         let slot = Arc::new(ReferenceSlot::default());
         slot.set(Some(reference));
-        let mut a = MasterAnalyzer::new(
+        let mut a = new_analyzer(
             sr,
             2,
             Arc::new(Display::default()),

@@ -51,7 +51,7 @@ impl PluginSpec for MasterSpec {
     type Analyzer = analyzer::MasterAnalyzer;
     type Extra = Meters;
 
-    const ANALYZER: AnalyzerFn<Self> = analyzer::MasterAnalyzer::for_plugin;
+    const ANALYZER: AnalyzerFn<Self> = analyzer::for_plugin;
     const EDITOR: EditorFn<Self> = editor::create;
     const AFTER_BLOCK: AfterBlockFn<Self> = Meters::show_gain_reductions;
 }

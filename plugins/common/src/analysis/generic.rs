@@ -1,7 +1,8 @@
 //! The analyzer a plugin needs, written once over its assistant ([`Assistant`]): it feeds the
 //! plugin's input to the assistant's analysis, the editor's spectra and the recent audio (for
 //! level matching) through a [`TapMonitor`], and suggests again when what the engineer aims at
-//! changes. A plugin brings only its [`Aim`]: what its settings aim at, and its suggest step.
+//! changes. A plugin brings only its [`AnalyzerSpec`]: what its settings aim the assistant at,
+//! its suggest step, and anything it meters on the tap besides.
 
 use super::assistant::Analyzer;
 use super::monitor::TapMonitor;
@@ -11,8 +12,9 @@ use dsp_core::chains::Chain;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// What a plugin's settings aim the assistant at, and its suggest step.
-pub trait Aim<A: Assistant>: Send + 'static {
+/// What makes a plugin's analyzer its own: what its settings aim the assistant at, its suggest
+/// step, and anything it meters on the tap besides the analysis.
+pub trait AnalyzerSpec<A: Assistant>: Send + 'static {
     /// What the aim is, compared between suggestions: a change suggests again from what was
     /// heard (EQ: the target and the reference loaded; Comp: the style).
     type Key: PartialEq + Send + 'static;
@@ -28,32 +30,39 @@ pub trait Aim<A: Assistant>: Send + 'static {
         options: &A::Options,
         display: &Display,
     ) -> Suggestion;
+    /// Sees every block after the tap has deinterleaved it (inputs, then outputs when
+    /// `channels` holds both), learning or not: the Master's output meters. The default does
+    /// nothing.
+    fn monitor(&mut self, _tap: &TapMonitor, _channels: usize) {}
+    /// Forgets what [`monitor`](Self::monitor) measured (the learn control). The default does
+    /// nothing.
+    fn restart(&mut self) {}
 }
 
-/// An [`Analyzer`] over assistant `A`, aimed by `M`.
-pub struct AssistantAnalyzer<A: Assistant, M: Aim<A>> {
+/// An [`Analyzer`] over assistant `A`, made the plugin's own by `M`.
+pub struct AssistantAnalyzer<A: Assistant, M: AnalyzerSpec<A>> {
     analysis: A::Analysis,
     tap: TapMonitor,
-    aim: M,
+    spec: M,
     /// The aim the last suggestion was built for.
     suggested_for: Option<M::Key>,
     options: A::Options,
 }
 
-impl<A: Assistant, M: Aim<A>> AssistantAnalyzer<A, M> {
+impl<A: Assistant, M: AnalyzerSpec<A>> AssistantAnalyzer<A, M> {
     /// An analyzer for a plugin running `channels` (1 or 2) at `sample_rate` (Hz). The tap it
     /// reads carries the input channels followed by the output channels.
     pub fn new(
         sample_rate: f32,
         channels: usize,
         display: Arc<Display>,
-        aim: M,
+        spec: M,
     ) -> Result<Self, dsp_core::ConfigError> {
         let channels = channels.clamp(1, 2);
         Ok(Self {
             analysis: A::live(sample_rate, channels)?,
             tap: TapMonitor::new(sample_rate, channels, display)?,
-            aim,
+            spec,
             suggested_for: None,
             options: A::Options::default(),
         })
@@ -69,11 +78,12 @@ impl<A, M> Analyzer for AssistantAnalyzer<A, M>
 where
     A: Assistant + 'static,
     A::Options: Send,
-    M: Aim<A>,
+    M: AnalyzerSpec<A>,
 {
     fn restart(&mut self) {
         A::reset(&mut self.analysis);
         self.suggested_for = None;
+        self.spec.restart();
     }
 
     fn feed(&mut self, interleaved: &[f32], channels: usize) {
@@ -83,6 +93,7 @@ where
 
     fn monitor(&mut self, interleaved: &[f32], channels: usize) {
         self.tap.monitor(interleaved, channels);
+        self.spec.monitor(&self.tap, channels);
     }
 
     fn heard_seconds(&self) -> f32 {
@@ -94,17 +105,17 @@ where
     }
 
     fn wants_resuggest(&self, manual: &BTreeMap<String, f32>) -> bool {
-        let key = self.aim.key(manual);
+        let key = self.spec.key(manual);
         self.suggested_for.as_ref().is_some_and(|k| *k != key)
     }
 
     fn suggest(&mut self, manual: &BTreeMap<String, f32>) -> Option<Suggestion> {
-        self.suggested_for = Some(self.aim.key(manual));
+        self.suggested_for = Some(self.spec.key(manual));
         let result = A::result(&self.analysis);
         let current = A::Chain::from_param_map(manual);
         let display = self.tap.display();
         Some(
-            self.aim
+            self.spec
                 .suggest(&result, manual, &current, &self.options, display),
         )
     }
