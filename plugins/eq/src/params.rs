@@ -109,7 +109,7 @@ pub struct BandParams {
 impl BandParams {
     /// Band `n`'s (1-based) parameters from the chain's table: names, ranges and defaults.
     fn new(n: usize) -> Self {
-        let info = |p| table_entry(&PARAMS, &band_param_id(n, p));
+        let info = |p| table_entry(&PARAMS, band_param_id(n, p));
         Self {
             on: bool_param(info(BandParam::On)),
             kind: menu_param(info(BandParam::Type)),

@@ -109,15 +109,18 @@ pub(super) fn emit_items(proposals: &[Proposal], free: &[(usize, f64)], s: &mut 
         let p = &proposals[pi];
         let n = slot + 1;
         let b = p.band;
-        let mut values = BTreeMap::new();
-        values.insert(band_param_id(n, BandParam::On), 1.0);
-        values.insert(band_param_id(n, BandParam::Type), b.kind.index() as f32);
-        values.insert(band_param_id(n, BandParam::Freq), b.freq_hz);
-        values.insert(band_param_id(n, BandParam::Gain), b.gain_db);
-        values.insert(band_param_id(n, BandParam::Q), b.q);
-        values.insert(band_param_id(n, BandParam::Slope), b.slope_db_oct);
+        let mut values: BTreeMap<String, f32> = BTreeMap::new();
+        values.insert(band_param_id(n, BandParam::On).into(), 1.0);
         values.insert(
-            band_param_id(n, BandParam::Place),
+            band_param_id(n, BandParam::Type).into(),
+            b.kind.index() as f32,
+        );
+        values.insert(band_param_id(n, BandParam::Freq).into(), b.freq_hz);
+        values.insert(band_param_id(n, BandParam::Gain).into(), b.gain_db);
+        values.insert(band_param_id(n, BandParam::Q).into(), b.q);
+        values.insert(band_param_id(n, BandParam::Slope).into(), b.slope_db_oct);
+        values.insert(
+            band_param_id(n, BandParam::Place).into(),
             Placement::Stereo.index() as f32,
         );
         let key = match p.role {

@@ -339,22 +339,17 @@ impl BandParam {
     }
 }
 
-/// The stable parameter ID of `param` of band `band_number` (1-based, 1–8), e.g. `b3_gain`.
-pub fn band_param_id(band_number: usize, param: BandParam) -> String {
-    format!("b{band_number}_{}", param.suffix())
+/// The stable parameter ID of `param` of band `band_number` (1-based, 1–8), e.g. `b3_gain`: its
+/// entry in [`PARAMS`]. Panics for a band number outside 1–8.
+pub fn band_param_id(band_number: usize, param: BandParam) -> &'static str {
+    let p = BandParam::ALL.iter().position(|&q| q == param).unwrap_or(0);
+    PARAMS[(band_number - 1) * BandParam::ALL.len() + p].id
 }
 
-/// Parses a band parameter ID into (band number 1–8, parameter); `None` for anything else
-/// (including `out_gain`).
+/// A band parameter ID as (band number 1–8, parameter), looked up in [`PARAMS`]; `None` for
+/// anything else (including `out_gain`).
 pub fn parse_band_param_id(id: &str) -> Option<(usize, BandParam)> {
-    let rest = id.strip_prefix('b')?;
-    let (num, suffix) = rest.split_once('_')?;
-    let n: usize = num.parse().ok()?;
-    if !(1..=NUM_BANDS).contains(&n) || num.starts_with('0') {
-        return None;
-    }
-    let p = BandParam::ALL.into_iter().find(|p| p.suffix() == suffix)?;
-    Some((n, p))
+    crate::chains::params::index_of(&PARAMS, id).and_then(param_at)
 }
 
 /// The band types' menu, in [`EqBandType::ALL`] order.
@@ -487,7 +482,7 @@ impl EqSettings {
                     BandParam::Slope => b.slope_db_oct,
                     BandParam::Place => b.placement.index() as f32,
                 };
-                m.insert(band_param_id(i + 1, p), v);
+                m.insert(band_param_id(i + 1, p).into(), v);
             }
         }
         m.insert(OUT_GAIN_ID.to_string(), self.out_gain_db);

@@ -621,6 +621,10 @@ fn settings_param_map_round_trip() {
     );
     // The table's IDs are the scheme's, in its order.
     for (i, p) in PARAMS[..NUM_BANDS * 7].iter().enumerate() {
+        assert_eq!(
+            p.id,
+            format!("b{}_{}", i / 7 + 1, BandParam::ALL[i % 7].suffix())
+        );
         assert_eq!(p.id, band_param_id(i / 7 + 1, BandParam::ALL[i % 7]));
     }
     assert_eq!(PARAMS[NUM_BANDS * 7].id, OUT_GAIN_ID);
