@@ -129,6 +129,30 @@ pub fn assert_params_follow_chain<P: AssistedParams, C: dsp_core::chains::Chain>
     assert_params_follow_table(&params, C::params());
 }
 
+/// Checks that `P::manual_settings` (what the audio thread reads every block) takes each host
+/// parameter into the chain setting of the same ID: with every host parameter moved to a value
+/// of its own, as a host would, the settings it reads are the chain's settings from the
+/// parameters' plain values by ID (nice-plug's own map, [`manual_values`]), and not the defaults.
+pub fn assert_manual_settings_follow_ids<P, C>()
+where
+    C: dsp_core::chains::Chain,
+    C::Settings: std::fmt::Debug,
+    P: AssistedParams<Settings = C::Settings>,
+{
+    let params = P::with_store(Arc::new(SuggestionStore::new(C::params())));
+    let map = params.param_map();
+    for (k, (_, ptr, _)) in map.iter().enumerate() {
+        let normalized = 0.05 + 0.9 * (k as f32 / map.len() as f32);
+        // SAFETY: the pointers come from `params`, which outlives this loop.
+        unsafe { ptr._internal_set_normalized_value(normalized) };
+    }
+    let expect = C::from_param_map(&manual_values(&params));
+    let mut got = C::Settings::default();
+    params.manual_settings(&mut got);
+    assert_eq!(got, expect);
+    assert_ne!(got, C::Settings::default());
+}
+
 /// Checks a plugin's host parameters against its chain's table, entry by entry: each is there
 /// under its ID with the table's name, default, range and unit; a switch has two steps, a menu
 /// one step per entry, showing the table's choices in order. The plugins' tests call it, so a

@@ -85,9 +85,9 @@ impl Enum for PlatformParam {
 /// Reads one parameter's plain chain value from the host parameters.
 type Getter = fn(&MasterParams) -> f32;
 
-/// One getter per entry of [`PARAMS`], in the same order (a test
-/// checks every pairing against [`MasterParams::chain_value`]), so the audio thread reads the
-/// manual settings without comparing strings.
+/// One getter per entry of [`PARAMS`], in the same order (`manual_settings_follow_the_ids` checks
+/// every pairing against the parameters' own IDs), so the audio thread reads the manual settings
+/// without comparing strings.
 const GETTERS: [Getter; 33] = [
     |p| p.in_gain.value(),                         // in_gain
     |p| p.ls_gain.value(),                         // ls_gain
@@ -312,51 +312,7 @@ fn enumeration<T: Enum + PartialEq + 'static>(id: &str) -> EnumParam<T> {
     menu_param(info(id))
 }
 
-impl MasterParams {
-    /// The plain value of a chain parameter by stable ID (enums as index, bools 0/1), `None`
-    /// for an ID that is not a chain parameter. Real-time safe.
-    pub fn chain_value(&self, id: &str) -> Option<f32> {
-        let f = |p: &FloatParam| p.value();
-        let b = |p: &BoolParam| if p.value() { 1.0 } else { 0.0 };
-        let e = |i: usize| i as f32;
-        Some(match id {
-            "in_gain" => f(&self.in_gain),
-            "ls_gain" => f(&self.ls_gain),
-            "ls_freq" => f(&self.ls_freq),
-            "ls_place" => e(self.ls_place.value().to_index()),
-            "hs_gain" => f(&self.hs_gain),
-            "hs_freq" => f(&self.hs_freq),
-            "hs_place" => e(self.hs_place.value().to_index()),
-            "tilt_gain" => f(&self.tilt_gain),
-            "tilt_place" => e(self.tilt_place.value().to_index()),
-            "bell1_gain" => f(&self.bell1_gain),
-            "bell1_freq" => f(&self.bell1_freq),
-            "bell1_q" => f(&self.bell1_q),
-            "bell1_place" => e(self.bell1_place.value().to_index()),
-            "bell2_gain" => f(&self.bell2_gain),
-            "bell2_freq" => f(&self.bell2_freq),
-            "bell2_q" => f(&self.bell2_q),
-            "bell2_place" => e(self.bell2_place.value().to_index()),
-            "glue_on" => b(&self.glue_on),
-            "glue_threshold" => f(&self.glue_threshold),
-            "glue_ratio" => f(&self.glue_ratio),
-            "glue_attack" => f(&self.glue_attack),
-            "glue_release" => f(&self.glue_release),
-            "glue_auto_release" => b(&self.glue_auto_release),
-            "glue_makeup" => f(&self.glue_makeup),
-            "width" => f(&self.width),
-            "mono_below" => f(&self.mono_below),
-            "lim_drive" => f(&self.lim_drive),
-            "lim_ceiling" => f(&self.lim_ceiling),
-            "lim_release" => f(&self.lim_release),
-            "lim_auto_release" => b(&self.lim_auto_release),
-            "lim_lookahead" => f(&self.lim_lookahead),
-            "lim_oversampling" => e(self.lim_oversampling.value().to_index()),
-            "dither" => e(self.dither.value().to_index()),
-            _ => return None,
-        })
-    }
-}
+impl MasterParams {}
 
 impl AssistedParams for MasterParams {
     type Settings = MasterSettings;
@@ -469,40 +425,16 @@ mod tests {
     }
 
     #[test]
-    fn the_getter_table_reads_each_parameter_in_table_order() {
-        assert_eq!(GETTERS.len(), PARAMS.len());
-        let params = MasterParams::with_store(Arc::new(SuggestionStore::new(
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
-        )));
-        // Give every host parameter a different value, as the host would.
-        let map = params.param_map();
-        for (k, (_, ptr, _)) in map.iter().enumerate() {
-            let normalized = 0.05 + 0.9 * (k as f32 / map.len() as f32);
-            // SAFETY: the pointers come from `params`, which outlives this loop.
-            unsafe { ptr._internal_set_normalized_value(normalized) };
-        }
-        let mut expect = MasterSettings::default();
-        for (i, info) in PARAMS.iter().enumerate() {
-            let v = params.chain_value(info.id).expect("chain parameter");
-            assert_eq!(GETTERS[i](&params), v, "{}", info.id);
-            expect.set_param(info.id, v);
-        }
-        let mut got = MasterSettings::default();
-        params.manual_settings(&mut got);
-        assert_eq!(got, expect);
-        assert_ne!(got, MasterSettings::default());
-    }
-
-    #[test]
     fn every_chain_id_is_a_host_parameter_with_the_table_default() {
         let params = MasterParams::with_store(Arc::new(SuggestionStore::new(
             <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
         )));
         let map = params.param_map();
         let ids: BTreeSet<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
+        let manual = tandem_common::params::manual_values(&params);
         for p in PARAMS {
             assert!(ids.contains(p.id), "{} missing", p.id);
-            assert_eq!(params.chain_value(p.id), Some(p.default), "{}", p.id);
+            assert_eq!(manual[p.id], p.default, "{}", p.id);
         }
         for id in [
             "master_target",
@@ -525,9 +457,14 @@ mod tests {
     /// Every chain parameter is the table's: name, default, range, unit, menu entries.
     #[test]
     fn params_follow_the_chain_table() {
-        tandem_common::params::assert_params_follow_chain::<
-            MasterParams,
-            dsp_core::chains::master::MasterChain,
-        >();
+        use dsp_core::chains::master::MasterChain;
+        tandem_common::params::assert_params_follow_chain::<MasterParams, MasterChain>();
+    }
+
+    /// The audio thread's reader takes each host parameter into the setting of its ID.
+    #[test]
+    fn manual_settings_follow_the_ids() {
+        use dsp_core::chains::master::MasterChain;
+        tandem_common::params::assert_manual_settings_follow_ids::<MasterParams, MasterChain>();
     }
 }
