@@ -548,19 +548,8 @@ impl AnalysisTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A one-parameter table for the tests' stores.
-    const OUT_GAIN: &[dsp_core::chains::params::ParamInfo] =
-        &[dsp_core::chains::params::ParamInfo::float(
-            "out_gain",
-            "Output Gain",
-            "dB",
-            -24.0,
-            24.0,
-            0.0,
-            Some(0.0),
-        )];
     use crate::audio::store::SuggestionStore;
+    use crate::audio::store::TEST_OUT_GAIN as OUT_GAIN;
 
     fn key(drive: f32, compare: f32) -> LevelKey {
         let manual = BTreeMap::from([

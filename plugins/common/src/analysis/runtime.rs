@@ -162,20 +162,9 @@ impl crate::audio::engine::Tap for AssistantRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A one-parameter table for the tests' stores.
-    const OUT_GAIN: &[dsp_core::chains::params::ParamInfo] =
-        &[dsp_core::chains::params::ParamInfo::float(
-            "out_gain",
-            "Output Gain",
-            "dB",
-            -24.0,
-            24.0,
-            0.0,
-            Some(0.0),
-        )];
     use crate::analysis::scheduler::LIVE_WORKERS;
     use crate::audio::store::SuggestionStore;
+    use crate::audio::store::TEST_OUT_GAIN as OUT_GAIN;
     use dsp_core::assistant::Suggestion;
     use std::collections::BTreeMap;
     use std::sync::atomic::Ordering;

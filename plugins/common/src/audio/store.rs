@@ -169,6 +169,18 @@ impl<'a> PersistentField<'a, Option<Suggestion>> for SuggestionStore {
     }
 }
 
+/// A one-parameter table (the output gain) for the tests' stores.
+#[cfg(test)]
+pub(crate) const TEST_OUT_GAIN: &[ParamInfo] = &[ParamInfo::float(
+    "out_gain",
+    "Output Gain",
+    "dB",
+    -24.0,
+    24.0,
+    0.0,
+    Some(0.0),
+)];
+
 #[cfg(test)]
 mod tests {
     use super::*;
