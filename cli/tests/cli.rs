@@ -763,3 +763,39 @@ fn response_draws_eq_and_master_tone_and_refuses_comp() {
     assert!((lowest + 6.0).abs() < 0.2, "{lowest}");
     assert_one_line_error(&tandem(&["response", "comp"]), 2, "frequency response");
 }
+
+/// `--set` takes a menu entry or a switch word where a number would be an index or 0/1 (a
+/// +6 dB high shelf at 5 kHz: about +6 dB at the top, flat at the bottom, the same as by
+/// numbers), and refuses a word the parameter does not have, in one line that lists its menu.
+#[test]
+fn set_takes_menu_entries_and_switch_words() {
+    let by = |on: &str, kind: &str| {
+        let o = tandem(&[
+            "response",
+            "eq",
+            "--set",
+            &format!("b2_on={on}"),
+            "--set",
+            &format!("b2_type={kind}"),
+            "--set",
+            "b2_freq=5000",
+            "--set",
+            "b2_gain=6",
+            "--points",
+            "3",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let words = by("on", "high_shelf");
+    assert_eq!(words, by("1", "2"));
+    assert_eq!(words, by("On", "High Shelf"));
+    let db = |i: usize| words[i]["db"].as_f64().unwrap();
+    assert!(db(0).abs() < 0.05 && (db(2) - 6.0).abs() < 0.3, "{words}");
+    assert_one_line_error(
+        &tandem(&["response", "eq", "--set", "b2_type=shelfy"]),
+        2,
+        "Bell, Low Shelf, High Shelf",
+    );
+}

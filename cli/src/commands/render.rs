@@ -67,7 +67,7 @@ pub(super) fn run(
     inputs.extend(a.reference.as_deref());
     out.check(&inputs)?;
     let output = out.output;
-    let sets = parse_sets(set)?;
+    let sets = parse_sets(set, kind)?;
     let mut settings = Settings::default_for(kind);
     if let Some(p) = preset {
         let map = read_preset(p, kind)?;

@@ -23,7 +23,7 @@ pub(super) fn run(
         )));
     }
     let mut settings = Settings::default_for(kind);
-    for (id, v) in parse_sets(set)? {
+    for (id, v) in parse_sets(set, kind)? {
         settings
             .set(&id, v)
             .map_err(|e| Failure::Usage(format!("--set {e}")))?;

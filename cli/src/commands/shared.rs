@@ -1,6 +1,7 @@
 //! What several commands share: progress on stderr, number and path formatting, JSON output,
 //! the `--set ID=VALUE` parser and the input error.
 
+use crate::engines::{Kind, Settings};
 use crate::{Cli, Failure};
 use serde::Serialize;
 use std::path::Path;
@@ -57,17 +58,22 @@ pub(super) fn file_name(p: &Path) -> String {
         .unwrap_or_else(|| p.display().to_string())
 }
 
-pub(super) fn parse_sets(set: &[String]) -> Result<Vec<(String, f32)>, Failure> {
+pub(super) fn parse_sets(set: &[String], kind: Kind) -> Result<Vec<(String, f32)>, Failure> {
+    let table = Settings::default_for(kind).params();
     set.iter()
         .map(|s| {
             let (id, v) = s
                 .split_once('=')
                 .ok_or_else(|| Failure::Usage(format!("--set {s}: expected ID=VALUE")))?;
-            let v: f32 = v
-                .trim()
-                .parse()
-                .map_err(|_| Failure::Usage(format!("--set {s}: '{v}' is not a number")))?;
-            Ok((id.trim().to_string(), v))
+            let id = id.trim();
+            let info = table
+                .iter()
+                .find(|p| p.id == id)
+                .ok_or_else(|| Failure::Usage(format!("--set unknown parameter ID '{id}'")))?;
+            let v = info
+                .parse(v)
+                .map_err(|e| Failure::Usage(format!("--set {e}")))?;
+            Ok((id.to_string(), v))
         })
         .collect()
 }

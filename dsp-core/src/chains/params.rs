@@ -169,6 +169,45 @@ impl ParamInfo {
             _ => Ok(()),
         }
     }
+
+    /// A value given as text (`tandem render --set`): a number, or for a menu one of its
+    /// entries and for a switch `on`/`off` (`true`/`false`, `yes`/`no`), ignoring case, spaces,
+    /// `-`, `_` and `/` (`low_shelf`, `"Low Shelf"`, `lowshelf`). Not checked against the range
+    /// (see [`check`](Self::check)).
+    pub fn parse(&self, text: &str) -> Result<f32, String> {
+        let text = text.trim();
+        if let Ok(v) = text.parse::<f32>() {
+            return Ok(v);
+        }
+        let key = |s: &str| -> String {
+            s.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        let k = key(text);
+        let found = match self.kind {
+            ParamKind::Enum => self
+                .choices
+                .iter()
+                .position(|c| key(c) == k)
+                .map(|i| i as f32),
+            ParamKind::Bool => match k.as_str() {
+                "on" | "true" | "yes" => Some(1.0),
+                "off" | "false" | "no" => Some(0.0),
+                _ => None,
+            },
+            ParamKind::Float => None,
+        };
+        found.ok_or_else(|| {
+            let takes = match self.kind {
+                ParamKind::Enum => format!("a number or one of {}", self.choices.join(", ")),
+                ParamKind::Bool => "a number or on/off".to_string(),
+                ParamKind::Float => "a number".to_string(),
+            };
+            format!("{}={text}: expected {takes}", self.id)
+        })
+    }
 }
 
 /// The index of parameter `id` in `table`, `None` for an unknown ID.
@@ -212,6 +251,30 @@ mod tests {
         assert!(err(MODE, 1.5).contains("0 = A, 1 = B, 2 = C"));
         assert!(err(MODE, 3.0).contains("not a valid choice"));
         assert_eq!(index_of(&[GAIN, ON, MODE], "m"), Some(2));
+    }
+
+    /// Text takes numbers everywhere, menu entries and switch words where they apply.
+    #[test]
+    fn text_takes_numbers_menu_entries_and_switch_words() {
+        assert_eq!(GAIN.parse(" -3.5 "), Ok(-3.5));
+        assert!(GAIN
+            .parse("loud")
+            .unwrap_err()
+            .contains("expected a number"));
+        assert_eq!(MODE.parse("b"), Ok(1.0));
+        assert_eq!(MODE.parse("2"), Ok(2.0));
+        assert!(MODE.parse("D").unwrap_err().contains("one of A, B, C"));
+        assert_eq!(ON.parse("Off"), Ok(0.0));
+        assert_eq!(ON.parse("yes"), Ok(1.0));
+        assert!(ON.parse("maybe").is_err());
+        let shelf = crate::chains::eq::PARAMS[1];
+        assert_eq!(shelf.parse("low_shelf"), Ok(1.0));
+        assert_eq!(shelf.parse("High Shelf"), Ok(2.0));
+        let dither = crate::chains::master::PARAMS
+            .iter()
+            .find(|p| p.id == "dither")
+            .unwrap();
+        assert_eq!(dither.parse("16-bit"), Ok(1.0));
         assert_eq!(index_of(&[GAIN, ON, MODE], "x"), None);
     }
 }
