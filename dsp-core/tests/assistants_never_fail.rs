@@ -114,7 +114,7 @@ proptest! {
             detect_resonances: flags.1,
             suggest_low_cut: flags.2,
         };
-        let current = EqSettings::from_param_map(&m);
+        let current = <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::from_param_map(&m);
         let s = suggest_eq(&a, &target.target(), &options, &current);
         let rt = |id: &str, v: f32| {
             let mut e = EqSettings::default();
@@ -133,7 +133,7 @@ proptest! {
     ) {
         let a = CompAnalysis::analyze(&refs(&x), sr).unwrap();
         let options = CompAssistantOptions { sim_seconds, target_avg_gr_db: target_gr };
-        let current = CompSettings::from_param_map(&m);
+        let current = <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::from_param_map(&m);
         let s = suggest_comp(&a, style, &options, &current);
         let rt = |id: &str, v: f32| {
             let mut c = CompSettings::default();
@@ -158,7 +158,7 @@ proptest! {
             max_limiting_db: limits.3,
             ..MasterAssistantOptions::default()
         };
-        let current = MasterSettings::from_param_map(&m);
+        let current = <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::from_param_map(&m);
         let s = suggest_master(&a, &platform.target(custom.0, custom.1), &options, &current);
         let rt = |id: &str, v: f32| {
             let mut c = MasterSettings::default();

@@ -475,16 +475,6 @@ impl CompSettings {
             .collect()
     }
 
-    /// Settings from parameter ID → plain value; missing IDs keep their defaults, unknown IDs
-    /// are ignored, values are clamped to their ranges.
-    pub fn from_param_map(map: &BTreeMap<String, f32>) -> Self {
-        let mut s = Self::default();
-        for (id, v) in map {
-            s.set_param(id, *v);
-        }
-        s
-    }
-
     /// Sets one parameter from its plain value (clamped; NaN → the default). Returns false for
     /// an unknown ID.
     pub fn set_param(&mut self, id: &str, value: f32) -> bool {
@@ -968,7 +958,10 @@ mod tests {
         };
         let map = s.to_param_map();
         assert_eq!(map.len(), PARAMS.len());
-        assert_eq!(CompSettings::from_param_map(&map), s);
+        assert_eq!(
+            <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&map),
+            s
+        );
         assert_eq!(map["detector"], 1.0);
         assert_eq!(map["stereo_mode"], 1.0);
         assert_eq!(map["sc_hpf_on"], 1.0);
@@ -987,7 +980,7 @@ mod tests {
         m.insert("attack".to_string(), f32::NAN);
         m.insert("detector".to_string(), 7.0);
         m.insert("lookahead".to_string(), 50.0);
-        let c = CompSettings::from_param_map(&m);
+        let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&m);
         assert_eq!(c.threshold_db, MIN_THRESHOLD_DB);
         assert_eq!(c.ratio, MAX_RATIO);
         assert_eq!(c.attack_ms, 10.0);

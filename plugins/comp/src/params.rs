@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(s, CompSettings::default());
         let manual = tandem_common::params::manual_values(&params);
         assert_eq!(
-            CompSettings::from_param_map(&manual),
+            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::from_param_map(&manual),
             CompSettings::default()
         );
         assert_eq!(manual["comp_style"], 1.0);

@@ -219,7 +219,8 @@ fn every_style_keeps_its_practitioner_ranges_on_drums() {
     for style in [CompStyle::Punch, CompStyle::Transient] {
         let sug = suggest_comp(&a, style, &opts, &CompSettings::default());
         sug.validate().unwrap();
-        let s = CompSettings::from_param_map(&sug.values);
+        let s =
+            <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&sug.values);
         let p = style.params();
         assert!(
             (p.attack_ms[0]..=p.attack_ms[1]).contains(&s.attack_ms),
@@ -233,10 +234,10 @@ fn every_style_keeps_its_practitioner_ranges_on_drums() {
         assert!((g - p.target_avg_gr_db).abs() < 0.5, "{style:?}: {g}");
     }
     // A catching style gets a shorter attack than a letting-through one.
-    let t = CompSettings::from_param_map(
+    let t = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(
         &suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default()).values,
     );
-    let p = CompSettings::from_param_map(
+    let p = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(
         &suggest_comp(&a, CompStyle::Punch, &opts, &CompSettings::default()).values,
     );
     assert!(t.attack_ms < p.attack_ms);
@@ -459,7 +460,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
         &CompAssistantOptions::default(),
         &CompSettings::default(),
     );
-    let c = CompSettings::from_param_map(&s.values);
+    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
     assert_eq!(c.ratio, rule.dynamic_max_ratio);
     assert!(
         s.items[0].reason.contains("very dynamic"),
@@ -475,7 +476,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
         &CompSettings::default(),
     );
     assert_eq!(
-        CompSettings::from_param_map(&s.values).ratio,
+        <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values).ratio,
         CompStyle::Glue.params().ratio
     );
 }
@@ -493,7 +494,7 @@ fn transient_style_backs_off_on_low_crest_material() {
     let a = CompAnalysis::analyze(&[&t], SR).unwrap();
     assert!(a.crest_200ms.p50.unwrap() < b.below_db);
     let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
-    let c = CompSettings::from_param_map(&s.values);
+    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
     assert!(c.ratio <= b.max_ratio, "{}", c.ratio);
     assert!(c.attack_ms >= b.min_attack_ms, "{}", c.attack_ms);
     assert!(
@@ -505,7 +506,7 @@ fn transient_style_backs_off_on_low_crest_material() {
     let a = CompAnalysis::analyze(&[&x], SR).unwrap();
     assert!(a.crest_200ms.p50.unwrap() >= b.below_db);
     let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
-    let c = CompSettings::from_param_map(&s.values);
+    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
     assert_eq!(c.ratio, CompStyle::Transient.params().ratio);
     assert!(c.attack_ms < 1.0);
 }

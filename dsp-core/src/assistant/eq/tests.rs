@@ -48,7 +48,7 @@ fn rms_mean_removed(v: &[f64]) -> f64 {
 
 fn applied(sug: &Suggestion) -> EqSettings {
     let manual = EqSettings::default().to_param_map();
-    EqSettings::from_param_map(&accept::suggested_set(
+    <crate::chains::eq::EqChain as crate::chains::Chain>::from_param_map(&accept::suggested_set(
         sug,
         &manual,
         1.0,

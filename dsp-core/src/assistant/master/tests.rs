@@ -12,7 +12,7 @@ fn demo(seconds: f64) -> [Vec<f32>; 2] {
 }
 
 fn apply(s: &Suggestion) -> MasterSettings {
-    MasterSettings::from_param_map(&s.values)
+    <crate::chains::master::MasterChain as crate::chains::Chain>::from_param_map(&s.values)
 }
 
 fn render_and_measure(settings: &MasterSettings, audio: &[Vec<f32>]) -> (f64, f64) {

@@ -3,7 +3,7 @@
 //! - [`EqSettings`] / [`BandSettings`]: the persisted (serde) settings, in plain units.
 //! - The parameter-ID scheme, fixed here once and never renamed: `b{n}_on`, `b{n}_type`,
 //!   `b{n}_freq`, `b{n}_gain`, `b{n}_q`, `b{n}_slope`, `b{n}_place` for bands n = 1…8, and
-//!   `out_gain`. [`EqSettings::to_param_map`] / [`EqSettings::from_param_map`] convert to and from
+//!   `out_gain`. [`EqSettings::to_param_map`] / `Chain::from_param_map` convert to and from
 //!   maps of plain values (enums as their index, bools as 0/1); [`PARAMS`] is the parameter table
 //!   (names, ranges, defaults, menus and the value an "amount" of 0 scales to).
 //! - [`EqChain`]: the real-time [`Processor`] (mono or stereo). Bands run in order 1…8, each a
@@ -487,16 +487,6 @@ impl EqSettings {
         }
         m.insert(OUT_GAIN_ID.to_string(), self.out_gain_db);
         m
-    }
-
-    /// Settings from parameter ID → plain value; missing IDs keep their defaults, unknown IDs
-    /// are ignored, values are clamped to their ranges.
-    pub fn from_param_map(map: &BTreeMap<String, f32>) -> Self {
-        let mut s = Self::default();
-        for (id, v) in map {
-            s.set_param(id, *v);
-        }
-        s
     }
 
     /// Sets one parameter from its plain value (clamped). Returns false for an unknown ID.

@@ -270,16 +270,6 @@ impl MasterSettings {
             .collect()
     }
 
-    /// Settings from parameter ID → plain value; missing IDs keep their defaults, unknown IDs
-    /// are ignored, values are clamped to their ranges.
-    pub fn from_param_map(map: &BTreeMap<String, f32>) -> Self {
-        let mut s = Self::default();
-        for (id, v) in map {
-            s.set_param(id, *v);
-        }
-        s
-    }
-
     /// The same settings with every value made valid (each field passed through its
     /// [`ParamInfo::sanitize`]).
     pub fn sanitized(&self) -> Self {
