@@ -17,7 +17,7 @@
 //! ```
 //!
 //! `TANDEM_BENCH_RUNS=n` changes the runs per configuration (default 3; the median is printed);
-//! `TANDEM_PLUGIN="Tandem EQ"` measures one plugin.
+//! `TANDEM_PLUGIN="Tandem EQ"` measures one plugin, `TANDEM_BLOCKS=64,1024` those block sizes.
 
 use std::time::{Duration, Instant};
 use tests::clap_host::{each_plugin, parse_nice_plug_state, ParamChange, TestPlugin};
@@ -175,6 +175,19 @@ fn learned_state(put: &tests::clap_host::PluginUnderTest, audio: &[Vec<f32>]) ->
     state
 }
 
+/// The block sizes to measure: `TANDEM_BLOCKS` (comma-separated frames) or all of [`BLOCKS`].
+fn blocks() -> Vec<usize> {
+    std::env::var("TANDEM_BLOCKS")
+        .ok()
+        .map(|s| {
+            s.split(',')
+                .filter_map(|b| b.trim().parse().ok())
+                .collect::<Vec<usize>>()
+        })
+        .filter(|b| !b.is_empty() && b.iter().all(|&n| n > 0))
+        .unwrap_or_else(|| BLOCKS.to_vec())
+}
+
 fn runs() -> usize {
     std::env::var("TANDEM_BENCH_RUNS")
         .ok()
@@ -239,6 +252,7 @@ fn time_once(
 fn whole_plugin_cost_per_block_size() {
     let audio = signal();
     let runs = runs();
+    let blocks = blocks();
     let mut rows = Vec::new();
     // TANDEM_PLUGIN="Tandem EQ" measures one plugin only (e.g. under a profiler).
     let only = std::env::var("TANDEM_PLUGIN").ok();
@@ -251,12 +265,12 @@ fn whole_plugin_cost_per_block_size() {
         for automated in [false, true] {
             for suggested in [false, true] {
                 let mut cells = Vec::new();
-                for block in BLOCKS {
+                for &block in &blocks {
                     let mut ms = Vec::new();
                     for _ in 0..runs {
                         let (t, e) = time_once(&put, &state, &audio, block, automated, suggested);
                         ms.push(t);
-                        if block == 1024 {
+                        if block == blocks[blocks.len() - 1] {
                             energies.push(((automated, suggested), e));
                         }
                     }
@@ -301,8 +315,8 @@ fn whole_plugin_cost_per_block_size() {
     }
     eprintln!(
         "\nms inside process() per {SECONDS} s of 48 kHz stereo, median of {runs}\n\n| Configuration | {} |\n|---{}|",
-        BLOCKS.map(|b| format!("{b} frames")).join(" | "),
-        "|---:".repeat(BLOCKS.len())
+        blocks.iter().map(|b| format!("{b} frames")).collect::<Vec<_>>().join(" | "),
+        "|---:".repeat(blocks.len())
     );
     for (what, cells) in &rows {
         let c: Vec<String> = cells.iter().map(|v| format!("{v:.1}")).collect();
