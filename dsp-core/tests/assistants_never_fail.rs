@@ -10,9 +10,10 @@ use dsp_core::assistant::master::{
 };
 use dsp_core::assistant::targets::TargetId;
 use dsp_core::assistant::Suggestion;
-use dsp_core::chains::comp::CompSettings;
-use dsp_core::chains::eq::EqSettings;
-use dsp_core::chains::master::MasterSettings;
+use dsp_core::chains::comp::CompChain;
+use dsp_core::chains::eq::EqChain;
+use dsp_core::chains::master::MasterChain;
+use dsp_core::chains::Chain;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -94,13 +95,27 @@ fn refs(x: &[Vec<f32>]) -> Vec<&[f32]> {
     x.iter().map(|c| c.as_slice()).collect()
 }
 
+/// Every parameter ID of chain `C`.
+fn ids<C: Chain>() -> Vec<String> {
+    C::params().iter().map(|p| p.id.to_string()).collect()
+}
+
+/// `v` set into default settings of chain `C` as parameter `id`, read back (`None` for an
+/// unknown ID).
+fn round_trip<C: Chain>(id: &str, v: f32) -> Option<f32> {
+    let mut s = C::Settings::default();
+    C::set_param(&mut s, id, v)
+        .then(|| C::param(&s, id))
+        .flatten()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
     fn eq_assistant(
         (x, sr) in material(),
-        m in manual(EqSettings::default().to_param_map().into_keys().collect()),
+        m in manual(ids::<EqChain>()),
         target in prop::sample::select(TargetId::ALL.to_vec()),
         max_bands in 0usize..=10,
         max_gain_db in 0.0f32..30.0,
@@ -114,38 +129,32 @@ proptest! {
             detect_resonances: flags.1,
             suggest_low_cut: flags.2,
         };
-        let current = <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::from_param_map(&m);
+        let current = EqChain::from_param_map(&m);
         let s = suggest_eq(&a, &target.target(), &options, &current);
-        let rt = |id: &str, v: f32| {
-            let mut e = EqSettings::default();
-            e.set_param(id, v).then(|| e.param(id)).flatten()
-        };
+        let rt = round_trip::<EqChain>;
         prop_assert!(check(&s, rt).is_ok(), "{:?}", check(&s, rt));
     }
 
     #[test]
     fn comp_assistant(
         (x, sr) in material(),
-        m in manual(CompSettings::default().to_param_map().into_keys().collect()),
+        m in manual(ids::<CompChain>()),
         style in prop::sample::select(CompStyle::ALL.to_vec()),
         sim_seconds in 0.0f32..60.0,
         target_gr in prop::option::of(0.0f32..30.0),
     ) {
         let a = CompAnalysis::analyze(&refs(&x), sr).unwrap();
         let options = CompAssistantOptions { sim_seconds, target_avg_gr_db: target_gr };
-        let current = <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::from_param_map(&m);
+        let current = CompChain::from_param_map(&m);
         let s = suggest_comp(&a, style, &options, &current);
-        let rt = |id: &str, v: f32| {
-            let mut c = CompSettings::default();
-            c.set_param(id, v).then(|| c.to_param_map().get(id).copied()).flatten()
-        };
+        let rt = round_trip::<CompChain>;
         prop_assert!(check(&s, rt).is_ok(), "{:?}", check(&s, rt));
     }
 
     #[test]
     fn master_assistant(
         (x, sr) in material(),
-        m in manual(MasterSettings::default().to_param_map().into_keys().collect()),
+        m in manual(ids::<MasterChain>()),
         platform in prop::sample::select(Platform::ALL.to_vec()),
         custom in (-40.0f32..0.0, -6.0f32..0.0),
         limits in (0.0f32..12.0, 0.0f32..12.0, 0.0f32..6.0, 0.0f32..20.0),
@@ -158,12 +167,9 @@ proptest! {
             max_limiting_db: limits.3,
             ..MasterAssistantOptions::default()
         };
-        let current = <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::from_param_map(&m);
+        let current = MasterChain::from_param_map(&m);
         let s = suggest_master(&a, &platform.target(custom.0, custom.1), &options, &current);
-        let rt = |id: &str, v: f32| {
-            let mut c = MasterSettings::default();
-            c.set_param(id, v).then(|| c.param(id)).flatten()
-        };
+        let rt = round_trip::<MasterChain>;
         prop_assert!(check(&s, rt).is_ok(), "{:?}", check(&s, rt));
     }
 }
@@ -171,10 +177,7 @@ proptest! {
 /// The range check itself fails on a value out of range, an unknown ID or a bad confidence.
 #[test]
 fn the_range_check_can_fail() {
-    let rt = |id: &str, v: f32| {
-        let mut e = EqSettings::default();
-        e.set_param(id, v).then(|| e.param(id)).flatten()
-    };
+    let rt = round_trip::<EqChain>;
     let with = |id: &str, v: f32, confidence: f32| {
         let mut s = Suggestion::empty("eq", "t");
         s.items.push(dsp_core::assistant::SuggestionItem {

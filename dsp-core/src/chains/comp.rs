@@ -14,7 +14,6 @@
 //!   whatever the `lookahead` setting) and a ramped output gain.
 
 use crate::chains::Chain;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -467,22 +466,8 @@ impl CompSettings {
         }
     }
 
-    /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
-    pub fn to_param_map(&self) -> BTreeMap<String, f32> {
-        PARAMS
-            .iter()
-            .filter_map(|p| self.param(p.id).map(|v| (p.id.to_string(), v)))
-            .collect()
-    }
-
-    /// Sets one parameter from its plain value (clamped; NaN → the default). Returns false for
-    /// an unknown ID.
-    pub fn set_param(&mut self, id: &str, value: f32) -> bool {
-        param_index(id).is_some_and(|i| self.set_param_at(i, value))
-    }
-
-    /// [`Self::set_param`] for the parameter at `index` of [`PARAMS`] (sanitised the same
-    /// way); false past the end. No string comparison: for the audio thread.
+    /// Sets the parameter at `index` of [`PARAMS`] from its plain value (clamped; NaN → the
+    /// default); false past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
         let d = Self::default();
         match index {
@@ -523,27 +508,28 @@ impl CompSettings {
         true
     }
 
-    /// The plain value of one parameter, `None` for an unknown ID.
-    pub fn param(&self, id: &str) -> Option<f32> {
+    /// The plain value of the parameter at `index` of [`PARAMS`] (enums as their index, bools
+    /// as 0/1), `None` past the end.
+    pub fn param_at(&self, index: usize) -> Option<f32> {
         let b = |x: bool| f32::from(u8::from(x));
-        Some(match id {
-            ids::THRESHOLD => self.threshold_db,
-            ids::RATIO => self.ratio,
-            ids::KNEE => self.knee_db,
-            ids::ATTACK => self.attack_ms,
-            ids::RELEASE => self.release_ms,
-            ids::AUTO_RELEASE => b(self.auto_release),
-            ids::DETECTOR => self.detector.index() as f32,
-            ids::LINK => self.link_pct,
-            ids::STEREO_MODE => self.stereo_mode.index() as f32,
-            ids::SC_EXTERNAL => b(self.sc_external),
-            ids::SC_HPF => self.sc_hpf_hz,
-            ids::SC_HPF_ON => b(self.sc_hpf_on),
-            ids::LOOKAHEAD => self.lookahead_ms,
-            ids::MAKEUP => self.makeup_db,
-            ids::AUTO_MAKEUP => b(self.auto_makeup),
-            ids::MIX => self.mix_pct,
-            ids::OUT_GAIN => self.out_gain_db,
+        Some(match index {
+            idx::THRESHOLD => self.threshold_db,
+            idx::RATIO => self.ratio,
+            idx::KNEE => self.knee_db,
+            idx::ATTACK => self.attack_ms,
+            idx::RELEASE => self.release_ms,
+            idx::AUTO_RELEASE => b(self.auto_release),
+            idx::DETECTOR => self.detector.index() as f32,
+            idx::LINK => self.link_pct,
+            idx::STEREO_MODE => self.stereo_mode.index() as f32,
+            idx::SC_EXTERNAL => b(self.sc_external),
+            idx::SC_HPF => self.sc_hpf_hz,
+            idx::SC_HPF_ON => b(self.sc_hpf_on),
+            idx::LOOKAHEAD => self.lookahead_ms,
+            idx::MAKEUP => self.makeup_db,
+            idx::AUTO_MAKEUP => b(self.auto_makeup),
+            idx::MIX => self.mix_pct,
+            idx::OUT_GAIN => self.out_gain_db,
             _ => return None,
         })
     }
@@ -687,8 +673,8 @@ impl Chain for CompChain {
     fn set_param_at(settings: &mut CompSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn param_map(settings: &CompSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
+    fn param_at(settings: &CompSettings, index: usize) -> Option<f32> {
+        settings.param_at(index)
     }
 }
 
@@ -956,7 +942,8 @@ mod tests {
             mix_pct: 70.0,
             out_gain_db: 2.0,
         };
-        let map = s.to_param_map();
+        use crate::chains::Chain;
+        let map = CompChain::param_map(&s);
         assert_eq!(map.len(), PARAMS.len());
         assert_eq!(
             <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&map),
@@ -966,15 +953,14 @@ mod tests {
         assert_eq!(map["stereo_mode"], 1.0);
         assert_eq!(map["sc_hpf_on"], 1.0);
         assert_eq!(s.effective_ratio(), f32::INFINITY);
-        assert_eq!(s.param("nope"), None);
+        assert_eq!(CompChain::param(&s, "nope"), None);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<CompSettings>(&json).unwrap(), s);
-        use crate::chains::Chain;
         assert_eq!(CompChain::neutral_value("ratio"), Some(1.0));
         assert_eq!(CompChain::neutral_value("threshold"), Some(0.0));
         assert_eq!(CompChain::neutral_value("mix"), Some(100.0));
         assert_eq!(CompChain::neutral_value("attack"), None);
-        let mut m = BTreeMap::new();
+        let mut m = std::collections::BTreeMap::new();
         m.insert("threshold".to_string(), -100.0);
         m.insert("ratio".to_string(), 1e9);
         m.insert("attack".to_string(), f32::NAN);

@@ -8,8 +8,8 @@
 //!   dither.
 //!
 //! [`Chain`] is what the three have in common as a plugin plays them: settings, a parameter
-//! table ([`params::ParamInfo`]: stable IDs, names, ranges, defaults, menus; set by ID, or by
-//! index on the audio thread), build and apply. The plugins' shared engine is written against
+//! table ([`params::ParamInfo`]: stable IDs, names, ranges, defaults, menus; read and set by
+//! index, which the audio thread uses, and so by ID), build and apply. The plugins' shared engine is written against
 //! it and names no concrete chain.
 
 pub mod comp;
@@ -41,8 +41,9 @@ pub trait Chain: Processor + Send + Sized {
     /// Sets `params()[index]` from its plain value (sanitised), without comparing strings (the
     /// audio thread); false past the end.
     fn set_param_at(settings: &mut Self::Settings, index: usize, value: f32) -> bool;
-    /// The settings as parameter ID → plain value (enums as their index, bools as 0/1).
-    fn param_map(settings: &Self::Settings) -> BTreeMap<String, f32>;
+    /// The plain value of `params()[index]` (enums as their index, bools as 0/1); `None` past
+    /// the end.
+    fn param_at(settings: &Self::Settings, index: usize) -> Option<f32>;
     /// Whether level matching may turn a quieter suggestion up. False for a chain that ends
     /// in a ceiling it must hold (a gain after it would break the ceiling).
     const TRIM_CAN_BOOST: bool = true;
@@ -54,6 +55,17 @@ pub trait Chain: Processor + Send + Sized {
     /// Sets one parameter by stable ID from its plain value (sanitised); false for unknown IDs.
     fn set_param(settings: &mut Self::Settings, id: &str, value: f32) -> bool {
         Self::param_index(id).is_some_and(|i| Self::set_param_at(settings, i, value))
+    }
+    /// The plain value of parameter `id`, `None` for an unknown ID.
+    fn param(settings: &Self::Settings, id: &str) -> Option<f32> {
+        Self::param_index(id).and_then(|i| Self::param_at(settings, i))
+    }
+    /// The settings as parameter ID → plain value (enums as their index, bools as 0/1).
+    fn param_map(settings: &Self::Settings) -> BTreeMap<String, f32> {
+        let table = Self::params();
+        (0..table.len())
+            .filter_map(|i| Self::param_at(settings, i).map(|v| (table[i].id.to_string(), v)))
+            .collect()
     }
     /// The value `amount` = 0 scales a parameter towards, `None` when it has none.
     fn neutral_value(id: &str) -> Option<f32> {
@@ -77,9 +89,9 @@ pub trait Chain: Processor + Send + Sized {
 
 #[cfg(test)]
 mod chain_tests {
-    use super::comp::{CompChain, CompSettings};
-    use super::eq::{EqChain, EqSettings};
-    use super::master::{MasterChain, MasterSettings};
+    use super::comp::CompChain;
+    use super::eq::EqChain;
+    use super::master::MasterChain;
     use super::params::ParamKind;
     use super::*;
 
@@ -114,45 +126,11 @@ mod chain_tests {
         changed
     }
 
-    /// Setting a parameter by index is setting it by its ID through the settings' own method
-    /// (`set_by_id`, which parses or looks the ID up its own way), for every parameter of every
-    /// chain, from the defaults and from a changed start, with in-range, out-of-range and
-    /// non-finite values; the neutral values by index and by ID agree too.
-    fn index_matches_id<C: Chain>(set_by_id: fn(&mut C::Settings, &str, f32) -> bool)
-    where
-        C::Settings: std::fmt::Debug,
-    {
-        let table = C::params();
-        assert!(!table.is_empty());
-        for start in [C::Settings::default(), changed::<C>()] {
-            for (i, p) in table.iter().enumerate() {
-                assert_eq!(C::neutral_value_at(i), C::neutral_value(p.id), "{}", p.id);
-                for v in VALUES {
-                    let (mut a, mut b) = (start, start);
-                    assert!(set_by_id(&mut a, p.id, v));
-                    assert!(C::set_param_at(&mut b, i, v));
-                    assert_eq!(a, b, "{} = {v}", p.id);
-                }
-            }
-        }
-        let mut s = C::Settings::default();
-        assert!(!C::set_param_at(&mut s, table.len(), 1.0));
-        assert!(!set_by_id(&mut s, "no_such_param", 1.0));
-        assert_eq!(C::neutral_value_at(table.len()), None);
-    }
-
-    #[test]
-    fn parameters_set_by_index_are_set_by_id() {
-        index_matches_id::<EqChain>(EqSettings::set_param);
-        index_matches_id::<CompChain>(CompSettings::set_param);
-        index_matches_id::<MasterChain>(MasterSettings::set_param);
-    }
-
     /// The parameter table describes the settings: the default settings hold every table
     /// default; every parameter set by index reads back as the table sanitises it (finite
-    /// values: clamped to the range, switches 0/1, menus rounded to an index) and stays in
-    /// range for non-finite ones; a menu has one name per index; the map round-trips; the IDs
-    /// are unique.
+    /// values: clamped to the range, switches 0/1, menus rounded to an index), stays in range
+    /// for non-finite ones and moves no other parameter; a menu has one name per index; the map
+    /// round-trips; the IDs are unique; an index past the end or an unknown ID changes nothing.
     fn table_describes_settings<C: Chain>()
     where
         C::Settings: std::fmt::Debug,
@@ -185,11 +163,25 @@ mod chain_tests {
                     } else {
                         assert!(p.min <= got && got <= p.max, "{} = {v}: {got}", p.id);
                     }
+                    // Only its own parameter moved.
+                    for (j, q) in table.iter().enumerate().filter(|&(j, _)| j != i) {
+                        let (now, before) = (C::param_at(&s, j), C::param_at(&start, j));
+                        assert_eq!(now, before, "{} = {v} moved {}", p.id, q.id);
+                    }
+                    let mut by_id = start;
+                    assert!(C::set_param(&mut by_id, p.id, v));
+                    assert_eq!(by_id, s, "{} = {v} by ID", p.id);
                 }
             }
         }
         let s = changed::<C>();
         assert_eq!(C::from_param_map(&C::param_map(&s)), s);
+        let mut d = C::Settings::default();
+        assert!(!C::set_param_at(&mut d, table.len(), 1.0));
+        assert!(!C::set_param(&mut d, "no_such_param", 1.0));
+        assert_eq!(d, C::Settings::default());
+        assert_eq!(C::param_at(&d, table.len()), None);
+        assert_eq!(C::param(&d, "no_such_param"), None);
     }
 
     #[test]

@@ -171,7 +171,7 @@ mod tests {
             makeup_db: 9.0,
             ..CompSettings::default()
         };
-        let mut manual_map = manual.to_param_map();
+        let mut manual_map = <CompChain as dsp_core::chains::Chain>::param_map(&manual);
         manual_map.insert("comp_style".into(), 1.0);
         let suggestion = analyzer.suggest(&manual_map).unwrap();
         assert!(
@@ -214,7 +214,8 @@ mod tests {
         let mut analyzer =
             CompAnalyzer::new(SR, 2, Arc::new(Display::default()), StyleAim).unwrap();
         listen(&mut analyzer, &audio);
-        let mut manual = CompSettings::default().to_param_map();
+        let mut manual =
+            <CompChain as dsp_core::chains::Chain>::param_map(&CompSettings::default());
         manual.insert("comp_style".into(), 1.0);
         assert!(!analyzer.wants_resuggest(&manual));
         let s = analyzer.suggest(&manual).unwrap();

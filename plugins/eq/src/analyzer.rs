@@ -156,7 +156,8 @@ mod tests {
             <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::params(),
         );
         store.set_suggestion(Some(suggestion.clone())).unwrap();
-        let manual_map = manual.to_param_map();
+        let manual_map =
+            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::param_map(&manual);
         let suggested_map = dsp_core::assistant::accept::suggested_set(
             &suggestion,
             &manual_map,

@@ -305,7 +305,9 @@ mod tests {
     }
 
     fn manual_defaults() -> BTreeMap<String, f32> {
-        let mut m = MasterSettings::default().to_param_map();
+        let mut m = <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::param_map(
+            &MasterSettings::default(),
+        );
         m.insert("master_target".into(), 0.0);
         m.insert("custom_lufs".into(), -14.0);
         m.insert("custom_ceiling".into(), -1.0);
@@ -483,7 +485,10 @@ mod tests {
             .flat_map(|i| [mix[0][i], mix[1][i], mix[0][i], mix[1][i]])
             .collect();
         a.feed(&tap, 4);
-        let mut manual = MasterSettings::default().to_param_map();
+        let mut manual =
+            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::param_map(
+                &MasterSettings::default(),
+            );
         manual.insert("master_target".into(), 0.0);
         manual.insert("match_reference".into(), 1.0);
         let s = a.suggest(&manual).unwrap();

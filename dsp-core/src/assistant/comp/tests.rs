@@ -79,7 +79,10 @@ fn check_style(style: CompStyle, x: &[f32]) -> Suggestion {
     assert_eq!(keys, ["threshold", "timing", "makeup"]);
     let mut s = CompSettings::default();
     for (id, v) in &sug.values {
-        assert!(s.set_param(id, *v), "unknown id {id}");
+        assert!(
+            <crate::chains::comp::CompChain as crate::chains::Chain>::set_param(&mut s, id, *v),
+            "unknown id {id}"
+        );
     }
     let p = style.params();
     assert_eq!(s.ratio, p.ratio);

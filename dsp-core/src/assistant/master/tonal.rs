@@ -6,7 +6,8 @@ use super::targets::{MasterAssistantOptions, MasterReference};
 use crate::assistant::eq::EqAnalysisResult;
 use crate::assistant::targets::{Target, TargetId};
 use crate::assistant::SuggestionItem;
-use crate::chains::master::MasterSettings;
+use crate::chains::master::{MasterChain, MasterSettings};
+use crate::chains::Chain;
 
 /// The four broad sections the assistant moves: (param prefix, display name, frequency, Q).
 const TONAL_SECTIONS: [(&str, &str, f32, f32); 4] = [
@@ -390,8 +391,8 @@ pub(super) fn tonal_stage(
                 let gain_id = format!("{prefix}_gain");
                 let freq_id = format!("{prefix}_freq");
                 let place_id = format!("{prefix}_place");
-                s.set_param(&gain_id, g);
-                s.set_param(&freq_id, freq);
+                MasterChain::set_param(s, &gain_id, g);
+                MasterChain::set_param(s, &freq_id, freq);
                 let mut values = vec![
                     (gain_id.as_str(), g),
                     (freq_id.as_str(), freq),
@@ -399,7 +400,7 @@ pub(super) fn tonal_stage(
                 ];
                 let q_id = format!("{prefix}_q");
                 if prefix.starts_with("bell") {
-                    s.set_param(&q_id, q);
+                    MasterChain::set_param(s, &q_id, q);
                     values.push((q_id.as_str(), q));
                 }
                 let verb = if g > 0.0 { "Lift" } else { "Cut" };

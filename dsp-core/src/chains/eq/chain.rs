@@ -6,7 +6,6 @@ use super::fast::UPDATES_PER_CALL;
 use super::*;
 use crate::chains::params::ParamInfo;
 use crate::chains::Chain;
-use std::collections::BTreeMap;
 
 /// The Tandem EQ processor: 8 bands in series then the output gain, mono or stereo, zero
 /// latency. Allocates only in [`EqChain::new`]; `process` never allocates, locks or panics and
@@ -248,7 +247,7 @@ impl Chain for EqChain {
     fn set_param_at(settings: &mut EqSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn param_map(settings: &EqSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
+    fn param_at(settings: &EqSettings, index: usize) -> Option<f32> {
+        settings.param_at(index)
     }
 }

@@ -3,7 +3,7 @@
 //! - [`EqSettings`] / [`BandSettings`]: the persisted (serde) settings, in plain units.
 //! - The parameter-ID scheme, fixed here once and never renamed: `b{n}_on`, `b{n}_type`,
 //!   `b{n}_freq`, `b{n}_gain`, `b{n}_q`, `b{n}_slope`, `b{n}_place` for bands n = 1…8, and
-//!   `out_gain`. [`EqSettings::to_param_map`] / `Chain::from_param_map` convert to and from
+//!   `out_gain`. `Chain::param_map` / `Chain::from_param_map` convert to and from
 //!   maps of plain values (enums as their index, bools as 0/1); [`PARAMS`] is the parameter table
 //!   (names, ranges, defaults, menus and the value an "amount" of 0 scales to).
 //! - [`EqChain`]: the real-time [`Processor`] (mono or stereo). Bands run in order 1…8, each a
@@ -19,7 +19,6 @@
 //! runner (its cascade, crossfade and block path); `chain` the [`EqChain`] and its band-by-band
 //! path; `fast` the fast path through one [`StereoBank`](crate::filters::StereoBank); `tests`
 //! the tests.
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -346,12 +345,6 @@ pub fn band_param_id(band_number: usize, param: BandParam) -> &'static str {
     PARAMS[(band_number - 1) * BandParam::ALL.len() + p].id
 }
 
-/// A band parameter ID as (band number 1–8, parameter), looked up in [`PARAMS`]; `None` for
-/// anything else (including `out_gain`).
-pub fn parse_band_param_id(id: &str) -> Option<(usize, BandParam)> {
-    crate::chains::params::index_of(&PARAMS, id).and_then(param_at)
-}
-
 /// The band types' menu, in [`EqBandType::ALL`] order.
 pub const BAND_TYPE_CHOICES: &[&str] = &[
     "Bell",
@@ -462,55 +455,39 @@ pub const PARAMS: [ParamInfo; NUM_BANDS * BandParam::ALL.len() + 1] = {
 
 /// What the parameter at `index` of [`PARAMS`] is: a band's (1-based band number) or, past
 /// the bands, `None` for `out_gain`. No string comparison: for the audio thread.
-fn param_at(index: usize) -> Option<(usize, BandParam)> {
+fn band_param_at(index: usize) -> Option<(usize, BandParam)> {
     let n = BandParam::ALL.len();
     (index < NUM_BANDS * n).then(|| (index / n + 1, BandParam::ALL[index % n]))
 }
 
 impl EqSettings {
-    /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
-    pub fn to_param_map(&self) -> BTreeMap<String, f32> {
-        let mut m = BTreeMap::new();
-        for (i, b) in self.bands.iter().enumerate() {
-            for p in BandParam::ALL {
-                let v = match p {
-                    BandParam::On => f32::from(u8::from(b.enabled)),
-                    BandParam::Type => b.kind.index() as f32,
-                    BandParam::Freq => b.freq_hz,
-                    BandParam::Gain => b.gain_db,
-                    BandParam::Q => b.q,
-                    BandParam::Slope => b.slope_db_oct,
-                    BandParam::Place => b.placement.index() as f32,
-                };
-                m.insert(band_param_id(i + 1, p).into(), v);
-            }
-        }
-        m.insert(OUT_GAIN_ID.to_string(), self.out_gain_db);
-        m
-    }
-
-    /// Sets one parameter from its plain value (clamped). Returns false for an unknown ID.
-    pub fn set_param(&mut self, id: &str, value: f32) -> bool {
-        if id == OUT_GAIN_ID {
-            self.set_out_gain(value);
-            return true;
-        }
-        let Some((n, p)) = parse_band_param_id(id) else {
-            return false;
-        };
-        self.set_band_param(n, p, value);
-        true
-    }
-
-    /// [`Self::set_param`] for the parameter at `index` of [`PARAMS`] (sanitised the same
-    /// way); false past the end. No string comparison: for the audio thread.
+    /// Sets the parameter at `index` of [`PARAMS`] from its plain value (clamped); false past
+    /// the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
-        match param_at(index) {
+        match band_param_at(index) {
             Some((n, p)) => self.set_band_param(n, p, value),
             None if index == NUM_BANDS * BandParam::ALL.len() => self.set_out_gain(value),
             None => return false,
         }
         true
+    }
+
+    /// The plain value of the parameter at `index` of [`PARAMS`] (enums as their index, bools
+    /// as 0/1), `None` past the end.
+    pub fn param_at(&self, index: usize) -> Option<f32> {
+        let Some((n, p)) = band_param_at(index) else {
+            return (index == NUM_BANDS * BandParam::ALL.len()).then_some(self.out_gain_db);
+        };
+        let b = &self.bands[n - 1];
+        Some(match p {
+            BandParam::On => f32::from(u8::from(b.enabled)),
+            BandParam::Type => b.kind.index() as f32,
+            BandParam::Freq => b.freq_hz,
+            BandParam::Gain => b.gain_db,
+            BandParam::Q => b.q,
+            BandParam::Slope => b.slope_db_oct,
+            BandParam::Place => b.placement.index() as f32,
+        })
     }
 
     fn set_out_gain(&mut self, value: f32) {
@@ -536,11 +513,6 @@ impl EqSettings {
             }
             BandParam::Place => b.placement = Placement::from_value(value),
         }
-    }
-
-    /// The plain value of one parameter, `None` for an unknown ID.
-    pub fn param(&self, id: &str) -> Option<f32> {
-        self.to_param_map().get(id).copied()
     }
 
     /// The magnitude response at `freq_hz` (Hz) for `sample_rate_hz` (Hz), in dB, of the main

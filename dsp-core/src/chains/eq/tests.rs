@@ -611,7 +611,7 @@ fn settings_param_map_round_trip() {
     let (mut s, _) = busy_settings();
     s.bands[7] = one_band(EqBandType::Tilt, 900.0, -3.25, 2.5, 30.0).bands[2];
     s.bands[7].placement = Placement::Right;
-    let map = s.to_param_map();
+    let map = EqChain::param_map(&s);
     assert_eq!(map.len(), NUM_BANDS * 7 + 1);
     assert_eq!(
         map.keys()
@@ -636,8 +636,8 @@ fn settings_param_map_round_trip() {
         <crate::chains::eq::EqChain as crate::chains::Chain>::from_param_map(&map),
         s
     );
-    assert_eq!(s.param("b2_freq"), Some(300.0));
-    assert_eq!(s.param("nope"), None);
+    assert_eq!(EqChain::param(&s, "b2_freq"), Some(300.0));
+    assert_eq!(EqChain::param(&s, "nope"), None);
     // Serde too.
     let json = serde_json::to_string(&s).unwrap();
     assert_eq!(serde_json::from_str::<EqSettings>(&json).unwrap(), s);
@@ -647,16 +647,16 @@ fn settings_param_map_round_trip() {
         serde_json::from_str::<EqSettings>(old).unwrap().out_gain_db,
         -4.5
     );
-    // Neutral values and ID parsing.
+    // Neutral values and IDs.
     assert_eq!(EqChain::neutral_value("b3_gain"), Some(0.0));
     assert_eq!(EqChain::neutral_value("out_gain"), Some(0.0));
     assert_eq!(EqChain::neutral_value("b3_freq"), None);
-    assert_eq!(parse_band_param_id("b8_place"), Some((8, BandParam::Place)));
-    assert_eq!(parse_band_param_id("b9_gain"), None);
-    assert_eq!(parse_band_param_id("b0_gain"), None);
-    assert_eq!(parse_band_param_id("b01_gain"), None);
+    assert_eq!(EqChain::param_index("b8_place"), Some(7 * 7 + 6));
+    for id in ["b9_gain", "b0_gain", "b01_gain"] {
+        assert_eq!(EqChain::param_index(id), None, "{id}");
+    }
     // Out-of-range values are clamped.
-    let mut m = BTreeMap::new();
+    let mut m = std::collections::BTreeMap::new();
     m.insert("b1_freq".to_string(), 1e6);
     m.insert("b1_gain".to_string(), f32::NAN);
     m.insert("b1_type".to_string(), 42.0);

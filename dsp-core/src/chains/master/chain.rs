@@ -4,7 +4,6 @@
 use super::*;
 use crate::chains::params::ParamInfo;
 use crate::chains::Chain;
-use std::collections::BTreeMap;
 
 /// One preallocated limiter and the delay that pads it to the chain's constant latency.
 #[derive(Debug, Clone)]
@@ -601,7 +600,7 @@ impl Chain for MasterChain {
     fn set_param_at(settings: &mut MasterSettings, index: usize, value: f32) -> bool {
         settings.set_param_at(index, value)
     }
-    fn param_map(settings: &MasterSettings) -> BTreeMap<String, f32> {
-        settings.to_param_map()
+    fn param_at(settings: &MasterSettings, index: usize) -> Option<f32> {
+        settings.param_at(index)
     }
 }

@@ -34,7 +34,6 @@
 //!
 //! The files: this one holds the settings; `params` the parameter table ([`PARAMS`]) and the
 //! access by index; `chain` the [`MasterChain`]; `tests` the tests.
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -254,22 +253,14 @@ impl Default for MasterSettings {
             lim_oversampling: 0,
             dither: Dither::Off,
         };
-        for p in PARAMS {
-            s.set_param(p.id, p.default);
+        for (i, p) in PARAMS.iter().enumerate() {
+            s.set_param_at(i, p.default);
         }
         s
     }
 }
 
 impl MasterSettings {
-    /// The settings as stable parameter ID → plain value (enums as index, bools as 0/1).
-    pub fn to_param_map(&self) -> BTreeMap<String, f32> {
-        PARAMS
-            .iter()
-            .filter_map(|p| self.param(p.id).map(|v| (p.id.to_string(), v)))
-            .collect()
-    }
-
     /// The same settings with every value made valid (each field passed through its
     /// [`ParamInfo::sanitize`]).
     pub fn sanitized(&self) -> Self {
@@ -280,17 +271,8 @@ impl MasterSettings {
         s
     }
 
-    /// Sets one parameter from its plain value (clamped; NaN → default). Returns false for an
-    /// unknown ID.
-    pub fn set_param(&mut self, id: &str, value: f32) -> bool {
-        match PARAMS.iter().position(|p| p.id == id) {
-            Some(index) => self.set_param_at(index, value),
-            None => false,
-        }
-    }
-
-    /// [`Self::set_param`] for the parameter at `index` in [`PARAMS`] (sanitised the same way);
-    /// false for an index past the end. No string comparison: for the audio thread.
+    /// Sets the parameter at `index` in [`PARAMS`] from its plain value (clamped; NaN → the
+    /// default); false for an index past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
         match (PARAMS.get(index), FIELDS.get(index)) {
             (Some(info), Some((_, set))) => {
@@ -301,10 +283,10 @@ impl MasterSettings {
         }
     }
 
-    /// The plain value of one parameter, `None` for an unknown ID.
-    pub fn param(&self, id: &str) -> Option<f32> {
-        let index = PARAMS.iter().position(|p| p.id == id)?;
-        Some((FIELDS[index].0)(self))
+    /// The plain value of the parameter at `index` in [`PARAMS`] (enums as their index, bools
+    /// as 0/1), `None` past the end.
+    pub fn param_at(&self, index: usize) -> Option<f32> {
+        FIELDS.get(index).map(|(get, _)| get(self))
     }
 
     /// The oversampling factor of `lim_oversampling`.

@@ -22,7 +22,7 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     assert_eq!(d.oversampling_factor(), OversamplingFactor::X4);
     assert_eq!(d.dither, Dither::Off);
     assert!(!d.glue_on);
-    let map = d.to_param_map();
+    let map = MasterChain::param_map(&d);
     assert_eq!(map.len(), PARAMS.len());
     for p in PARAMS {
         assert!(map.contains_key(p.id), "{}", p.id);
@@ -42,7 +42,7 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     s.lim_drive_db = 7.5;
     s.lim_oversampling = 3;
     s.dither = Dither::Bits16;
-    let map = s.to_param_map();
+    let map = MasterChain::param_map(&s);
     assert_eq!(map["bell2_place"], 2.0);
     assert_eq!(map["glue_on"], 1.0);
     assert_eq!(map["lim_oversampling"], 3.0);
@@ -56,16 +56,16 @@ fn param_map_round_trip_ranges_and_neutral_values() {
 
     // Clamping, NaN → default, unknown IDs.
     let mut c = MasterSettings::default();
-    assert!(c.set_param("lim_ceiling", 3.0));
+    assert!(MasterChain::set_param(&mut c, "lim_ceiling", 3.0));
     assert_eq!(c.lim_ceiling_dbtp, -0.1);
-    assert!(c.set_param("lim_drive", f32::NAN));
+    assert!(MasterChain::set_param(&mut c, "lim_drive", f32::NAN));
     assert_eq!(c.lim_drive_db, 0.0);
-    assert!(c.set_param("ls_place", 4.0));
+    assert!(MasterChain::set_param(&mut c, "ls_place", 4.0));
     assert_eq!(c.ls_place, Placement::Side);
-    assert!(c.set_param("bell1_q", 0.01));
+    assert!(MasterChain::set_param(&mut c, "bell1_q", 0.01));
     assert_eq!(c.bell1_q, 0.3);
-    assert!(!c.set_param("nope", 1.0));
-    assert_eq!(c.param("nope"), None);
+    assert!(!MasterChain::set_param(&mut c, "nope", 1.0));
+    assert_eq!(MasterChain::param(&c, "nope"), None);
 
     assert_eq!(MasterChain::neutral_value("ls_gain"), Some(0.0));
     assert_eq!(MasterChain::neutral_value("width"), Some(100.0));
@@ -447,7 +447,12 @@ fn each_setter_sets_exactly_its_own_parameter() {
         };
         let mut s = base;
         assert!(s.set_param_at(i, v), "{}", info.id);
-        assert_eq!(s.param(info.id), Some(info.sanitize(v)), "{}", info.id);
+        assert_eq!(
+            MasterChain::param(&s, info.id),
+            Some(info.sanitize(v)),
+            "{}",
+            info.id
+        );
         assert_eq!(
             reference_param(&s, info.id),
             Some(info.sanitize(v)),
@@ -456,8 +461,8 @@ fn each_setter_sets_exactly_its_own_parameter() {
         );
         for other in PARAMS.iter().filter(|o| o.id != info.id) {
             assert_eq!(
-                s.param(other.id),
-                base.param(other.id),
+                MasterChain::param(&s, other.id),
+                MasterChain::param(&base, other.id),
                 "{} touched {}",
                 info.id,
                 other.id
@@ -473,9 +478,14 @@ fn each_setter_sets_exactly_its_own_parameter() {
         // Sanitising by index: NaN after another value gives the default, as by ID.
         let mut by_index = s;
         by_index.set_param_at(i, f32::NAN);
-        assert_eq!(by_index.param(info.id), Some(info.default), "{}", info.id);
+        assert_eq!(
+            MasterChain::param(&by_index, info.id),
+            Some(info.default),
+            "{}",
+            info.id
+        );
         let mut by_id = s;
-        by_id.set_param(info.id, f32::NAN);
+        MasterChain::set_param(&mut by_id, info.id, f32::NAN);
         assert_eq!(by_id, by_index, "{}", info.id);
     }
     assert!(!MasterSettings::default().set_param_at(PARAMS.len(), 0.0));
