@@ -68,15 +68,6 @@ pub fn for_plugin(
     CompAnalyzer::new(sample_rate, channels, display, StyleAim).map_err(|e| e.to_string())
 }
 
-/// The chain's gain reduction into the display after each block (`PluginSpec::AFTER_BLOCK`).
-/// Real-time safe.
-pub fn show_gain_reduction(chain: &CompChain, display: &Display, _: &()) {
-    let gr = chain.gain_reduction_db();
-    display
-        .gain_reduction_db
-        .store(gr, std::sync::atomic::Ordering::Relaxed);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,19 @@ pub fn effective_settings(settings: &CompSettings) -> CompSettings {
     settings.capped()
 }
 
+/// The chain's gain reduction into the display after each block (`PluginSpec::AFTER_BLOCK`).
+/// Real-time safe.
+pub fn show_gain_reduction(
+    chain: &CompChain,
+    display: &tandem_common::audio::display::Display,
+    _: &(),
+) {
+    let gr = chain.gain_reduction_db();
+    display
+        .gain_reduction_db
+        .store(gr, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

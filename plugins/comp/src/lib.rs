@@ -51,7 +51,7 @@ impl PluginSpec for CompSpec {
 
     const ANALYZER: AnalyzerFn<Self> = analyzer::for_plugin;
     const EDITOR: EditorFn<Self> = editor::create;
-    const AFTER_BLOCK: AfterBlockFn<Self> = analyzer::show_gain_reduction;
+    const AFTER_BLOCK: AfterBlockFn<Self> = engine::show_gain_reduction;
 }
 
 /// The plugin object the host instantiates.

@@ -1,71 +1,26 @@
 //! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`]: loudness, tonal
 //! balance, stereo, an excerpt for simulation), proposes settings with [`suggest_master`] for the
-//! chosen platform, meters the output for the editor (momentary / short-term / integrated LUFS,
-//! LRA, true peak, correlation) and measures the loudness difference between the manual and the
-//! suggested settings on the recent input.
+//! chosen platform, meters the output for the editor ([`OutputMeter`]) and measures the loudness
+//! difference between the manual and the suggested settings on the recent input.
 
+use crate::meters::{Meters, OutputMeter};
 use crate::reference::ReferenceSlot;
-use atomic_float::AtomicF32;
-use dsp_core::analysis::features::CorrelationMeter;
 use dsp_core::assistant::master::{
     suggest_master, MasterAnalysisResult, MasterAssistant, MasterAssistantOptions, MasterTarget,
     Platform,
 };
 use dsp_core::assistant::Suggestion;
 use dsp_core::chains::master::{MasterChain, MasterSettings};
-use dsp_core::loudness::LoudnessAnalyzer;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tandem_common::analysis::generic::{AnalyzerSpec, AssistantAnalyzer};
 use tandem_common::analysis::monitor::TapMonitor;
 use tandem_common::audio::display::Display;
 
-/// Window of the output correlation meter, in seconds.
-pub const CORRELATION_WINDOW_S: f32 = 0.3;
 /// Default custom target loudness, LUFS.
 pub const DEFAULT_CUSTOM_LUFS: f32 = -14.0;
 /// Default custom target ceiling, dBTP.
 pub const DEFAULT_CUSTOM_CEILING: f32 = -1.0;
-
-/// Output meters for the editor, written by the analysis thread (NaN = not measured yet) and
-/// the audio thread (gain reductions).
-pub struct Meters {
-    /// Momentary (400 ms) loudness of the output, LUFS.
-    pub momentary_lufs: AtomicF32,
-    /// Short-term (3 s) loudness of the output, LUFS.
-    pub short_term_lufs: AtomicF32,
-    /// Integrated loudness of the output since the last meter reset, LUFS.
-    pub integrated_lufs: AtomicF32,
-    /// Loudness range of the output since the last meter reset, LU.
-    pub loudness_range_lu: AtomicF32,
-    /// Highest true peak of the output since the last meter reset, dBTP.
-    pub true_peak_dbtp: AtomicF32,
-    /// Output stereo correlation, −1…+1 (NaN for mono).
-    pub correlation: AtomicF32,
-    /// Glue compressor gain reduction, dB (audio thread).
-    pub glue_gr_db: AtomicF32,
-    /// Limiter gain reduction, dB (audio thread).
-    pub limiter_gr_db: AtomicF32,
-    /// Set by the editor to restart the integrated/LRA/true-peak measurement.
-    pub reset_requested: AtomicBool,
-}
-
-impl Default for Meters {
-    fn default() -> Self {
-        Self {
-            momentary_lufs: AtomicF32::new(f32::NAN),
-            short_term_lufs: AtomicF32::new(f32::NAN),
-            integrated_lufs: AtomicF32::new(f32::NAN),
-            loudness_range_lu: AtomicF32::new(f32::NAN),
-            true_peak_dbtp: AtomicF32::new(f32::NAN),
-            correlation: AtomicF32::new(f32::NAN),
-            glue_gr_db: AtomicF32::new(0.0),
-            limiter_gr_db: AtomicF32::new(0.0),
-            reset_requested: AtomicBool::new(false),
-        }
-    }
-}
 
 /// The platform index and custom values in a manual-value map (enum = variant index).
 fn target_key(manual: &BTreeMap<String, f32>) -> (Platform, f32, f32) {
@@ -105,10 +60,7 @@ pub type MasterAnalyzer = AssistantAnalyzer<MasterAssistant, PlatformAim>;
 /// The Master aims at the delivery target the engineer picked (or, in reference mode, at the
 /// loaded reference), and meters the output for the editor.
 pub struct PlatformAim {
-    channels: usize,
-    meters: Arc<Meters>,
-    out_loudness: LoudnessAnalyzer,
-    correlation: CorrelationMeter,
+    output: OutputMeter,
     reference: Arc<ReferenceSlot>,
 }
 
@@ -121,30 +73,10 @@ impl PlatformAim {
         meters: Arc<Meters>,
         reference: Arc<ReferenceSlot>,
     ) -> Result<Self, dsp_core::ConfigError> {
-        let channels = channels.clamp(1, 2);
         Ok(Self {
-            channels,
-            meters,
-            out_loudness: LoudnessAnalyzer::live(channels, sample_rate)?,
-            correlation: CorrelationMeter::new(
-                ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
-            )?,
+            output: OutputMeter::new(sample_rate, channels, meters)?,
             reference,
         })
-    }
-
-    fn reset_meters(&mut self) {
-        self.out_loudness.reset();
-        self.correlation.reset();
-        for a in [
-            &self.meters.momentary_lufs,
-            &self.meters.short_term_lufs,
-            &self.meters.integrated_lufs,
-            &self.meters.loudness_range_lu,
-            &self.meters.true_peak_dbtp,
-        ] {
-            a.store(f32::NAN, Ordering::Relaxed);
-        }
     }
 }
 
@@ -186,47 +118,11 @@ impl AnalyzerSpec<MasterAssistant> for PlatformAim {
 
     /// Meters the output channels (the tap's second half, when the block carries them).
     fn monitor(&mut self, tap: &TapMonitor, channels: usize) {
-        let n = self.channels;
-        if channels < 2 * n {
-            return;
-        }
-        if self.meters.reset_requested.swap(false, Ordering::AcqRel) {
-            self.reset_meters();
-        }
-        let out = tap.output();
-        if out.len() < n {
-            return;
-        }
-        self.out_loudness.process(&out);
-        if n == 2 {
-            self.correlation.process(out[0], out[1]);
-        }
-        let f = |v: Option<f64>| v.map_or(f32::NAN, |x| x as f32);
-        let m = &self.meters;
-        m.momentary_lufs
-            .store(f(self.out_loudness.momentary_lufs()), Ordering::Relaxed);
-        m.short_term_lufs
-            .store(f(self.out_loudness.short_term_lufs()), Ordering::Relaxed);
-        m.integrated_lufs
-            .store(f(self.out_loudness.integrated_lufs()), Ordering::Relaxed);
-        m.loudness_range_lu.store(
-            self.out_loudness.loudness_range_lu() as f32,
-            Ordering::Relaxed,
-        );
-        m.true_peak_dbtp
-            .store(f(self.out_loudness.true_peak_dbtp()), Ordering::Relaxed);
-        m.correlation.store(
-            if n == 2 {
-                self.correlation.correlation()
-            } else {
-                f32::NAN
-            },
-            Ordering::Relaxed,
-        );
+        self.output.monitor(tap, channels);
     }
 
     fn restart(&mut self) {
-        self.reset_meters();
+        self.output.reset();
     }
 }
 
@@ -254,20 +150,6 @@ pub fn for_plugin(
     new_analyzer(sample_rate, channels, display, meters, reference).map_err(|e| e.to_string())
 }
 
-impl Meters {
-    /// The glue's and the limiter's gain reductions after each block, into the meters and
-    /// (summed) the display (`PluginSpec::AFTER_BLOCK`). Real-time safe.
-    pub fn show_gain_reductions(chain: &MasterChain, display: &Display, meters: &Meters) {
-        let glue = chain.glue_gain_reduction_db();
-        let lim = chain.limiter_gain_reduction_db();
-        meters.glue_gr_db.store(glue, Ordering::Relaxed);
-        meters.limiter_gr_db.store(lim, Ordering::Relaxed);
-        display
-            .gain_reduction_db
-            .store(glue + lim, Ordering::Relaxed);
-    }
-}
-
 /// Whether reference mode is switched on.
 fn match_reference(manual: &BTreeMap<String, f32>) -> bool {
     manual.get("match_reference").is_some_and(|v| *v >= 0.5)
@@ -290,6 +172,7 @@ mod tests {
     use dsp_core::chains::master::MasterChain;
     use dsp_core::chains::Chain;
     use dsp_core::testsignals::demo_mix;
+    use std::sync::atomic::Ordering;
     use tandem_common::analysis::assistant::Analyzer;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;

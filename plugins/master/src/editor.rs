@@ -4,7 +4,8 @@
 //! target, true peak against the ceiling, glue and limiter gain reduction, in/out levels,
 //! correlation).
 
-use crate::analyzer::{target_from_manual, Meters};
+use crate::analyzer::target_from_manual;
+use crate::meters::Meters;
 use crate::params::MasterParams;
 use dsp_core::assistant::master::Platform;
 use dsp_core::chains::eq::Placement;

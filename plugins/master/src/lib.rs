@@ -17,11 +17,12 @@
 pub mod analyzer;
 pub mod editor;
 pub mod engine;
+pub mod meters;
 pub mod params;
 pub mod reference;
 
-use analyzer::Meters;
 use dsp_core::chains::master::MasterChain;
+use meters::Meters;
 use nice_plug::prelude::*;
 use tandem_common::plugin::{AfterBlockFn, AnalyzerFn, EditorFn, PluginSpec, TandemPlugin};
 
