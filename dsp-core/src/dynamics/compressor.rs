@@ -405,7 +405,7 @@ impl Compressor {
     /// `main` itself. Never allocates; NaN/Inf samples reset that channel's detection state and
     /// are replaced by silence.
     ///
-    /// Works in chunks of [`CHUNK`] frames, stage by stage (read, detect, level → gain
+    /// Works in chunks of `CHUNK` frames, stage by stage (read, detect, level → gain
     /// reduction, link and smooth, dB → gain, apply), so the stages without a recursion run as
     /// vector loops. Every sample sees exactly the per-sample algorithm of the module docs.
     pub fn process_with_sidechain(&mut self, main: &mut [&mut [f32]], sidechain: &[&[f32]]) {

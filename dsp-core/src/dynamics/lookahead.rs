@@ -54,7 +54,7 @@ impl DelayLine {
     }
 
     /// [`Self::process`] for every sample of `xs`, in place (the same output), as ring copies:
-    /// each run of up to [`BLOCK_SLACK`] frames is written into the ring and then read back
+    /// each run of up to `BLOCK_SLACK` frames is written into the ring and then read back
     /// `delay` frames earlier — the ring's slack keeps the two regions apart.
     pub fn process_block(&mut self, xs: &mut [f32]) {
         let cap = self.buf.len();

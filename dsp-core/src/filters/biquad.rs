@@ -89,7 +89,7 @@ pub(crate) fn power_ratio_to_db(p: f64) -> f64 {
 /// `b2 = a2 = 0`. All dimensionless.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BiquadCoefs {
-    /// Feed-forward coefficient of x[n].
+    /// Feed-forward coefficient of `x[n]`.
     pub b0: f64,
     /// Feed-forward coefficient of x[n−1].
     pub b1: f64,

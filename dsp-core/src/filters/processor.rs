@@ -171,7 +171,7 @@ impl FilterCascade {
 
     /// The spec the current coefficients were designed from (mid-glide values while gliding; a
     /// gliding bell's frequency and Q may differ from these in the last place, see
-    /// [`design::glide_bells`]).
+    /// `design::glide_bells`).
     pub fn current_spec(&self) -> FilterSpec {
         if self.current == self.target_glide {
             // Exactly the target (no log/exp round trip), so settled coefficients equal

@@ -32,7 +32,7 @@ pub fn loudness_through(
     tandem_common::analysis::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
-/// The compressor's [`Analyzer`]: the generic one, aimed at the `comp_style` parameter.
+/// The compressor's [`Analyzer`](tandem_common::analysis::assistant::Analyzer): the generic one, aimed at the `comp_style` parameter.
 pub type CompAnalyzer = AssistantAnalyzer<CompAssistant, StyleAim>;
 
 /// The Comp aims at the style the engineer picked.

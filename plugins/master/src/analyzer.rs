@@ -1,4 +1,4 @@
-//! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`]: loudness, tonal
+//! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`](dsp_core::assistant::master::MasterAnalysis): loudness, tonal
 //! balance, stereo, an excerpt for simulation), proposes settings with [`suggest_master`] for the
 //! chosen platform, meters the output for the editor ([`OutputMeter`]) and measures the loudness
 //! difference between the manual and the suggested settings on the recent input.

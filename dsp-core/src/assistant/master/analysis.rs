@@ -8,7 +8,7 @@ use crate::assistant::excerpt::Excerpt;
 use crate::loudness::{LoudnessAnalyzer, LoudnessStats};
 use crate::{validate_sample_rate, ConfigError};
 
-/// What [`MasterAnalysis`] heard: the input of [`suggest_master`].
+/// What [`MasterAnalysis`] heard: the input of [`suggest_master`](super::suggest_master).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MasterAnalysisResult {
     /// Sample rate in Hz.

@@ -209,7 +209,7 @@ impl MasterReference {
     }
 }
 
-/// Options of [`suggest_master`].
+/// Options of [`suggest_master`](super::suggest_master).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MasterAssistantOptions {

@@ -17,7 +17,7 @@
 //!
 //! The files: this one holds the settings and the parameter-ID scheme; `band` one band's
 //! runner (its cascade, crossfade and block path); `chain` the [`EqChain`] and its band-by-band
-//! path; `fast` the fast path through one [`StereoBank`](crate::filters::StereoBank); `tests`
+//! path; `fast` the fast path through one [`StereoBank`]; `tests`
 //! the tests.
 
 use serde::{Deserialize, Serialize};

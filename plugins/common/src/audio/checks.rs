@@ -15,7 +15,7 @@ const SIZES: [usize; 6] = [1, 7, 511, 512, 1000, 3];
 
 /// With Compare on Manual, the engine's output is the bare chain's at `manual`, bit for bit,
 /// although `store` holds a suggestion and a level offset of `offset_lu` is measured (the trim
-/// belongs to Suggested alone). Stereo pink noise at 48 kHz in the blocks of [`SIZES`] (the
+/// belongs to Suggested alone). Stereo pink noise at 48 kHz in the blocks of `SIZES` (the
 /// chain gets them split to its maximum of 512). Returns the input and the output, for the
 /// plugin's own checks.
 pub fn manual_is_bit_exact_with_the_chain<C: Chain>(

@@ -75,7 +75,7 @@ pub struct Snapshot {
     pub dropped_frames: u64,
 }
 
-/// Writes the snapshot at most every [`EVERY_S`] (when probing): `fill` builds it, the marks
+/// Writes the snapshot at most every `EVERY_S` (when probing): `fill` builds it, the marks
 /// recorded this frame are added.
 pub fn publish(ctx: &Context, fill: impl FnOnce() -> Snapshot) {
     let Some(path) = path() else {
