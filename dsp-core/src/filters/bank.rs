@@ -15,12 +15,15 @@
 //! A section may first convert its input pair to mid/side or back ([`MidSide`]), which is how
 //! the EQ's mid- and side-placed bands run here.
 //!
-//! Every lane performs exactly the operations of [`BiquadState::process_block_stereo`] in the same
-//! order (no fused multiply-add; outputs rounded to `f32` between sections), so the results are
-//! bit-identical to running the sections one after the other — which is also the fallback on
-//! CPUs without AVX ([`BankKernel`]). Both widths run one algorithm over a small lane trait
-//! (`simd::Lanes`). A unit test checks the identity on random sections and block sizes for
-//! every kernel the CPU has.
+//! The signal stays in `f64` from the input to the output: each section's output feeds the next
+//! unrounded, and only the last section's output is rounded to `f32`. (Running the sections one
+//! after the other over `f32` buffers, as a band-by-band EQ does, rounds between sections and
+//! costs a vector kernel two conversions per register and step, about a quarter of its time; the
+//! two differ by a few `f32` steps, far below −120 dBFS.) Every lane performs exactly the
+//! operations of [`BiquadState::tick`] in the same order (no fused multiply-add), so every kernel
+//! gives the same bits, the scalar fallback on CPUs without AVX ([`BankKernel::Scalar`]) too.
+//! Both widths run one algorithm over a small lane trait (`simd::Lanes`). A unit test checks the
+//! identity on random sections and block sizes for every kernel the CPU has.
 //!
 //! Sections may change their coefficients inside a call ([`StereoBank::process_scheduled`], for
 //! gliding EQ bands): a vector kernel switches each section's lanes at the step where that
@@ -104,7 +107,7 @@ pub const MAX_SCHEDULED_UPDATES: usize = 256;
 /// How a [`StereoBank`] runs its sections. All three give bit-identical results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BankKernel {
-    /// One section after the other over the block ([`BiquadState::process_block_stereo`]).
+    /// Sample by sample through the sections ([`BiquadState::tick`]).
     Scalar,
     /// Two sections × two channels per 256-bit register (x86-64 with AVX).
     Avx,
@@ -247,24 +250,22 @@ impl StereoBank {
                 simd::run_avx512(&mut self.sections[..padded], l, r, &[], &[])
             },
             _ => {
-                for s in self.sections[..self.len].iter_mut() {
-                    if s.pre.decodes() {
-                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-                            (*a, *b) = (*a + *b, *a - *b);
+                // Sample by sample through every section, in f64 until the output.
+                let sections = &mut self.sections[..self.len];
+                for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                    let (mut x0, mut x1) = (*a as f64, *b as f64);
+                    for s in sections.iter_mut() {
+                        if s.pre.decodes() {
+                            (x0, x1) = (x0 + x1, x0 - x1);
                         }
-                    }
-                    if s.pre.encodes() {
-                        for (a, b) in l.iter_mut().zip(r.iter_mut()) {
-                            (*a, *b) = (0.5 * (*a + *b), 0.5 * (*a - *b));
+                        if s.pre.encodes() {
+                            (x0, x1) = (0.5 * (x0 + x1), 0.5 * (x0 - x1));
                         }
+                        let [sl, sr] = &mut s.state;
+                        x0 = sl.tick(&s.coefs[0], x0);
+                        x1 = sr.tick(&s.coefs[1], x1);
                     }
-                    let [sl, sr] = &mut s.state;
-                    if s.coefs[0] == s.coefs[1] {
-                        sl.process_block_stereo(sr, &s.coefs[0], l, r);
-                    } else {
-                        sl.process_block(&s.coefs[0], l);
-                        sr.process_block(&s.coefs[1], r);
-                    }
+                    (*a, *b) = (x0 as f32, x1 as f32);
                 }
             }
         }
@@ -392,8 +393,6 @@ mod simd {
         unsafe fn sub(self, o: Self) -> Self;
         unsafe fn mul(self, o: Self) -> Self;
         unsafe fn abs(self) -> Self;
-        /// Every lane rounded to `f32` (kept as `f64`).
-        unsafe fn round32(self) -> Self;
         /// Lanes 0–1 from `from`'s last two lanes, the others from this register's lanes
         /// shifted up by two (a section's input is its predecessor's output).
         unsafe fn shift_in(self, from: Self) -> Self;
@@ -401,9 +400,7 @@ mod simd {
         unsafe fn shift_in_pair(self, pair: __m128d) -> Self;
         /// The last two lanes.
         unsafe fn last_pair(self) -> __m128d;
-        /// Per lane pair (a, b): (a + b, a − b), each rounded to `f32` — exactly the `f32` sum
-        /// and difference (both operands are `f32` values, so the `f64` result is exact before
-        /// rounding).
+        /// Per lane pair (a, b): (a + b, a − b).
         unsafe fn sum_diff(self) -> Self;
         /// The mask of the lanes whose bit is set in `bits` (bit `i`: lane `i`).
         unsafe fn mask(bits: u8) -> Self::Mask;
@@ -452,10 +449,6 @@ mod simd {
             Self(_mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0))
         }
         #[inline(always)]
-        unsafe fn round32(self) -> Self {
-            Self(_mm256_cvtps_pd(_mm256_cvtpd_ps(self.0)))
-        }
-        #[inline(always)]
         unsafe fn shift_in(self, from: Self) -> Self {
             let lo = _mm256_extractf128_pd::<1>(from.0);
             let hi = _mm256_castpd256_pd128(self.0);
@@ -476,7 +469,7 @@ mod simd {
             let swapped = _mm256_permute_pd::<0b0101>(x);
             let sum = _mm256_add_pd(x, swapped);
             let diff = _mm256_sub_pd(swapped, x); // odd lanes: a − b
-            Self(_mm256_blend_pd::<0b1010>(sum, diff)).round32()
+            Self(_mm256_blend_pd::<0b1010>(sum, diff))
         }
         #[inline(always)]
         unsafe fn mask(bits: u8) -> __m256d {
@@ -566,10 +559,6 @@ mod simd {
             Self(_mm512_abs_pd(self.0))
         }
         #[inline(always)]
-        unsafe fn round32(self) -> Self {
-            Self(_mm512_cvtps_pd(_mm512_cvtpd_ps(self.0)))
-        }
-        #[inline(always)]
         unsafe fn shift_in(self, from: Self) -> Self {
             // Lanes 0–1 from `from`'s lanes 6–7, lanes 2–7 from this register's lanes 0–5.
             let idx = _mm512_set_epi64(5, 4, 3, 2, 1, 0, 15, 14);
@@ -595,7 +584,7 @@ mod simd {
             let swapped = _mm512_permute_pd::<0b0101_0101>(x);
             let sum = _mm512_add_pd(x, swapped);
             let diff = _mm512_sub_pd(swapped, x); // odd lanes: a − b
-            Self(_mm512_mask_blend_pd(0b1010_1010, sum, diff)).round32()
+            Self(_mm512_mask_blend_pd(0b1010_1010, sum, diff))
         }
         #[inline(always)]
         unsafe fn mask(bits: u8) -> __mmask8 {
@@ -623,8 +612,8 @@ mod simd {
         }
     }
 
-    /// One register's sections: coefficients, states, its outputs of the last two steps
-    /// (rounded to `f32`, held as `f64`), and the lanes that decode / encode mid/side first.
+    /// One register's sections: coefficients, states, its outputs of the last two steps, and
+    /// the lanes that decode / encode mid/side first.
     #[derive(Clone, Copy)]
     struct Reg<V: Lanes> {
         b0: V,
@@ -675,14 +664,14 @@ mod simd {
             };
             if q.has_pre {
                 x = x.select(q.dec, x.sum_diff());
-                let half = V::splat(0.5).mul(x.sum_diff()).round32();
+                let half = V::splat(0.5).mul(x.sum_diff());
                 x = x.select(q.enc, half);
             }
             // Exactly BiquadState::tick: y = b0·x + s1; s1 = b1·x − a1·y + s2; s2 = b2·x − a2·y.
             let y = q.b0.mul(x).add(q.s1);
             let s1 = q.b1.mul(x).sub(q.a1.mul(y)).add(q.s2);
             let s2 = q.b2.mul(x).sub(q.a2.mul(y));
-            let out = y.round32();
+            let out = y;
             let w = &mut regs[p];
             if MASKED {
                 let m = V::mask(valid_bits::<V>(p, t, n));
@@ -812,7 +801,7 @@ mod simd {
                 step::<V, P, true>(&mut regs, input, t as isize, ni);
             }
             if t >= depth {
-                // f32-exact values: the conversion only changes their type.
+                // Rounded to f32 as the scalar kernel's `as f32` rounds (to nearest).
                 let o = _mm_cvtpd_ps(regs[P - 1].prev1.last_pair());
                 *l.get_unchecked_mut(t - depth) = _mm_cvtss_f32(o);
                 *r.get_unchecked_mut(t - depth) = _mm_cvtss_f32(_mm_movehdup_ps(o));

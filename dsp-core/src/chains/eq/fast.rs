@@ -1,6 +1,7 @@
 //! The EQ's fast path: every active band's sections in one [`StereoBank`], gliding bands'
-//! coefficient updates scheduled inside the bank's pipeline, bit-identical to the band-by-band
-//! path.
+//! coefficient updates scheduled inside the bank's pipeline. It renders what the band-by-band
+//! path renders within −120 dBFS (the bank keeps the signal in `f64` between sections, where the
+//! band-by-band path rounds it to `f32` after each band; a few `f32` steps apart, tested).
 
 use super::band::BandRunner;
 use super::*;
@@ -52,7 +53,7 @@ pub(super) fn bank_lanes(placement: Placement, mono: bool) -> u8 {
 impl EqChain {
     /// The fast path, taken when every active band is fully on (not crossfading; gliding is
     /// fine), the input is safely finite and the CPU has AVX or AVX-512: all bands' sections run
-    /// sample by sample in one [`StereoBank`], bit-identical to the per-band path (a left-only
+    /// sample by sample in one [`StereoBank`], as the per-band path runs them (a left-only
     /// band is an identity section on the right, and vice versa; mid and side bands convert to
     /// and from mid/side around themselves with [`MidSide`], as the per-band path does).
     /// Returns false, having touched nothing, when the block must take the per-band path.
