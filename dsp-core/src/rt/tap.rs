@@ -1,6 +1,7 @@
 //! The audio tap: a lock-free SPSC ring of interleaved frames from the audio thread to an
 //! analysis thread.
 
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -49,22 +50,24 @@ pub fn audio_tap(
 }
 
 /// Writes frames `frames` of the first `given` planar `channels` interleaved by `ch` into
-/// `dst` (which starts at the first of those frames; channels past `given` are left as they
-/// are). Two and four channels (a plugin's stereo input, and input plus output) take a loop
-/// over whole frames, which vectorises; others are written channel by channel.
+/// `dst`, which holds exactly those frames: every slot is written (channels past `given` as
+/// silence), so the ring's slots need no clearing first. Two and four channels (a plugin's
+/// stereo input, and input plus output) take a loop over whole frames, which vectorises; others
+/// are written channel by channel.
 fn interleave(
-    dst: &mut [f32],
+    dst: &mut [MaybeUninit<f32>],
     channels: &[&[f32]],
     given: usize,
     ch: usize,
     frames: std::ops::Range<usize>,
 ) {
+    debug_assert_eq!(dst.len(), frames.len() * ch);
     let src = |c: usize| &channels[c][frames.clone()];
     match (ch, given) {
         (2, 2) => {
             for ((d, &l), &r) in dst.chunks_exact_mut(2).zip(src(0)).zip(src(1)) {
-                d[0] = l;
-                d[1] = r;
+                d[0].write(l);
+                d[1].write(r);
             }
         }
         (4, 4) => {
@@ -72,16 +75,23 @@ fn interleave(
             for ((((d, &x0), &x1), &x2), &x3) in
                 dst.chunks_exact_mut(4).zip(s0).zip(s1).zip(s2).zip(s3)
             {
-                d[0] = x0;
-                d[1] = x1;
-                d[2] = x2;
-                d[3] = x3;
+                d[0].write(x0);
+                d[1].write(x1);
+                d[2].write(x2);
+                d[3].write(x3);
             }
         }
         _ => {
-            for c in 0..given {
-                for (d, &x) in dst.iter_mut().skip(c).step_by(ch).zip(src(c)) {
-                    *d = x;
+            for c in 0..ch {
+                let slots = dst.iter_mut().skip(c).step_by(ch);
+                if c < given {
+                    for (d, &x) in slots.zip(src(c)) {
+                        d.write(x);
+                    }
+                } else {
+                    for d in slots {
+                        d.write(0.0);
+                    }
                 }
             }
         }
@@ -129,16 +139,18 @@ impl AudioTapWriter {
         };
         let n = frames.min(self.producer.slots() / ch);
         if n > 0 {
-            if let Ok(mut chunk) = self.producer.write_chunk(n * ch) {
-                // The slots start at 0.0 (a missing channel stays silent). The writer only ever
-                // commits whole frames into a ring of whole frames, so the wrap point falls
-                // between frames and each part is interleaved channel by channel.
+            if let Ok(mut chunk) = self.producer.write_chunk_uninit(n * ch) {
+                // The writer only ever commits whole frames into a ring of whole frames, so the
+                // wrap point falls between frames and each part is interleaved channel by
+                // channel; a missing channel is written as silence.
                 let (a, b) = chunk.as_mut_slices();
                 let split = (a.len() / ch).min(n);
                 debug_assert_eq!(a.len() % ch, 0);
                 interleave(a, channels, given, ch, 0..split);
                 interleave(b, channels, given, ch, split..n);
-                chunk.commit_all();
+                // SAFETY: `interleave` wrote every slot of both parts (their lengths are
+                // `split·ch` and `(n − split)·ch`, every channel of every frame).
+                unsafe { chunk.commit_all() };
             }
         }
         self.count(n, frames);
@@ -518,6 +530,19 @@ mod tests {
         assert_eq!(r.pop_planar(&mut [&mut a, &mut b]), 0);
         w.push_interleaved(&[1.0; 8]);
         assert_eq!(r.clear(), 4);
+        // Slots that held samples before: a missing channel still reads as silence (the
+        // writer writes every slot; the ring's memory is not cleared), two channels and three.
+        assert_eq!(w.push_planar(&[&[3.0, 4.0]]), 2);
+        let mut out = [9.0f32; 4];
+        assert_eq!(r.pop_interleaved(&mut out), 2);
+        assert_eq!(out, [3.0, 0.0, 4.0, 0.0]);
+        let (mut w3, mut r3) = audio_tap(3, 4).unwrap();
+        w3.push_interleaved(&[1.0; 12]);
+        assert_eq!(r3.clear(), 4);
+        assert_eq!(w3.push_planar(&[&[5.0, 6.0, 7.0], &[8.0, 9.0, 10.0]]), 3);
+        let mut out = [9.0f32; 9];
+        assert_eq!(r3.pop_interleaved(&mut out), 3);
+        assert_eq!(out, [5.0, 8.0, 0.0, 6.0, 9.0, 0.0, 7.0, 10.0, 0.0]);
         drop(w);
         assert!(r.is_abandoned());
     }
