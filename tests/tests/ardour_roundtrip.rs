@@ -14,11 +14,13 @@
 //! Ardour 7.3's export tool sometimes aborts or hangs on exit (known, not the plugins'), and
 //! about once in 30 exports writes a constant wild value every 2048 samples into one channel
 //! (also with both plugins deactivated, see [`ardour_export_glitch`]): it gets three tries,
-//! each checked for the full length and that glitch. `TANDEM_ARDOUR_DUMP=<dir>` writes the inputs,
-//! both renders and the export there as WAV files, to look at a failure. Needs `apt-get install
-//! ardour` and `python3`;
-//! without them the test fails when `CI` or `TANDEM_REQUIRE_HOSTS` is set and otherwise says why
-//! it did not run.
+//! each checked for the full length and that glitch. On a loaded machine about one run in 15
+//! also differs by −72.5 dBFS from sample 96 000 for the 120 ms of the EQ's glide after its
+//! gain step (2026-12-07; the step falls at the same sample, the glide differs: what Ardour
+//! sends during it is not known yet). A failed comparison keeps the inputs, both renders and
+//! the export in `target/ardour-roundtrip-failure/`; `TANDEM_ARDOUR_DUMP=<dir>` writes them there
+//! on every run. Needs `apt-get install ardour` and `python3`; without them the test fails
+//! when `CI` or `TANDEM_REQUIRE_HOSTS` is set and otherwise says why it did not run.
 
 use std::path::Path;
 use std::process::Command;
@@ -431,13 +433,16 @@ fn ardour_session_with_automation_renders_what_the_clap_host_renders_and_reopens
     let exported = export(&home, &session, &home.join("out.wav"));
     let ya = harness_render(&EQ, "EQ", &a);
     let yb = harness_render(&COMP, "Comp", &b);
-    if let Some(d) = std::env::var_os("TANDEM_ARDOUR_DUMP") {
-        let d = Path::new(&d);
+    let dump = |d: &Path| {
+        std::fs::create_dir_all(d).unwrap();
         write_f32(&d.join("ya.wav"), &ya);
         write_f32(&d.join("yb.wav"), &yb);
         write_f32(&d.join("exported.wav"), &exported);
         write_f32(&d.join("a.wav"), &a);
         write_f32(&d.join("b.wav"), &b);
+    };
+    if let Some(d) = std::env::var_os("TANDEM_ARDOUR_DUMP") {
+        dump(Path::new(&d));
     }
     let mut worst = (0.0f32, 0usize);
     for c in 0..2 {
@@ -463,13 +468,20 @@ fn ardour_session_with_automation_renders_what_the_clap_host_renders_and_reopens
         20.0 * worst.0.max(1e-12).log10(),
         worst.1
     );
-    assert!(
-        worst.0 <= MAX_DIFF,
-        "Ardour's export differs from the CLAP host's render by {:.1} dBFS at sample {} \
-         (bar −90 dBFS)",
-        20.0 * worst.0.max(1e-12).log10(),
-        worst.1
-    );
+    if worst.0 > MAX_DIFF {
+        // Keep what failed to look at (the inputs, both renders and the export).
+        let kept = workspace_root()
+            .join("target")
+            .join("ardour-roundtrip-failure");
+        dump(&kept);
+        panic!(
+            "Ardour's export differs from the CLAP host's render by {:.1} dBFS at sample {} \
+             (bar −90 dBFS); the inputs, renders and export are in {}",
+            20.0 * worst.0.max(1e-12).log10(),
+            worst.1,
+            kept.display()
+        );
+    }
 
     // Reopened: the parameters as saved (the automation's value at the session start).
     let reopened = run(
