@@ -69,7 +69,8 @@ pub enum Command {
         /// A suggestion or settings JSON (as written by --json or exported by the plugin).
         #[arg(long)]
         preset: Option<PathBuf>,
-        /// Set a parameter: `--set b1_gain=-3`, `--set b1_type=low_shelf`, `--set b1_on=on` (repeatable; applied last).
+        /// Set a parameter: `--set b1_gain=-3`, `--set b1_type=low_shelf`, `--set b1_on=on`
+        /// (repeatable; applied last).
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
         #[command(flatten)]
@@ -112,7 +113,8 @@ pub enum Command {
         /// `eq` or `master`.
         #[arg(value_enum)]
         plugin: engines::Kind,
-        /// Set a parameter: `--set b1_gain=-3`, `--set b1_type=low_shelf`, `--set b1_on=on` (repeatable).
+        /// Set a parameter: `--set b1_gain=-3`, `--set b1_type=low_shelf`, `--set b1_on=on`
+        /// (repeatable).
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
         /// Sample rate in Hz.

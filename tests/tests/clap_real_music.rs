@@ -14,6 +14,8 @@
 //! test` runs it first). Without it the test fails when `TANDEM_REQUIRE_HOSTS` is set (as
 //! `cargo xtask test` does) and otherwise prints why it did not run.
 
+use dsp_core::chains::eq::EqChain;
+use dsp_core::chains::Chain;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -168,7 +170,7 @@ fn eq_curve(s: &serde_json::Value, rate: u32) -> Vec<f64> {
                 .collect()
         })
         .unwrap_or_default();
-    let eq = <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::from_param_map(&map);
+    let eq = EqChain::from_param_map(&map);
     (0..)
         .map(|k| 30.0 * 2f64.powf(k as f64 / 6.0))
         .take_while(|f| *f <= 16_000.0)

@@ -66,9 +66,8 @@ pub(super) fn parse_sets(set: &[String], kind: Kind) -> Result<Vec<(String, f32)
                 .split_once('=')
                 .ok_or_else(|| Failure::Usage(format!("--set {s}: expected ID=VALUE")))?;
             let id = id.trim();
-            let info = table
-                .iter()
-                .find(|p| p.id == id)
+            let info = dsp_core::chains::params::index_of(table, id)
+                .map(|i| &table[i])
                 .ok_or_else(|| Failure::Usage(format!("--set unknown parameter ID '{id}'")))?;
             let v = info
                 .parse(v)

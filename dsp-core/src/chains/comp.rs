@@ -223,11 +223,6 @@ pub mod idx {
     pub const OUT_GAIN: usize = 16;
 }
 
-/// The index of a parameter ID in [`PARAMS`].
-pub fn param_index(id: &str) -> Option<usize> {
-    crate::chains::params::index_of(&PARAMS, id)
-}
-
 fn enum_index(value: f32, len: usize) -> usize {
     if value.is_finite() {
         value.round().clamp(0.0, (len - 1) as f32) as usize
@@ -707,7 +702,10 @@ mod tests {
         assert_eq!(pairs.len(), PARAMS.len());
         for (i, id) in pairs {
             assert_eq!(PARAMS[i].id, id);
-            assert_eq!(param_index(id), Some(i));
+            assert_eq!(
+                <CompChain as crate::chains::Chain>::param_index(id),
+                Some(i)
+            );
         }
     }
     use crate::testsignals::{pink_noise, sine};
@@ -945,10 +943,7 @@ mod tests {
         use crate::chains::Chain;
         let map = CompChain::param_map(&s);
         assert_eq!(map.len(), PARAMS.len());
-        assert_eq!(
-            <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&map),
-            s
-        );
+        assert_eq!(CompChain::from_param_map(&map), s);
         assert_eq!(map["detector"], 1.0);
         assert_eq!(map["stereo_mode"], 1.0);
         assert_eq!(map["sc_hpf_on"], 1.0);
@@ -966,7 +961,7 @@ mod tests {
         m.insert("attack".to_string(), f32::NAN);
         m.insert("detector".to_string(), 7.0);
         m.insert("lookahead".to_string(), 50.0);
-        let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&m);
+        let c = CompChain::from_param_map(&m);
         assert_eq!(c.threshold_db, MIN_THRESHOLD_DB);
         assert_eq!(c.ratio, MAX_RATIO);
         assert_eq!(c.attack_ms, 10.0);

@@ -9,8 +9,8 @@
 //!
 //! [`Chain`] is what the three have in common as a plugin plays them: settings, a parameter
 //! table ([`params::ParamInfo`]: stable IDs, names, ranges, defaults, menus; read and set by
-//! index, which the audio thread uses, and so by ID), build and apply. The plugins' shared engine is written against
-//! it and names no concrete chain.
+//! index, which the audio thread uses, and so by ID), build and apply. The plugins' shared
+//! engine is written against it and names no concrete chain.
 
 pub mod comp;
 pub mod eq;

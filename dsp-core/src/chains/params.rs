@@ -251,6 +251,7 @@ mod tests {
         assert!(err(MODE, 1.5).contains("0 = A, 1 = B, 2 = C"));
         assert!(err(MODE, 3.0).contains("not a valid choice"));
         assert_eq!(index_of(&[GAIN, ON, MODE], "m"), Some(2));
+        assert_eq!(index_of(&[GAIN, ON, MODE], "x"), None);
     }
 
     /// Text takes numbers everywhere, menu entries and switch words where they apply.
@@ -275,6 +276,5 @@ mod tests {
             .find(|p| p.id == "dither")
             .unwrap();
         assert_eq!(dither.parse("16-bit"), Ok(1.0));
-        assert_eq!(index_of(&[GAIN, ON, MODE], "x"), None);
     }
 }

@@ -16,8 +16,10 @@ fn lin(c1: f64, c0: f64, x: f64) -> Complex {
 
 /// The analog prototype's response at `freq_hz` (Hz), linear complex: the continuous-time
 /// filter each digital design approximates (the formulas are in the docs of the functions in
-/// [`super::design`](mod@super::design)). Gain and Q are clamped like the digital designs, the frequency only to
+/// [`super::design`]). Gain and Q are clamped like the digital designs, the frequency only to
 /// ≥ 1 Hz (there is no Nyquist limit in the analog domain).
+///
+/// [`super::design`]: mod@super::design
 pub fn analog_response(spec: &FilterSpec, freq_hz: f64) -> Complex {
     let f0 = if spec.freq_hz.is_finite() {
         spec.freq_hz.max(MIN_FREQ_HZ)

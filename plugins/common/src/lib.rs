@@ -8,10 +8,12 @@
 //! - [`gui`]: the egui editor shell and widgets — on top of `audio`, never of `analysis`;
 //! - [`plugin`]: the plugin written once over a small per-plugin spec, which ties the three;
 //! - [`params`]: the host parameters as the shared machinery reads them;
-//! - [`reference`](mod@reference): the persisted reference-track slot and its background loader, which the
+//! - [`reference`]: the persisted reference-track slot and its background loader, which the
 //!   analyzers read and the editors fill.
 //!
 //! Nothing here does DSP: the processors and the suggestion engines live in `dsp-core`.
+//!
+//! [`reference`]: mod@reference
 
 pub mod analysis;
 pub mod audio;

@@ -32,7 +32,9 @@ pub fn loudness_through(
     tandem_common::analysis::monitor::loudness_through::<CompChain>(audio, sample_rate, settings)
 }
 
-/// The compressor's [`Analyzer`](tandem_common::analysis::assistant::Analyzer): the generic one, aimed at the `comp_style` parameter.
+/// The compressor's [`Analyzer`]: the generic one, aimed at the `comp_style` parameter.
+///
+/// [`Analyzer`]: tandem_common::analysis::assistant::Analyzer
 pub type CompAnalyzer = AssistantAnalyzer<CompAssistant, StyleAim>;
 
 /// The Comp aims at the style the engineer picked.
@@ -177,9 +179,7 @@ mod tests {
         // The manual set is louder than the input, the suggestion is loudness-neutral: they differ.
         assert!(offset.abs() > 1.0, "offset {offset} LU");
 
-        let store = SuggestionStore::new(
-            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(CompChain::params());
         store.set_suggestion(Some(suggestion)).unwrap();
         let offset = AtomicF32::new(offset);
         let m = render(&audio, &manual, Compare::Manual, &store, &offset);

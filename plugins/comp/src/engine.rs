@@ -38,6 +38,7 @@ mod tests {
     use super::*;
     use atomic_float::AtomicF32;
     use dsp_core::assistant::Suggestion;
+    use dsp_core::chains::Chain;
     use dsp_core::testsignals::{pink_noise, sine};
     use dsp_core::util::gain_to_db;
     use tandem_common::audio::checks;
@@ -58,9 +59,7 @@ mod tests {
     }
 
     fn store_with(values: &[(&str, f32)]) -> SuggestionStore {
-        let store = SuggestionStore::new(
-            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(CompChain::params());
         let mut s = Suggestion::empty("comp", "Glue");
         for (id, v) in values {
             s.values.insert(id.to_string(), *v);
@@ -249,9 +248,7 @@ mod tests {
             sc_external: true,
             ..CompSettings::default()
         };
-        let store = SuggestionStore::new(
-            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(CompChain::params());
         let offset = AtomicF32::new(f32::NAN);
         // Main: a quiet sine below the threshold; key: loud noise in the second half.
         let main = sine(frames, 500.0, 0.02, sr as f64);
@@ -336,9 +333,7 @@ mod tests {
             ratio: 100.0,
             ..before
         };
-        let store = SuggestionStore::new(
-            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(CompChain::params());
         let offset = AtomicF32::new(f32::NAN);
         let mut engine = CompEngine::new(22_050.0, 512, 2, &before).unwrap();
         let mut peak = 0.0f32;

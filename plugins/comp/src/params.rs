@@ -265,7 +265,8 @@ impl AssistedParams for CompParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dsp_core::chains::comp::PARAMS;
+    use dsp_core::chains::comp::{CompChain, PARAMS};
+    use dsp_core::chains::Chain;
 
     /// The detector, stereo mode and style menus are dsp-core's, index for index.
     #[test]
@@ -295,10 +296,7 @@ mod tests {
         params.manual_settings(&mut s);
         assert_eq!(s, CompSettings::default());
         let manual = tandem_common::params::manual_values(&params);
-        assert_eq!(
-            <dsp_core::chains::comp::CompChain as dsp_core::chains::Chain>::from_param_map(&manual),
-            CompSettings::default()
-        );
+        assert_eq!(CompChain::from_param_map(&manual), CompSettings::default());
         assert_eq!(manual["comp_style"], 1.0);
     }
 

@@ -104,7 +104,8 @@ mod tests {
     use super::*;
     use crate::engine::{BlockControls, EqEngine};
     use atomic_float::AtomicF32;
-    use dsp_core::chains::eq::EqBandType;
+    use dsp_core::chains::eq::{EqBandType, EqChain};
+    use dsp_core::chains::Chain;
     use dsp_core::testsignals::pink_noise;
     use tandem_common::analysis::assistant::Analyzer;
     use tandem_common::audio::compare::Compare;
@@ -152,17 +153,14 @@ mod tests {
         ] {
             suggestion.values.insert(id.into(), v);
         }
-        let store = SuggestionStore::new(
-            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(EqChain::params());
         store.set_suggestion(Some(suggestion.clone())).unwrap();
-        let manual_map =
-            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::param_map(&manual);
+        let manual_map = EqChain::param_map(&manual);
         let suggested_map = dsp_core::assistant::accept::suggested_set(
             &suggestion,
             &manual_map,
             1.0,
-            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::neutral_value,
+            EqChain::neutral_value,
         );
         let offset = an.level_offset_lu(&manual_map, &suggested_map).unwrap();
         assert!(offset > 2.0, "the boosts must measure louder: {offset}");

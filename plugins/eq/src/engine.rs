@@ -17,6 +17,7 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::assistant::Suggestion;
     use dsp_core::chains::eq::{EqBandType, Placement};
+    use dsp_core::chains::Chain;
     use tandem_common::audio::checks;
     use tandem_common::audio::compare::Compare;
     use tandem_common::audio::store::SuggestionStore;
@@ -37,9 +38,7 @@ mod tests {
     }
 
     fn store_with_suggestion() -> SuggestionStore {
-        let store = SuggestionStore::new(
-            <dsp_core::chains::eq::EqChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(EqChain::params());
         let mut s = Suggestion::empty("eq", "Balanced");
         s.values.insert("b3_on".into(), 1.0);
         s.values.insert("b3_freq".into(), 2000.0);

@@ -1,7 +1,9 @@
-//! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`](dsp_core::assistant::master::MasterAnalysis): loudness, tonal
+//! Tandem Master's analysis-thread side: learns the input ([`MasterAnalysis`]: loudness, tonal
 //! balance, stereo, an excerpt for simulation), proposes settings with [`suggest_master`] for the
 //! chosen platform, meters the output for the editor ([`OutputMeter`]) and measures the loudness
 //! difference between the manual and the suggested settings on the recent input.
+//!
+//! [`MasterAnalysis`]: dsp_core::assistant::master::MasterAnalysis
 
 use crate::meters::{Meters, OutputMeter};
 use crate::reference::ReferenceSlot;
@@ -188,9 +190,7 @@ mod tests {
     }
 
     fn manual_defaults() -> BTreeMap<String, f32> {
-        let mut m = <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::param_map(
-            &MasterSettings::default(),
-        );
+        let mut m = MasterChain::param_map(&MasterSettings::default());
         m.insert("master_target".into(), 0.0);
         m.insert("custom_lufs".into(), -14.0);
         m.insert("custom_ceiling".into(), -1.0);
@@ -281,9 +281,7 @@ mod tests {
         assert!(offset > 5.0, "{offset}");
 
         // Through the engine: Manual (defaults) and Suggested level-matched play equally loud.
-        let store = SuggestionStore::new(
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(MasterChain::params());
         store.set_suggestion(Some(s)).unwrap();
         let offset = AtomicF32::new(offset);
         let m = MasterSettings::default();
@@ -368,10 +366,7 @@ mod tests {
             .flat_map(|i| [mix[0][i], mix[1][i], mix[0][i], mix[1][i]])
             .collect();
         a.feed(&tap, 4);
-        let mut manual =
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::param_map(
-                &MasterSettings::default(),
-            );
+        let mut manual = MasterChain::param_map(&MasterSettings::default());
         manual.insert("master_target".into(), 0.0);
         manual.insert("match_reference".into(), 1.0);
         let s = a.suggest(&manual).unwrap();

@@ -48,6 +48,7 @@ mod tests {
     use atomic_float::AtomicF32;
     use dsp_core::assistant::Suggestion;
     use dsp_core::chains::eq::Placement;
+    use dsp_core::chains::Chain;
     use dsp_core::testsignals::white_noise;
     use tandem_common::audio::checks;
     use tandem_common::audio::compare::Compare;
@@ -69,9 +70,7 @@ mod tests {
     }
 
     fn store_with_suggestion() -> SuggestionStore {
-        let store = SuggestionStore::new(
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(MasterChain::params());
         let mut s = Suggestion::empty("master", "Spotify");
         s.values.insert("lim_drive".into(), 9.0);
         s.values.insert("hs_gain".into(), 2.0);
@@ -100,9 +99,7 @@ mod tests {
 
     #[test]
     fn switching_to_suggested_is_click_free_and_plays_the_suggestion() {
-        let store = SuggestionStore::new(
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
-        );
+        let store = SuggestionStore::new(MasterChain::params());
         let mut s = Suggestion::empty("master", "Spotify");
         // +6 dB of input gain: no limiting at −14 dBFS.
         s.values.insert("in_gain".into(), 6.0);

@@ -399,6 +399,8 @@ impl AssistedParams for MasterParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dsp_core::chains::master::MasterChain;
+    use dsp_core::chains::Chain;
     use std::collections::BTreeSet;
 
     /// The oversampling, dither, platform and section-placement menus are dsp-core's, index for
@@ -426,9 +428,8 @@ mod tests {
 
     #[test]
     fn every_chain_id_is_a_host_parameter_with_the_table_default() {
-        let params = MasterParams::with_store(Arc::new(SuggestionStore::new(
-            <dsp_core::chains::master::MasterChain as dsp_core::chains::Chain>::params(),
-        )));
+        let params =
+            MasterParams::with_store(Arc::new(SuggestionStore::new(MasterChain::params())));
         let map = params.param_map();
         let ids: BTreeSet<&str> = map.iter().map(|(id, _, _)| id.as_str()).collect();
         let manual = tandem_common::params::manual_values(&params);

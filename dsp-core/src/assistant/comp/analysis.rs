@@ -158,9 +158,11 @@ impl CompAnalysisConfig {
     }
 }
 
-/// What [`CompAnalysis`] heard: the input of [`suggest_comp`](super::suggest_comp). Serialisable without the kept
+/// What [`CompAnalysis`] heard: the input of [`suggest_comp`]. Serialisable without the kept
 /// audio (`audio` is skipped; a deserialised result can still be suggested from, but the
 /// threshold then comes from the level statistics alone, with a warning).
+///
+/// [`suggest_comp`]: super::suggest_comp
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CompAnalysisResult {
     /// Sample rate, Hz.

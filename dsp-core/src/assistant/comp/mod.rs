@@ -1,5 +1,5 @@
 //! The compressor assistant: listens to the dynamics of the material and proposes
-//! [`CompSettings`](crate::chains::comp::CompSettings) for a compression style, with the measured reasons.
+//! [`CompSettings`] for a compression style, with the measured reasons.
 //!
 //! # Listening: [`CompAnalysis`]
 //! Fed planar chunks on an analysis thread (or all at once with [`CompAnalysis::analyze`]). It
@@ -10,11 +10,11 @@
 //! - the **crest factor** (peak / RMS, dB) of consecutive 200 ms non-silent windows (percentiles);
 //! - BS.1770 **integrated loudness**, **loudness range** (EBU Tech 3342) and the sample peak,
 //!   hence the **peak-to-loudness ratio** PLR = sample peak (dBFS) − integrated (LUFS);
-//! - **onsets** ([`detect_onsets`](crate::analysis::features::detect_onsets), default [`OnsetParams`](crate::analysis::features::OnsetParams)) on the kept audio: onset rate, mean
+//! - **onsets** ([`detect_onsets`], default [`OnsetParams`]) on the kept audio: onset rate, mean
 //!   10→90 % **transient rise time**, median **inter-onset interval** and the tempo it implies;
 //! - an excerpt of everything heard for simulation, at most [`CompAnalysisConfig::keep_seconds`]
 //!   long, stratified by loudness so its loud and quiet passages stand in the song's proportions
-//!   ([`Excerpt`](crate::assistant::excerpt::Excerpt)): a quiet last half minute no longer sets the threshold for the tutti.
+//!   ([`Excerpt`]): a quiet last half minute no longer sets the threshold for the tutti.
 //!
 //! Every statistic covers everything heard, in bounded memory (histograms, the excerpt).
 //! Every [`STABILITY_WINDOW_SECONDS`] of heard audio the 90th percentile of the 50 ms levels and
@@ -23,8 +23,8 @@
 //! heard.
 //!
 //! # Average gain reduction (the definition used everywhere)
-//! [`average_gain_reduction`] runs the real [`CompChain`](crate::chains::comp::CompChain) (internal key) over the audio in 1 ms
-//! sub-blocks and reads [`CompChain::gain_reduction_db`](crate::chains::comp::CompChain::gain_reduction_db) after each. The timeline is cut into
+//! [`average_gain_reduction`] runs the real [`CompChain`] (internal key) over the audio in 1 ms
+//! sub-blocks and reads [`CompChain::gain_reduction_db`] after each. The timeline is cut into
 //! 10 ms frames (10 sub-blocks); a frame's gain reduction is the mean of its readings and its
 //! level is the mean square (over channels) of the *input delayed by the chain's latency* (so
 //! level and gain reduction refer to the same audio). A frame is **loud** when its level is above
@@ -58,6 +58,13 @@
 //! definition), and the proposal's stages: `material` (what the material changes), `timing`
 //! (attack and release), `solve` (threshold and makeup, simulated), `suggest` (the stages in
 //! order, the items and their reasons).
+//!
+//! [`CompSettings`]: crate::chains::comp::CompSettings
+//! [`detect_onsets`]: crate::analysis::features::detect_onsets
+//! [`OnsetParams`]: crate::analysis::features::OnsetParams
+//! [`Excerpt`]: crate::assistant::excerpt::Excerpt
+//! [`CompChain`]: crate::chains::comp::CompChain
+//! [`CompChain::gain_reduction_db`]: crate::chains::comp::CompChain::gain_reduction_db
 
 mod analysis;
 mod material;

@@ -108,7 +108,9 @@ pub struct StyleParams {
     pub version: u32,
     /// Where the numbers come from (reference keys of the data file and a summary).
     pub source: String,
-    /// Target average gain reduction over loud frames, dB (see [`average_gain_reduction`](super::average_gain_reduction)).
+    /// Target average gain reduction over loud frames, dB (see [`average_gain_reduction`]).
+    ///
+    /// [`average_gain_reduction`]: super::average_gain_reduction
     pub target_avg_gr_db: f32,
     /// Ratio (≥ 100 = ∞:1).
     pub ratio: f32,

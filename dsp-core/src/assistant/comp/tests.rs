@@ -1,7 +1,8 @@
 use super::style::parsed;
 use super::*;
 use crate::assistant::Suggestion;
-use crate::chains::comp::CompSettings;
+use crate::chains::comp::{CompChain, CompSettings};
+use crate::chains::Chain;
 use crate::testsignals::{drum_loop, pink_noise, Noise};
 
 const SR: f32 = 48_000.0;
@@ -79,10 +80,7 @@ fn check_style(style: CompStyle, x: &[f32]) -> Suggestion {
     assert_eq!(keys, ["threshold", "timing", "makeup"]);
     let mut s = CompSettings::default();
     for (id, v) in &sug.values {
-        assert!(
-            <crate::chains::comp::CompChain as crate::chains::Chain>::set_param(&mut s, id, *v),
-            "unknown id {id}"
-        );
+        assert!(CompChain::set_param(&mut s, id, *v), "unknown id {id}");
     }
     let p = style.params();
     assert_eq!(s.ratio, p.ratio);
@@ -222,8 +220,7 @@ fn every_style_keeps_its_practitioner_ranges_on_drums() {
     for style in [CompStyle::Punch, CompStyle::Transient] {
         let sug = suggest_comp(&a, style, &opts, &CompSettings::default());
         sug.validate().unwrap();
-        let s =
-            <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&sug.values);
+        let s = CompChain::from_param_map(&sug.values);
         let p = style.params();
         assert!(
             (p.attack_ms[0]..=p.attack_ms[1]).contains(&s.attack_ms),
@@ -237,10 +234,10 @@ fn every_style_keeps_its_practitioner_ranges_on_drums() {
         assert!((g - p.target_avg_gr_db).abs() < 0.5, "{style:?}: {g}");
     }
     // A catching style gets a shorter attack than a letting-through one.
-    let t = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(
+    let t = CompChain::from_param_map(
         &suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default()).values,
     );
-    let p = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(
+    let p = CompChain::from_param_map(
         &suggest_comp(&a, CompStyle::Punch, &opts, &CompSettings::default()).values,
     );
     assert!(t.attack_ms < p.attack_ms);
@@ -463,7 +460,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
         &CompAssistantOptions::default(),
         &CompSettings::default(),
     );
-    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
+    let c = CompChain::from_param_map(&s.values);
     assert_eq!(c.ratio, rule.dynamic_max_ratio);
     assert!(
         s.items[0].reason.contains("very dynamic"),
@@ -479,7 +476,7 @@ fn very_dynamic_material_gets_a_gentler_ratio() {
         &CompSettings::default(),
     );
     assert_eq!(
-        <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values).ratio,
+        CompChain::from_param_map(&s.values).ratio,
         CompStyle::Glue.params().ratio
     );
 }
@@ -497,7 +494,7 @@ fn transient_style_backs_off_on_low_crest_material() {
     let a = CompAnalysis::analyze(&[&t], SR).unwrap();
     assert!(a.crest_200ms.p50.unwrap() < b.below_db);
     let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
-    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
+    let c = CompChain::from_param_map(&s.values);
     assert!(c.ratio <= b.max_ratio, "{}", c.ratio);
     assert!(c.attack_ms >= b.min_attack_ms, "{}", c.attack_ms);
     assert!(
@@ -509,7 +506,7 @@ fn transient_style_backs_off_on_low_crest_material() {
     let a = CompAnalysis::analyze(&[&x], SR).unwrap();
     assert!(a.crest_200ms.p50.unwrap() >= b.below_db);
     let s = suggest_comp(&a, CompStyle::Transient, &opts, &CompSettings::default());
-    let c = <crate::chains::comp::CompChain as crate::chains::Chain>::from_param_map(&s.values);
+    let c = CompChain::from_param_map(&s.values);
     assert_eq!(c.ratio, CompStyle::Transient.params().ratio);
     assert!(c.attack_ms < 1.0);
 }

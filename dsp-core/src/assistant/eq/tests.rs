@@ -48,7 +48,7 @@ fn rms_mean_removed(v: &[f64]) -> f64 {
 
 fn applied(sug: &Suggestion) -> EqSettings {
     let manual = <EqChain as crate::chains::Chain>::param_map(&EqSettings::default());
-    <crate::chains::eq::EqChain as crate::chains::Chain>::from_param_map(&accept::suggested_set(
+    EqChain::from_param_map(&accept::suggested_set(
         sug,
         &manual,
         1.0,

@@ -6,16 +6,20 @@
 //!   custom target.
 //! - [`MasterAnalysis`]: streaming analysis fed planar chunks (1 or 2 channels) on an analysis
 //!   thread — BS.1770 loudness (integrated, LRA, true peak), the EQ assistant's tonal band curve
-//!   ([`EqAnalysis`](crate::assistant::eq::EqAnalysis)), stereo correlation, low-end side/mid ratio — and a bounded excerpt of the
-//!   audio for simulation, stratified by loudness over everything heard ([`Excerpt`](crate::assistant::excerpt::Excerpt)). One-shot:
+//!   ([`EqAnalysis`]), stereo correlation, low-end side/mid ratio — and a bounded excerpt of the
+//!   audio for simulation, stratified by loudness over everything heard ([`Excerpt`]). One-shot:
 //!   [`MasterAnalysis::analyze`].
 //! - [`suggest_master`]: broad tonal moves, glue, stereo fixes, and limiter drive + ceiling
-//!   solved by **simulating the whole [`MasterChain`](crate::chains::master::MasterChain)** on the analysed audio.
+//!   solved by **simulating the whole [`MasterChain`]** on the analysed audio.
 //!
 //! The code, one stage per file: `targets` (platforms, targets, reference, options), `analysis`
 //! (listening), `simulate` (the chain and its limiter run over audio, the drive search), and the
 //! proposal's stages `tonal` (the broad tonal fit), `stereo`, `loudness` (glue, drive and ceiling
 //! solved and verified on the excerpt), with `suggest` running them in order.
+//!
+//! [`EqAnalysis`]: crate::assistant::eq::EqAnalysis
+//! [`Excerpt`]: crate::assistant::excerpt::Excerpt
+//! [`MasterChain`]: crate::chains::master::MasterChain
 
 mod analysis;
 mod loudness;
@@ -41,8 +45,10 @@ pub const LOW_END_HZ: f32 = 120.0;
 pub const SUGGESTED_MONO_BELOW_HZ: f32 = 120.0;
 /// Side/mid energy below [`LOW_END_HZ`] above which the low end counts as too wide, in dB.
 pub const LOW_END_MAX_SIDE_TO_MID_DB: f32 = -12.0;
-/// The most audio kept for simulation ([`Excerpt`](crate::assistant::excerpt::Excerpt)), in seconds at rates up to 96 kHz
+/// The most audio kept for simulation ([`Excerpt`]), in seconds at rates up to 96 kHz
 /// (proportionally fewer seconds above, so memory stays below ≈ 23 MB for stereo).
+///
+/// [`Excerpt`]: crate::assistant::excerpt::Excerpt
 pub const SIM_MAX_SECONDS: f32 = 30.0;
 /// Loudness tolerance of the drive solution, in LU.
 pub const LOUDNESS_TOLERANCE_LU: f64 = 0.2;

@@ -44,14 +44,14 @@ pub(super) fn fmt_db(v: f32) -> String {
 ///   direction that brings it back, never boosting into content far below the corridor;
 ///   reference mode (the reference's curve) aligns the mids and also searches each section's
 ///   frequency and Q. Moves under 0.5 dB are left out;
-/// - **stereo**: `mono_below` [`SUGGESTED_MONO_BELOW_HZ`](super::SUGGESTED_MONO_BELOW_HZ) when the low end is wide
-///   (side/mid below [`LOW_END_HZ`](super::LOW_END_HZ) > [`LOW_END_MAX_SIDE_TO_MID_DB`](super::LOW_END_MAX_SIDE_TO_MID_DB)) or the mix is out of phase
+/// - **stereo**: `mono_below` [`SUGGESTED_MONO_BELOW_HZ`] when the low end is wide
+///   (side/mid below [`LOW_END_HZ`] > [`LOW_END_MAX_SIDE_TO_MID_DB`]) or the mix is out of phase
 ///   (correlation < 0), plus width 80 % when the correlation is below −0.2; otherwise left alone;
 /// - **glue**: when reaching the target would need more than 3 dB of peak limiting, a 2:1 glue
 ///   whose threshold is solved by simulation (bisection) for a mean gain reduction of
 ///   min(1.5, `max_glue_gr_db`) dB, with makeup equal to that gain reduction;
 /// - **limiter**: `lim_ceiling` = the target's ceiling, `lim_drive` solved by simulating the
-///   whole [`MasterChain`](crate::chains::master::MasterChain) on the analysed excerpt (secant-safeguarded bisection) until the
+///   whole [`MasterChain`] on the analysed excerpt (secant-safeguarded bisection) until the
 ///   predicted integrated loudness is within [`LOUDNESS_TOLERANCE_LU`] of the target; a mix
 ///   louder than the target gets a negative `in_gain` instead. More than `max_limiting_db` of
 ///   peak limiting gives a warning with the nearest target that stays within it.
@@ -59,6 +59,11 @@ pub(super) fn fmt_db(v: f32) -> String {
 /// The limiter's release, auto release, lookahead and oversampling are taken from `current`
 /// and listed in the limiter item so the suggestion reproduces the simulation. Never panics;
 /// nothing heard gives an empty suggestion with a warning.
+///
+/// [`SUGGESTED_MONO_BELOW_HZ`]: super::SUGGESTED_MONO_BELOW_HZ
+/// [`LOW_END_HZ`]: super::LOW_END_HZ
+/// [`LOW_END_MAX_SIDE_TO_MID_DB`]: super::LOW_END_MAX_SIDE_TO_MID_DB
+/// [`MasterChain`]: crate::chains::master::MasterChain
 pub fn suggest_master(
     analysis: &MasterAnalysisResult,
     target: &MasterTarget,

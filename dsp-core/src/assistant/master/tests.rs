@@ -2,6 +2,7 @@ use super::*;
 use crate::assistant::targets::Target;
 use crate::assistant::Suggestion;
 use crate::chains::master::{MasterChain, MasterSettings};
+use crate::chains::Chain;
 use crate::loudness::measure;
 use crate::testsignals::{demo_mix, pink_noise};
 
@@ -12,7 +13,7 @@ fn demo(seconds: f64) -> [Vec<f32>; 2] {
 }
 
 fn apply(s: &Suggestion) -> MasterSettings {
-    <crate::chains::master::MasterChain as crate::chains::Chain>::from_param_map(&s.values)
+    MasterChain::from_param_map(&s.values)
 }
 
 fn render_and_measure(settings: &MasterSettings, audio: &[Vec<f32>]) -> (f64, f64) {

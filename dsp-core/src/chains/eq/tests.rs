@@ -670,10 +670,7 @@ fn settings_param_map_round_trip() {
     assert_eq!(map["b8_place"], 4.0);
     assert_eq!(map["b1_on"], 1.0);
     assert_eq!(map["b3_on"], 0.0);
-    assert_eq!(
-        <crate::chains::eq::EqChain as crate::chains::Chain>::from_param_map(&map),
-        s
-    );
+    assert_eq!(EqChain::from_param_map(&map), s);
     assert_eq!(EqChain::param(&s, "b2_freq"), Some(300.0));
     assert_eq!(EqChain::param(&s, "nope"), None);
     // Serde too.
@@ -698,7 +695,7 @@ fn settings_param_map_round_trip() {
     m.insert("b1_freq".to_string(), 1e6);
     m.insert("b1_gain".to_string(), f32::NAN);
     m.insert("b1_type".to_string(), 42.0);
-    let c = <crate::chains::eq::EqChain as crate::chains::Chain>::from_param_map(&m);
+    let c = EqChain::from_param_map(&m);
     assert_eq!(c.bands[0].freq_hz, MAX_FREQ_HZ);
     assert_eq!(c.bands[0].gain_db, 0.0);
     assert_eq!(c.bands[0].kind, EqBandType::Tilt);

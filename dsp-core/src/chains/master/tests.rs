@@ -27,10 +27,7 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     for p in PARAMS {
         assert!(map.contains_key(p.id), "{}", p.id);
     }
-    assert_eq!(
-        <crate::chains::master::MasterChain as crate::chains::Chain>::from_param_map(&map),
-        d
-    );
+    assert_eq!(MasterChain::from_param_map(&map), d);
 
     let mut s = d;
     s.ls_gain_db = -2.5;
@@ -47,10 +44,7 @@ fn param_map_round_trip_ranges_and_neutral_values() {
     assert_eq!(map["glue_on"], 1.0);
     assert_eq!(map["lim_oversampling"], 3.0);
     assert_eq!(map["dither"], 1.0);
-    assert_eq!(
-        <crate::chains::master::MasterChain as crate::chains::Chain>::from_param_map(&map),
-        s
-    );
+    assert_eq!(MasterChain::from_param_map(&map), s);
     let json = serde_json::to_string(&s).unwrap();
     assert_eq!(serde_json::from_str::<MasterSettings>(&json).unwrap(), s);
 
