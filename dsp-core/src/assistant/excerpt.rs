@@ -2,14 +2,19 @@
 //! assistants simulate their chains on.
 //!
 //! The stream is cut into chunks of [`CHUNK_SECONDS`]. Each chunk's loudness is measured as
-//! BS.1770 does (K-weighted mean square, channels summed), and every non-silent chunk's loudness
-//! goes into a histogram of the whole programme (a few hundred counters, whatever its length).
-//! At most `max_chunks` chunks of audio are kept. While fewer have been heard, all are kept; after
-//! that each new chunk competes with the kept ones, and the one dropped is the one whose removal
+//! BS.1770 does (K-weighted mean square, channels summed), and its sample peak (the largest
+//! magnitude in any channel); every non-silent chunk's loudness and peak go into two histograms
+//! of the whole programme (a few hundred counters each, whatever its length). At most
+//! `max_chunks` chunks of audio are kept. While fewer have been heard, all are kept; after that
+//! each new chunk competes with the kept ones, and the one dropped is the one whose removal
 //! leaves the kept loudnesses closest to the programme's loudness quantiles at
-//! (j + ½) / `max_chunks` (sum of absolute differences, sorted against sorted): the excerpt is
-//! **stratified by short-term loudness**, so its loud and quiet passages stand in the same
-//! proportions as the song's, the loudest stratum included, wherever in the song they were.
+//! (j + ½) / `max_chunks`, and the kept peaks closest to its peak quantiles (sums of absolute
+//! differences in dB, sorted against sorted, the two added): the excerpt is **stratified by
+//! short-term loudness and by peak**, so its loud and quiet passages stand in the same
+//! proportions as the song's, the loudest stratum included, wherever in the song they were, and
+//! a limiter or compressor simulated on it meets the song's peaks as often as the song does
+//! (on loudness alone a dynamic song's loud strata could be held by its least peaky seconds:
+//! the whole song rendered with the Master's suggestion then fell 0.6 LU short of its target).
 //!
 //! [`Excerpt::audio`] joins the kept chunks in time order with [`FADE_SECONDS`] crossfades (each
 //! chunk keeps that much of the audio after it): neighbours in time cross with gains summing to
@@ -35,12 +40,13 @@ const HIST_MAX: f64 = 10.0;
 const HIST_STEP: f64 = 0.25;
 const HIST_BINS: usize = ((HIST_MAX - HIST_MIN) / HIST_STEP) as usize;
 
-/// One kept chunk: its index in the stream, its loudness and its audio (the chunk plus the
-/// crossfade tail after it), planar.
+/// One kept chunk: its index in the stream, its loudness, its sample peak (dBFS) and its audio
+/// (the chunk plus the crossfade tail after it), planar.
 #[derive(Debug, Clone)]
 struct Chunk {
     index: u64,
     lufs: f64,
+    peak_db: f64,
     audio: Vec<Packed>,
 }
 
@@ -64,7 +70,9 @@ pub struct Excerpt {
     current: Vec<Vec<f32>>,
     index: u64,
     kept: Vec<Chunk>,
+    /// The programme's chunk loudness and chunk peak histograms ([`HIST_STEP`] dB bins).
     hist: Vec<u32>,
+    peak_hist: Vec<u32>,
     counted: u64,
 }
 
@@ -92,6 +100,7 @@ impl Excerpt {
             index: 0,
             kept: Vec::new(),
             hist: vec![0; HIST_BINS],
+            peak_hist: vec![0; HIST_BINS],
             counted: 0,
         }
     }
@@ -106,6 +115,7 @@ impl Excerpt {
         self.index = 0;
         self.kept.clear();
         self.hist.fill(0);
+        self.peak_hist.fill(0);
         self.counted = 0;
     }
 
@@ -163,6 +173,12 @@ impl Excerpt {
         // The next chunk starts with this one's tail.
         let c = self.chunk_frames;
         let keep = lufs >= SILENCE_LUFS;
+        let peak = self
+            .current
+            .iter()
+            .flat_map(|cur| cur[..c].iter())
+            .fold(0.0f32, |m, x| m.max(x.abs()));
+        let peak_db = 20.0 * f64::from(peak).max(1e-10).log10();
         let audio: Vec<Packed> = self
             .current
             .iter_mut()
@@ -177,19 +193,27 @@ impl Excerpt {
         }
         let bin = (((lufs - HIST_MIN) / HIST_STEP) as usize).min(HIST_BINS - 1);
         self.hist[bin] += 1;
+        let pbin = (((peak_db - HIST_MIN) / HIST_STEP).max(0.0) as usize).min(HIST_BINS - 1);
+        self.peak_hist[pbin] += 1;
         self.counted += 1;
-        self.kept.push(Chunk { index, lufs, audio });
+        self.kept.push(Chunk {
+            index,
+            lufs,
+            peak_db,
+            audio,
+        });
         if self.kept.len() > self.max_chunks {
             let drop = self.least_representative();
             self.kept.remove(drop);
         }
     }
 
-    /// The programme's loudness at quantile `p` (0–1), from the histogram (bin centres).
-    fn quantile(&self, p: f64) -> f64 {
-        let want = (p * self.counted as f64).floor() as u64;
+    /// The value at quantile `p` (0–1) of one of the programme's histograms (bin centres).
+    fn quantile(&self, hist: &[u32], p: f64) -> f64 {
+        let counted = self.counted;
+        let want = (p * counted as f64).floor() as u64;
         let mut seen = 0u64;
-        for (b, &n) in self.hist.iter().enumerate() {
+        for (b, &n) in hist.iter().enumerate() {
             seen += n as u64;
             if seen > want {
                 return HIST_MIN + (b as f64 + 0.5) * HIST_STEP;
@@ -198,12 +222,16 @@ impl Excerpt {
         HIST_MAX
     }
 
-    /// Index (into `kept`) of the chunk whose removal best matches the programme's quantiles.
+    /// Index (into `kept`) of the chunk whose removal best matches the programme's loudness and
+    /// peak quantiles.
     fn least_representative(&self) -> usize {
         let n = self.max_chunks;
-        let q: Vec<f64> = (0..n)
-            .map(|j| self.quantile((j as f64 + 0.5) / n as f64))
-            .collect();
+        let quantiles = |hist: &[u32]| -> Vec<f64> {
+            (0..n)
+                .map(|j| self.quantile(hist, (j as f64 + 0.5) / n as f64))
+                .collect()
+        };
+        let (q, qp) = (quantiles(&self.hist), quantiles(&self.peak_hist));
         let mut order: Vec<usize> = (0..self.kept.len()).collect();
         order.sort_by(|&a, &b| {
             self.kept[a]
@@ -211,16 +239,31 @@ impl Excerpt {
                 .total_cmp(&self.kept[b].lufs)
                 .then(self.kept[a].index.cmp(&self.kept[b].index))
         });
+        let mut porder: Vec<usize> = (0..self.kept.len()).collect();
+        porder.sort_by(|&a, &b| {
+            self.kept[a]
+                .peak_db
+                .total_cmp(&self.kept[b].peak_db)
+                .then(self.kept[a].index.cmp(&self.kept[b].index))
+        });
         let mut best = (f64::INFINITY, 0);
         for skip in 0..order.len() {
-            let cost: f64 = order
+            let skipped = order[skip];
+            let cost_l: f64 = order
                 .iter()
-                .enumerate()
-                .filter(|(k, _)| *k != skip)
-                .map(|(_, &i)| self.kept[i].lufs)
+                .filter(|&&i| i != skipped)
+                .map(|&i| self.kept[i].lufs)
                 .zip(&q)
                 .map(|(l, q)| (l - q).abs())
                 .sum();
+            let cost_p: f64 = porder
+                .iter()
+                .filter(|&&i| i != skipped)
+                .map(|&i| self.kept[i].peak_db)
+                .zip(&qp)
+                .map(|(l, q)| (l - q).abs())
+                .sum();
+            let cost = cost_l + cost_p;
             // Ties go to the oldest chunk, so the excerpt follows the song as it goes on.
             if cost < best.0 - 1e-9 {
                 best = (cost, order[skip]);
@@ -259,6 +302,7 @@ impl Excerpt {
             partial = Chunk {
                 index: self.index,
                 lufs: 0.0,
+                peak_db: 0.0,
                 audio: self.current.iter().map(|c| Packed::pack(c)).collect(),
             };
             k.push(&partial);
@@ -376,6 +420,39 @@ mod tests {
         assert_eq!(a[0].len(), want);
     }
 
+    /// Chunks of one loudness with two peaks (a steady tone, and the same tone in bursts of a
+    /// quarter of the time at twice the amplitude: the same mean square, 6 dB more peak): the
+    /// excerpt keeps both in the song's proportions (3 : 1). Stratified on loudness alone it
+    /// kept no burst at all (tried).
+    #[test]
+    fn the_excerpt_is_stratified_by_peak_too() {
+        let mut e = Excerpt::new(SR, 2, 20.0);
+        // −18.1 dBFS RMS: −18.1 LUFS, in the middle of a histogram bin.
+        feed(&mut e, &tone(-18.1, 60.0));
+        let mut bursts = tone(-18.1 + 6.02, 20.0);
+        let period = (0.1 * SR) as usize;
+        for ch in bursts.iter_mut() {
+            for (i, x) in ch.iter_mut().enumerate() {
+                if i % period >= period / 4 {
+                    *x = 0.0;
+                }
+            }
+        }
+        feed(&mut e, &bursts);
+        let n = (20.0 / CHUNK_SECONDS) as usize;
+        assert_eq!(e.kept.len(), n);
+        let lufs: Vec<f64> = e.kept.iter().map(|c| c.lufs).collect();
+        let (lo, hi) = lufs
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &l| (a.min(l), b.max(l)));
+        assert!(hi - lo < 0.1, "one loudness: {lufs:?}");
+        let peaky = e.kept.iter().filter(|c| c.peak_db > -12.0).count();
+        assert!(
+            (peaky as f64 / n as f64 - 0.25).abs() <= 0.1,
+            "{peaky} of {n} kept chunks are bursts"
+        );
+    }
+
     /// Adjacent chunks join exactly as played; unrelated ones cross at equal power, without a
     /// click or a loudness dip.
     #[test]
@@ -411,11 +488,13 @@ mod tests {
         let a = Chunk {
             index: 0,
             lufs: 0.0,
+            peak_db: 0.0,
             audio: vec![Packed::pack(&na)],
         };
         let b = Chunk {
             index: 7,
             lufs: 0.0,
+            peak_db: 0.0,
             audio: vec![Packed::pack(&nb)],
         };
         let j = join(&[&a, &b], 1, fade);
