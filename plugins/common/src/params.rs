@@ -123,6 +123,27 @@ pub fn menu_param<E: Enum + PartialEq + 'static>(info: &ParamInfo) -> EnumParam<
     EnumParam::new(info.name, E::from_index(info.default as usize))
 }
 
+/// The parameter tests every plugin runs, in its `params.rs` test module:
+/// `tandem_common::chain_params_tests!(EqParams, EqChain);` makes
+/// `params_follow_the_chain_table` ([`assert_params_follow_chain`]) and
+/// `manual_settings_follow_the_ids` ([`assert_manual_settings_follow_ids`]).
+#[macro_export]
+macro_rules! chain_params_tests {
+    ($params:ty, $chain:ty) => {
+        /// Every chain parameter is the table's: name, default, range, unit, menu entries.
+        #[test]
+        fn params_follow_the_chain_table() {
+            $crate::params::assert_params_follow_chain::<$params, $chain>();
+        }
+
+        /// The audio thread's reader takes each host parameter into the setting of its ID.
+        #[test]
+        fn manual_settings_follow_the_ids() {
+            $crate::params::assert_manual_settings_follow_ids::<$params, $chain>();
+        }
+    };
+}
+
 /// [`assert_params_follow_table`] for the plugin parameters `P` at their defaults and chain `C`.
 pub fn assert_params_follow_chain<P: AssistedParams, C: dsp_core::chains::Chain>() {
     let params = P::with_store(Arc::new(SuggestionStore::new(C::params())));

@@ -324,17 +324,5 @@ mod tests {
         assert_eq!(string_to_ms("fast"), None);
     }
 
-    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
-    #[test]
-    fn params_follow_the_chain_table() {
-        use dsp_core::chains::comp::CompChain;
-        tandem_common::params::assert_params_follow_chain::<CompParams, CompChain>();
-    }
-
-    /// The audio thread's reader takes each host parameter into the setting of its ID.
-    #[test]
-    fn manual_settings_follow_the_ids() {
-        use dsp_core::chains::comp::CompChain;
-        tandem_common::params::assert_manual_settings_follow_ids::<CompParams, CompChain>();
-    }
+    tandem_common::chain_params_tests!(CompParams, dsp_core::chains::comp::CompChain);
 }

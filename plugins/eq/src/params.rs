@@ -243,17 +243,5 @@ mod tests {
         assert_mirrors_names::<Target>("target", &names);
     }
 
-    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
-    #[test]
-    fn params_follow_the_chain_table() {
-        use dsp_core::chains::eq::EqChain;
-        tandem_common::params::assert_params_follow_chain::<EqParams, EqChain>();
-    }
-
-    /// The audio thread's reader takes each host parameter into the setting of its ID.
-    #[test]
-    fn manual_settings_follow_the_ids() {
-        use dsp_core::chains::eq::EqChain;
-        tandem_common::params::assert_manual_settings_follow_ids::<EqParams, EqChain>();
-    }
+    tandem_common::chain_params_tests!(EqParams, dsp_core::chains::eq::EqChain);
 }

@@ -455,17 +455,5 @@ mod tests {
         assert_eq!(s, MasterSettings::default());
     }
 
-    /// Every chain parameter is the table's: name, default, range, unit, menu entries.
-    #[test]
-    fn params_follow_the_chain_table() {
-        use dsp_core::chains::master::MasterChain;
-        tandem_common::params::assert_params_follow_chain::<MasterParams, MasterChain>();
-    }
-
-    /// The audio thread's reader takes each host parameter into the setting of its ID.
-    #[test]
-    fn manual_settings_follow_the_ids() {
-        use dsp_core::chains::master::MasterChain;
-        tandem_common::params::assert_manual_settings_follow_ids::<MasterParams, MasterChain>();
-    }
+    tandem_common::chain_params_tests!(MasterParams, dsp_core::chains::master::MasterChain);
 }
