@@ -67,6 +67,10 @@ pub struct MasterTrackResult {
     pub reference_floor_db: f64,
     /// Deviation of the render from the undamaged excerpt when that excerpt is the reference, dB.
     pub self_reference_after_db: f64,
+    /// Deviation of the damaged excerpt from the reference (the whole track), dB.
+    pub to_reference_before_db: f64,
+    /// … and of the render: how close it came to what it was asked to match, dB.
+    pub to_reference_after_db: f64,
     /// Render minus the reference's integrated loudness, LU.
     pub reference_loudness_error_lu: f64,
     /// Render's true peak minus the ceiling, dB.
@@ -168,7 +172,8 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     let meter_clean = third_octave_db(&clean, sr as f64);
     // How far the whole track (the reference) is from its own central excerpt: what matching
     // the reference perfectly would leave.
-    let floor = spectral_deviation_db(&third_octave_db(&x, sr as f64), &meter_clean);
+    let meter_whole = third_octave_db(&x, sr as f64);
+    let floor = spectral_deviation_db(&meter_whole, &meter_clean);
     drop(x);
     let damaged = Settings::Eq(damage()).render(&clean, srf)?;
     let dv: Vec<&[f32]> = damaged.iter().map(|c| c.as_slice()).collect();
@@ -180,8 +185,10 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
     let target = MasterTarget::default();
     let mut s = suggest_master(&da, &target, &options, &MasterSettings::default());
     let v = master_render_verified(&mut s, &damaged, sr, 1.0, &mut no_progress)?;
-    let before = spectral_deviation_db(&third_octave_db(&damaged, sr as f64), &meter_clean);
-    let after = spectral_deviation_db(&third_octave_db(&v.rendered, sr as f64), &meter_clean);
+    let meter_damaged = third_octave_db(&damaged, sr as f64);
+    let meter_after = third_octave_db(&v.rendered, sr as f64);
+    let before = spectral_deviation_db(&meter_damaged, &meter_clean);
+    let after = spectral_deviation_db(&meter_after, &meter_clean);
     // The same with the undamaged excerpt itself as the reference (nothing to find but the
     // damage: a perfect match leaves 0 dB).
     let cv: Vec<&[f32]> = clean.iter().map(|c| c.as_slice()).collect();
@@ -210,6 +217,8 @@ pub fn eval_master_track(t: &Track, _k: usize, _n: usize) -> Result<MasterTrackR
         reference_after_db: after,
         reference_floor_db: floor,
         self_reference_after_db: self_after,
+        to_reference_before_db: spectral_deviation_db(&meter_damaged, &meter_whole),
+        to_reference_after_db: spectral_deviation_db(&meter_after, &meter_whole),
         reference_loudness_error_lu: out_lufs - reference.integrated_lufs,
         reference_true_peak_over_db: tp - ceiling,
         reference_titles: s.items.iter().map(|i| i.title.clone()).collect(),
@@ -232,6 +241,9 @@ pub struct MasterSummary {
     pub reference_after_median_db: f64,
     pub reference_floor_median_db: f64,
     pub self_reference_after_median_db: f64,
+    /// Medians of [`MasterTrackResult::to_reference_before_db`] and `…_after_db`.
+    pub to_reference_before_median_db: f64,
+    pub to_reference_after_median_db: f64,
     pub reference_loudness_within: usize,
     pub reference_true_peak_ok: usize,
 }
@@ -262,6 +274,12 @@ pub fn summarize(rows: &[MasterTrackResult]) -> MasterSummary {
         reference_floor_median_db: median(rows.iter().map(|r| r.reference_floor_db).collect()),
         self_reference_after_median_db: median(
             rows.iter().map(|r| r.self_reference_after_db).collect(),
+        ),
+        to_reference_before_median_db: median(
+            rows.iter().map(|r| r.to_reference_before_db).collect(),
+        ),
+        to_reference_after_median_db: median(
+            rows.iter().map(|r| r.to_reference_after_db).collect(),
         ),
         reference_loudness_within: rows
             .iter()
@@ -340,19 +358,21 @@ pub fn print_table(rows: &[MasterTrackResult], s: &MasterSummary) {
         "Reference mastering: the central {REFERENCE_EXCERPT_SECONDS:.0} s made worse, the whole track as reference"
     );
     println!(
-        "{:<22} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9}",
-        "track", "before dB", "after dB", "floor dB", "dLU", "TP over", "self ref"
+        "{:<22} {:>9} {:>9} {:>9} {:>8} {:>8} {:>9} {:>12}",
+        "track", "before dB", "after dB", "floor dB", "dLU", "TP over", "self ref", "to ref dB"
     );
     for r in rows {
         println!(
-            "{:<22} {:>9.2} {:>9.2} {:>9.2} {:>8.2} {:>8.2} {:>9.2}",
+            "{:<22} {:>9.2} {:>9.2} {:>9.2} {:>8.2} {:>8.2} {:>9.2} {:>5.2} > {:.2}",
             r.id,
             r.reference_before_db,
             r.reference_after_db,
             r.reference_floor_db,
             r.reference_loudness_error_lu,
             r.reference_true_peak_over_db,
-            r.self_reference_after_db
+            r.self_reference_after_db,
+            r.to_reference_before_db,
+            r.to_reference_after_db
         );
     }
     println!();
@@ -384,6 +404,10 @@ pub fn print_table(rows: &[MasterTrackResult], s: &MasterSummary) {
     println!(
         "with the undamaged excerpt itself as the reference (a perfect match leaves 0): median deviation {:.2} dB",
         s.self_reference_after_median_db
+    );
+    println!(
+        "measured against the reference itself (the whole track, what the assistant matches): median deviation {:.2} dB before, {:.2} dB after",
+        s.to_reference_before_median_db, s.to_reference_after_median_db
     );
 }
 
