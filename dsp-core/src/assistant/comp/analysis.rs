@@ -8,6 +8,7 @@ use super::{
 };
 use crate::analysis::features::{detect_onsets, OnsetParams};
 use crate::assistant::excerpt::Excerpt;
+use crate::assistant::PROCESS_STEP_FRAMES;
 use crate::loudness::LoudnessAnalyzer;
 use crate::{validate_sample_rate, ConfigError, MAX_CHANNELS};
 
@@ -296,6 +297,8 @@ impl CompAnalysis {
 
     /// Feeds planar channels (one slice per configured channel; the shortest length is used;
     /// missing channels read as silence, extra ones are ignored). Non-finite samples count as 0.
+    /// A whole file may come at once: it is read in steps of [`PROCESS_STEP_FRAMES`], so the
+    /// cleaned copy stays that short (every statistic streams, so the result is the same).
     pub fn process(&mut self, channels: &[&[f32]]) {
         let nch = self.config.channels;
         let n = channels
@@ -304,9 +307,18 @@ impl CompAnalysis {
             .map(|c| c.len())
             .min()
             .unwrap_or(0);
-        if n == 0 {
-            return;
+        let mut start = 0;
+        while start < n {
+            let end = n.min(start + PROCESS_STEP_FRAMES);
+            let step: Vec<&[f32]> = channels.iter().take(nch).map(|c| &c[start..end]).collect();
+            self.process_step(&step, end - start);
+            start = end;
         }
+    }
+
+    /// [`Self::process`] of `n` frames (at most [`PROCESS_STEP_FRAMES`]).
+    fn process_step(&mut self, channels: &[&[f32]], n: usize) {
+        let nch = self.config.channels;
         if channels.len() >= nch {
             self.loudness.process(&channels[..nch]);
         }

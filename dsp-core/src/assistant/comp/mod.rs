@@ -13,8 +13,9 @@
 //! - **onsets** ([`detect_onsets`], default [`OnsetParams`]) on the kept audio: onset rate, mean
 //!   10→90 % **transient rise time**, median **inter-onset interval** and the tempo it implies;
 //! - an excerpt of everything heard for simulation, at most [`CompAnalysisConfig::keep_seconds`]
-//!   long, stratified by loudness so its loud and quiet passages stand in the song's proportions
-//!   ([`Excerpt`]): a quiet last half minute no longer sets the threshold for the tutti.
+//!   long, stratified by loudness and by peak so its loud and quiet passages (and their peaks)
+//!   stand in the song's proportions ([`Excerpt`]): a quiet last half minute no longer sets the
+//!   threshold for the tutti.
 //!
 //! Every statistic covers everything heard, in bounded memory (histograms, the excerpt).
 //! Every [`STABILITY_WINDOW_SECONDS`] of heard audio the 90th percentile of the 50 ms levels and

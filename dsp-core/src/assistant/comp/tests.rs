@@ -256,6 +256,9 @@ fn streaming_equals_one_shot_and_stability() {
     assert_eq!(r.rms_400ms, one.rms_400ms);
     assert_eq!(r.crest_200ms, one.crest_200ms);
     assert_eq!(r.integrated_lufs, one.integrated_lufs);
+    // The one-shot analysis reads its 12 s in steps of PROCESS_STEP_FRAMES: the same excerpt.
+    assert!(x.len() > 4 * crate::assistant::PROCESS_STEP_FRAMES);
+    assert_eq!(r.audio, one.audio);
     assert_eq!(r.audio.len(), 2);
     assert_eq!(r.audio[0].len(), x.len());
     assert!(r.windows >= 2);

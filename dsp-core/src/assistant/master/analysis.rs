@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{LOW_END_HZ, MIN_STABLE_SECONDS, SIM_MAX_SECONDS};
 use crate::assistant::eq::{EqAnalysis, EqAnalysisConfig, EqAnalysisResult};
 use crate::assistant::excerpt::Excerpt;
+use crate::assistant::PROCESS_STEP_FRAMES;
 use crate::loudness::{LoudnessAnalyzer, LoudnessStats};
 use crate::{validate_sample_rate, ConfigError};
 
@@ -122,11 +123,25 @@ impl MasterAnalysis {
     }
 
     /// Feeds planar chunks (extra channels are ignored, missing ones repeat the first;
-    /// non-finite samples read as 0).
+    /// non-finite samples read as 0). A whole file may come at once: it is read in steps of
+    /// [`PROCESS_STEP_FRAMES`], so the cleaned copy stays that short and each step is still in
+    /// cache for the next measurement (every measurement streams, so the result is the same).
     pub fn process(&mut self, channels: &[&[f32]]) {
         if channels.is_empty() {
             return;
         }
+        let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < n {
+            let end = n.min(start + PROCESS_STEP_FRAMES);
+            let step: Vec<&[f32]> = channels.iter().map(|c| &c[start..end]).collect();
+            self.process_step(&step);
+            start = end;
+        }
+    }
+
+    /// [`Self::process`] of at most [`PROCESS_STEP_FRAMES`] (equal lengths).
+    fn process_step(&mut self, channels: &[&[f32]]) {
         let n = channels.iter().map(|c| c.len()).min().unwrap_or(0);
         let clean: Vec<Vec<f32>> = (0..self.channels)
             .map(|c| {
