@@ -15,7 +15,8 @@
 //! `cargo xtask test` does) and otherwise prints why it did not run.
 //!
 //! The Master's bar on the whole evaluation set (12 tracks, about 6 minutes; not in CI), after
-//! `tools/eval/fetch-music.sh eval-music` and `cargo build -p tandem-cli`:
+//! `tools/eval/fetch-music.sh eval-music`, with the debug bundles and CLI built (as `cargo
+//! xtask test` leaves them):
 //!
 //! ```text
 //! cargo test -p tests --test clap_real_music -- --ignored --nocapture
