@@ -226,51 +226,40 @@ impl Excerpt {
     /// peak quantiles.
     fn least_representative(&self) -> usize {
         let n = self.max_chunks;
-        let quantiles = |hist: &[u32]| -> Vec<f64> {
-            (0..n)
+        // Per measure (loudness, peak): the programme's quantiles, the kept chunks sorted by it
+        // (ties by age), and how far those without `skipped` lie from the quantiles.
+        let measure = |hist: &[u32], value: fn(&Chunk) -> f64| {
+            let q: Vec<f64> = (0..n)
                 .map(|j| self.quantile(hist, (j as f64 + 0.5) / n as f64))
-                .collect()
+                .collect();
+            let mut order: Vec<usize> = (0..self.kept.len()).collect();
+            order.sort_by(|&a, &b| {
+                value(&self.kept[a])
+                    .total_cmp(&value(&self.kept[b]))
+                    .then(self.kept[a].index.cmp(&self.kept[b].index))
+            });
+            move |skipped: usize| -> f64 {
+                order
+                    .iter()
+                    .filter(|&&i| i != skipped)
+                    .map(|&i| value(&self.kept[i]))
+                    .zip(&q)
+                    .map(|(v, q)| (v - q).abs())
+                    .sum()
+            }
         };
-        let (q, qp) = (quantiles(&self.hist), quantiles(&self.peak_hist));
-        let mut order: Vec<usize> = (0..self.kept.len()).collect();
-        order.sort_by(|&a, &b| {
-            self.kept[a]
-                .lufs
-                .total_cmp(&self.kept[b].lufs)
-                .then(self.kept[a].index.cmp(&self.kept[b].index))
-        });
-        let mut porder: Vec<usize> = (0..self.kept.len()).collect();
-        porder.sort_by(|&a, &b| {
-            self.kept[a]
-                .peak_db
-                .total_cmp(&self.kept[b].peak_db)
-                .then(self.kept[a].index.cmp(&self.kept[b].index))
-        });
+        let loudness_cost = measure(&self.hist, |c| c.lufs);
+        let peak_cost = measure(&self.peak_hist, |c| c.peak_db);
         let mut best = (f64::INFINITY, 0);
-        for skip in 0..order.len() {
-            let skipped = order[skip];
-            let cost_l: f64 = order
-                .iter()
-                .filter(|&&i| i != skipped)
-                .map(|&i| self.kept[i].lufs)
-                .zip(&q)
-                .map(|(l, q)| (l - q).abs())
-                .sum();
-            let cost_p: f64 = porder
-                .iter()
-                .filter(|&&i| i != skipped)
-                .map(|&i| self.kept[i].peak_db)
-                .zip(&qp)
-                .map(|(l, q)| (l - q).abs())
-                .sum();
-            let cost = cost_l + cost_p;
+        for skip in 0..self.kept.len() {
+            let cost = loudness_cost(skip) + peak_cost(skip);
             // Ties go to the oldest chunk, so the excerpt follows the song as it goes on.
             if cost < best.0 - 1e-9 {
-                best = (cost, order[skip]);
+                best = (cost, skip);
             } else if (cost - best.0).abs() <= 1e-9
-                && self.kept[order[skip]].index < self.kept[best.1].index
+                && self.kept[skip].index < self.kept[best.1].index
             {
-                best.1 = order[skip];
+                best.1 = skip;
             }
         }
         best.1

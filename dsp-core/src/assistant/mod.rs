@@ -63,7 +63,7 @@ pub trait Assistant {
 /// The most frames the Comp's and the Master's analyses take in one step: a caller may feed a
 /// whole file at once (the CLI does), and they copy the input (cleaned of non-finite samples)
 /// only this much at a time.
-pub(crate) const PROCESS_STEP_FRAMES: usize = 16_384;
+pub const PROCESS_STEP_FRAMES: usize = 16_384;
 
 /// The version of the [`Suggestion`] JSON layout. Bumped on breaking changes; older versions are
 /// rejected on load (the plugin then simply has no suggestion, never a crash).
