@@ -469,7 +469,7 @@ fn ardour_session_with_automation_renders_what_the_clap_host_renders_and_reopens
     let mut worst = (0.0f32, 0usize);
     for c in 0..2 {
         for i in 0..FRAMES {
-            let d = (exported[c][i] - (ya[c][i] + yb[c][i])).abs();
+            let d = (exported[c][i] - expected[c][i]).abs();
             if d > worst.0 {
                 worst = (d, i);
             }

@@ -178,7 +178,7 @@ impl Excerpt {
             .iter()
             .flat_map(|cur| cur[..c].iter())
             .fold(0.0f32, |m, x| m.max(x.abs()));
-        let peak_db = 20.0 * f64::from(peak).max(1e-10).log10();
+        let peak_db = crate::util::gain_to_db_f64(f64::from(peak));
         let audio: Vec<Packed> = self
             .current
             .iter_mut()
@@ -210,8 +210,7 @@ impl Excerpt {
 
     /// The value at quantile `p` (0–1) of one of the programme's histograms (bin centres).
     fn quantile(&self, hist: &[u32], p: f64) -> f64 {
-        let counted = self.counted;
-        let want = (p * counted as f64).floor() as u64;
+        let want = (p * self.counted as f64).floor() as u64;
         let mut seen = 0u64;
         for (b, &n) in hist.iter().enumerate() {
             seen += n as u64;

@@ -7,8 +7,8 @@
 //! - [`MasterAnalysis`]: streaming analysis fed planar chunks (1 or 2 channels) on an analysis
 //!   thread — BS.1770 loudness (integrated, LRA, true peak), the EQ assistant's tonal band curve
 //!   ([`EqAnalysis`]), stereo correlation, low-end side/mid ratio — and a bounded excerpt of the
-//!   audio for simulation, stratified by loudness over everything heard ([`Excerpt`]). One-shot:
-//!   [`MasterAnalysis::analyze`].
+//!   audio for simulation, stratified by loudness and peak over everything heard
+//!   ([`Excerpt`]). One-shot: [`MasterAnalysis::analyze`].
 //! - [`suggest_master`]: broad tonal moves, glue, stereo fixes, and limiter drive + ceiling
 //!   solved by **simulating the whole [`MasterChain`]** on the analysed audio.
 //!

@@ -227,8 +227,8 @@ pub fn suggest_master(
         format!(
             "From {integrated:.1} LUFS to the {target_lufs:.1} LUFS of {target_name}: the whole \
              chain simulated on {:.0} s chosen across the {:.0} s heard (loud and quiet passages, \
-             and their peaks, in the song's proportions) predicts {predicted:.1} LUFS with {peak_limiting:.1} dB \
-             of peak limiting, true peak held at {ceiling:.1} dBTP{}.",
+             and their peaks, in the song's proportions) predicts {predicted:.1} LUFS with \
+             {peak_limiting:.1} dB of peak limiting, true peak held at {ceiling:.1} dBTP{}.",
             frames as f64 / sr as f64,
             analysis.heard_seconds,
             if s.lim_ceiling_dbtp < ceiling - 1e-3 {
