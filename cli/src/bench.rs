@@ -411,7 +411,7 @@ fn analysis_timings() -> [(&'static str, &'static str, TimeAnalysis); 3] {
             "Analysis thread, Master",
             Box::new(|i, o| {
                 let sr = SAMPLE_RATE as f32;
-                let mut meter = LoudnessAnalyzer::live(2, sr).map_err(|e| e.to_string())?;
+                let mut meter = LoudnessAnalyzer::new(2, sr).map_err(|e| e.to_string())?;
                 let aim = Platform::from_key("spotify")
                     .unwrap_or(Platform::ALL[0])
                     .target(-14.0, -1.0);

@@ -8,8 +8,9 @@ use dsp_core::analysis::{Averaging, SpectrumAnalyzer, SpectrumConfig};
 use dsp_core::loudness::true_peak::TruePeakMeter;
 use dsp_core::loudness::{LoudnessAnalyzer, ShortTermLoudness};
 use dsp_core::ProcessorConfig;
+use ebur128::{EbuR128, Mode};
 
-const SR: usize = 48_000;
+const SR: u32 = 48_000;
 const SECONDS: usize = 10;
 const BLOCK: usize = 512;
 
@@ -22,7 +23,7 @@ fn signal() -> (Vec<f32>, Vec<f32>) {
         s ^= s << 17;
         ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     };
-    let n = SR * SECONDS;
+    let n = SR as usize * SECONDS;
     let w = std::f32::consts::TAU * 440.0 / SR as f32;
     let l = (0..n)
         .map(|i| 0.3 * (w * i as f32).sin() + 0.1 * noise())
@@ -76,8 +77,27 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The `ebur128` crate (the reference the analyzer is tested against, which it replaced),
+    // configured as the analyzer used it: integrated and momentary loudness, sample peak, with
+    // and without its 4× true-peak FIR.
+    for (name, tp) in [("ebur128_true_peak", true), ("ebur128_no_true_peak", false)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut mode = Mode::I | Mode::M | Mode::SAMPLE_PEAK;
+                if tp {
+                    mode |= Mode::TRUE_PEAK;
+                }
+                let mut e = EbuR128::new(2, SR, mode).unwrap();
+                for (cl, cr) in l.chunks(BLOCK).zip(r.chunks(BLOCK)) {
+                    e.add_frames_planar_f32(&[cl, cr]).unwrap();
+                }
+                black_box(e.loudness_global().ok())
+            })
+        });
+    }
+
     // The true-peak part alone: dsp-core's polyphase half-band meter (BS.1770 Annex 2, 4× at
-    // 48 kHz), for comparison with the difference of the two rows above (ebur128's 4× FIR).
+    // 48 kHz), the analyzer's.
     g.bench_function("true_peak_meter", |b| {
         let mut m = TruePeakMeter::new(ProcessorConfig::new(SR as f32, BLOCK, 2).unwrap()).unwrap();
         b.iter(|| {

@@ -25,8 +25,9 @@
 //! [`Packed`]: 12-bit samples under a per-chunk scale (within −72 dB of the chunk's peak), 37.5 %
 //! of the memory of `f32`.
 
-use crate::loudness::{channel_weight, energy_to_lufs, k_weighting_coefficients};
+use crate::loudness::{channel_weight, energy_to_lufs, KWeighting};
 use crate::util::Packed;
+use crate::MAX_CHANNELS;
 
 /// Length of one chunk, s.
 pub const CHUNK_SECONDS: f32 = 1.0;
@@ -58,11 +59,11 @@ pub struct Excerpt {
     chunk_frames: usize,
     fade_frames: usize,
     max_chunks: usize,
-    /// K-weighting biquads (shelf, high-pass) per channel: coefficients and state.
-    coeffs: ([f64; 5], [f64; 5]),
-    state: Vec<[f64; 4]>,
-    /// Channel-weighted K-weighted energy of the chunk being measured, and its frames so far.
-    energy: f64,
+    /// BS.1770's K-weighting of each channel.
+    kw: KWeighting,
+    /// Per channel, the K-weighted samples of the chunk being measured squared and summed,
+    /// and the chunk's frames so far.
+    sums: [f64; MAX_CHANNELS],
     measured: usize,
     /// Loudness of the last measured chunk, waiting for its crossfade tail.
     pending: Option<f64>,
@@ -89,9 +90,8 @@ impl Excerpt {
             chunk_frames,
             fade_frames,
             max_chunks,
-            coeffs: k_weighting_coefficients(sample_rate_hz as f64),
-            state: vec![[0.0; 4]; channels * 2],
-            energy: 0.0,
+            kw: KWeighting::new(sample_rate_hz as f64),
+            sums: [0.0; MAX_CHANNELS],
             measured: 0,
             pending: None,
             current: (0..channels)
@@ -107,8 +107,8 @@ impl Excerpt {
 
     /// Clears everything heard.
     pub fn reset(&mut self) {
-        self.state.iter_mut().for_each(|s| *s = [0.0; 4]);
-        self.energy = 0.0;
+        self.kw.reset();
+        self.sums = [0.0; MAX_CHANNELS];
         self.measured = 0;
         self.pending = None;
         self.current.iter_mut().for_each(Vec::clear);
@@ -136,34 +136,40 @@ impl Excerpt {
         if channels.len() < self.channels {
             return;
         }
-        let (sh, hp) = self.coeffs;
-        let nch = self.channels;
-        for i in 0..n {
-            let mut e = 0.0f64;
-            for (c, ((src, cur), st)) in channels
-                .iter()
-                .zip(self.current.iter_mut())
-                .zip(self.state.chunks_exact_mut(2))
-                .enumerate()
-            {
-                let x = src[i];
-                cur.push(x);
-                let y = biquad(&sh, &mut st[0], x as f64);
-                let y = biquad(&hp, &mut st[1], y);
-                e += channel_weight(nch, c) * y * y;
+        let nch = self.channels.min(MAX_CHANNELS);
+        let mut i = 0;
+        while i < n {
+            // Up to the end of the chunk's measurement or of its tail, whichever comes first.
+            let to_measured = self.chunk_frames - self.measured;
+            let to_closed = self.chunk_frames + self.fade_frames - self.current[0].len();
+            let m = (n - i).min(to_measured).min(to_closed);
+            let mut part: [&[f32]; MAX_CHANNELS] = [&[]; MAX_CHANNELS];
+            for ((p, src), cur) in part.iter_mut().zip(channels).zip(&mut self.current) {
+                *p = &src[i..i + m];
+                cur.extend_from_slice(p);
             }
-            self.energy += e;
-            self.measured += 1;
+            self.kw.process(&part[..nch], &mut self.sums);
+            self.measured += m;
             if self.measured == self.chunk_frames {
-                let mean = self.energy / self.chunk_frames as f64;
+                let mean = self.energy() / self.chunk_frames as f64;
                 self.pending = Some(energy_to_lufs(mean).unwrap_or(-200.0));
-                self.energy = 0.0;
+                self.sums = [0.0; MAX_CHANNELS];
                 self.measured = 0;
             }
             if self.current[0].len() == self.chunk_frames + self.fade_frames {
                 self.close_chunk();
             }
+            i += m;
         }
+    }
+
+    /// The channel-weighted K-weighted energy of the chunk being measured, summed over its
+    /// frames so far.
+    fn energy(&self) -> f64 {
+        let nch = self.channels.min(MAX_CHANNELS);
+        (0..nch)
+            .map(|c| channel_weight(nch, c) * self.sums[c])
+            .sum()
     }
 
     fn close_chunk(&mut self) {
@@ -281,7 +287,7 @@ impl Excerpt {
         k.sort_by_key(|c| c.index);
         let partial;
         let partial_lufs = self.pending.unwrap_or_else(|| {
-            energy_to_lufs(self.energy / self.measured.max(1) as f64).unwrap_or(-200.0)
+            energy_to_lufs(self.energy() / self.measured.max(1) as f64).unwrap_or(-200.0)
         });
         if self.kept.len() < self.max_chunks
             && self.current[0].len() > self.fade_frames
@@ -334,13 +340,6 @@ fn join(chunks: &[&Chunk], channels: usize, fade: usize) -> Vec<Vec<f32>> {
         prev = Some(chunk.index);
     }
     out
-}
-
-/// One direct-form-I biquad step: `c` = [b0, b1, b2, a1, a2], `s` = [x1, x2, y1, y2].
-fn biquad(c: &[f64; 5], s: &mut [f64; 4], x: f64) -> f64 {
-    let y = c[0] * x + c[1] * s[0] + c[2] * s[1] - c[3] * s[2] - c[4] * s[3];
-    *s = [x, s[0], y, s[2]];
-    y
 }
 
 #[cfg(test)]

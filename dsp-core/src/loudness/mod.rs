@@ -1,8 +1,9 @@
 //! Loudness measurement per ITU-R BS.1770-4 / EBU R128.
 //!
-//! - [`LoudnessAnalyzer`] / [`measure`]: the offline (analysis-thread) measurement built on the
-//!   `ebur128` crate: momentary, short-term and integrated loudness in LUFS, loudness range in LU
-//!   (EBU Tech 3342), their maxima, sample peak and true peak. Results as [`LoudnessStats`].
+//! - [`LoudnessAnalyzer`] / [`measure`]: the offline (analysis-thread) measurement (checked
+//!   against the `ebur128` crate): momentary, short-term and integrated loudness in LUFS,
+//!   loudness range in LU (EBU Tech 3342), their maxima, sample peak and true peak. Results as
+//!   [`LoudnessStats`].
 //!   [`measure_integrated`]: the same integrated loudness and true peak, without the rest.
 //! - [`ShortTermLoudness`]: a hand-written, allocation-free K-weighted meter for the audio thread
 //!   (momentary 400 ms and short-term 3 s readings), used by the plugins' level matching.
@@ -12,6 +13,7 @@ mod analyzer;
 mod short_term;
 pub mod true_peak;
 
+pub(crate) use analyzer::KWeighting;
 pub use analyzer::{measure, measure_integrated, LoudnessAnalyzer, LoudnessStats};
 pub use short_term::{
     k_weighting_coefficients, ShortTermLoudness, BLOCKS_PER_SHORT_TERM, SILENCE_LUFS,

@@ -37,7 +37,7 @@ pub fn oversampling_for_sample_rate(sample_rate: f32) -> OversamplingFactor {
 
 /// The largest magnitude in `xs` (0 when empty), with eight running maxima so the loop
 /// vectorises. The upsampler's output is always finite, so a plain comparison is the maximum.
-fn abs_max(xs: &[f32]) -> f32 {
+pub(super) fn abs_max(xs: &[f32]) -> f32 {
     let (chunks, rest) = xs.as_chunks::<8>();
     let mut acc = [0.0f32; 8];
     for c in chunks {

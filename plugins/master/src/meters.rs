@@ -89,7 +89,7 @@ impl OutputMeter {
         Ok(Self {
             channels,
             meters,
-            out_loudness: LoudnessAnalyzer::live(channels, sample_rate)?,
+            out_loudness: LoudnessAnalyzer::new(channels, sample_rate)?,
             correlation: CorrelationMeter::new(
                 ((CORRELATION_WINDOW_S * sample_rate) as usize).max(1),
             )?,

@@ -55,8 +55,11 @@ pub fn average_gain_reduction_and_loudness(
     channels: &[&[f32]],
     sample_rate_hz: f32,
 ) -> Result<(GainReductionReport, Option<f32>), ConfigError> {
-    let mut meter =
-        crate::loudness::LoudnessAnalyzer::integrated_only(channels.len().max(1), sample_rate_hz)?;
+    let mut meter = crate::loudness::LoudnessAnalyzer::with_true_peak(
+        channels.len().max(1),
+        sample_rate_hz,
+        false,
+    )?;
     let report = run(settings, channels, sample_rate_hz, |part| {
         meter.process(part)
     })?;

@@ -72,17 +72,15 @@ impl std::fmt::Debug for MasterAnalysis {
 impl MasterAnalysis {
     /// An analysis for `channels` (1 or 2) planar channels at `sample_rate_hz`.
     pub fn new(sample_rate_hz: f32, channels: usize) -> Result<Self, ConfigError> {
-        Self::build(sample_rate_hz, channels, false)
+        Self::build(sample_rate_hz, channels)
     }
 
-    /// Like [`MasterAnalysis::new`] for a plugin's analysis thread, which listens all the time:
-    /// the true peak comes from [`LoudnessAnalyzer::live`]'s cheaper interpolator (so
-    /// [`Self::loudness_stats`] may differ from [`crate::loudness::measure`] in its true peak).
+    /// The same as [`MasterAnalysis::new`], for a plugin's analysis thread.
     pub fn live(sample_rate_hz: f32, channels: usize) -> Result<Self, ConfigError> {
-        Self::build(sample_rate_hz, channels, true)
+        Self::build(sample_rate_hz, channels)
     }
 
-    fn build(sample_rate_hz: f32, channels: usize, live: bool) -> Result<Self, ConfigError> {
+    fn build(sample_rate_hz: f32, channels: usize) -> Result<Self, ConfigError> {
         validate_sample_rate(sample_rate_hz)?;
         if !(1..=2).contains(&channels) {
             return Err(ConfigError::Channels(channels));
@@ -92,11 +90,7 @@ impl MasterAnalysis {
             sample_rate_hz,
             channels,
             eq: EqAnalysis::new(EqAnalysisConfig::new(sample_rate_hz, channels))?,
-            loudness: if live {
-                LoudnessAnalyzer::live(channels, sample_rate_hz)?
-            } else {
-                LoudnessAnalyzer::new(channels, sample_rate_hz)?
-            },
+            loudness: LoudnessAnalyzer::new(channels, sample_rate_hz)?,
             sums: [0.0; 5],
             frames: 0,
             excerpt: Excerpt::new(sample_rate_hz, channels, max_seconds),
