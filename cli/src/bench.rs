@@ -658,8 +658,12 @@ fn master_job_row(runs: usize) -> Result<Row, String> {
             channels: verified.rendered,
             sample_rate: rate,
         };
-        let after =
-            analysis_report_with(std::path::Path::new("output"), &output, None).map_err(message)?;
+        let after = analysis_report_with(
+            std::path::Path::new("output"),
+            &output,
+            Some(verified.loudness),
+        )
+        .map_err(message)?;
         std::hint::black_box((before, after));
         Ok(())
     };

@@ -146,30 +146,117 @@ impl Settings {
         sample_rate: f32,
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<Vec<f32>>, String> {
-        let nch = channels.len();
-        let frames = channels.first().map(|c| c.len()).unwrap_or(0);
-        let config = ProcessorConfig::new(sample_rate, 4096, nch).map_err(|e| e.to_string())?;
+        let config = render_config(channels, sample_rate)?;
         let mut chain: Box<dyn Processor> =
             with_chain!(self, s, C => Box::new(C::build(config, s).map_err(|e| e.to_string())?));
         let latency = chain.latency_samples();
-        let mut buf: Vec<Vec<f32>> = channels
-            .iter()
-            .map(|c| {
-                let mut v = c.clone();
-                v.resize(frames + latency, 0.0);
-                v
-            })
-            .collect();
-        let total = frames + latency;
-        let mut pos = 0;
-        while pos < total {
-            let n = 4096.min(total - pos);
-            let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
-            chain.process(&mut io);
-            pos += n;
-            progress(pos.min(frames));
+        let frames = channels.first().map_or(0, |c| c.len());
+        let mut buf = padded(channels, latency);
+        in_render_blocks(&mut buf, |io| chain.process(io), &mut |n| {
+            progress(n.min(frames))
+        });
+        Ok(trimmed(buf, latency))
+    }
+}
+
+/// The configuration [`Settings::render`] builds its chain with: blocks of [`RENDER_BLOCK`].
+fn render_config(channels: &[Vec<f32>], sample_rate: f32) -> Result<ProcessorConfig, String> {
+    ProcessorConfig::new(sample_rate, RENDER_BLOCK, channels.len()).map_err(|e| e.to_string())
+}
+
+/// The block [`Settings::render`] processes in, frames.
+const RENDER_BLOCK: usize = 4096;
+
+/// `channels` followed by `latency` frames of silence (the render's tail).
+fn padded(channels: &[Vec<f32>], latency: usize) -> Vec<Vec<f32>> {
+    channels
+        .iter()
+        .map(|c| {
+            let mut v = Vec::with_capacity(c.len() + latency);
+            v.extend_from_slice(c);
+            v.resize(c.len() + latency, 0.0);
+            v
+        })
+        .collect()
+}
+
+/// The render without its first `latency` frames: aligned with the input.
+fn trimmed(buf: Vec<Vec<f32>>, latency: usize) -> Vec<Vec<f32>> {
+    buf.into_iter()
+        .map(|mut c| {
+            c.drain(..latency.min(c.len()));
+            c
+        })
+        .collect()
+}
+
+/// Runs `process` over `buf` (a [`padded`] input) in [`RENDER_BLOCK`] blocks, calling
+/// `progress` with the frames done after each (the tail included).
+fn in_render_blocks(
+    buf: &mut [Vec<f32>],
+    mut process: impl FnMut(&mut [&mut [f32]]),
+    progress: &mut dyn FnMut(usize),
+) {
+    let total = buf.first().map_or(0, |c| c.len());
+    let mut pos = 0;
+    while pos < total {
+        let n = RENDER_BLOCK.min(total - pos);
+        let mut io: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[pos..pos + n]).collect();
+        process(&mut io);
+        pos += n;
+        progress(pos);
+    }
+}
+
+/// Renders master settings for [`master_render_verified`]: what [`Settings::render`] gives,
+/// bit for bit, but keeping the output of the stages before the limiter, so that a render
+/// whose settings differ only from the drive on (a corrected drive or ceiling) runs just the
+/// limiter stage again ([`MasterChain::process_limit_stage`]). Holds one more copy of the file.
+struct MasterRenderer<'a> {
+    channels: &'a [Vec<f32>],
+    sample_rate: f32,
+    /// The settings the kept stages ran at, and their output (with the latency tail).
+    kept: Option<(MasterSettings, Vec<Vec<f32>>)>,
+}
+
+impl MasterRenderer<'_> {
+    fn render(
+        &mut self,
+        settings: &MasterSettings,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>, String> {
+        let config = render_config(self.channels, self.sample_rate)?;
+        let frames = self.channels.first().map_or(0, |c| c.len());
+        let mut chain = MasterChain::new(config, settings).map_err(|e| e.to_string())?;
+        let latency = chain.latency_samples();
+        let kept = match self.kept.take() {
+            Some((k, buf)) if k.same_before_limiter(settings) => Some(buf),
+            _ => None,
+        };
+        let mut buf = match &kept {
+            Some(k) => k.clone(),
+            None => padded(self.channels, latency),
+        };
+        let mut fresh: Vec<Vec<f32>> = Vec::new();
+        if kept.is_none() {
+            fresh = buf.iter().map(|c| Vec::with_capacity(c.len())).collect();
         }
-        Ok(buf.into_iter().map(|c| c[latency..].to_vec()).collect())
+        // Block by block: the stages before the limiter (their output kept), then the rest.
+        in_render_blocks(
+            &mut buf,
+            |io| {
+                if kept.is_none() {
+                    chain.process_pre_limiter(io, |_| {});
+                    for (f, c) in fresh.iter_mut().zip(io.iter()) {
+                        f.extend_from_slice(c);
+                    }
+                }
+                chain.process_limit_stage(io);
+            },
+            &mut |n| progress(n.min(frames)),
+        );
+        self.kept = Some((*settings, kept.unwrap_or(fresh)));
+        Ok(trimmed(buf, latency))
     }
 }
 
@@ -366,7 +453,7 @@ pub fn accepted(kind: Kind, base: &Settings, suggestion: &Suggestion, amount: f3
 /// Most renders `tandem master` makes to verify and correct its result.
 pub const MASTER_MAX_PASSES: usize = 3;
 /// `tandem master` corrects the drive until the output is this close to the target, LU.
-pub const MASTER_VERIFY_TOLERANCE_LU: f64 = 0.1;
+pub const MASTER_VERIFY_TOLERANCE_LU: f64 = 0.2;
 
 /// The whole file's true peak by dsp-core's [`dsp_core::loudness::true_peak::TruePeakMeter`], dBTP.
 pub fn true_peak_dbtp(channels: &[Vec<f32>], sample_rate: f32) -> Option<f64> {
@@ -388,6 +475,9 @@ pub struct MasterVerified {
     pub first: (Option<f64>, Option<f64>),
     /// Integrated loudness and true peak of the final render.
     pub last: (Option<f64>, Option<f64>),
+    /// Everything [`dsp_core::loudness::measure`] gives for the final render (the report of
+    /// the output reuses it when nothing changes the audio after the render).
+    pub loudness: LoudnessStats,
 }
 
 /// Renders the whole file through the master suggestion `s` accepted at `amount`, then
@@ -395,8 +485,9 @@ pub struct MasterVerified {
 /// more than [`MASTER_VERIFY_TOLERANCE_LU`] or the true peak (dsp-core's meter) exceeds the
 /// ceiling, the limiter drive (secant on the measured loudness) and ceiling are corrected in `s`
 /// (values, the limiter item and its reason) and the file rendered again, at most
-/// [`MASTER_MAX_PASSES`] renders in all. At an amount below 100 % the engineer asked for less
-/// than the target, so nothing is corrected.
+/// [`MASTER_MAX_PASSES`] renders in all (a correction of the drive or ceiling alone runs only
+/// the limiter stage again, see `MasterRenderer`). At an amount below 100 % the engineer asked
+/// for less than the target, so nothing is corrected.
 pub fn master_render_verified(
     s: &mut Suggestion,
     channels: &[Vec<f32>],
@@ -411,15 +502,21 @@ pub fn master_render_verified(
     let mut prev: Option<(f64, f64)> = None; // (drive, loudness)
     let mut first = (None, None);
     let mut pass = 0;
+    let mut renderer = MasterRenderer {
+        channels,
+        sample_rate: sr,
+        kept: None,
+    };
     loop {
         pass += 1;
         let settings = accepted(Kind::Master, &base, s, amount);
-        let rendered = settings.render_with_progress(channels, sr, &mut |n| progress(pass, n))?;
-        let refs: Vec<&[f32]> = rendered.iter().take(2).map(|c| c.as_slice()).collect();
-        let lufs = dsp_core::loudness::measure_integrated(&refs, sr, false)
-            .map_err(|e| e.to_string())?
-            .0;
-        let tp = true_peak_dbtp(&rendered, sr);
+        let Settings::Master(m) = &settings else {
+            return Err("internal error: not master settings".into());
+        };
+        let rendered = renderer.render(m, &mut |n| progress(pass, n))?;
+        let refs: Vec<&[f32]> = rendered.iter().map(|c| c.as_slice()).collect();
+        let loudness = dsp_core::loudness::measure(&refs, sr).map_err(|e| e.to_string())?;
+        let (lufs, tp) = (loudness.integrated_lufs, loudness.true_peak_dbtp);
         if pass == 1 {
             first = (lufs, tp);
         }
@@ -440,6 +537,7 @@ pub fn master_render_verified(
                 passes: pass,
                 first,
                 last: (lufs, tp),
+                loudness,
             });
         };
         let err = t - l;
@@ -457,6 +555,7 @@ pub fn master_render_verified(
                 passes: pass,
                 first,
                 last: (lufs, tp),
+                loudness,
             });
         }
         // Loudness per dB of level: 1 below the limiter, less as it works harder.
@@ -697,11 +796,19 @@ mod tests {
             let lim = s.items.iter().find(|i| i.key == "limiter").unwrap();
             assert!(lim.reason.contains("Rendered whole"), "{}", lim.reason);
             assert_eq!(s.measurements["verified_passes"], r.passes as f64);
-            // The corrected suggestion is what a second render plays.
+            // The corrected suggestion is what a second render plays (the drive's correction
+            // ran the limiter stage alone over the kept stages before it), and the measurement
+            // the output report reuses is the render's.
             let again = accepted(Kind::Master, &Settings::default_for(Kind::Master), &s, 1.0)
                 .render(&x, sr as f32)
                 .unwrap();
             assert_eq!(again, r.rendered, "{field}");
+            let refs: Vec<&[f32]> = r.rendered.iter().map(|c| c.as_slice()).collect();
+            assert_eq!(
+                r.loudness,
+                dsp_core::loudness::measure(&refs, sr as f32).unwrap(),
+                "{field}"
+            );
         }
     }
 

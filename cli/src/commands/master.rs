@@ -6,7 +6,7 @@ use super::output::{write_rendered, Outputs};
 use super::shared::{file_name, input_err, progress_bar, to_json};
 use crate::audio_io::read_audio;
 use crate::engines::{self, Kind};
-use crate::report::{analysis_report, analysis_report_with, AnalysisReport};
+use crate::report::{analysis_report_with, AnalysisReport};
 use crate::{AssistantArgs, Cli, Failure};
 use dsp_core::assistant::Suggestion;
 use serde::Serialize;
@@ -50,6 +50,9 @@ pub(super) fn run(
         pb.set_length(frames * (verified.passes as u64 + u64::from(resample)));
         pb.set_position(frames * verified.passes as u64);
     }
+    // The output report reuses the verification's measurement of the render unless the
+    // render is resampled on the way out.
+    let measured = (!resample).then_some(verified.loudness);
     let rendered = write_rendered(
         verified.rendered,
         input,
@@ -59,7 +62,7 @@ pub(super) fn run(
         &title,
         pb,
     )?;
-    let after = analysis_report(output, &rendered)?;
+    let after = analysis_report_with(output, &rendered, measured)?;
     let target_lufs = s.measurements.get("target_lufs").copied();
     let ceiling = s.measurements.get("target_ceiling_dbtp").copied();
     let lufs_ok = match (after.loudness.integrated_lufs, target_lufs) {

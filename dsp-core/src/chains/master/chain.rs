@@ -432,8 +432,10 @@ impl MasterChain {
     }
 
     /// Runs only the stages before the limiter (input gain, EQ, glue, width) on whole channels,
-    /// in blocks; calls `each_block` after every block (for metering in simulations).
-    pub(crate) fn process_pre_limiter(
+    /// in place, in the blocks [`Processor::process`] would use; calls `each_block` after every
+    /// block (for metering in simulations). Stops early when an analysis is cancelled
+    /// ([`crate::assistant::cancel`]). See [`MasterChain::process_limit_stage`].
+    pub fn process_pre_limiter(
         &mut self,
         channels: &mut [&mut [f32]],
         mut each_block: impl FnMut(&Self),
@@ -456,6 +458,52 @@ impl MasterChain {
             start += len;
             if crate::assistant::cancel::requested() {
                 break;
+            }
+        }
+    }
+
+    /// [`Processor::process`] from the drive on (drive, limiter, dither, sanitising), in place:
+    /// over the output of [`MasterChain::process_pre_limiter`] (in the same blocks, by a chain
+    /// whose settings differ at most from the drive on, see
+    /// [`MasterSettings::same_before_limiter`]) it gives what `process` gives, bit for bit, so
+    /// renders that change only the drive, limiter or dither (what `tandem master` corrects) need
+    /// not run the stages before again. Real-time safe.
+    pub fn process_limit_stage(&mut self, channels: &mut [&mut [f32]]) {
+        self.process_stages(channels, false);
+    }
+
+    /// The whole chain, or (`pre` false) the stages from the drive on.
+    fn process_stages(&mut self, channels: &mut [&mut [f32]], pre: bool) {
+        let nch = channels.len().min(self.channels);
+        let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
+        let mut start = 0;
+        while start < n {
+            let len = (n - start).min(self.max_block_size);
+            if nch == 2 {
+                let (a, b) = channels.split_at_mut(1);
+                let l = &mut a[0][start..start + len];
+                let r = &mut b[0][start..start + len];
+                if pre {
+                    self.process_pre_block(l, Some(&mut *r));
+                }
+                self.process_limit_block(l, Some(r));
+            } else if nch == 1 {
+                let l = &mut channels[0][start..start + len];
+                if pre {
+                    self.process_pre_block(l, None);
+                }
+                self.process_limit_block(l, None);
+            }
+            start += len;
+        }
+        for (i, buf) in channels.iter_mut().enumerate() {
+            if i < nch {
+                for x in buf[..n].iter_mut() {
+                    *x = crate::util::sanitize(*x);
+                }
+                buf[n..].fill(0.0);
+            } else {
+                buf.fill(0.0);
             }
         }
     }
@@ -543,34 +591,7 @@ impl Processor for MasterChain {
     /// Processes 1 or 2 channels in place; extra slices are silenced. Blocks longer than the
     /// configured maximum are split internally.
     fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let nch = channels.len().min(self.channels);
-        let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mut start = 0;
-        while start < n {
-            let len = (n - start).min(self.max_block_size);
-            if nch == 2 {
-                let (a, b) = channels.split_at_mut(1);
-                let l = &mut a[0][start..start + len];
-                let r = &mut b[0][start..start + len];
-                self.process_pre_block(l, Some(&mut *r));
-                self.process_limit_block(l, Some(r));
-            } else if nch == 1 {
-                let l = &mut channels[0][start..start + len];
-                self.process_pre_block(l, None);
-                self.process_limit_block(l, None);
-            }
-            start += len;
-        }
-        for (i, buf) in channels.iter_mut().enumerate() {
-            if i < nch {
-                for x in buf[..n].iter_mut() {
-                    *x = crate::util::sanitize(*x);
-                }
-                buf[n..].fill(0.0);
-            } else {
-                buf.fill(0.0);
-            }
-        }
+        self.process_stages(channels, true);
     }
 
     /// Constant for a given sample rate: `round(5 ms × fs) + 36` samples (see the module docs).

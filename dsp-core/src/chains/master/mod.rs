@@ -271,6 +271,21 @@ impl MasterSettings {
         s
     }
 
+    /// True when `self` and `other` (both as the chain takes them, [`Self::sanitized`]) differ
+    /// at most from the drive on (drive, limiter, dither): the stages before the limiter
+    /// process the same (see [`MasterChain::process_limit_stage`]).
+    pub fn same_before_limiter(&self, other: &Self) -> bool {
+        let (a, mut b) = (self.sanitized(), other.sanitized());
+        b.lim_drive_db = a.lim_drive_db;
+        b.lim_ceiling_dbtp = a.lim_ceiling_dbtp;
+        b.lim_release_ms = a.lim_release_ms;
+        b.lim_auto_release = a.lim_auto_release;
+        b.lim_lookahead_ms = a.lim_lookahead_ms;
+        b.lim_oversampling = a.lim_oversampling;
+        b.dither = a.dither;
+        a == b
+    }
+
     /// Sets the parameter at `index` in [`PARAMS`] from its plain value (clamped; NaN → the
     /// default); false for an index past the end. No string comparison: for the audio thread.
     pub fn set_param_at(&mut self, index: usize, value: f32) -> bool {
