@@ -3,7 +3,7 @@
 //! ceiling corrected when heavy limiting overshoots it.
 
 use super::analysis::MasterAnalysisResult;
-use super::simulate::{limited_loudness, loudness_of, render_pre, solve_drive};
+use super::simulate::{limited_loudness, loudness_of, render_pre, solve_drive, Search};
 use super::suggest::item;
 use super::targets::MasterAssistantOptions;
 use super::{LOUDNESS_TOLERANCE_LU, TRUE_PEAK_GUARD_DB};
@@ -94,28 +94,29 @@ pub(super) fn loudness_stage(
             g.glue_release_ms = 200.0;
             g.glue_auto_release = true;
             g.glue_makeup_db = 0.0;
-            // Bisection on the threshold: mean GR falls as the threshold rises.
-            let (mut lo, mut hi) = (-40.0f32, 0.0f32);
+            // The threshold for the aimed mean gain reduction, which falls as the threshold
+            // rises (at 2:1, by about half a dB per dB where the music is above it); the
+            // closest within the limit is kept.
             let mut best: Option<(f32, f32)> = None;
-            for _ in 0..9 {
-                if crate::assistant::cancel::requested() {
-                    break;
-                }
-                let thr = 0.5 * (lo + hi);
+            let mut eval = |thr: f32| {
                 g.glue_threshold_db = thr;
                 let (_, gr) = render_pre(&g, audio, sr);
-                if gr > aim {
-                    lo = thr;
-                } else {
-                    hi = thr;
-                }
                 let better = best
                     .as_ref()
                     .is_none_or(|b| (gr - aim).abs() < (b.1 - aim).abs());
                 if better && gr <= max_glue {
                     best = Some((thr, gr));
                 }
-            }
+                -gr as f64
+            };
+            let search = Search {
+                range: (-40.0, 0.0),
+                first_slope: 0.25,
+                tolerance: 0.05,
+                min_width: 0.1,
+                max_evals: 9,
+            };
+            search.run(&mut eval, -aim as f64, -20.0);
             if let Some((thr, gr)) = best {
                 if gr >= 0.3 {
                     let thr = (thr * 2.0).round() / 2.0;

@@ -85,49 +85,84 @@ pub(super) fn limited_loudness(
     loudness_of(&bufs, sr, false).0.unwrap_or(fallback)
 }
 
-/// Safeguarded root search for the drive (dB, 0–24) giving `target` LUFS: secant steps inside
-/// a bisection bracket (a step leaving the bracket is replaced by bisection). Returns (drive,
-/// loudness at it).
+/// Safeguarded root search for the drive (dB, 0–24) giving `target` LUFS, from `guess`.
+/// Returns (drive, loudness at it).
 pub(super) fn solve_drive(
     eval: &mut impl FnMut(f32) -> f64,
     target: f64,
     guess: f32,
 ) -> (f32, f64) {
-    let (mut lo, mut hi) = (0.0f32, 24.0f32);
-    let mut d = guess.clamp(lo, hi);
-    let mut prev: Option<(f32, f64)> = None;
-    let mut best = (d, f64::INFINITY, 0.0);
-    for _ in 0..16 {
-        if crate::assistant::cancel::requested() {
-            break;
+    let search = Search {
+        range: (0.0, 24.0),
+        first_slope: 1.0,
+        tolerance: 0.05,
+        min_width: 0.005,
+        max_evals: 16,
+    };
+    search.run(eval, target, guess)
+}
+
+/// A safeguarded root search of an increasing function: secant steps inside a bisection
+/// bracket (a step leaving the bracket is replaced by bisection).
+pub(super) struct Search {
+    /// Where the root is looked for.
+    pub range: (f32, f32),
+    /// The slope the first step assumes (value per unit).
+    pub first_slope: f64,
+    /// Close enough: the search stops within this of the target.
+    pub tolerance: f64,
+    /// The search stops when the bracket is narrower than this.
+    pub min_width: f32,
+    /// The most evaluations.
+    pub max_evals: usize,
+}
+
+impl Search {
+    /// Searches from `guess` for where `eval` gives `target`; returns the closest evaluation
+    /// (argument, value).
+    pub(super) fn run(
+        &self,
+        eval: &mut impl FnMut(f32) -> f64,
+        target: f64,
+        guess: f32,
+    ) -> (f32, f64) {
+        let (mut lo, mut hi) = self.range;
+        let mut d = guess.clamp(lo, hi);
+        let mut prev: Option<(f32, f64)> = None;
+        let mut best = (d, f64::INFINITY, 0.0);
+        for _ in 0..self.max_evals {
+            if crate::assistant::cancel::requested() {
+                break;
+            }
+            let l = eval(d);
+            let f = l - target;
+            if f.abs() < best.1 {
+                best = (d, f.abs(), l);
+            }
+            if f.abs() < self.tolerance {
+                break;
+            }
+            if f < 0.0 {
+                lo = d;
+            } else {
+                hi = d;
+            }
+            if hi - lo < self.min_width {
+                break;
+            }
+            let secant = match prev {
+                Some((pd, pf)) if (f - pf).abs() > 1e-6 => {
+                    d - (f * (d - pd) as f64 / (f - pf)) as f32
+                }
+                _ => d - (f / self.first_slope) as f32,
+            };
+            prev = Some((d, f));
+            d = if secant > lo && secant < hi {
+                secant
+            } else {
+                0.5 * (lo + hi)
+            };
         }
-        let l = eval(d);
-        let f = l - target;
-        if f.abs() < best.1 {
-            best = (d, f.abs(), l);
-        }
-        if f.abs() < 0.05 {
-            break;
-        }
-        if f < 0.0 {
-            lo = d;
-        } else {
-            hi = d;
-        }
-        if hi - lo < 0.005 {
-            break;
-        }
-        let secant = match prev {
-            Some((pd, pf)) if (f - pf).abs() > 1e-6 => d - (f * (d - pd) as f64 / (f - pf)) as f32,
-            // First step: assume 1 LU per dB.
-            _ => d - f as f32,
-        };
-        prev = Some((d, f));
-        d = if secant > lo && secant < hi {
-            secant
-        } else {
-            0.5 * (lo + hi)
-        };
+        (best.0, best.2)
     }
-    (best.0, best.2)
 }
