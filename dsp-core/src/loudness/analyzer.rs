@@ -60,15 +60,14 @@ const RELATIVE_GATE_LU: f64 = -10.0;
 const LRA_RELATIVE_GATE_LU: f64 = -20.0;
 
 /// The BS.1770 K-weighting of up to [`MAX_CHANNELS`] planar channels: the two biquads of
-/// [`k_weighting_coefficients`] per channel (transposed direct form II, `f64`), returning the
-/// sum of the squared output. Channels are filtered two at a time, so that the two recursions
+/// [`k_weighting_coefficients`] per channel (direct form I, `f64`), summing the squared output. Channels are filtered two at a time, so that the two recursions
 /// overlap instead of waiting on each other.
 #[derive(Debug, Clone)]
 pub(crate) struct KWeighting {
     shelf: [f64; 5],
     highpass: [f64; 5],
-    /// Per channel: the shelf's two states, then the high-pass's.
-    state: [[f64; 4]; MAX_CHANNELS],
+    /// Per channel: the last two inputs, shelf outputs and high-pass outputs.
+    state: [[f64; 6]; MAX_CHANNELS],
 }
 
 impl KWeighting {
@@ -77,12 +76,12 @@ impl KWeighting {
         Self {
             shelf,
             highpass,
-            state: [[0.0; 4]; MAX_CHANNELS],
+            state: [[0.0; 6]; MAX_CHANNELS],
         }
     }
 
     pub(crate) fn reset(&mut self) {
-        self.state = [[0.0; 4]; MAX_CHANNELS];
+        self.state = [[0.0; 6]; MAX_CHANNELS];
     }
 
     /// Filters `chans` (finite samples, equal lengths), adding each squared output sample to
@@ -108,22 +107,26 @@ impl KWeighting {
     // The lanes are the channels of one frame: indexing them is the clearest form.
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    fn lanes<const N: usize>(&self, st: &mut [[f64; 4]; N], sums: &mut [f64; N], x: [&[f32]; N]) {
+    fn lanes<const N: usize>(&self, st: &mut [[f64; 6]; N], sums: &mut [f64; N], x: [&[f32]; N]) {
         let (b, a) = (&self.shelf, &self.highpass);
         let len = x.iter().map(|c| c.len()).min().unwrap_or(0);
         let x = x.map(|c| &c[..len]);
         let mut s = *st;
         let mut acc = *sums;
+        // Direct form I: the feedback term of the last output is the only step that waits on
+        // the previous sample (a multiply and a subtraction). One small step over a lane's six
+        // states keeps them in registers (written inline the loop kept them in memory: 2.6
+        // against 2.0 ms per 10 s of 48 kHz stereo).
+        let step = |st: &mut [f64; 6], acc: &mut f64, v: f64| {
+            let [x1, x2, y1, y2, z1, z2] = *st;
+            let y = (b[0] * v + b[1] * x1 + b[2] * x2 - b[4] * y2) - b[3] * y1;
+            let z = (a[0] * y + a[1] * y1 + a[2] * y2 - a[4] * z2) - a[3] * z1;
+            *st = [v, x1, y, y1, z, z1];
+            *acc += z * z;
+        };
         for i in 0..len {
             for k in 0..N {
-                let v = x[k][i] as f64;
-                let y = b[0] * v + s[k][0];
-                s[k][0] = b[1] * v - b[3] * y + s[k][1];
-                s[k][1] = b[2] * v - b[4] * y;
-                let z = a[0] * y + s[k][2];
-                s[k][2] = a[1] * y - a[3] * z + s[k][3];
-                s[k][3] = a[2] * y - a[4] * z;
-                acc[k] += z * z;
+                step(&mut s[k], &mut acc[k], x[k][i] as f64);
             }
         }
         // States decaying through silence are flushed at the end of each call rather than each
