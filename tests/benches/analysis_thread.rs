@@ -58,7 +58,7 @@ fn bench_plugin<S: PluginSpec>(c: &mut Criterion, key: &str, change: &[(&str, f3
     c.bench_function(&format!("{key}_level_offset"), |b| {
         b.iter(|| an.level_offset_lu(black_box(&manual), black_box(&suggested)))
     });
-    S::Params::shutdown(&params);
+    params.common().loader.shutdown();
 }
 
 fn bench(c: &mut Criterion) {

@@ -7,6 +7,7 @@ use crate::audio::compare::{switch_param, AssistantParams};
 use crate::audio::store::SuggestionStore;
 use crate::gui::EditorState;
 use crate::identity::Identity;
+use crate::reference::Loader;
 use dsp_core::chains::params::{ParamInfo, ParamKind};
 use nice_plug::prelude::{BoolParam, Enum, EnumParam, FloatParam, FloatRange, Params};
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct TandemParams {
     /// Which plugin wrote a saved state (foreign states are ignored).
     #[persist = "tandem-plugin"]
     pub identity: Identity,
+    /// The instance's reference loader (the helper thread a reference track is read on), which
+    /// the generic plugin stops when the instance goes away. Not a parameter, not saved.
+    pub loader: Arc<Loader>,
 }
 
 impl TandemParams {
@@ -46,6 +50,7 @@ impl TandemParams {
             suggestion: store,
             editor_state: EditorState::new(editor_size.0, editor_size.1),
             identity: Identity(clap_id),
+            loader: Arc::default(),
         }
     }
 }
@@ -68,9 +73,6 @@ pub trait AssistedParams: Params + 'static {
     }
     /// The manual settings as the parameters hold them now. Real-time safe.
     fn manual_settings(&self, out: &mut Self::Settings);
-    /// Called when the instance goes away (a reference still loading stops with it: its
-    /// thread runs this library's code). The default does nothing.
-    fn shutdown(&self) {}
 }
 
 /// The engineer's (unmodulated) plain parameter values by stable ID, nested groups included:

@@ -359,7 +359,8 @@ impl<S: PluginSpec> Plugin for TandemPlugin<S> {
 impl<S: PluginSpec> Drop for TandemPlugin<S> {
     fn drop(&mut self) {
         self.runtime.stop();
-        self.params.shutdown();
+        // A reference still loading stops with the instance: its thread runs this library.
+        self.params.common().loader.shutdown();
     }
 }
 

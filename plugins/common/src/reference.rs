@@ -9,27 +9,62 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Holds the loaded reference `T` (what the plugin's assistant needs of it), a generation
-/// counter and the last load error.
+/// counter and the last load error; loads through its [`Loader`].
 pub struct ReferenceSlot<T> {
     inner: Mutex<Option<T>>,
     generation: AtomicU64,
     error: Mutex<Option<String>>,
-    loading: AtomicBool,
-    /// Asks a running load to stop (checked between chunks of the file).
-    cancel: Arc<AtomicBool>,
-    /// The loader thread, joined by [`ReferenceSlot::shutdown`].
-    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+    loader: Arc<Loader>,
 }
 
 impl<T> Default for ReferenceSlot<T> {
+    /// A slot with a loader of its own.
     fn default() -> Self {
+        Self::new(Arc::default())
+    }
+}
+
+impl<T> ReferenceSlot<T> {
+    /// An empty slot loading through `loader` (the plugin instance's, which the instance stops
+    /// when it goes away: [`crate::params::TandemParams::loader`]).
+    pub fn new(loader: Arc<Loader>) -> Self {
         Self {
             inner: Mutex::new(None),
             generation: AtomicU64::new(0),
             error: Mutex::new(None),
-            loading: AtomicBool::new(false),
-            cancel: Arc::new(AtomicBool::new(false)),
-            worker: Mutex::new(None),
+            loader,
+        }
+    }
+}
+
+/// The helper thread that reads and analyses a reference track (at most one at a time), with
+/// what stops it. A plugin instance owns one ([`crate::params::TandemParams::loader`]) and stops
+/// it when it goes away: the thread runs the plugin library's code, so it must not outlive it.
+#[derive(Default)]
+pub struct Loader {
+    loading: AtomicBool,
+    /// Asks a running load to stop (checked between chunks of the file).
+    cancel: Arc<AtomicBool>,
+    /// The loader thread, joined by [`Loader::shutdown`].
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Loader {
+    /// True while a load runs.
+    pub fn is_loading(&self) -> bool {
+        self.loading.load(Ordering::Acquire)
+    }
+
+    /// Asks a running load to stop (the editor's Cancel); returns at once.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Release);
+    }
+
+    /// Stops a running load and waits for its thread (the plugin instance is going away).
+    pub fn shutdown(&self) {
+        self.cancel();
+        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
         }
     }
 }
@@ -74,7 +109,7 @@ impl<T: Clone + Send + 'static> ReferenceSlot<T> {
 
     /// True while a load runs.
     pub fn is_loading(&self) -> bool {
-        self.loading.load(Ordering::Acquire)
+        self.loader.is_loading()
     }
 
     /// Loads a reference with `load` on a helper thread (reading and analysing a whole song
@@ -86,20 +121,26 @@ impl<T: Clone + Send + 'static> ReferenceSlot<T> {
         path: std::path::PathBuf,
         load: fn(&std::path::Path, &dyn Fn() -> bool) -> Result<T, String>,
     ) {
-        if self.loading.swap(true, Ordering::AcqRel) {
+        let loader = &self.loader;
+        if loader.loading.swap(true, Ordering::AcqRel) {
             return;
         }
         // The previous loader has finished (loading was false): reap it.
-        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(h) = loader
+            .worker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             let _ = h.join();
         }
-        self.cancel.store(false, Ordering::Release);
+        loader.cancel.store(false, Ordering::Release);
         let slot = self.clone();
         let spawned = std::thread::Builder::new()
             .name("Tandem reference".into())
             .spawn(move || {
-                let _guard = LoadingGuard(&slot.loading);
-                let cancel = slot.cancel.clone();
+                let _guard = LoadingGuard(&slot.loader.loading);
+                let cancel = slot.loader.cancel.clone();
                 let cancelled = move || cancel.load(Ordering::Acquire);
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     load(&path, &cancelled)
@@ -120,23 +161,14 @@ impl<T: Clone + Send + 'static> ReferenceSlot<T> {
                 }
             });
         match spawned {
-            Ok(h) => *self.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(h),
-            Err(_) => self.loading.store(false, Ordering::Release),
+            Ok(h) => *loader.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(h),
+            Err(_) => loader.loading.store(false, Ordering::Release),
         }
     }
 
     /// Asks a running load to stop (the editor's Cancel); returns at once.
     pub fn cancel_loading(&self) {
-        self.cancel.store(true, Ordering::Release);
-    }
-
-    /// Stops a running load and waits for its thread (the plugin instance is going away: the
-    /// loader must not outlive it or its library).
-    pub fn shutdown(&self) {
-        self.cancel.store(true, Ordering::Release);
-        if let Some(h) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = h.join();
-        }
+        self.loader.cancel();
     }
 }
 
@@ -424,9 +456,13 @@ mod tests {
         }
         assert!(!slot.is_loading());
         assert_eq!(slot.error().as_deref(), Some("song.wav: loading cancelled"));
+        // The instance's loader, shared with its slot, stops the slot's load.
+        let loader = Arc::new(Loader::default());
+        let slot: Arc<ReferenceSlot<Vec<f32>>> = Arc::new(ReferenceSlot::new(loader.clone()));
         slot.load_in_background("song.wav".into(), endless);
+        assert!(loader.is_loading());
         let t0 = std::time::Instant::now();
-        slot.shutdown();
+        loader.shutdown();
         assert!(t0.elapsed().as_millis() < 500);
         assert!(!slot.is_loading());
         let _ = std::fs::remove_dir_all(&d);

@@ -183,6 +183,8 @@ impl AssistedParams for EqParams {
 
     /// Parameters with the given suggestion store (shared with the assistant runtime).
     fn with_store(store: Arc<SuggestionStore>) -> Self {
+        let common = TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID);
+        let loader = common.loader.clone();
         Self {
             b1: BandParams::new(1),
             b2: BandParams::new(2),
@@ -196,8 +198,8 @@ impl AssistedParams for EqParams {
                 .with_unit(" dB")
                 .with_step_size(0.01),
             target: EnumParam::new("Target", Target::Balanced),
-            common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
-            reference: Arc::new(ReferenceSlot::default()),
+            common,
+            reference: Arc::new(ReferenceSlot::new(loader)),
         }
     }
 
@@ -218,10 +220,6 @@ impl AssistedParams for EqParams {
                 dsp_core::chains::eq::Placement::from_value(p.placement.value() as usize as f32);
         }
         out.out_gain_db = self.out_gain_db.value();
-    }
-
-    fn shutdown(&self) {
-        self.reference.shutdown();
     }
 }
 

@@ -319,6 +319,8 @@ impl AssistedParams for MasterParams {
 
     /// Parameters with the given suggestion store (shared with the assistant runtime).
     fn with_store(store: Arc<SuggestionStore>) -> Self {
+        let common = TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID);
+        let loader = common.loader.clone();
         Self {
             in_gain: float("in_gain"),
             ls_gain: float("ls_gain"),
@@ -375,8 +377,8 @@ impl AssistedParams for MasterParams {
             .with_unit(" dBTP")
             .with_value_to_string(decimals(2)),
             match_reference: switch_param("Match Reference", false),
-            reference: Arc::new(ReferenceSlot::default()),
-            common: TandemParams::new(store, EDITOR_SIZE, crate::CLAP_ID),
+            reference: Arc::new(ReferenceSlot::new(loader)),
+            common,
         }
     }
 
@@ -389,10 +391,6 @@ impl AssistedParams for MasterParams {
         for (index, get) in GETTERS.iter().enumerate() {
             out.set_param_at(index, get(self));
         }
-    }
-
-    fn shutdown(&self) {
-        self.reference.shutdown();
     }
 }
 
