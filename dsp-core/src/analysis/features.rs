@@ -17,7 +17,7 @@ pub fn crest_factor_db(samples: &[f32]) -> Option<f32> {
 
 /// [`crest_factor_db`] of the channels one after the other (peak over all of them against the
 /// RMS of all of them), without concatenating them: the same value within rounding (the sums
-/// run in [`LANES`] interleaved parts, so they vectorise).
+/// run in eight interleaved parts, so they vectorise).
 pub fn crest_factor_db_channels(channels: &[&[f32]]) -> Option<f32> {
     let mut peak = [0.0f32; LANES];
     let mut sum_sq = [0.0f64; LANES];
