@@ -87,6 +87,38 @@ pub trait Chain: Processor + Send + Sized {
     }
 }
 
+/// Runs `block` over the first one or two of `channels` (at most `configured`) in blocks of at
+/// most `max_block` frames: the left slice and, in stereo, the right one. Stops after a block
+/// for which `block` returns false. Returns how many channels it ran on and the frames they
+/// have in common (the shortest of them), which the chains' `process` sanitises after.
+pub(crate) fn in_blocks(
+    channels: &mut [&mut [f32]],
+    configured: usize,
+    max_block: usize,
+    mut block: impl FnMut(&mut [f32], Option<&mut [f32]>) -> bool,
+) -> (usize, usize) {
+    let nch = channels.len().min(configured);
+    let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
+    let mut start = 0;
+    while start < n {
+        let len = (n - start).min(max_block);
+        let go_on = if nch == 2 {
+            let (a, b) = channels.split_at_mut(1);
+            block(
+                &mut a[0][start..start + len],
+                Some(&mut b[0][start..start + len]),
+            )
+        } else {
+            block(&mut channels[0][start..start + len], None)
+        };
+        start += len;
+        if !go_on {
+            break;
+        }
+    }
+    (nch, n)
+}
+
 #[cfg(test)]
 mod chain_tests {
     use super::comp::CompChain;

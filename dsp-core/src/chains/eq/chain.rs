@@ -5,7 +5,7 @@ use super::band::{BandRunner, Scratch};
 use super::fast::UPDATES_PER_CALL;
 use super::*;
 use crate::chains::params::ParamInfo;
-use crate::chains::Chain;
+use crate::chains::{in_blocks, Chain};
 
 /// The Tandem EQ processor: 8 bands in series then the output gain, mono or stereo, zero
 /// latency. Allocates only in [`EqChain::new`]; `process` never allocates, locks or panics and
@@ -197,22 +197,11 @@ impl Processor for EqChain {
     /// Processes 1 or 2 channels in place (more slices than configured channels: the extra ones
     /// are only sanitised). Blocks longer than the configured maximum are split internally.
     fn process(&mut self, channels: &mut [&mut [f32]]) {
-        let nch = channels.len().min(self.channels);
-        let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mut start = 0;
-        while start < n {
-            let len = (n - start).min(self.max_block_size);
-            if nch == 2 {
-                let (a, b) = channels.split_at_mut(1);
-                let l = &mut a[0][start..start + len];
-                let r = &mut b[0][start..start + len];
-                self.process_block(l, Some(r));
-            } else {
-                let l = &mut channels[0][start..start + len];
-                self.process_block(l, None);
-            }
-            start += len;
-        }
+        let (configured, max_block) = (self.channels, self.max_block_size);
+        let (nch, n) = in_blocks(channels, configured, max_block, |l, r| {
+            self.process_block(l, r);
+            true
+        });
         for (i, buf) in channels.iter_mut().enumerate() {
             let from = if i < nch { n } else { 0 };
             for x in buf[from..].iter_mut() {

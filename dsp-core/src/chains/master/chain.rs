@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::chains::params::ParamInfo;
-use crate::chains::Chain;
+use crate::chains::{in_blocks, Chain};
 
 /// One preallocated limiter and the delay that pads it to the chain's constant latency.
 #[derive(Debug, Clone)]
@@ -440,26 +440,12 @@ impl MasterChain {
         channels: &mut [&mut [f32]],
         mut each_block: impl FnMut(&Self),
     ) {
-        let nch = channels.len().min(self.channels);
-        let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mut start = 0;
-        while start < n {
-            let len = (n - start).min(self.max_block_size);
-            if nch == 2 {
-                let (a, b) = channels.split_at_mut(1);
-                self.process_pre_block(
-                    &mut a[0][start..start + len],
-                    Some(&mut b[0][start..start + len]),
-                );
-            } else if nch == 1 {
-                self.process_pre_block(&mut channels[0][start..start + len], None);
-            }
+        let (configured, max_block) = (self.channels, self.max_block_size);
+        in_blocks(channels, configured, max_block, |l, r| {
+            self.process_pre_block(l, r);
             each_block(self);
-            start += len;
-            if crate::assistant::cancel::requested() {
-                break;
-            }
-        }
+            !crate::assistant::cancel::requested()
+        });
     }
 
     /// [`Processor::process`] from the drive on (drive, limiter, dither, sanitising), in place:
@@ -474,28 +460,14 @@ impl MasterChain {
 
     /// The whole chain, or (`pre` false) the stages from the drive on.
     fn process_stages(&mut self, channels: &mut [&mut [f32]], pre: bool) {
-        let nch = channels.len().min(self.channels);
-        let n = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let mut start = 0;
-        while start < n {
-            let len = (n - start).min(self.max_block_size);
-            if nch == 2 {
-                let (a, b) = channels.split_at_mut(1);
-                let l = &mut a[0][start..start + len];
-                let r = &mut b[0][start..start + len];
-                if pre {
-                    self.process_pre_block(l, Some(&mut *r));
-                }
-                self.process_limit_block(l, Some(r));
-            } else if nch == 1 {
-                let l = &mut channels[0][start..start + len];
-                if pre {
-                    self.process_pre_block(l, None);
-                }
-                self.process_limit_block(l, None);
+        let (configured, max_block) = (self.channels, self.max_block_size);
+        let (nch, n) = in_blocks(channels, configured, max_block, |l, mut r| {
+            if pre {
+                self.process_pre_block(l, r.as_deref_mut());
             }
-            start += len;
-        }
+            self.process_limit_block(l, r);
+            true
+        });
         for (i, buf) in channels.iter_mut().enumerate() {
             if i < nch {
                 for x in buf[..n].iter_mut() {
