@@ -261,7 +261,7 @@ pub fn bell(freq_hz: f64, gain_db: f64, q: f64, sample_rate_hz: f64) -> BiquadCo
     }
 }
 
-/// The most bells [`glide_bells`] designs in one call (the EQ's band count).
+/// The bells [`glide_bells`] designs in one pass of its lanes (the EQ's band count).
 pub(crate) const MAX_BELLS: usize = 8;
 
 #[cfg(test)]
@@ -271,25 +271,26 @@ thread_local! {
     pub(crate) static EXACT_GLIDE_BELLS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The bells of gliding filters, up to [`MAX_BELLS`] at once (every gliding bell redesigns each
-/// control period, so this is the automated EQ's main cost). `specs` are `(log2 freq_hz,
-/// gain_db, log2 q)`, the values a glide moves; `out` receives one section per spec
-/// (`out.len() >= specs.len()`).
+/// The bells of gliding filters (every gliding bell redesigns each control period, so this is
+/// the automated EQ's main cost). `specs` are `(log2 freq_hz, gain_db, log2 q)`, the values a
+/// glide moves; `out` receives one section per spec (as many as both hold).
 ///
 /// The same design as [`bell`] of `(2^log2 freq_hz, gain_db, 2^log2 q)`, with its transcendental
 /// steps (the two `exp2`, `10^x`, `e^x` and `e^x − 1` of the poles, the sines and cosines of the
-/// pole angle and of ω0) computed for all eight lanes at once by [`crate::util::poly64`]'s
+/// pole angle and of ω0) computed [`MAX_BELLS`] lanes at a time by [`crate::util::poly64`]'s
 /// branch-free polynomials, which the compiler vectorises, instead of libm's calls: within a few
 /// units in the last place of them, so the coefficients agree with [`bell`]'s to about 1e−15
 /// and a render within far less than −120 dBFS (both tested). Every lane gives the same bits as
-/// a call with that spec alone, so the EQ's vector fast path and its band-by-band path, which
-/// design one bell at a time, stay bit-identical. The cases the common path does not cover (0 dB,
-/// real poles, matched-z, the fallback numerator, non-finite values) go through [`bell`].
+/// a call with that spec alone, so the EQ's vector fast path, which designs a whole stretch's
+/// control updates at once, and its band-by-band path, which designs one bell at a time, stay
+/// bit-identical. The cases the common path does not cover (0 dB, real poles, matched-z, the
+/// fallback numerator, non-finite values) go through [`bell`].
 pub(crate) fn glide_bells(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &mut [BiquadCoefs]) {
-    let n = specs.len().min(MAX_BELLS).min(out.len());
+    let n = specs.len().min(out.len());
+    let (specs, out) = (&specs[..n], &mut out[..n]);
     #[cfg(test)]
     if EXACT_GLIDE_BELLS.with(std::cell::Cell::get) {
-        for (o, &(lf, g, lq)) in out.iter_mut().zip(&specs[..n]) {
+        for (o, &(lf, g, lq)) in out.iter_mut().zip(specs) {
             *o = bell(lf.exp2(), g, lq.exp2(), sample_rate_hz);
         }
         return;
@@ -298,26 +299,34 @@ pub(crate) fn glide_bells(specs: &[(f64, f64, f64)], sample_rate_hz: f64, out: &
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F.
-            return unsafe { glide_bells_avx512(&specs[..n], sample_rate_hz, out) };
+            return unsafe { glide_bells_avx512(specs, sample_rate_hz, out) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2.
-            return unsafe { glide_bells_avx2(&specs[..n], sample_rate_hz, out) };
+            return unsafe { glide_bells_avx2(specs, sample_rate_hz, out) };
         }
     }
-    glide_bells_lanes(&specs[..n], sample_rate_hz, out);
+    glide_bells_all(specs, sample_rate_hz, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn glide_bells_avx512(specs: &[(f64, f64, f64)], fs: f64, out: &mut [BiquadCoefs]) {
-    glide_bells_lanes(specs, fs, out);
+    glide_bells_all(specs, fs, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn glide_bells_avx2(specs: &[(f64, f64, f64)], fs: f64, out: &mut [BiquadCoefs]) {
-    glide_bells_lanes(specs, fs, out);
+    glide_bells_all(specs, fs, out);
+}
+
+/// [`glide_bells`] over `specs` (as long as `out`), [`MAX_BELLS`] at a time.
+#[inline(always)]
+fn glide_bells_all(specs: &[(f64, f64, f64)], fs: f64, out: &mut [BiquadCoefs]) {
+    for (specs, out) in specs.chunks(MAX_BELLS).zip(out.chunks_mut(MAX_BELLS)) {
+        glide_bells_lanes(specs, fs, out);
+    }
 }
 
 /// [`glide_bells`]' body (`specs.len() <= MAX_BELLS`): the transcendental steps over all

@@ -273,25 +273,23 @@ impl FilterCascade {
     }
 
     /// For a caller that runs [`Self::coefs`] and [`Self::state_mut`] itself while gliding (the
-    /// EQ's fast path): the control update that is due now (`samples_to_tick() == 0`), exactly
-    /// as [`Processor::process`] makes it before its next sample (one glide step, the
-    /// coefficients recomputed, the state flushed: for a gliding bell by the caller, see
-    /// [`Self::tick_due_finish`]), in two halves so the caller can design
-    /// several bands' gliding bells at once ([`design::glide_bells`], bit for bit as one by
-    /// one): the glide step, then either the coefficients designed here (`None`: not a gliding
-    /// bell) or the bell `(log2 freq_hz, gain_db, log2 q)` to design, whose section goes to
-    /// [`Self::tick_due_finish`].
-    pub(crate) fn tick_due_begin(&mut self) -> Option<(f64, f64, f64)> {
-        debug_assert_eq!(self.samples_to_tick, 0);
+    /// EQ's fast path, which plans a whole stretch's control updates before running it): the
+    /// next control update's glide step, as [`Processor::process`] makes it. Returns the bell
+    /// `(log2 freq_hz, gain_db, log2 q)` of a gliding bell, whose section the caller designs
+    /// ([`design::glide_bells`], as here, so both give the same bits) and hands back with
+    /// [`Self::set_glide_section`] (at least the last one, before the coefficients are read);
+    /// otherwise (not a bell, or the glide's last step) `None`, the coefficients recomputed here.
+    /// The caller keeps the control clock ([`Self::set_samples_to_tick`]) and flushes the
+    /// running state at each update (the EQ's bank does); the state here is left as it is.
+    pub(crate) fn glide_step(&mut self) -> Option<(f64, f64, f64)> {
         debug_assert!(self.gliding);
         let done = self.current.step(&self.target_glide, self.glide_coef);
         self.gliding = !done;
-        if let Some(bell) = self.gliding_bell() {
-            return Some(bell);
+        let bell = self.gliding_bell();
+        if bell.is_none() {
+            self.recompute();
         }
-        self.recompute();
-        self.tick_due_end();
-        None
+        bell
     }
 
     /// While a bell glides (and has not arrived): its `(log2 freq_hz, gain_db, log2 q)` for
@@ -306,30 +304,16 @@ impl FilterCascade {
         ))
     }
 
-    /// The second half of [`Self::tick_due_begin`] for a bell: its designed section. The
-    /// state is not flushed here: the caller holds the running state meanwhile and flushes it
-    /// at the update (the EQ's bank does), and what is here is overwritten when it is handed
-    /// back.
-    pub(crate) fn tick_due_finish(&mut self, section: BiquadCoefs) {
+    /// The section designed for the bell [`Self::glide_step`] returned.
+    pub(crate) fn set_glide_section(&mut self, section: BiquadCoefs) {
         self.coefs.set_single(section);
-        self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
     }
 
-    fn tick_due_end(&mut self) {
-        let n = self.coefs.len();
-        for ch in self.state[..self.channels].iter_mut() {
-            for st in ch[..n].iter_mut() {
-                st.flush_denormals();
-            }
-        }
-        self.samples_to_tick = CONTROL_PERIOD_SAMPLES;
-    }
-
-    /// For the same caller: it ran `n` samples (at most [`Self::samples_to_tick`]) through the
-    /// current coefficients.
-    pub(crate) fn advance_within_period(&mut self, n: usize) {
-        debug_assert!(n <= self.samples_to_tick);
-        self.samples_to_tick -= n.min(self.samples_to_tick);
+    /// For the same caller: the samples until the next control update, once it has run the
+    /// ones before (see [`Self::glide_step`]).
+    pub(crate) fn set_samples_to_tick(&mut self, samples: usize) {
+        debug_assert!(samples <= CONTROL_PERIOD_SAMPLES);
+        self.samples_to_tick = samples;
     }
 
     fn update_glide_coef(&mut self) {
@@ -364,15 +348,10 @@ impl FilterCascade {
     /// denormal flushing.
     fn control_tick(&mut self) {
         if self.gliding {
-            let done = self.current.step(&self.target_glide, self.glide_coef);
-            self.gliding = !done;
-            match self.gliding_bell() {
-                Some(bell) => {
-                    let mut section = [BiquadCoefs::IDENTITY];
-                    design::glide_bells(&[bell], self.sample_rate_hz as f64, &mut section);
-                    self.coefs.set_single(section[0]);
-                }
-                None => self.recompute(),
+            if let Some(bell) = self.glide_step() {
+                let mut section = [BiquadCoefs::IDENTITY];
+                design::glide_bells(&[bell], self.sample_rate_hz as f64, &mut section);
+                self.set_glide_section(section[0]);
             }
         }
         let n = self.coefs.len();

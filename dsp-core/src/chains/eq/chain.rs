@@ -2,7 +2,7 @@
 //! band-by-band path (see `fast` for the fast path).
 
 use super::band::{BandRunner, Scratch};
-use super::fast::UPDATES_PER_CALL;
+use super::fast::Plan;
 use super::*;
 use crate::chains::params::ParamInfo;
 use crate::chains::{in_blocks, Chain};
@@ -25,8 +25,8 @@ pub struct EqChain {
     /// Where each band's sections are in the bank (first, one past the last), as
     /// [`Self::fill_bank`] last put them.
     pub(super) bank_at: [(usize, usize); NUM_BANDS],
-    /// The coefficient updates of the fast path's next bank call.
-    pub(super) updates: Box<[CoefUpdate; UPDATES_PER_CALL]>,
+    /// The fast path's plan of a stretch's control updates.
+    pub(super) plan: Box<Plan>,
 }
 
 pub(super) fn fade_len_samples(sample_rate_hz: f32) -> u32 {
@@ -76,7 +76,7 @@ impl EqChain {
             },
             bank: Box::new(StereoBank::new()),
             bank_at: [(0, 0); NUM_BANDS],
-            updates: Box::new([CoefUpdate::default(); UPDATES_PER_CALL]),
+            plan: Plan::new(),
         };
         chain.set_settings_immediate(settings);
         Ok(chain)

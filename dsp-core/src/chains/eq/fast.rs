@@ -5,12 +5,34 @@
 
 use super::band::BandRunner;
 use super::*;
+use crate::filters::design::glide_bells;
+use crate::filters::{CONTROL_PERIOD_SAMPLES, MAX_SCHEDULED_UPDATES};
 
-/// The most coefficient updates the fast path schedules into one bank call (a call ends early
-/// when the next control update's would not fit): enough for eight gliding bells over 256
-/// samples, and at least one update of every section a bank can hold.
-pub(super) const UPDATES_PER_CALL: usize = 64;
-const _: () = assert!(UPDATES_PER_CALL >= MAX_BANK_SECTIONS);
+/// A stretch's planned control updates, the fast path's scratch (allocated with the chain): the
+/// bank's coefficient updates, in the order of their samples, and the gliding bells whose
+/// sections they carry, designed together once the stretch is planned.
+#[derive(Debug, Clone)]
+pub(super) struct Plan {
+    updates: [CoefUpdate; MAX_SCHEDULED_UPDATES],
+    /// Each gliding bell's `(log2 freq_hz, gain_db, log2 q)` and the update its section goes to.
+    bells: [(f64, f64, f64); MAX_SCHEDULED_UPDATES],
+    bell_update: [u16; MAX_SCHEDULED_UPDATES],
+    designed: [BiquadCoefs; MAX_SCHEDULED_UPDATES],
+}
+
+impl Plan {
+    pub(super) fn new() -> Box<Self> {
+        Box::new(Self {
+            updates: [CoefUpdate::default(); MAX_SCHEDULED_UPDATES],
+            bells: [(0.0, 0.0, 0.0); MAX_SCHEDULED_UPDATES],
+            bell_update: [0; MAX_SCHEDULED_UPDATES],
+            designed: [BiquadCoefs::IDENTITY; MAX_SCHEDULED_UPDATES],
+        })
+    }
+}
+
+// A stretch holds at least one control period of every section a bank can hold.
+const _: () = assert!(MAX_SCHEDULED_UPDATES >= MAX_BANK_SECTIONS);
 
 /// The fast path only takes blocks whose samples are all within ±this: finite, and so far from
 /// `f32`'s range that no gain the bands can reach overflows (the per-band path guards that).
@@ -88,15 +110,12 @@ impl EqChain {
             self.scratch.dry_r[..n].fill(0.0);
         }
         // Gliding bands change their coefficients every control period, at the samples where
-        // the band-by-band path switches them. The block goes through the bank in calls that
-        // carry their updates inside ([`StereoBank::process_scheduled`]): the due bands are
-        // ticked (their bells designed together) up to where the call's updates are full, then
-        // the bank runs that stretch at once. With nothing gliding this is one call.
-        let mut gliding = [false; NUM_BANDS];
+        // the band-by-band path switches them. The block goes through the bank in stretches
+        // that carry their updates inside ([`StereoBank::process_scheduled`]), each planned
+        // first (see [`Self::plan_stretch`]). With nothing gliding a block is one stretch.
         let mut active_bands = [false; NUM_BANDS];
-        for (i, band) in self.bands.iter().enumerate() {
-            active_bands[i] = active(band);
-            gliding[i] = active_bands[i] && band.cascade.is_gliding();
+        for (a, band) in active_bands.iter_mut().zip(&self.bands) {
+            *a = active(band);
         }
         // Samples each active band has run settled (not gliding) in this block: its control
         // clock advances by them at the end (a settled band's update only flushes its state,
@@ -104,59 +123,9 @@ impl EqChain {
         let mut settled = [0usize; NUM_BANDS];
         let mut pos = 0;
         while pos < n {
-            let mut count = 0;
-            let mut end = pos;
-            while end < n {
-                let mut due = [false; NUM_BANDS];
-                let mut needed = 0;
-                for i in 0..NUM_BANDS {
-                    if gliding[i] && self.bands[i].cascade.samples_to_tick() == 0 {
-                        due[i] = true;
-                        needed += self.bank_at[i].1 - self.bank_at[i].0;
-                    }
-                }
-                if needed > 0 {
-                    if count + needed > UPDATES_PER_CALL {
-                        break;
-                    }
-                    self.tick_due(&due);
-                    for (i, band) in self.bands.iter().enumerate() {
-                        if !due[i] {
-                            continue;
-                        }
-                        gliding[i] = band.cascade.is_gliding();
-                        let (start, stop) = self.bank_at[i];
-                        let coefs = band.cascade.coefs().sections();
-                        // A glide keeps each band's structure, so its sections stay in place.
-                        debug_assert_eq!(coefs.len(), stop - start);
-                        let lanes = bank_lanes(band.placement, mono);
-                        for (k, c) in coefs.iter().enumerate().take(stop - start) {
-                            self.updates[count] = CoefUpdate {
-                                at: (end - pos) as u32,
-                                section: (start + k) as u16,
-                                lanes,
-                                coefs: *c,
-                            };
-                            count += 1;
-                        }
-                    }
-                }
-                let mut len = n - end;
-                for (band, &g) in self.bands.iter().zip(&gliding) {
-                    if g {
-                        len = len.min(band.cascade.samples_to_tick());
-                    }
-                }
-                for i in 0..NUM_BANDS {
-                    if gliding[i] {
-                        self.bands[i].cascade.advance_within_period(len);
-                    } else if active_bands[i] {
-                        settled[i] += len;
-                    }
-                }
-                end += len;
-            }
-            let updates = &self.updates[..count];
+            let (len, count) = self.plan_stretch(n - pos, mono, &active_bands, &mut settled);
+            let end = pos + len;
+            let updates = &self.plan.updates[..count];
             match r.as_deref_mut() {
                 Some(r) => self
                     .bank
@@ -176,6 +145,131 @@ impl EqChain {
         }
         self.drain_bank(mono);
         true
+    }
+
+    /// Plans the next stretch of at most `left` samples: every gliding band's control updates
+    /// in it, each exactly as its cascade makes it (the glide step, then the bell designed or the
+    /// coefficients recomputed), as the bank's updates in the order of their samples. The
+    /// gliding bells of the whole stretch are designed together ([`glide_bells`]: bit for bit
+    /// as one by one, and in vector lanes that keep each other's latencies hidden). A stretch
+    /// is as many whole control periods as the bank call's updates hold. Adds to `settled` the
+    /// samples each active band runs settled; returns the stretch's length and update count.
+    fn plan_stretch(
+        &mut self,
+        left: usize,
+        mono: bool,
+        active: &[bool; NUM_BANDS],
+        settled: &mut [usize; NUM_BANDS],
+    ) -> (usize, usize) {
+        const PERIOD: usize = CONTROL_PERIOD_SAMPLES;
+        let Self {
+            bands,
+            bank_at,
+            plan,
+            sample_rate_hz,
+            ..
+        } = self;
+        // The gliding bands in the order of their updates within each control period (each has
+        // less than a period to go: a call or stretch ends before an update, never on one).
+        let mut order = [0usize; NUM_BANDS];
+        let (mut gliding, mut per_period) = (0, 0);
+        let phase = |i: usize| bands[i].cascade.samples_to_tick();
+        for i in 0..NUM_BANDS {
+            if !(active[i] && bands[i].cascade.is_gliding()) {
+                continue;
+            }
+            debug_assert!(phase(i) < PERIOD);
+            let mut k = gliding;
+            while k > 0 && phase(order[k - 1]) > phase(i) {
+                order[k] = order[k - 1];
+                k -= 1;
+            }
+            order[k] = i;
+            gliding += 1;
+            per_period += bank_at[i].1 - bank_at[i].0;
+        }
+        let len = if gliding == 0 {
+            left
+        } else {
+            left.min(MAX_SCHEDULED_UPDATES / per_period * PERIOD)
+        };
+        for i in 0..NUM_BANDS {
+            if active[i] && !bands[i].cascade.is_gliding() {
+                settled[i] += len;
+            }
+        }
+        let order = &order[..gliding];
+        let mut next = [0usize; NUM_BANDS];
+        for &i in order {
+            next[i] = bands[i].cascade.samples_to_tick();
+        }
+        let (mut count, mut bells) = (0, 0);
+        // Each band's last bell in the stretch, whose section its cascade keeps.
+        let mut last_bell = [None; NUM_BANDS];
+        let mut period_start = 0;
+        while period_start < len {
+            let period_end = (period_start + PERIOD).min(len);
+            for &i in order {
+                let band = &mut bands[i];
+                let at = next[i];
+                if !band.cascade.is_gliding() || at >= period_end {
+                    continue;
+                }
+                next[i] = at + PERIOD;
+                let (start, stop) = bank_at[i];
+                let lanes = bank_lanes(band.placement, mono);
+                let update = |section: usize, coefs: BiquadCoefs| CoefUpdate {
+                    at: at as u32,
+                    section: section as u16,
+                    lanes,
+                    coefs,
+                };
+                match band.cascade.glide_step() {
+                    Some(bell) => {
+                        // A gliding bell is one section (a glide keeps its structure).
+                        debug_assert_eq!(stop - start, 1);
+                        plan.bells[bells] = bell;
+                        plan.bell_update[bells] = count as u16;
+                        last_bell[i] = Some(bells);
+                        bells += 1;
+                        plan.updates[count] = update(start, BiquadCoefs::IDENTITY);
+                        count += 1;
+                    }
+                    None => {
+                        last_bell[i] = None;
+                        let coefs = band.cascade.coefs().sections();
+                        debug_assert_eq!(coefs.len(), stop - start);
+                        for (k, c) in coefs.iter().enumerate().take(stop - start) {
+                            plan.updates[count] = update(start + k, *c);
+                            count += 1;
+                        }
+                    }
+                }
+                if !band.cascade.is_gliding() {
+                    // Arrived: settled from this update on, a full period to its next.
+                    band.cascade.set_samples_to_tick(PERIOD);
+                    settled[i] += len - at;
+                }
+            }
+            period_start = period_end;
+        }
+        for &i in order {
+            let cascade = &mut bands[i].cascade;
+            if cascade.is_gliding() {
+                cascade.set_samples_to_tick(next[i] - len);
+            }
+        }
+        let rate = f64::from(*sample_rate_hz);
+        glide_bells(&plan.bells[..bells], rate, &mut plan.designed[..bells]);
+        for (&u, c) in plan.bell_update[..bells].iter().zip(&plan.designed) {
+            plan.updates[u as usize].coefs = *c;
+        }
+        for (band, last) in bands.iter_mut().zip(last_bell) {
+            if let Some(k) = last {
+                band.cascade.set_glide_section(plan.designed[k]);
+            }
+        }
+        (len, count)
     }
 
     /// Fills the fast path's bank from the active bands' current coefficients and states (see
@@ -230,33 +324,6 @@ impl EqChain {
             }
         }
         true
-    }
-
-    /// The control update of every band marked in `due` (each gliding, its update due now), as
-    /// each band's cascade would make it: the gliding bells designed together (bit for bit as
-    /// each alone, in vector lanes); other kinds, and glides' last steps, tick alone.
-    pub(super) fn tick_due(&mut self, due: &[bool; NUM_BANDS]) {
-        let mut bells = [(0.0, 0.0, 0.0); NUM_BANDS];
-        let mut which = [0usize; NUM_BANDS];
-        let mut count = 0;
-        for (i, band) in self.bands.iter_mut().enumerate() {
-            if due[i] {
-                if let Some(bell) = band.cascade.tick_due_begin() {
-                    bells[count] = bell;
-                    which[count] = i;
-                    count += 1;
-                }
-            }
-        }
-        if count > 0 {
-            // Every band's cascade runs at the chain's rate.
-            let rate = self.bands[which[0]].cascade.sample_rate_hz() as f64;
-            let mut sections = [BiquadCoefs::IDENTITY; NUM_BANDS];
-            crate::filters::design::glide_bells(&bells[..count], rate, &mut sections);
-            for (&i, &section) in which[..count].iter().zip(&sections) {
-                self.bands[i].cascade.tick_due_finish(section);
-            }
-        }
     }
 
     /// Writes the bank's states back into the bands' cascades.

@@ -499,6 +499,97 @@ fn gliding_bands_keep_the_fast_path() {
     }
 }
 
+/// Automation of bands whose control clocks are out of step (switched on at different samples),
+/// in host calls long enough for the fast path to plan several stretches each (up to eight
+/// 48 dB/oct cuts' sections of updates per control period, so a stretch of a few periods),
+/// short and odd ones between: still what the band-by-band path renders, within −120 dBFS.
+#[test]
+fn out_of_step_glides_over_many_stretches_render_the_band_by_band_path() {
+    let sr = 48_000.0;
+    let mut a = EqSettings::default();
+    for (i, b) in a.bands.iter_mut().enumerate() {
+        *b = match i % 4 {
+            0 => one_band(EqBandType::LowCut, 25.0 + i as f32, 0.0, 0.7, 48.0).bands[2],
+            1 => one_band(EqBandType::HighCut, 17_000.0 - i as f32, 0.0, 0.7, 48.0).bands[2],
+            2 => one_band(EqBandType::Bell, 300.0 * (i + 1) as f32, 4.0, 1.5, 12.0).bands[2],
+            _ => one_band(EqBandType::LowShelf, 120.0, -3.0, 0.7, 12.0).bands[2],
+        };
+    }
+    a.bands[2].placement = Placement::Mid;
+    a.bands[5].placement = Placement::Side;
+    a.bands[6].placement = Placement::Left;
+    let len = 40_000;
+    let xl = pink_noise(len, 0.3, 21);
+    let xr = white_noise(len, 0.3, 22);
+    // Bands 1, 3, 4 and 6 come on at odd samples, so each counts its control periods from
+    // its own start.
+    let settings_at = |pos: usize| {
+        let mut s = a;
+        for (k, b) in s.bands.iter_mut().enumerate() {
+            let on_at = [0, 1_003, 0, 2_011, 3_017, 0, 4_021, 0][k];
+            b.enabled = pos >= on_at;
+            let ph = (pos as f32 / 3000.0 + k as f32).sin();
+            b.freq_hz *= 2f32.powf(ph / 2.0);
+            b.gain_db += 2.0 * ph;
+            b.q *= 2f32.powf(0.3 * ph);
+        }
+        s
+    };
+    let blocks = [3000, 17, 2048, 1, 640, 4096, 33];
+    let run = |channels: usize, fast: bool| {
+        let config = ProcessorConfig::new(sr, 4096, channels).unwrap();
+        let mut eq = EqChain::new(config, &settings_at(0)).unwrap();
+        if !fast {
+            *eq.bank = StereoBank::with_kernel(BankKernel::Scalar).unwrap();
+        }
+        let mut x = [xl.clone(), xr.clone()];
+        // Long blocks the fast path took with the gliding bands' clocks out of step.
+        let (mut pos, mut k, mut out_of_step) = (0, 0, 0);
+        while pos < len {
+            // A block boundary falls on the switch-ons, as a host's automation splits blocks.
+            let next_on = [1_003, 2_011, 3_017, 4_021]
+                .into_iter()
+                .find(|&p| p > pos)
+                .unwrap_or(usize::MAX);
+            let end = (pos + blocks[k % blocks.len()]).min(len).min(next_on);
+            eq.set_settings(&settings_at(pos));
+            let phases: Vec<usize> = eq
+                .bands
+                .iter()
+                .filter(|b| b.cascade.is_gliding())
+                .map(|b| b.cascade.samples_to_tick())
+                .collect();
+            let [l, r] = &mut x;
+            if fast && end - pos >= 2048 && phases.iter().any(|&p| p != phases[0]) {
+                let mut probe = eq.clone();
+                let (mut pl, mut pr) = (l[pos..end].to_vec(), r[pos..end].to_vec());
+                let pr = (channels == 2).then_some(&mut pr[..]);
+                out_of_step += usize::from(probe.process_block_fast(&mut pl[..], pr));
+            }
+            if channels == 2 {
+                eq.process(&mut [&mut l[pos..end], &mut r[pos..end]]);
+            } else {
+                eq.process(&mut [&mut l[pos..end]]);
+            }
+            (pos, k) = (end, k + 1);
+        }
+        if fast && eq.bank.is_vectorized() {
+            assert!(
+                out_of_step >= 3,
+                "{out_of_step} long out-of-step blocks on the fast path"
+            );
+        }
+        x[..channels].to_vec()
+    };
+    for channels in [2, 1] {
+        let diff = max_diff_dbfs(&run(channels, false), &run(channels, true));
+        assert!(
+            diff <= PATHS_WITHIN_DBFS,
+            "{channels} channel(s): {diff:.1} dBFS"
+        );
+    }
+}
+
 /// Automation designs its gliding bells with vector polynomials instead of libm's functions
 /// ([`crate::filters::design::glide_bells`]): the render stays within −120 dBFS of what the
 /// libm design gives, on both paths, at 44.1 and 48 kHz, with every band's gain, frequency
