@@ -114,8 +114,10 @@ impl EqChain {
         // that carry their updates inside ([`StereoBank::process_scheduled`]), each planned
         // first (see [`Self::plan_stretch`]). With nothing gliding a block is one stretch.
         let mut active_bands = [false; NUM_BANDS];
+        let mut any_gliding = false;
         for (a, band) in active_bands.iter_mut().zip(&self.bands) {
             *a = active(band);
+            any_gliding |= *a && band.cascade.is_gliding();
         }
         // Samples each active band has run settled (not gliding) in this block: its control
         // clock advances by them at the end (a settled band's update only flushes its state,
@@ -123,7 +125,14 @@ impl EqChain {
         let mut settled = [0usize; NUM_BANDS];
         let mut pos = 0;
         while pos < n {
-            let (len, count) = self.plan_stretch(n - pos, mono, &active_bands, &mut settled);
+            let (len, count) = if any_gliding {
+                self.plan_stretch(n - pos, mono, &active_bands, &mut settled)
+            } else {
+                for (s, &a) in settled.iter_mut().zip(&active_bands) {
+                    *s += if a { n } else { 0 };
+                }
+                (n, 0)
+            };
             let end = pos + len;
             let updates = &self.plan.updates[..count];
             match r.as_deref_mut() {
@@ -258,6 +267,9 @@ impl EqChain {
             if cascade.is_gliding() {
                 cascade.set_samples_to_tick(next[i] - len);
             }
+        }
+        if bells == 0 {
+            return (len, count);
         }
         let rate = f64::from(*sample_rate_hz);
         glide_bells(&plan.bells[..bells], rate, &mut plan.designed[..bells]);
