@@ -96,20 +96,20 @@ impl Default for Display {
     }
 }
 
-/// Peak of a block in dBFS (non-finite samples ignored). Real-time safe.
+/// A block peak (linear, the largest finite magnitude, as [`dsp_core::util::finite_abs_max`]
+/// gives it) in dBFS as the meters read it. Real-time safe.
 #[inline]
-pub fn block_peak_db(samples: &[f32]) -> f32 {
-    let peak = dsp_core::util::finite_abs_max(samples);
+fn peak_db(peak: f32) -> f32 {
     dsp_core::util::gain_to_db(peak).max(MIN_DB)
 }
 
 impl Display {
-    /// Stores the block peak of each channel of `channels` into `meter` (one of the peak
+    /// Stores each channel's block peak (linear, `peaks`) into `meter` (one of the peak
     /// arrays). Audio thread; atomics only.
     #[inline]
-    pub fn store_peaks(&self, meter: &[AtomicF32; 2], channels: &[&mut [f32]]) {
-        for (a, c) in meter.iter().zip(channels) {
-            a.store(block_peak_db(c), Ordering::Relaxed);
+    pub fn store_peaks(&self, meter: &[AtomicF32; 2], peaks: &[f32]) {
+        for (a, &p) in meter.iter().zip(peaks) {
+            a.store(peak_db(p), Ordering::Relaxed);
         }
     }
 

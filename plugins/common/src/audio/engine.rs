@@ -9,6 +9,7 @@ use crate::audio::shared::AssistantShared;
 use crate::audio::store::SuggestionStore;
 use dsp_core::assistant::accept::scale;
 use dsp_core::chains::Chain;
+use dsp_core::util::{finite_abs_max, flush_subnormals, flush_subnormals_abs_max};
 use dsp_core::{ConfigError, ProcessorConfig};
 use std::sync::atomic::Ordering;
 
@@ -54,6 +55,14 @@ pub fn suggested_settings<C: Chain>(
 
 /// The largest block the chains are built for; a host block above it is processed in pieces.
 pub const MAX_INTERNAL_BLOCK: usize = 8192;
+
+/// A host block's peaks per channel (linear, finite samples only): the input as it enters the
+/// chain and the output as it leaves, for the meters.
+#[derive(Debug, Default)]
+struct BlockPeaks {
+    input: [f32; 2],
+    output: [f32; 2],
+}
 
 /// A plugin's audio engine around chain `C`.
 pub struct AssistedEngine<C: Chain> {
@@ -138,16 +147,19 @@ impl<C: Chain> AssistedEngine<C> {
         runtime: &mut dyn Tap,
         display: &Display,
     ) {
-        display.store_peaks(&display.in_peak_db, io);
-        self.process_keyed(
+        let mut peaks = BlockPeaks::default();
+        self.run(
             io,
             key,
             controls,
             &shared.store,
             &shared.level_offset_lu,
             Some(runtime),
+            Some(&mut peaks),
         );
-        display.store_peaks(&display.out_peak_db, io);
+        let metered = io.len().min(2);
+        display.store_peaks(&display.in_peak_db, &peaks.input[..metered]);
+        display.store_peaks(&display.out_peak_db, &peaks.output[..metered]);
         shared
             .hold
             .store(self.active() == Compare::Suggested, Ordering::Release);
@@ -177,6 +189,23 @@ impl<C: Chain> AssistedEngine<C> {
         store: &SuggestionStore,
         offset_lu: &atomic_float::AtomicF32,
         tap: Option<&mut dyn Tap>,
+    ) {
+        self.run(io, key, controls, store, offset_lu, tap, None);
+    }
+
+    /// [`process_keyed`](Self::process_keyed), and with `peaks` each channel's block peak of
+    /// the input (once flushed: the same value, a subnormal's is below the meters) and of the
+    /// output, taken in the passes that flush them.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        io: &mut [&mut [f32]],
+        key: Option<&[&[f32]]>,
+        controls: &BlockControls<'_, C::Settings>,
+        store: &SuggestionStore,
+        offset_lu: &atomic_float::AtomicF32,
+        tap: Option<&mut dyn Tap>,
+        mut peaks: Option<&mut BlockPeaks>,
     ) {
         let active = self.compare.begin_block(
             controls.compare,
@@ -211,8 +240,13 @@ impl<C: Chain> AssistedEngine<C> {
         let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
         // Subnormal input reads as silence: arithmetic on it is many times slower on x86 (the
         // wrappers set flush-to-zero for results, not denormals-are-zero for inputs).
-        for ch in io[..nch].iter_mut() {
-            dsp_core::util::flush_subnormals(ch);
+        for (c, ch) in io.iter_mut().enumerate() {
+            match peaks.as_deref_mut() {
+                Some(p) if c < nch => p.input[c] = flush_subnormals_abs_max(ch),
+                Some(p) if c < 2 => p.input[c] = finite_abs_max(ch),
+                _ if c < nch => flush_subnormals(ch),
+                _ => {}
+            }
         }
         let key = key.filter(|k| !k.is_empty() && k.iter().all(|c| c.len() >= len));
         let mut start = 0;
@@ -241,8 +275,13 @@ impl<C: Chain> AssistedEngine<C> {
                 self.compare.apply_trim(&mut parts[..nch]);
                 // Subnormal input passed through (or a tail decaying into the subnormal range)
                 // leaves as zero.
-                for p in parts[..nch].iter_mut() {
-                    dsp_core::util::flush_subnormals(p);
+                match peaks.as_deref_mut() {
+                    Some(peaks) => {
+                        for (p, out) in parts[..nch].iter_mut().zip(&mut peaks.output) {
+                            *out = out.max(flush_subnormals_abs_max(p));
+                        }
+                    }
+                    None => parts[..nch].iter_mut().for_each(|p| flush_subnormals(p)),
                 }
             }
             if let Some(t) = tap.as_deref_mut() {
@@ -255,5 +294,86 @@ impl<C: Chain> AssistedEngine<C> {
             }
             start += n;
         }
+        // What the chain did not run (channels beyond its own, or past the shortest) is metered
+        // as it leaves.
+        if let Some(p) = peaks {
+            for (c, ch) in io.iter().enumerate().take(2) {
+                let rest = if c < nch { &ch[len..] } else { &ch[..] };
+                p.output[c] = p.output[c].max(finite_abs_max(rest));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dsp_core::chains::eq::{EqChain, EqSettings};
+    use dsp_core::util::{gain_to_db, MIN_DB};
+    use std::sync::Arc;
+
+    struct NoTap;
+    impl Tap for NoTap {
+        fn push(&mut self, _: &[&[f32]]) {}
+    }
+
+    /// The meters read each channel's largest finite magnitude of the host block as it came in
+    /// and as it leaves (−6 dB of output gain here), over blocks the engine splits (longer than
+    /// its 512), with NaN, ±∞ and subnormals in them; a silent or subnormal block reads the
+    /// floor.
+    #[test]
+    fn host_blocks_meter_their_input_and_output_peaks() {
+        let manual = EqSettings {
+            out_gain_db: -6.0,
+            ..EqSettings::default()
+        };
+        let mut engine = AssistedEngine::<EqChain>::new(48_000.0, 512, 2, &manual).unwrap();
+        let shared = AssistantShared::new(Arc::new(SuggestionStore::new(EqChain::params())));
+        let display = Display::default();
+        let controls = BlockControls {
+            manual: &manual,
+            compare: Compare::Manual,
+            amount: 1.0,
+            match_levels: true,
+        };
+        let meters =
+            |m: &[atomic_float::AtomicF32; 2]| m.each_ref().map(|a| a.load(Ordering::Relaxed));
+        for n in [1usize, 7, 700, 1500] {
+            let mut l: Vec<f32> = (0..n).map(|i| 0.4 * ((i as f32) * 0.37).sin()).collect();
+            let mut r: Vec<f32> = (0..n).map(|i| 0.2 * ((i as f32) * 0.11).cos()).collect();
+            l[n / 2] = -0.9;
+            r[n - 1] = f32::MIN_POSITIVE / 4.0;
+            if n > 7 {
+                (l[1], l[3], r[2]) = (f32::NAN, f32::INFINITY, f32::NEG_INFINITY);
+            }
+            let peak_in = [finite_abs_max(&l), finite_abs_max(&r)];
+            engine.process_host_block(
+                &mut [&mut l, &mut r],
+                None,
+                &controls,
+                &shared,
+                &mut NoTap,
+                &display,
+            );
+            let peak_out = [finite_abs_max(&l), finite_abs_max(&r)];
+            assert!(
+                (peak_out[0] / peak_in[0] - 0.501).abs() < 0.01,
+                "{peak_out:?}"
+            );
+            let db = |p: [f32; 2]| p.map(|p| gain_to_db(p).max(MIN_DB));
+            assert_eq!(meters(&display.in_peak_db), db(peak_in), "{n} in");
+            assert_eq!(meters(&display.out_peak_db), db(peak_out), "{n} out");
+        }
+        let (mut l, mut r) = (vec![0.0f32; 64], vec![f32::MIN_POSITIVE / 2.0; 64]);
+        engine.process_host_block(
+            &mut [&mut l, &mut r],
+            None,
+            &controls,
+            &shared,
+            &mut NoTap,
+            &display,
+        );
+        assert_eq!(meters(&display.in_peak_db), [MIN_DB; 2]);
+        assert_eq!(meters(&display.out_peak_db), [MIN_DB; 2]);
     }
 }
