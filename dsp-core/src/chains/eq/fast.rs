@@ -159,9 +159,9 @@ impl EqChain {
     /// Plans the next stretch of at most `left` samples: every gliding band's control updates
     /// in it, each exactly as its cascade makes it (the glide step, then the bell designed or the
     /// coefficients recomputed), as the bank's updates in the order of their samples. The
-    /// gliding bells of the whole stretch are designed together ([`glide_bells`]: bit for bit
-    /// as one by one, and in vector lanes that keep each other's latencies hidden). A stretch
-    /// is as many whole control periods as the bank call's updates hold. Adds to `settled` the
+    /// gliding bells of the whole stretch are designed in one call ([`glide_bells`], eight
+    /// lanes at a time, bit for bit as one by one). A stretch is as many whole control periods
+    /// as the bank call's updates hold. Adds to `settled` the
     /// samples each active band runs settled; returns the stretch's length and update count.
     fn plan_stretch(
         &mut self,
@@ -200,7 +200,7 @@ impl EqChain {
         let len = if gliding == 0 {
             left
         } else {
-            left.min(MAX_SCHEDULED_UPDATES / per_period * PERIOD)
+            left.min(MAX_SCHEDULED_UPDATES / per_period.max(1) * PERIOD)
         };
         for i in 0..NUM_BANDS {
             if active[i] && !bands[i].cascade.is_gliding() {
