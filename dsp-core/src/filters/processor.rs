@@ -139,6 +139,14 @@ impl FilterCascade {
     /// automation); a change of kind, cut order/shape or shelf parametrisation switches at once.
     /// Real-time safe.
     pub fn set_spec(&mut self, spec: FilterSpec) {
+        // The spec it already has changes nothing (hosts and plugins send every parameter when
+        // one moves), unless a glide must end at once (its time constant was set to 0).
+        if spec == self.requested
+            && self.gliding == (self.current != self.target_glide)
+            && !(self.gliding && self.glide_coef >= 1.0)
+        {
+            return;
+        }
         self.requested = spec;
         let target = spec.sanitized(self.sample_rate_hz as f64);
         let structural = !same_structure(&self.target, &target);

@@ -337,6 +337,55 @@ fn glides_to_the_exact_target_and_stops() {
     assert_eq!(*p.coefs(), target.design(fs as f64));
 }
 
+/// Setting the spec a cascade already has changes nothing, in every state it can be in: settled,
+/// gliding, arrived, and gliding when its glide time was set to 0 (which must end the glide
+/// then, as a new spec would). Compared with the whole state (its `Debug` form) after the full
+/// update, which the early return skips.
+#[test]
+fn setting_the_same_spec_again_changes_nothing() {
+    let fs = 48_000.0;
+    let from = FilterSpec::bell(100.0, -3.0, 1.0);
+    let to = FilterSpec::bell(1000.0, 6.0, 2.0);
+    let full = |p: &FilterCascade| {
+        // What the update without the early return leaves: a fresh spec first, then this one.
+        let mut q = p.clone();
+        q.requested = FilterSpec {
+            q: f64::NAN,
+            ..q.requested
+        };
+        q.set_spec(p.spec());
+        format!("{q:?}")
+    };
+    let mut p = FilterCascade::new(config(fs, 1), from).unwrap();
+    let mut buf = vec![vec![0.1f32; 100]];
+    let mut states = 0;
+    for step in 0..6 {
+        match step {
+            1 => p.set_spec(to),
+            3 => {
+                let mut long = vec![vec![0.1f32; 96_000]];
+                run_whole(&mut p, &mut long);
+                assert!(!p.is_gliding(), "arrived");
+            }
+            4 => p.set_spec(from),
+            // Still gliding, now with no glide time.
+            5 => p.set_smoothing_ms(0.0),
+            _ => {}
+        }
+        if step != 5 {
+            run_whole(&mut p, &mut buf);
+        }
+        assert_eq!(p.is_gliding(), matches!(step, 1 | 2 | 4 | 5), "step {step}");
+        let want = full(&p);
+        p.set_spec(p.spec());
+        assert_eq!(format!("{p:?}"), want, "step {step}");
+        states += 1;
+    }
+    assert_eq!(states, 6);
+    // The last state glided with a zero glide time: setting its spec again ended the glide.
+    assert!(!p.is_gliding());
+}
+
 /// Runs a sine through a bell that jumps from `from` to `to` after 1 s and returns the largest
 /// sample-to-sample step: (steady before, during the 0.5 s after the change, steady after).
 fn automation_steps(
