@@ -358,7 +358,6 @@ fn setting_the_same_spec_again_changes_nothing() {
     };
     let mut p = FilterCascade::new(config(fs, 1), from).unwrap();
     let mut buf = vec![vec![0.1f32; 100]];
-    let mut states = 0;
     for step in 0..6 {
         match step {
             1 => p.set_spec(to),
@@ -379,9 +378,7 @@ fn setting_the_same_spec_again_changes_nothing() {
         let want = full(&p);
         p.set_spec(p.spec());
         assert_eq!(format!("{p:?}"), want, "step {step}");
-        states += 1;
     }
-    assert_eq!(states, 6);
     // The last state glided with a zero glide time: setting its spec again ended the glide.
     assert!(!p.is_gliding());
 }

@@ -9,7 +9,7 @@ use crate::audio::shared::AssistantShared;
 use crate::audio::store::SuggestionStore;
 use dsp_core::assistant::accept::scale;
 use dsp_core::chains::Chain;
-use dsp_core::util::{finite_abs_max, flush_subnormals, flush_subnormals_abs_max};
+use dsp_core::util::{finite_abs_max, flush_subnormals_abs_max};
 use dsp_core::{ConfigError, ProcessorConfig};
 use std::sync::atomic::Ordering;
 
@@ -75,6 +75,8 @@ pub struct AssistedEngine<C: Chain> {
     channels: usize,
     max_block: usize,
     dry: [Vec<f32>; 2],
+    /// The last block's peaks, taken in the passes that flush it.
+    peaks: BlockPeaks,
 }
 
 impl<C: Chain> AssistedEngine<C> {
@@ -102,6 +104,7 @@ impl<C: Chain> AssistedEngine<C> {
             channels,
             max_block,
             dry: [vec![0.0; max_block], vec![0.0; max_block]],
+            peaks: BlockPeaks::default(),
         })
     }
 
@@ -147,19 +150,17 @@ impl<C: Chain> AssistedEngine<C> {
         runtime: &mut dyn Tap,
         display: &Display,
     ) {
-        let mut peaks = BlockPeaks::default();
-        self.run(
+        self.process_keyed(
             io,
             key,
             controls,
             &shared.store,
             &shared.level_offset_lu,
             Some(runtime),
-            Some(&mut peaks),
         );
         let metered = io.len().min(2);
-        display.store_peaks(&display.in_peak_db, &peaks.input[..metered]);
-        display.store_peaks(&display.out_peak_db, &peaks.output[..metered]);
+        display.store_peaks(&display.in_peak_db, &self.peaks.input[..metered]);
+        display.store_peaks(&display.out_peak_db, &self.peaks.output[..metered]);
         shared
             .hold
             .store(self.active() == Compare::Suggested, Ordering::Release);
@@ -180,7 +181,9 @@ impl<C: Chain> AssistedEngine<C> {
     /// Processes one block in place. `key` is an external side-chain (one slice per channel,
     /// at least as long as `io`; ignored otherwise) for chains that use one. `offset_lu` is the
     /// measured suggested-minus-manual loudness; `tap`, when given, receives the input and the
-    /// output for the analysis thread. Real-time safe.
+    /// output for the analysis thread. Each channel's peak of the input (once flushed: the
+    /// same value, a subnormal's is below the meters) and of the output is kept for the
+    /// meters, taken in the passes that flush them. Real-time safe.
     pub fn process_keyed(
         &mut self,
         io: &mut [&mut [f32]],
@@ -189,23 +192,6 @@ impl<C: Chain> AssistedEngine<C> {
         store: &SuggestionStore,
         offset_lu: &atomic_float::AtomicF32,
         tap: Option<&mut dyn Tap>,
-    ) {
-        self.run(io, key, controls, store, offset_lu, tap, None);
-    }
-
-    /// [`process_keyed`](Self::process_keyed), and with `peaks` each channel's block peak of
-    /// the input (once flushed: the same value, a subnormal's is below the meters) and of the
-    /// output, taken in the passes that flush them.
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &mut self,
-        io: &mut [&mut [f32]],
-        key: Option<&[&[f32]]>,
-        controls: &BlockControls<'_, C::Settings>,
-        store: &SuggestionStore,
-        offset_lu: &atomic_float::AtomicF32,
-        tap: Option<&mut dyn Tap>,
-        mut peaks: Option<&mut BlockPeaks>,
     ) {
         let active = self.compare.begin_block(
             controls.compare,
@@ -240,13 +226,13 @@ impl<C: Chain> AssistedEngine<C> {
         let len = io[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
         // Subnormal input reads as silence: arithmetic on it is many times slower on x86 (the
         // wrappers set flush-to-zero for results, not denormals-are-zero for inputs).
-        for (c, ch) in io.iter_mut().enumerate() {
-            match peaks.as_deref_mut() {
-                Some(p) if c < nch => p.input[c] = flush_subnormals_abs_max(ch),
-                Some(p) if c < 2 => p.input[c] = finite_abs_max(ch),
-                _ if c < nch => flush_subnormals(ch),
-                _ => {}
-            }
+        self.peaks = BlockPeaks::default();
+        for (c, ch) in io.iter_mut().enumerate().take(2) {
+            self.peaks.input[c] = if c < nch {
+                flush_subnormals_abs_max(ch)
+            } else {
+                finite_abs_max(ch)
+            };
         }
         let key = key.filter(|k| !k.is_empty() && k.iter().all(|c| c.len() >= len));
         let mut start = 0;
@@ -275,13 +261,8 @@ impl<C: Chain> AssistedEngine<C> {
                 self.compare.apply_trim(&mut parts[..nch]);
                 // Subnormal input passed through (or a tail decaying into the subnormal range)
                 // leaves as zero.
-                match peaks.as_deref_mut() {
-                    Some(peaks) => {
-                        for (p, out) in parts[..nch].iter_mut().zip(&mut peaks.output) {
-                            *out = out.max(flush_subnormals_abs_max(p));
-                        }
-                    }
-                    None => parts[..nch].iter_mut().for_each(|p| flush_subnormals(p)),
+                for (p, out) in parts[..nch].iter_mut().zip(&mut self.peaks.output) {
+                    *out = out.max(flush_subnormals_abs_max(p));
                 }
             }
             if let Some(t) = tap.as_deref_mut() {
@@ -296,11 +277,9 @@ impl<C: Chain> AssistedEngine<C> {
         }
         // What the chain did not run (channels beyond its own, or past the shortest) is metered
         // as it leaves.
-        if let Some(p) = peaks {
-            for (c, ch) in io.iter().enumerate().take(2) {
-                let rest = if c < nch { &ch[len..] } else { &ch[..] };
-                p.output[c] = p.output[c].max(finite_abs_max(rest));
-            }
+        for (c, ch) in io.iter().enumerate().take(2) {
+            let rest = if c < nch { &ch[len..] } else { &ch[..] };
+            self.peaks.output[c] = self.peaks.output[c].max(finite_abs_max(rest));
         }
     }
 }
